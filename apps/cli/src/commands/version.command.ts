@@ -1,0 +1,12 @@
+import type { Command } from 'commander';
+import { printResult } from '../cli-kit.ts';
+
+export function register(program: Command): void {
+  program
+    .command('version')
+    .description('Print the Leadwise version and the Node.js runtime')
+    .option('--json', 'print JSON')
+    .action((opts: { json?: boolean }) => {
+      printResult({ leadwise: '0.1.0', node: process.version }, opts.json, (r) => `leadwise ${r.leadwise} (node ${r.node})`);
+    });
+}

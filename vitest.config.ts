@@ -1,0 +1,16 @@
+import { defineConfig } from 'vitest/config';
+
+// One runner for the whole workspace. Integration tests share one PostgreSQL server, so files run
+// in separate processes and each test creates its own database schema (see libs/db testing).
+export default defineConfig({
+  test: {
+    include: ['{apps,libs}/*/src/**/*.spec.ts', 'e2e/**/*.spec.ts', 'tools/**/*.spec.ts'],
+    pool: 'forks',
+    maxWorkers: 2,
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    reporters: ['default', 'json'],
+    outputFile: { json: '.leadwise/test-results.json' },
+    setupFiles: ['reflect-metadata'],
+  },
+});
