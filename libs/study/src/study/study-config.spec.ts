@@ -1,0 +1,37 @@
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { canonicalJson, loadStudyConfig, parseStudyConfig, resolveStudyPlan, StudyConfigError } from './study-config.ts';
+
+const defaultConfigPath = fileURLToPath(new URL('../../../../study.yaml', import.meta.url));
+
+describe('study config', () => {
+  it('parses the committed default config with all four models and both datasets', () => {
+    const config = parseStudyConfig(loadStudyConfig(defaultConfigPath));
+    expect(config.models).toEqual(['leadgroup', 'resnet18', 'densenet121', 'vgg16']);
+    expect(config.datasets.internal.kind).toBe('ptbxl');
+    expect(config.datasets.external?.kind).toBe('cinc');
+    expect(config.llm.styles).toEqual(['grid', 'none']);
+  });
+
+  it('names the offending field when the config is invalid', () => {
+    expect(() => parseStudyConfig({ datasets: { internal: { kind: 'edf', name: 'x', path: 'y' } } })).toThrow(
+      /datasets\.internal\.kind/,
+    );
+    expect(() => parseStudyConfig({ datasets: { internal: { kind: 'ptbxl', name: 'x', path: 'y' } }, sedes: [1] })).toThrow(
+      StudyConfigError,
+    );
+  });
+
+  it('gives the same hash for the same plan whatever the key order, and a new hash for a new profile', () => {
+    const a = parseStudyConfig({ name: 'n', datasets: { internal: { kind: 'ptbxl', name: 'p', path: 'ptbxl' } } });
+    const b = parseStudyConfig({ datasets: { internal: { path: 'ptbxl', name: 'p', kind: 'ptbxl' } }, name: 'n' });
+    expect(resolveStudyPlan(a).hash).toBe(resolveStudyPlan(b).hash);
+    expect(resolveStudyPlan(a, 'standard').hash).not.toBe(resolveStudyPlan(a, 'quick').hash);
+    expect(resolveStudyPlan(a, 'quick').seeds).toEqual([1]);
+    expect(resolveStudyPlan(a, 'standard').seeds).toEqual([1, 2, 3]);
+  });
+
+  it('serialises objects with sorted keys', () => {
+    expect(canonicalJson({ b: 1, a: [{ d: 2, c: 3 }] })).toBe('{"a":[{"c":3,"d":2}],"b":1}');
+  });
+});

@@ -1,0 +1,122 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+export const STUDY_PROFILES = ['quick', 'standard', 'paper'] as const;
+export type StudyProfile = (typeof STUDY_PROFILES)[number];
+export const STUDY_MODELS = ['leadgroup', 'resnet18', 'densenet121', 'vgg16'] as const;
+export type StudyModel = (typeof STUDY_MODELS)[number];
+
+const datasetSchema = z.object({
+  kind: z.enum(['ptbxl', 'cinc', 'manifest']),
+  name: z.string().min(1),
+  path: z.string().min(1),
+});
+
+const llmModelSchema = z.object({
+  provider: z.enum(['openai', 'gemini', 'compatible']),
+  model: z.string().min(1),
+});
+
+export const studyConfigSchema = z
+  .object({
+    name: z.string().min(1).default('leadgroup-vs-baselines'),
+    profile: z.enum(STUDY_PROFILES).default('quick'),
+    datasets: z.object({ internal: datasetSchema, external: datasetSchema.optional() }),
+    models: z.array(z.enum(STUDY_MODELS)).min(1).default([...STUDY_MODELS]),
+    seeds: z.array(z.number().int().nonnegative()).min(1).default([1, 2, 3]),
+    trainStyle: z.enum(['grid', 'none']).default('grid'),
+    llm: z
+      .object({
+        mode: z.enum(['auto', 'off']).default('auto'),
+        models: z.array(llmModelSchema).default([]),
+        prompt: z.string().default('study-zero-shot'),
+        styles: z.array(z.enum(['grid', 'none'])).min(1).default(['grid', 'none']),
+        repeats: z.number().int().positive().default(3),
+        limit: z.number().int().positive().default(200),
+      })
+      .default({ mode: 'auto', models: [], prompt: 'study-zero-shot', styles: ['grid', 'none'], repeats: 3, limit: 200 }),
+    statistics: z
+      .object({
+        bootstrapResamples: z.number().int().min(100).default(2000),
+        confidenceLevel: z.number().gt(0.5).lt(1).default(0.95),
+        seed: z.number().int().default(20260626),
+      })
+      .default({ bootstrapResamples: 2000, confidenceLevel: 0.95, seed: 20260626 }),
+    report: z.object({ out: z.string().default('report') }).default({ out: 'report' }),
+  })
+  .strict();
+
+export type StudyConfigInput = z.input<typeof studyConfigSchema>;
+export type StudyConfig = z.output<typeof studyConfigSchema>;
+
+/** What a profile changes: how many seeds, how many records per split, and how big the LLM arm is. */
+export interface ResolvedStudyPlan {
+  config: StudyConfig;
+  seeds: number[];
+  /** Per-split record caps (null = the whole split), stratified by label, chosen by a fixed seed. */
+  recordLimits: { train: number | null; val: number | null; test: number | null; external: number | null };
+  llm: { repeats: number; limit: number };
+  /** SHA-256 of the canonical resolved plan: the experiment's identity. */
+  hash: string;
+}
+
+export class StudyConfigError extends Error {
+  override name = 'StudyConfigError';
+}
+
+export function loadStudyConfig(path: string): StudyConfigInput {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new StudyConfigError(`cannot read study config ${path}: ${(error as Error).message}`);
+  }
+  try {
+    return parseYaml(text) as StudyConfigInput;
+  } catch (error) {
+    throw new StudyConfigError(`study config ${path} is not valid YAML: ${(error as Error).message}`);
+  }
+}
+
+export function parseStudyConfig(input: unknown, source = 'study config'): StudyConfig {
+  const result = studyConfigSchema.safeParse(input);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new StudyConfigError(`${source} is invalid:\n  ${problems.join('\n  ')}`);
+  }
+  return result.data;
+}
+
+export function resolveStudyPlan(config: StudyConfig, profileOverride?: StudyProfile): ResolvedStudyPlan {
+  const profile = profileOverride ?? config.profile;
+  const resolvedConfig: StudyConfig = { ...config, profile };
+  const quick = profile === 'quick';
+  const plan = {
+    config: resolvedConfig,
+    // The quick profile is a smoke run of the whole pipeline: one seed, small stratified subsets.
+    seeds: quick ? config.seeds.slice(0, 1) : config.seeds,
+    recordLimits: quick
+      ? { train: 480, val: 160, test: 400, external: 400 }
+      : { train: null, val: null, test: null, external: null },
+    llm: quick ? { repeats: 1, limit: Math.min(config.llm.limit, 20) } : { repeats: config.llm.repeats, limit: config.llm.limit },
+  };
+  return { ...plan, hash: sha256Hex(canonicalJson(plan)) };
+}
+
+/** JSON with object keys sorted, so equal configs hash equally whatever their key order. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
