@@ -1,0 +1,69 @@
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Estimate, StudyReportData } from './report-data.ts';
+import { fmtEstimate, summarise, writeReport } from './report-writer.ts';
+
+const estimate = (values: number[]): Estimate => {
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  const sd = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(values.length - 1, 1));
+  return {
+    mean, sd, min: Math.min(...values), max: Math.max(...values),
+    perSeed: values.map((value, i) => ({ seed: i + 1, value, ciLow: value - 0.02, ciHigh: value + 0.02 })),
+    ciLow: mean - 0.02, ciHigh: mean + 0.02,
+  };
+};
+
+function fixture(): StudyReportData {
+  const row = (model: string, role: 'internal' | 'external', auc: number[]) => ({
+    model, role, dataset: role === 'internal' ? 'ptbxl' : 'chapman', n: 400, positives: 222,
+    rocAuc: estimate(auc), prAuc: estimate(auc.map((a) => a - 0.01)), sensitivity: estimate([0.8, 0.82, 0.81]),
+    specificity: estimate([0.85, 0.84, 0.86]), brier: estimate([0.12, 0.13, 0.12]), ece: estimate([0.03, 0.04, 0.03]),
+  });
+  return {
+    experiment: { id: 7, name: 'fixture study', profile: 'standard', configHash: 'ab'.repeat(32), createdAt: '2026-11-30T12:00:00Z', commit: 'abc1234', wallTimeS: 3600 },
+    datasets: [
+      { role: 'internal', name: 'ptbxl', kind: 'ptbxl', source: 'ptbxl_database.csv', records: 8731, balance: [{ split: 'test', normal: 905, abnormal: 1276, excluded: 2 }], labelRule: 'ptbxl-default', fileHashes: [{ file: 'ptbxl_database.csv', sha256: 'cd'.repeat(32) }], evaluatedSplit: 'test', evaluatedN: 2181, evaluatedPositives: 1276 },
+      { role: 'external', name: 'chapman', kind: 'cinc', source: 'chapman.tar.xz', records: 400, balance: [{ split: 'all', normal: 178, abnormal: 222, excluded: 0 }], labelRule: 'sinus-only-normal', fileHashes: [], evaluatedSplit: 'all', evaluatedN: 400, evaluatedPositives: 222 },
+    ],
+    render: { layout: '3x4+rhythm', paperSpeedMmPerS: 25, gainMmPerMv: 10 },
+    examplePages: [{ caption: 'PTB-XL 00001 grid', pngDataUri: 'data:image/png;base64,iVBORw0KGgo=', groupWeights: { inferior: 0.3, lateral: 0.2, septal: 0.2, anterior: 0.2, aVR: 0.1 } }],
+    models: [{ model: 'leadgroup', description: 'LeadGroupECG on ResNet18', parameterCount: 1234567, inputSize: '200x256x1', backend: 'wasm', trainingSettings: { epochs: 8, batch: 32 } }],
+    seeds: [1, 2, 3],
+    statistics: { bootstrapResamples: 2000, confidenceLevel: 0.95 },
+    results: [row('leadgroup', 'internal', [0.93, 0.94, 0.92]), row('resnet18', 'internal', [0.91, 0.92, 0.9]), row('leadgroup', 'external', [0.86, 0.85, 0.86])],
+    comparisons: [{ role: 'internal', seed: 1, modelA: 'leadgroup', modelB: 'resnet18', aucA: 0.93, aucB: 0.91, difference: 0.02, ciLow: 0.005, ciHigh: 0.035, z: 2.6, p: 0.009, pHolm: 0.027 }],
+    curves: [{ role: 'internal', dataset: 'ptbxl', series: [{ model: 'leadgroup', seed: 1, roc: [{ fpr: 0, tpr: 0 }, { fpr: 0.1, tpr: 0.8 }, { fpr: 1, tpr: 1 }], pr: [{ recall: 0, precision: 1 }, { recall: 1, precision: 0.58 }] }] }],
+    attributions: ['inferior', 'lateral', 'septal', 'anterior', 'aVR'].flatMap((group) => (['normal', 'abnormal'] as const).map((label) => ({ model: 'leadgroup', role: 'internal' as const, label, group, kind: 'attention' as const, mean: 0.2, sd: 0.05, n: 100 }))),
+    llm: { skippedReason: 'no OPENAI_API_KEY, GEMINI_API_KEY or LEADWISE_COMPAT_BASE_URL in the environment', prompts: [{ name: 'study-zero-shot', version: '1', sha256: 'ef'.repeat(32), text: 'Is this ECG normal or abnormal?' }], rows: [] },
+  };
+}
+
+describe('study report writer', () => {
+  it('formats an estimate as mean ± SD with its CI', () => {
+    expect(fmtEstimate(estimate([0.93, 0.94, 0.92]))).toBe('0.930 ± 0.010 (0.910–0.950)');
+  });
+
+  it('states findings with numbers and names the weak evidence', () => {
+    const lines = summarise(fixture()).join('\n');
+    expect(lines).toMatch(/best CNN was leadgroup with ROC-AUC 0\.930/);
+    expect(lines).toMatch(/significant after Holm correction in 1 of 1 seed/);
+    expect(lines).toMatch(/LLM arm was skipped: no OPENAI_API_KEY/);
+    expect(lines).toMatch(/external set is small \(n = 400\)/);
+  });
+
+  it('writes a self-contained HTML report with every section, charts as SVG, and CSVs', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'leadwise-report-'));
+    const written = await writeReport(fixture(), out);
+    const html = await readFile(written.htmlPath, 'utf8');
+    for (const heading of ['Summary', 'Data', 'Methods', 'Results', 'Lead-group attributions', 'Zero-shot LLMs', 'Example pages']) {
+      expect(html, heading).toContain(`>${heading}</h`);
+    }
+    expect(html.match(/<svg/g)?.length).toBeGreaterThanOrEqual(3);
+    expect(html).not.toMatch(/<(script|link)[^>]+(src|href)="http/);
+    const results = await readFile(written.csvPaths.find((p) => p.endsWith('results.csv'))!, 'utf8');
+    // 3 result rows x 6 metrics x 3 seeds, plus the header.
+    expect(results.trim().split('\n')).toHaveLength(1 + 3 * 6 * 3);
+  });
+});
