@@ -1,0 +1,53 @@
+/** Base class of the data layer's typed errors; `name` is the class name so the CLI prints it. */
+export class DbError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A run param was logged again with a different value; params are written once (MLflow semantics). */
+export class ParamConflictError extends DbError {
+  constructor(
+    readonly runId: number,
+    readonly key: string,
+    readonly existingValue: string,
+    readonly newValue: string,
+  ) {
+    super(`run ${runId}: param "${key}" is already "${existingValue}", cannot change it to "${newValue}"`);
+  }
+}
+
+/** A status change not allowed from the current status (e.g. finished -> running). */
+export class InvalidTransitionError extends DbError {
+  constructor(
+    readonly entity: 'run' | 'job',
+    readonly id: number,
+    readonly from: string | null,
+    readonly to: string,
+  ) {
+    super(from === null ? `${entity} ${id} does not exist` : `${entity} ${id}: cannot go from ${from} to ${to}`);
+  }
+}
+
+export class NotFoundError extends DbError {
+  constructor(
+    readonly entity: string,
+    readonly key: string | number,
+  ) {
+    super(`${entity} ${key} not found`);
+  }
+}
+
+/** A worker touched a job it no longer holds (another worker took it over after a missed heartbeat). */
+export class JobLockLostError extends DbError {
+  constructor(
+    readonly jobId: number,
+    readonly workerId: string,
+  ) {
+    super(`job ${jobId} is no longer locked by worker ${workerId}`);
+  }
+}
+
+/** The database could not be opened or migrated; the message never contains the password. */
+export class DatabaseOpenError extends DbError {}

@@ -1,0 +1,39 @@
+/**
+ * Value sets stored as text with CHECK constraints rather than PostgreSQL enums: a check can be
+ * widened in a generated migration without ALTER TYPE, and the arrays give TypeScript the union.
+ */
+export const DATASET_KINDS = ['ptbxl', 'cinc', 'manifest'] as const;
+export type DatasetKind = (typeof DATASET_KINDS)[number];
+
+export const SPLITS = ['train', 'val', 'test'] as const;
+export type Split = (typeof SPLITS)[number];
+
+export const RECORD_LABELS = ['normal', 'abnormal', 'excluded'] as const;
+export type RecordLabel = (typeof RECORD_LABELS)[number];
+
+export const SEXES = ['male', 'female'] as const;
+export type Sex = (typeof SEXES)[number];
+
+export const EXPERIMENT_STATUSES = ['active', 'finished', 'failed'] as const;
+export type ExperimentStatus = (typeof EXPERIMENT_STATUSES)[number];
+
+export const RUN_KINDS = ['train', 'evaluate', 'llm'] as const;
+export type RunKind = (typeof RUN_KINDS)[number];
+
+export const RUN_STATUSES = ['queued', 'running', 'finished', 'failed', 'cancelled'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export const JOB_STATUSES = ['queued', 'running', 'finished', 'failed', 'cancelled'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+export const SCORE_SOURCES = ['probability', 'logprob', 'none'] as const;
+export type ScoreSource = (typeof SCORE_SOURCES)[number];
+
+/** `parsed`: label (and maybe score) read; `unparseable`: answer present but not understood; `error`: no answer (API failure). */
+export const PARSE_STATUSES = ['parsed', 'unparseable', 'error'] as const;
+export type ParseStatus = (typeof PARSE_STATUSES)[number];
+
+/** Renders `"column" IN ('a', 'b')` for a CHECK constraint; values are our own constants, never user input. */
+export function inList(column: string, values: readonly string[]): string {
+  return `"${column}" IN (${values.map((v) => `'${v}'`).join(', ')})`;
+}
