@@ -1,0 +1,48 @@
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Walks up from `start` to the directory holding `nx.json` (the Leadwise repository root), or null. */
+export function findRepoRoot(start: string = process.cwd()): string | null {
+  let dir = resolve(start);
+  for (;;) {
+    if (existsSync(join(dir, 'nx.json'))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) return null;
+    dir = parent;
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The directory with the real ECG data (see its README): `ECG_DATA_DIR` when set, else
+ * `<repo root>/../shared/data`. Throws a clear error when neither exists.
+ */
+export function resolveEcgDataDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.ECG_DATA_DIR) {
+    const dir = resolve(env.ECG_DATA_DIR);
+    if (!isDirectory(dir)) throw new Error(`ECG_DATA_DIR=${env.ECG_DATA_DIR} is not a directory`);
+    return dir;
+  }
+  // The current directory first (the CLI runs from the repo), then this file's own checkout.
+  const roots = [findRepoRoot(), findRepoRoot(dirname(fileURLToPath(import.meta.url)))];
+  for (const root of roots) {
+    if (root && isDirectory(join(root, '..', 'shared', 'data'))) return resolve(root, '..', 'shared', 'data');
+  }
+  throw new Error(
+    'ECG data directory not found: set ECG_DATA_DIR to the folder holding ptbxl/ and chapman-shaoxing-subset-400.tar.xz, ' +
+      `or place it at <repo root>/../shared/data (repo root searched from ${process.cwd()})`,
+  );
+}
+
+/** Where extracted archives are cached: `$LEADWISE_HOME/cache` (LEADWISE_HOME defaults to ./.leadwise). */
+export function resolveCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env.LEADWISE_HOME ?? '.leadwise', 'cache');
+}

@@ -1,0 +1,244 @@
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { join, posix, resolve, sep } from 'node:path';
+import yauzl from 'yauzl';
+import { extractTarArchiveCached, isTarArchive, isZipArchive } from './archive-cache.ts';
+import { ArchiveError, DatasetError } from './errors.ts';
+
+/**
+ * Read access to the files of a dataset, whether it is an extracted folder, a folder with its
+ * signals shipped as a tar archive beside the tables (our PTB-XL copy), a tar archive, or a
+ * PhysioNet `.zip` distribution read in place. Paths are relative, `/`-separated.
+ */
+export interface FileSource {
+  /** What was opened, for messages. */
+  readonly description: string;
+  /** The file's bytes, or null when the source has no such file. */
+  readFile(relativePath: string): Promise<Uint8Array | null>;
+  /** Every file's relative path. */
+  listFiles(): Promise<string[]>;
+  /**
+   * A location string that `readWfdbRecord` and `openFileAt` accept later: an absolute path, or
+   * `<absolute zip path>!/<entry path>` for a file inside a zip.
+   */
+  locate(relativePath: string): string;
+  close(): Promise<void>;
+}
+
+/** Separates a zip file from the entry inside it in a location string. */
+export const ZIP_ENTRY_SEPARATOR = '!/';
+
+export interface OpenSourceOptions {
+  /** Where tar archives are extracted (see `resolveCacheDir`). */
+  cacheDir: string;
+  /**
+   * A file name that marks the dataset's root (e.g. `ptbxl_database.csv`); the source is rooted at the
+   * shallowest directory holding it, so a zip whose files sit under one top-level folder still works.
+   */
+  rootMarker?: string;
+}
+
+/**
+ * Opens a dataset path: a `.zip` is read in place; a tar archive is extracted once into the cache;
+ * a directory is read as is, with any tar archives directly inside it extracted and layered beneath
+ * it (so `ptbxl/` with its CSVs plus `ptbxl-records100-....tar.xz` reads as one tree).
+ */
+export async function openFileSource(path: string, options: OpenSourceOptions): Promise<FileSource> {
+  const absolute = resolve(path);
+  if (isZipArchive(absolute)) return ZipFileSource.open(absolute, options.rootMarker);
+  if (isTarArchive(absolute)) {
+    const extracted = await extractTarArchiveCached(absolute, options.cacheDir);
+    const root = options.rootMarker ? ((await findMarkerDir(extracted, options.rootMarker)) ?? extracted) : extracted;
+    return new DirectoryFileSource([root], absolute);
+  }
+  let entries;
+  try {
+    entries = await readdir(absolute, { withFileTypes: true });
+  } catch {
+    throw new DatasetError('not a directory, .zip or tar archive', absolute);
+  }
+  let root = absolute;
+  if (options.rootMarker && !entries.some((e) => e.isFile() && e.name === options.rootMarker)) {
+    root = (await findMarkerDir(absolute, options.rootMarker)) ?? absolute;
+  }
+  const layers = [root];
+  for (const entry of entries) {
+    if (entry.isFile() && isTarArchive(entry.name)) layers.push(await extractTarArchiveCached(join(absolute, entry.name), options.cacheDir));
+  }
+  return new DirectoryFileSource(layers, absolute);
+}
+
+/** Breadth-first search for the shallowest directory containing `marker`. */
+async function findMarkerDir(start: string, marker: string, maxDepth = 4): Promise<string | null> {
+  let frontier = [start];
+  for (let depth = 0; depth <= maxDepth && frontier.length > 0; depth++) {
+    const next: string[] = [];
+    for (const dir of frontier) {
+      const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+      if (entries.some((e) => e.isFile() && e.name === marker)) return dir;
+      for (const e of entries) if (e.isDirectory()) next.push(join(dir, e.name));
+    }
+    frontier = next.sort();
+  }
+  return null;
+}
+
+/** Folders read in order; the first that has a file wins. */
+export class DirectoryFileSource implements FileSource {
+  constructor(
+    private readonly roots: string[],
+    readonly description: string = roots[0],
+  ) {}
+
+  async readFile(relativePath: string): Promise<Uint8Array | null> {
+    const safe = safeRelative(relativePath, this.description);
+    for (const root of this.roots) {
+      try {
+        return await readFile(join(root, safe));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT' && (error as NodeJS.ErrnoException).code !== 'ENOTDIR') throw error;
+      }
+    }
+    return null;
+  }
+
+  async listFiles(): Promise<string[]> {
+    const seen = new Set<string>();
+    for (const root of this.roots) {
+      const entries = await readdir(root, { recursive: true, withFileTypes: true });
+      for (const entry of entries) {
+        if (!entry.isFile()) continue;
+        const full = join(entry.parentPath, entry.name);
+        seen.add(full.slice(root.length + 1).split(sep).join('/'));
+      }
+    }
+    return [...seen].sort();
+  }
+
+  /** The absolute path of the layer that holds the file (the first layer when none does). */
+  locate(relativePath: string): string {
+    const safe = safeRelative(relativePath, this.description);
+    for (const root of this.roots) {
+      if (existsSync(join(root, safe))) return join(root, safe);
+    }
+    return join(this.roots[0], safe);
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** A zip read in place through its central directory; entries are inflated on demand. */
+export class ZipFileSource implements FileSource {
+  private constructor(
+    private readonly zip: yauzl.ZipFile,
+    private readonly entries: Map<string, yauzl.Entry>,
+    private readonly zipPath: string,
+    private readonly prefix: string,
+  ) {}
+
+  get description(): string {
+    return this.zipPath;
+  }
+
+  static async open(zipPath: string, rootMarker?: string): Promise<ZipFileSource> {
+    let zip: yauzl.ZipFile;
+    const entries = new Map<string, yauzl.Entry>();
+    try {
+      zip = await yauzl.openPromise(zipPath, { lazyEntries: true, autoClose: false, strictFileNames: false });
+      for await (const entry of zip.eachEntry()) {
+        if (!entry.fileName.endsWith('/')) entries.set(entry.fileName, entry);
+      }
+    } catch (error) {
+      throw new ArchiveError(`cannot read zip: ${(error as Error).message}`, zipPath);
+    }
+    let prefix = '';
+    if (rootMarker) {
+      const candidates = [...entries.keys()].filter((name) => posix.basename(name) === rootMarker);
+      candidates.sort((a, b) => a.split('/').length - b.split('/').length || a.localeCompare(b));
+      if (candidates.length > 0) prefix = candidates[0].slice(0, candidates[0].length - rootMarker.length);
+    }
+    return new ZipFileSource(zip, entries, zipPath, prefix);
+  }
+
+  async readFile(relativePath: string): Promise<Uint8Array | null> {
+    const entry = this.entries.get(this.prefix + safeRelative(relativePath, this.zipPath));
+    if (!entry) return null;
+    try {
+      const stream = await this.zip.openReadStreamPromise(entry);
+      const chunks: Buffer[] = [];
+      for await (const chunk of stream) chunks.push(chunk as Buffer);
+      return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+    } catch (error) {
+      throw new ArchiveError(`cannot read entry ${entry.fileName}: ${(error as Error).message}`, this.zipPath);
+    }
+  }
+
+  async listFiles(): Promise<string[]> {
+    return [...this.entries.keys()]
+      .filter((name) => name.startsWith(this.prefix))
+      .map((name) => name.slice(this.prefix.length))
+      .sort();
+  }
+
+  locate(relativePath: string): string {
+    return `${this.zipPath}${ZIP_ENTRY_SEPARATOR}${this.prefix}${safeRelative(relativePath, this.zipPath)}`;
+  }
+
+  async close(): Promise<void> {
+    this.zip.close();
+  }
+}
+
+/** Rejects absolute paths and `..` so that a hostile table cannot read outside the dataset. */
+function safeRelative(relativePath: string, source: string): string {
+  const normalized = posix.normalize(relativePath.replace(/\\/g, '/'));
+  if (normalized.startsWith('/') || normalized === '..' || normalized.startsWith('../')) {
+    throw new DatasetError(`path "${relativePath}" leaves the dataset`, source, null, 'path');
+  }
+  return normalized;
+}
+
+/**
+ * Reads a file by a location from `FileSource.locate`: an absolute path, or `zip!/entry`.
+ * Open zips are kept (a few at a time) so that reading many records from one zip stays cheap.
+ */
+export async function readFileAt(location: string): Promise<Uint8Array> {
+  const split = location.indexOf(ZIP_ENTRY_SEPARATOR);
+  if (split > 0 && isZipArchive(location.slice(0, split))) {
+    const zipPath = location.slice(0, split);
+    const source = await openCachedZip(zipPath);
+    const bytes = await source.readFile(location.slice(split + ZIP_ENTRY_SEPARATOR.length));
+    if (!bytes) throw new DatasetError('no such entry in zip', location);
+    return bytes;
+  }
+  try {
+    return await readFile(location);
+  } catch (error) {
+    throw new DatasetError(`cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, location);
+  }
+}
+
+const openZips = new Map<string, Promise<ZipFileSource>>();
+const MAX_OPEN_ZIPS = 4;
+
+function openCachedZip(zipPath: string): Promise<ZipFileSource> {
+  let source = openZips.get(zipPath);
+  if (!source) {
+    if (openZips.size >= MAX_OPEN_ZIPS) {
+      const [oldestPath, oldest] = openZips.entries().next().value as [string, Promise<ZipFileSource>];
+      openZips.delete(oldestPath);
+      void oldest.then((s) => s.close()).catch(() => undefined);
+    }
+    source = ZipFileSource.open(zipPath);
+    openZips.set(zipPath, source);
+    source.catch(() => openZips.delete(zipPath));
+  }
+  return source;
+}
+
+/** Closes the zips kept open by `readFileAt`. */
+export async function closeCachedZips(): Promise<void> {
+  const sources = [...openZips.values()];
+  openZips.clear();
+  await Promise.all(sources.map((s) => s.then((z) => z.close()).catch(() => undefined)));
+}
