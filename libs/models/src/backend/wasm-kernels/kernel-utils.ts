@@ -1,0 +1,114 @@
+import { getKernel, type NamedAttrMap, type NamedTensorInfoMap, type TensorInfo } from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+
+/** The arguments tfjs passes to a kernel function registered for the wasm backend. */
+export interface WasmKernelArgs {
+  readonly inputs: NamedTensorInfoMap;
+  readonly backend: BackendWasm;
+  readonly attrs?: NamedAttrMap;
+}
+
+/**
+ * Runs a kernel of the wasm backend directly, below the engine: no tape, no profiling entry, no
+ * engine bookkeeping. The caller owns the returned TensorInfo and either returns it from its own
+ * kernel (the engine then tracks it) or releases it with `release`.
+ */
+export function runWasmKernel(
+  name: string,
+  backend: BackendWasm,
+  inputs: NamedTensorInfoMap,
+  attrs: NamedAttrMap = {},
+): TensorInfo {
+  const kernel = getKernel(name, 'wasm');
+  if (!kernel) throw new Error(`wasm backend has no kernel ${name}`);
+  const out = kernel.kernelFunc({ inputs, backend, attrs });
+  if (Array.isArray(out)) throw new Error(`wasm kernel ${name} returned ${out.length} outputs, expected one`);
+  return out;
+}
+
+/** Drops this kernel's reference to an intermediate; the wasm heap frees it at refCount 0. */
+export function release(backend: BackendWasm, ...infos: TensorInfo[]): void {
+  for (const info of infos) backend.disposeData(info.dataId);
+}
+
+/** A float32 view of a tensor's bytes in the wasm heap. Re-take it after any allocation (heap growth detaches it). */
+export function heapF32(backend: BackendWasm, info: TensorInfo): Float32Array {
+  return backend.typedArrayFromHeap(info) as Float32Array;
+}
+
+/** A view of a tensor under another shape, sharing its bytes (one more reference on the data). */
+export function reshapeView(backend: BackendWasm, info: TensorInfo, shape: number[]): TensorInfo {
+  backend.incRef(info.dataId);
+  return { dataId: info.dataId, shape, dtype: info.dtype };
+}
+
+export function transpose(backend: BackendWasm, x: TensorInfo, perm: number[]): TensorInfo {
+  return runWasmKernel('Transpose', backend, { x }, { perm });
+}
+
+export type Shape4 = [number, number, number, number];
+
+export function shape4(info: TensorInfo, what: string): Shape4 {
+  if (info.shape.length !== 4) throw new Error(`${what} must be rank 4, got shape [${info.shape.join(', ')}]`);
+  return info.shape as Shape4;
+}
+
+/**
+ * Copies a rank-4 NHWC tensor into a new one whose rows and columns are spread `strideH` /
+ * `strideW` apart (zeros between) and padded by the given amounts; a negative pad crops. One pass
+ * in JS over the heap, so no padded or dilated intermediate is ever materialised twice.
+ */
+export function dilateAndPad(
+  backend: BackendWasm,
+  x: TensorInfo,
+  strideH: number,
+  strideW: number,
+  pad: { top: number; bottom: number; left: number; right: number },
+): TensorInfo {
+  const [n, h, w, c] = shape4(x, 'dilateAndPad input');
+  const dilatedH = (h - 1) * strideH + 1;
+  const dilatedW = (w - 1) * strideW + 1;
+  const outH = dilatedH + pad.top + pad.bottom;
+  const outW = dilatedW + pad.left + pad.right;
+  if (outH <= 0 || outW <= 0) throw new Error(`dilateAndPad: empty output ${outH}x${outW}`);
+  const out = backend.makeOutput([n, outH, outW, c], 'float32');
+  const dst = heapF32(backend, out);
+  const src = heapF32(backend, x);
+  dst.fill(0);
+  for (let b = 0; b < n; b++) {
+    for (let i = 0; i < h; i++) {
+      const oi = i * strideH + pad.top;
+      if (oi < 0 || oi >= outH) continue;
+      const srcRow = ((b * h + i) * w) * c;
+      const dstRow = ((b * outH + oi) * outW) * c;
+      if (strideW === 1 && pad.left >= 0 && pad.right >= 0) {
+        dst.set(src.subarray(srcRow, srcRow + w * c), dstRow + pad.left * c);
+        continue;
+      }
+      for (let j = 0; j < w; j++) {
+        const oj = j * strideW + pad.left;
+        if (oj < 0 || oj >= outW) continue;
+        const s = srcRow + j * c;
+        const d = dstRow + oj * c;
+        for (let k = 0; k < c; k++) dst[d + k] = src[s + k];
+      }
+    }
+  }
+  return out;
+}
+
+/** Crops rows/cols of a rank-4 NHWC tensor to [0, h) x [0, w); the source must be at least that big. */
+export function cropHW(backend: BackendWasm, x: TensorInfo, h: number, w: number): TensorInfo {
+  const [n, xh, xw, c] = shape4(x, 'cropHW input');
+  if (xh === h && xw === w) return reshapeView(backend, x, [n, h, w, c]);
+  const out = backend.makeOutput([n, h, w, c], 'float32');
+  const dst = heapF32(backend, out);
+  const src = heapF32(backend, x);
+  for (let b = 0; b < n; b++) {
+    for (let i = 0; i < h; i++) {
+      const s = ((b * xh + i) * xw) * c;
+      dst.set(src.subarray(s, s + w * c), ((b * h + i) * w) * c);
+    }
+  }
+  return out;
+}

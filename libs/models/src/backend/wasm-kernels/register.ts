@@ -1,0 +1,51 @@
+import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs';
+import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.ts';
+import { conv2DBackpropInputConfig } from './conv2d-backprop-input.ts';
+import { maxPoolGradConfig } from './max-pool-grad.ts';
+
+/** The wasm kernels Leadwise adds (missing upstream) or replaces (slow upstream) for training. */
+export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
+  conv2DBackpropFilterConfig,
+  conv2DBackpropInputConfig,
+  maxPoolGradConfig,
+];
+
+export type WasmTrainingKernelName = 'Conv2DBackpropFilter' | 'Conv2DBackpropInput' | 'MaxPoolGrad';
+
+const stockKernels = new Map<string, KernelConfig>();
+
+/**
+ * Registers the training kernels on the wasm backend (all by default, or only those named, e.g.
+ * just the missing filter gradient to measure stock tfjs). Idempotent; the stock kernels it
+ * replaces are kept so that `restoreStockWasmKernels` can put them back. Returns what it registered.
+ */
+export function registerWasmTrainingKernels(
+  options: { readonly only?: readonly WasmTrainingKernelName[] } = {},
+): WasmTrainingKernelName[] {
+  const registered: WasmTrainingKernelName[] = [];
+  for (const config of WASM_TRAINING_KERNELS) {
+    const name = config.kernelName as WasmTrainingKernelName;
+    if (options.only && !options.only.includes(name)) continue;
+    const current = getKernel(name, 'wasm');
+    if (current?.kernelFunc !== config.kernelFunc) {
+      if (current) {
+        if (!stockKernels.has(name)) stockKernels.set(name, current);
+        unregisterKernel(name, 'wasm');
+      }
+      registerKernel(config);
+    }
+    registered.push(name);
+  }
+  return registered;
+}
+
+/** Puts back the wasm backend's own kernels (and removes the ones it never had). */
+export function restoreStockWasmKernels(): void {
+  for (const config of WASM_TRAINING_KERNELS) {
+    const name = config.kernelName;
+    if (getKernel(name, 'wasm')?.kernelFunc !== config.kernelFunc) continue;
+    unregisterKernel(name, 'wasm');
+    const stock = stockKernels.get(name);
+    if (stock) registerKernel(stock);
+  }
+}

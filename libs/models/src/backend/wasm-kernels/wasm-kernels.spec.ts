@@ -1,0 +1,189 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initWasmBackend } from '../select-backend.ts';
+import { registerWasmTrainingKernels } from './register.ts';
+
+/**
+ * Each kernel is checked against tfjs's cpu backend (the reference: plain loops, no shortcuts) on
+ * random inputs over many shapes, strides and paddings. The error is measured relative to the
+ * largest reference value, since sums over thousands of products lose absolute precision in float32.
+ */
+
+type Pad = 'same' | 'valid' | number[][];
+interface Case {
+  readonly n: number;
+  readonly h: number;
+  readonly w: number;
+  readonly ci: number;
+  readonly co: number;
+  readonly k: [number, number];
+  readonly s: [number, number];
+  readonly pad: Pad;
+}
+
+const CONV_CASES: Case[] = [
+  { n: 2, h: 8, w: 8, ci: 3, co: 4, k: [3, 3], s: [1, 1], pad: 'same' },
+  { n: 2, h: 8, w: 8, ci: 3, co: 4, k: [3, 3], s: [1, 1], pad: 'valid' },
+  { n: 3, h: 9, w: 7, ci: 2, co: 5, k: [3, 3], s: [2, 2], pad: 'same' },
+  { n: 3, h: 9, w: 7, ci: 2, co: 5, k: [3, 3], s: [2, 2], pad: 'valid' },
+  { n: 2, h: 10, w: 11, ci: 4, co: 3, k: [3, 3], s: [2, 2], pad: 'valid' },
+  { n: 1, h: 12, w: 12, ci: 3, co: 8, k: [7, 7], s: [2, 2], pad: 'same' },
+  { n: 2, h: 6, w: 13, ci: 1, co: 4, k: [3, 3], s: [1, 1], pad: 'same' },
+  { n: 2, h: 8, w: 8, ci: 6, co: 1, k: [1, 1], s: [1, 1], pad: 'valid' },
+  { n: 2, h: 8, w: 8, ci: 6, co: 4, k: [1, 1], s: [2, 2], pad: 'same' },
+  { n: 2, h: 9, w: 9, ci: 5, co: 3, k: [1, 1], s: [2, 2], pad: 'valid' },
+  { n: 2, h: 7, w: 10, ci: 3, co: 2, k: [2, 3], s: [1, 2], pad: 'same' },
+  { n: 2, h: 11, w: 9, ci: 2, co: 3, k: [5, 3], s: [3, 2], pad: 'same' },
+  { n: 1, h: 8, w: 9, ci: 2, co: 3, k: [3, 3], s: [3, 3], pad: 'valid' },
+  {
+    n: 2,
+    h: 7,
+    w: 7,
+    ci: 2,
+    co: 3,
+    k: [3, 3],
+    s: [1, 1],
+    pad: [
+      [0, 0],
+      [2, 0],
+      [1, 2],
+      [0, 0],
+    ],
+  },
+  {
+    n: 2,
+    h: 8,
+    w: 8,
+    ci: 2,
+    co: 3,
+    k: [3, 3],
+    s: [2, 2],
+    pad: [
+      [0, 0],
+      [1, 1],
+      [0, 2],
+      [0, 0],
+    ],
+  },
+  { n: 4, h: 16, w: 32, ci: 16, co: 32, k: [3, 3], s: [1, 1], pad: 'same' },
+];
+
+const POOL_CASES: { n: number; h: number; w: number; c: number; k: [number, number]; s: [number, number]; pad: Pad }[] = [
+  { n: 2, h: 8, w: 8, c: 3, k: [2, 2], s: [2, 2], pad: 'valid' },
+  { n: 2, h: 9, w: 7, c: 4, k: [2, 2], s: [2, 2], pad: 'same' },
+  { n: 2, h: 9, w: 9, c: 2, k: [3, 3], s: [2, 2], pad: 'same' },
+  { n: 1, h: 10, w: 10, c: 5, k: [3, 3], s: [1, 1], pad: 'same' },
+  { n: 2, h: 7, w: 11, c: 3, k: [3, 2], s: [2, 3], pad: 'valid' },
+  { n: 3, h: 16, w: 16, c: 16, k: [2, 2], s: [2, 2], pad: 'same' },
+];
+
+/** Deterministic uniform values in [-1, 1) (a 32-bit LCG; Numerical Recipes constants). */
+function randomValues(size: number, seed: number): Float32Array {
+  const out = new Float32Array(size);
+  let state = seed >>> 0;
+  for (let i = 0; i < size; i++) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    out[i] = state / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+interface RawTensor {
+  readonly shape: number[];
+  readonly values: Float32Array;
+}
+
+/** Runs one kernel on one backend from raw inputs; returns the result's values and shape. */
+async function runKernelOn(
+  backend: 'cpu' | 'wasm',
+  kernel: string,
+  inputs: Record<string, RawTensor>,
+  attrs: Record<string, unknown>,
+): Promise<RawTensor> {
+  await tf.setBackend(backend);
+  const before = tf.memory().numTensors;
+  const tensors = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, tf.tensor(v.values, v.shape)]));
+  const out = tf.engine().runKernel(kernel, tensors, attrs as never) as tf.Tensor;
+  const result = { shape: out.shape, values: out.dataSync() as Float32Array };
+  tf.dispose([out, ...Object.values(tensors)]);
+  expect(tf.memory().numTensors).toBe(before);
+  return result;
+}
+
+async function compare(kernel: string, inputs: Record<string, RawTensor>, attrs: Record<string, unknown>): Promise<number> {
+  const expected = await runKernelOn('cpu', kernel, inputs, attrs);
+  const actual = await runKernelOn('wasm', kernel, inputs, attrs);
+  expect(actual.shape).toEqual(expected.shape);
+  let maxAbs = 0;
+  let maxRef = 0;
+  for (let i = 0; i < expected.values.length; i++) {
+    maxAbs = Math.max(maxAbs, Math.abs(actual.values[i] - expected.values[i]));
+    maxRef = Math.max(maxRef, Math.abs(expected.values[i]));
+  }
+  expect(Number.isFinite(maxAbs)).toBe(true);
+  expect(maxAbs).toBeLessThanOrEqual(1e-4 * Math.max(1, maxRef));
+  return maxAbs;
+}
+
+function outSize(inSize: number, k: number, s: number, pad: Pad, before: number, after: number): number {
+  if (pad === 'same') return Math.ceil(inSize / s);
+  if (pad === 'valid') return Math.ceil((inSize - k + 1) / s);
+  return Math.floor((inSize + before + after - k) / s) + 1;
+}
+
+function describeCase(c: { n: number; h: number; w: number; k: number[]; s: number[]; pad: Pad }): string {
+  return `${c.n}x${c.h}x${c.w} k${c.k.join('x')} s${c.s.join('x')} ${typeof c.pad === 'string' ? c.pad : JSON.stringify(c.pad)}`;
+}
+
+const maxErrors: Record<string, number> = {};
+
+describe('wasm training kernels match the cpu backend', () => {
+  beforeAll(async () => {
+    await initWasmBackend();
+    await tf.setBackend('wasm');
+    registerWasmTrainingKernels();
+  });
+
+  it.each(CONV_CASES)('Conv2DBackpropFilter and Conv2DBackpropInput, %#', async (c) => {
+    const padH = Array.isArray(c.pad) ? c.pad[1] : [0, 0];
+    const padW = Array.isArray(c.pad) ? c.pad[2] : [0, 0];
+    const oh = outSize(c.h, c.k[0], c.s[0], c.pad, padH[0], padH[1]);
+    const ow = outSize(c.w, c.k[1], c.s[1], c.pad, padW[0], padW[1]);
+    const x = { shape: [c.n, c.h, c.w, c.ci], values: randomValues(c.n * c.h * c.w * c.ci, 1) };
+    const dy = { shape: [c.n, oh, ow, c.co], values: randomValues(c.n * oh * ow * c.co, 2) };
+    const filterShape = [c.k[0], c.k[1], c.ci, c.co];
+    const filter = { shape: filterShape, values: randomValues(filterShape.reduce((a, b) => a * b), 3) };
+    const common = { strides: c.s, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
+    const dwErr = await compare('Conv2DBackpropFilter', { x, dy }, { ...common, filterShape });
+    const dxErr = await compare('Conv2DBackpropInput', { dy, filter }, { ...common, inputShape: x.shape });
+    maxErrors[`Conv2DBackpropFilter ${describeCase(c)}`] = dwErr;
+    maxErrors[`Conv2DBackpropInput ${describeCase(c)}`] = dxErr;
+  });
+
+  it.each(POOL_CASES)('MaxPoolGrad, %#', async (c) => {
+    const oh = outSize(c.h, c.k[0], c.s[0], c.pad, 0, 0);
+    const ow = outSize(c.w, c.k[1], c.s[1], c.pad, 0, 0);
+    const input = { shape: [c.n, c.h, c.w, c.c], values: randomValues(c.n * c.h * c.w * c.c, 4) };
+    // Ties, as after a ReLU: the first maximum in the window must get the whole gradient.
+    for (let i = 0; i < input.values.length; i += 3) input.values[i] = Math.max(input.values[i], 0);
+    const dy = { shape: [c.n, oh, ow, c.c], values: randomValues(c.n * oh * ow * c.c, 5) };
+    await tf.setBackend('cpu');
+    const output = tf.tidy(() => {
+      const y = tf.maxPool(tf.tensor4d(input.values, input.shape as [number, number, number, number]), c.k, c.s, c.pad as 'same');
+      return { shape: y.shape, values: y.dataSync() as Float32Array };
+    });
+    expect(output.shape).toEqual(dy.shape);
+    const err = await compare('MaxPoolGrad', { dy, input, output }, { filterSize: c.k, strides: c.s, pad: c.pad });
+    maxErrors[`MaxPoolGrad ${describeCase({ ...c, k: c.k })}`] = err;
+  });
+
+  it('reports the largest error per kernel', () => {
+    const worst: Record<string, number> = {};
+    for (const [key, err] of Object.entries(maxErrors)) {
+      const kernel = key.split(' ')[0];
+      worst[kernel] = Math.max(worst[kernel] ?? 0, err);
+    }
+    console.info('max abs error vs cpu backend', worst);
+    expect(Object.keys(worst).sort()).toEqual(['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad']);
+  });
+});

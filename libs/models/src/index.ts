@@ -1,0 +1,39 @@
+export * from './backend/index.ts';
+export * from './constants.ts';
+export type * from './types.ts';
+export { ModelConfigError, modelConfigSchema, parseInputSize, parseModelConfig, parseTrainConfig, PROFILE_SETTINGS, trainConfigSchema } from './config.ts';
+export { countTrainableParams, createModel, type LeadwiseModel } from './architectures/model-factory.ts';
+export { GroupAggregation, GroupAttention, LeadPooling, leadMasks } from './architectures/lead-group-layers.ts';
+export { SeededDropout } from './architectures/seeded-dropout.ts';
+export {
+  CheckpointError,
+  loadCheckpoint,
+  MODEL_FILE,
+  readCheckpointConfig,
+  saveCheckpoint,
+  WEIGHTS_FILE,
+} from './weights/checkpoint-io.ts';
+export {
+  BEST_CHECKPOINT,
+  LAST_CHECKPOINT,
+  meanBinaryCrossEntropy,
+  trainModel,
+  TrainingError,
+  type BatchProgress,
+  type EpochMetrics,
+  type TrainingCallbacks,
+  type TrainModelOptions,
+  type TrainModelResult,
+} from './training/trainer.ts';
+export { predictHostBatch, predictSource, type Predictions } from './training/predict.ts';
+export { SampleShapeError } from './training/sample-batches.ts';
+export { learningRateAt, type WarmupCosineSchedule } from './training/learning-rate-schedule.ts';
+export { createRandom, mixSeed, seededPermutation } from './training/seeded-random.ts';
+export {
+  blankBoxes,
+  groupAttributions,
+  summarizeGroupAttributions,
+  type GroupAttributions,
+  type GroupAttributionSummary,
+  type OcclusionOptions,
+} from './attribution/occlusion.ts';
