@@ -1,0 +1,18 @@
+import { ArgsType, Field, Float, Int } from 'type-graphql';
+import { Max, Min } from 'class-validator';
+
+@ArgsType()
+export class CompareRunsArgs {
+  @Field(() => Int, { description: 'First run (A).' })
+  @Min(1)
+  runA!: number;
+
+  @Field(() => Int, { description: 'Second run (B).' })
+  @Min(1)
+  runB!: number;
+
+  @Field(() => Float, { defaultValue: 0.95, description: 'Confidence level of the interval, in [0.5, 0.999].' })
+  @Min(0.5)
+  @Max(0.999)
+  level!: number;
+}

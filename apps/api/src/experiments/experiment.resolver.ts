@@ -1,0 +1,53 @@
+import { Arg, Args, Authorized, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { and, desc, eq, isNull, type SQL } from 'drizzle-orm';
+import { experiments, type Experiment, type Run } from '@leadwise/db';
+import { StudyConfigError, parseStudyConfig, resolveStudyPlan } from '@leadwise/study';
+import type { ApiContext } from '../context.ts';
+import { BadInputError } from '../errors.ts';
+import { RunType } from '../runs/run.type.ts';
+import { CreateExperimentInput } from './experiment.input.ts';
+import { ExperimentsArgs } from './experiment.args.ts';
+import { ExperimentType } from './experiment.type.ts';
+
+@Resolver(() => ExperimentType)
+export class ExperimentResolver {
+  @Query(() => [ExperimentType], { description: 'Experiments, newest first.' })
+  async experiments(@Args(() => ExperimentsArgs) args: ExperimentsArgs, @Ctx() { db }: ApiContext): Promise<Experiment[]> {
+    const where: SQL[] = [isNull(experiments.deletedAt)];
+    if (args.status) where.push(eq(experiments.status, args.status));
+    return db.select().from(experiments).where(and(...where)).orderBy(desc(experiments.id));
+  }
+
+  @Query(() => ExperimentType, { nullable: true, description: 'One experiment by id; null when there is none.' })
+  async experiment(@Arg('id', () => Int, { description: 'Experiment id.' }) id: number, @Ctx() { loaders }: ApiContext) {
+    return loaders.experiment.load(id);
+  }
+
+  @FieldResolver(() => [RunType], { description: 'Runs of the experiment, oldest first.' })
+  async runs(@Root() experiment: Experiment, @Ctx() { loaders }: ApiContext): Promise<Run[]> {
+    return loaders.runsOfExperiment.load(experiment.id);
+  }
+
+  @Authorized()
+  @Mutation(() => ExperimentType, {
+    description:
+      'Creates an experiment from a study config, or returns the existing one when the resolved config is the same (same hash). Needs the API key.',
+  })
+  async createExperiment(@Arg('input', () => CreateExperimentInput) input: CreateExperimentInput, @Ctx() { db }: ApiContext): Promise<Experiment> {
+    let plan;
+    try {
+      plan = resolveStudyPlan(parseStudyConfig(input.config, 'input.config'), input.profile ?? undefined);
+    } catch (error) {
+      if (error instanceof StudyConfigError) throw new BadInputError(error.message, 'input.config');
+      throw error;
+    }
+    const inserted = await db
+      .insert(experiments)
+      .values({ name: plan.config.name, config: plan.config as unknown as Record<string, unknown>, configHash: plan.hash })
+      .onConflictDoNothing({ target: experiments.configHash })
+      .returning();
+    if (inserted[0]) return inserted[0];
+    const [existing] = await db.select().from(experiments).where(eq(experiments.configHash, plan.hash));
+    return existing!;
+  }
+}

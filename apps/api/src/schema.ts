@@ -1,0 +1,45 @@
+import 'reflect-metadata';
+import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
+import { buildSchema, type AuthChecker } from 'type-graphql';
+import type { ApiContext } from './context.ts';
+import { AttributionResolver } from './attributions/attribution.resolver.ts';
+import { ComparisonResolver } from './comparisons/comparison.resolver.ts';
+import { DatasetResolver } from './datasets/dataset.resolver.ts';
+import { ExperimentResolver } from './experiments/experiment.resolver.ts';
+import { LlmResponseResolver } from './llm-responses/llm-response.resolver.ts';
+import { PredictionConnectionResolver, PredictionResolver } from './predictions/prediction.resolver.ts';
+import { RecordResolver } from './records/record.resolver.ts';
+import { RunResolver } from './runs/run.resolver.ts';
+import { StudySummaryResolver } from './study-summary/study-summary.resolver.ts';
+
+/** Mutations carry `@Authorized()`: they need the API key whatever the query policy. */
+const authChecker: AuthChecker<ApiContext> = ({ context }) => context.auth.hasValidKey;
+
+let schemaPromise: Promise<GraphQLSchema> | null = null;
+
+/** The GraphQL schema, built once per process (type-graphql's metadata is global). */
+export function buildLeadwiseSchema(): Promise<GraphQLSchema> {
+  schemaPromise ??= buildSchema({
+    resolvers: [
+      DatasetResolver,
+      RecordResolver,
+      ExperimentResolver,
+      RunResolver,
+      PredictionResolver,
+      PredictionConnectionResolver,
+      AttributionResolver,
+      ComparisonResolver,
+      LlmResponseResolver,
+      StudySummaryResolver,
+    ],
+    authChecker,
+    // class-validator on every input and args class; unknown properties cannot reach it through GraphQL.
+    validate: { forbidUnknownValues: false, validationError: { target: false, value: false } },
+  });
+  return schemaPromise;
+}
+
+/** SDL as committed in apps/api/schema.graphql: sorted, so the diff of an API change is minimal. */
+export function printLeadwiseSchema(schema: GraphQLSchema): string {
+  return `${printSchema(lexicographicSortSchema(schema))}\n`;
+}

@@ -1,0 +1,94 @@
+import { ApolloServer } from '@apollo/server';
+import { startStandaloneServer } from '@apollo/server/standalone';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { GraphQLError } from 'graphql';
+import type { JobQueue } from '@leadwise/study';
+import { authConfigFromEnv, isValidApiKey, presentedApiKey, type AuthConfig } from './auth.ts';
+import { createContext, type ApiContext } from './context.ts';
+import type { Db } from './db.ts';
+import { createErrorFormatter } from './errors.ts';
+import { DEFAULT_QUERY_LIMITS, complexityLimitPlugin, depthLimitRule, type QueryLimits } from './limits.ts';
+import { buildLeadwiseSchema } from './schema.ts';
+
+export interface ApiServerOptions {
+  db: Db;
+  queue: JobQueue | null;
+  auth?: AuthConfig;
+  limits?: QueryLimits;
+  /** Where unexpected errors are logged (with the id the client sees); default stderr. */
+  logError?: (entry: unknown) => void;
+}
+
+/** Apollo server over the Leadwise schema with auth, limits and error masking; not yet listening. */
+export async function createApiServer(options: ApiServerOptions) {
+  const schema = await buildLeadwiseSchema();
+  const auth = options.auth ?? authConfigFromEnv();
+  const limits = options.limits ?? DEFAULT_QUERY_LIMITS;
+  const logError = options.logError ?? ((entry) => process.stderr.write(`leadwise api: ${formatLogEntry(entry)}\n`));
+  const server = new ApolloServer<ApiContext>({
+    schema,
+    validationRules: [depthLimitRule(limits.maxDepth)],
+    formatError: createErrorFormatter(logError),
+    includeStacktraceInErrorResponses: false,
+    introspection: true,
+    plugins: [
+      complexityLimitPlugin(schema, limits.maxComplexity),
+      {
+        async requestDidStart() {
+          return {
+            async didResolveOperation({ operation, contextValue }) {
+              const needsKey = operation?.operation === 'mutation' || auth.queriesRequireKey;
+              if (needsKey && !contextValue.auth.hasValidKey) {
+                throw new GraphQLError(
+                  auth.apiKey
+                    ? 'this operation needs the API key (send `Authorization: Bearer <key>`)'
+                    : 'this operation needs an API key, and the server has none configured (set LEADWISE_API_KEY)',
+                  { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } },
+                );
+              }
+            },
+          };
+        },
+      },
+      ApolloServerPluginLandingPageDisabled(),
+    ],
+  });
+  return { server, auth };
+}
+
+export interface RunningApi {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts the API on a port (0 = any free port) and returns its URL. */
+export async function startApiServer(options: ApiServerOptions & { port: number; host?: string }): Promise<RunningApi> {
+  const { server, auth } = await createApiServer(options);
+  const { url } = await startStandaloneServer<ApiContext>(server, {
+    listen: { port: options.port, host: options.host ?? '127.0.0.1' },
+    context: async ({ req }) =>
+      createContext(
+        options.db,
+        {
+          hasValidKey: isValidApiKey(
+            presentedApiKey({ get: (name) => headerValue(req.headers[name]) }),
+            auth.apiKey,
+          ),
+        },
+        options.queue,
+      ),
+  });
+  return { url, stop: () => server.stop() };
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function formatLogEntry(entry: unknown): string {
+  if (entry && typeof entry === 'object' && 'errorId' in entry && 'error' in entry) {
+    const { errorId, error } = entry as { errorId: string; error: unknown };
+    return `error ${errorId}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
+  }
+  return String(entry);
+}

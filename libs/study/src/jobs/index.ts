@@ -1,0 +1,3 @@
+export * from './job-kinds.ts';
+export * from './boss-db.ts';
+export * from './job-queue.ts';

@@ -1,0 +1,121 @@
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import PgBoss from 'pg-boss';
+import { jobs, runs, type Job, type LeadwiseDatabase } from '@leadwise/db';
+import { bossDbFor } from './boss-db.ts';
+import { JOB_KINDS, queueName, type JobKind } from './job-kinds.ts';
+
+export interface JobQueueOptions {
+  /** Times pg-boss redelivers a job after a failure or a dead worker (default 3). */
+  retryLimit?: number;
+  /** Seconds between a failure and its retry (default 2). */
+  retryDelayS?: number;
+  /**
+   * Run pg-boss maintenance (expiry, archiving) in this process. Every worker does; an API-only
+   * process need not (default true).
+   */
+  supervise?: boolean;
+  onError?: (error: Error) => void;
+}
+
+export interface EnqueueRequest {
+  kind: JobKind;
+  runId: number | null;
+  payload: Record<string, unknown>;
+}
+
+/**
+ * Leadwise's job queue: pg-boss (PostgreSQL `SKIP LOCKED` delivery, retries) for who runs what,
+ * plus Leadwise's own `jobs` row for what the API shows (status, progress, attempts, checkpoint,
+ * cancel requests). pg-boss 10 is used because 11+ needs Node 22.
+ */
+export class JobQueue {
+  private constructor(
+    readonly db: LeadwiseDatabase,
+    readonly boss: PgBoss,
+    readonly retryLimit: number,
+    private readonly retryDelayS: number,
+  ) {}
+
+  static async start(db: LeadwiseDatabase, options: JobQueueOptions = {}): Promise<JobQueue> {
+    const boss = new PgBoss({
+      db: bossDbFor(db) as PgBoss.Db,
+      supervise: options.supervise ?? true,
+      schedule: false,
+      // Dead workers are detected by Leadwise's heartbeat (see the worker), not by a fixed expiry:
+      // training may take hours. pg-boss only expires jobs that outlive this bound.
+      expireInHours: 23,
+    });
+    boss.on('error', options.onError ?? (() => {}));
+    await boss.start();
+    const retryLimit = options.retryLimit ?? 3;
+    const retryDelayS = options.retryDelayS ?? 2;
+    for (const kind of JOB_KINDS) {
+      const name = queueName(kind);
+      if (await boss.getQueue(name)) continue;
+      try {
+        await boss.createQueue(name, { name, retryLimit, retryDelay: retryDelayS, expireInSeconds: 23 * 3600 });
+      } catch (error) {
+        // Another process created it between our check and our create.
+        if (!(await boss.getQueue(name))) throw error;
+      }
+    }
+    return new JobQueue(db, boss, retryLimit, retryDelayS);
+  }
+
+  /** Records a job and hands it to the queue; any worker watching its kind may claim it. */
+  async enqueue(request: EnqueueRequest): Promise<Job> {
+    const [job] = await this.db
+      .insert(jobs)
+      .values({ kind: request.kind, runId: request.runId, payload: request.payload, status: 'queued' })
+      .returning();
+    const queueJobId = await this.boss.send(queueName(request.kind), { jobId: job!.id }, {
+      retryLimit: this.retryLimit,
+      retryDelay: this.retryDelayS,
+      expireInHours: 23,
+    });
+    const [updated] = await this.db.update(jobs).set({ queueJobId }).where(eq(jobs.id, job!.id)).returning();
+    return updated!;
+  }
+
+  /**
+   * Cancels a run's unfinished jobs. Queued jobs are cancelled here and never start; running ones get
+   * `cancel_requested_at` and their worker stops them at its next heartbeat (within seconds).
+   */
+  async cancelRun(runId: number): Promise<void> {
+    const now = new Date();
+    const pending = await this.db
+      .update(jobs)
+      .set({ cancelRequestedAt: now })
+      .where(and(eq(jobs.runId, runId), inArray(jobs.status, ['queued', 'running']), isNull(jobs.cancelRequestedAt)))
+      .returning();
+    for (const job of pending) {
+      if (job.status !== 'queued') continue;
+      // Only if no worker claimed it in the meantime (a claim needs status 'queued' and no cancel request).
+      const [cancelled] = await this.db
+        .update(jobs)
+        .set({ status: 'cancelled', finishedAt: now })
+        .where(and(eq(jobs.id, job.id), eq(jobs.status, 'queued')))
+        .returning();
+      if (cancelled && job.queueJobId) await this.boss.cancel(queueName(job.kind), job.queueJobId);
+    }
+    // A run nobody is running ends now; a running one ends when its worker stops.
+    await this.db
+      .update(runs)
+      .set({ status: 'cancelled', endTime: now })
+      .where(and(eq(runs.id, runId), eq(runs.status, 'queued')));
+    await this.db
+      .update(runs)
+      .set({ status: 'cancelled', endTime: now })
+      .where(
+        and(
+          eq(runs.id, runId),
+          eq(runs.status, 'running'),
+          sql`NOT EXISTS (SELECT 1 FROM ${jobs} WHERE ${jobs.runId} = ${runId} AND ${jobs.status} = 'running')`,
+        ),
+      );
+  }
+
+  async stop(): Promise<void> {
+    await this.boss.stop({ graceful: true, wait: true, close: false, timeout: 10_000 });
+  }
+}

@@ -1,0 +1,3 @@
+export * from './summary-metrics.ts';
+export * from './record-evaluation-metrics.ts';
+export * from './study-summary.ts';
