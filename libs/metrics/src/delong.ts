@@ -3,6 +3,7 @@ import { zStatistic } from './bootstrap.ts';
 import { MetricsInputError, MetricsOptionError } from './errors.ts';
 import { normalQuantile, twoSidedPValue } from './normal-distribution.ts';
 import { placements, sortedAscending } from './ranks.ts';
+import { studentTQuantile, studentTTwoSidedPValue } from './student-t.ts';
 
 /**
  * DeLong, DeLong & Clarke-Pearson (1988) variance of ROC-AUCs, computed with the fast algorithm of
@@ -31,12 +32,12 @@ export function delongCovariance(labels: Uint8Array, positives: number, scoresBy
   const aucs: number[] = [];
   for (const scores of scoresByModel) {
     const { positive, negative } = splitByClass(labels, scores, m);
-    const placementOfPositives = placements(positive, sortedAscending(negative));
-    const placementOfNegatives = placements(negative, sortedAscending(positive));
+    const ofPositives = placements(positive, sortedAscending(negative));
+    const placementOfNegatives = placements(negative, sortedAscending(positive)).placement;
     for (let j = 0; j < n; j++) placementOfNegatives[j] = 1 - placementOfNegatives[j];
-    v10.push(placementOfPositives);
+    v10.push(ofPositives.placement);
     v01.push(placementOfNegatives);
-    aucs.push(mean(placementOfPositives));
+    aucs.push(ofPositives.twiceCountSum / (2 * m * n));
   }
   const k = scoresByModel.length;
   const covariance = Array.from({ length: k }, () => new Array<number>(k).fill(0));
@@ -48,12 +49,6 @@ export function delongCovariance(labels: Uint8Array, positives: number, scoresBy
     }
   }
   return { aucs, covariance, positives: m, negatives: n };
-}
-
-function mean(values: Float64Array): number {
-  let sum = 0;
-  for (let i = 0; i < values.length; i++) sum += values[i];
-  return sum / values.length;
 }
 
 /** Both V10 and V01 average to the AUC, so it is the mean for either. */
@@ -139,13 +134,18 @@ export interface DelongPairedComparison extends AucComparison {
   negatives: number;
 }
 
+function hardLabelNote(hardA: boolean, hardB: boolean): string | undefined {
+  if (!hardA && !hardB) return undefined;
+  return `${hardA && hardB ? 'A and B' : hardA ? 'A' : 'B'}: ${HARD_LABEL_NOTE}`;
+}
+
 function comparisonTail(aucA: number, aucB: number, variance: number, level: number, hardA: boolean, hardB: boolean) {
   const difference = aucA - aucB;
   // Clamp rounding noise: identical models give a variance of 0 up to cancellation error.
   const standardError = Math.sqrt(Math.max(0, variance));
   const z = zStatistic(difference, standardError);
   const crit = criticalValue(level);
-  const hardNote = hardA || hardB ? `${[hardA ? 'A' : '', hardB ? 'B' : ''].filter(Boolean).join(' and ')}: ${HARD_LABEL_NOTE}` : undefined;
+  const hardNote = hardLabelNote(hardA, hardB);
   return {
     aucA,
     aucB,
@@ -194,21 +194,57 @@ export interface LabelledSample {
 }
 
 export interface DelongUnpairedComparison extends AucComparison {
-  method: 'DeLong unpaired';
+  method: 'DeLong unpaired (Welch t)';
+  /**
+   * Welch-Satterthwaite degrees of freedom; z is read against Student's t with df, and the CI of
+   * the difference uses the t quantile (pROC's roc.test(..., paired = FALSE) does the same).
+   */
+  df: number;
   a: { n: number; positives: number; negatives: number };
   b: { n: number; positives: number; negatives: number };
 }
 
-/** Two AUCs from different test sets: independent estimates, so Var(difference) = Var(A) + Var(B). */
+/**
+ * Two AUCs from different test sets: independent estimates, so Var(difference) = Var(A) + Var(B).
+ * Like pROC, the statistic is referred to a t distribution with Welch-Satterthwaite df
+ * (Var(A) + Var(B))^2 / (Var(A)^2 / (nA - 1) + Var(B)^2 / (nB - 1)), nA, nB the test-set sizes.
+ */
 export function delongUnpairedTest(a: LabelledSample, b: LabelledSample, options: { level?: number } = {}): DelongUnpairedComparison {
   const level = options.level ?? 0.95;
+  criticalValue(level);
   const sampleA = checkBinarySample(a.labels, a.scores, a.names ?? { labels: 'a.labels', scores: 'a.scores' });
   const sampleB = checkBinarySample(b.labels, b.scores, b.names ?? { labels: 'b.labels', scores: 'b.scores' });
   const covA = delongCovariance(sampleA.labels, sampleA.positives, [sampleA.scores]);
   const covB = delongCovariance(sampleB.labels, sampleB.positives, [sampleB.scores]);
+  const varA = covA.covariance[0][0];
+  const varB = covB.covariance[0][0];
+  const variance = varA + varB;
+  const df = variance ** 2 / (varA ** 2 / (sampleA.labels.length - 1) + varB ** 2 / (sampleB.labels.length - 1));
+  const difference = covA.aucs[0] - covB.aucs[0];
+  const standardError = Math.sqrt(variance);
+  const z = zStatistic(difference, standardError);
+  const hardA = isHardLabel(sampleA.scores);
+  const hardB = isHardLabel(sampleB.scores);
+  const note = hardLabelNote(hardA, hardB);
+  // With both variances 0, df is 0/0: fall back to the normal limit (df = Infinity).
+  const dfUsed = Number.isFinite(df) ? df : Infinity;
+  const crit = Number.isFinite(dfUsed) ? studentTQuantile(1 - (1 - level) / 2, dfUsed) : normalQuantile(1 - (1 - level) / 2);
   return {
-    method: 'DeLong unpaired',
-    ...comparisonTail(covA.aucs[0], covB.aucs[0], covA.covariance[0][0] + covB.covariance[0][0], level, isHardLabel(sampleA.scores), isHardLabel(sampleB.scores)),
+    method: 'DeLong unpaired (Welch t)',
+    aucA: covA.aucs[0],
+    aucB: covB.aucs[0],
+    difference,
+    variance,
+    standardError,
+    lower: difference - crit * standardError,
+    upper: difference + crit * standardError,
+    level,
+    z,
+    df: dfUsed,
+    pValue: Number.isFinite(dfUsed) ? studentTTwoSidedPValue(z, dfUsed) : twoSidedPValue(z),
+    hardLabelA: hardA,
+    hardLabelB: hardB,
+    ...(note ? { note } : {}),
     a: { n: sampleA.labels.length, positives: sampleA.positives, negatives: sampleA.negatives },
     b: { n: sampleB.labels.length, positives: sampleB.positives, negatives: sampleB.negatives },
   };

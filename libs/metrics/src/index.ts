@@ -20,5 +20,6 @@ export * from './delong.ts';
 export * from './multiple-comparisons.ts';
 export * from './seed-summary.ts';
 export * from './normal-distribution.ts';
+export { studentTCdf, studentTQuantile, studentTTwoSidedPValue } from './student-t.ts';
 export { createPrng, type Prng } from './prng.ts';
 export * from './metric-functions.ts';

@@ -50,16 +50,19 @@ export function midranks(values: NumericArray): Float64Array {
  * Sun & Xu's V10 = (Tz - Tx) / n (its midrank in the pooled sample minus its midrank among the
  * positives, over n), computed without sorting the pooled sample.
  */
-export function placements(values: Float64Array, sortedReference: Float64Array): Float64Array {
-  const out = new Float64Array(values.length);
+export function placements(values: Float64Array, sortedReference: Float64Array): { placement: Float64Array; twiceCountSum: number } {
+  const placement = new Float64Array(values.length);
   const n = sortedReference.length;
+  // Sum of 2 x (count below + half the ties): an integer, exact, for an AUC rounded only once.
+  let twiceCountSum = 0;
   for (let i = 0; i < values.length; i++) {
     const x = values[i];
     const below = countBelow(sortedReference, x);
     const atMost = below < n && sortedReference[below] === x ? countAtMost(sortedReference, x) : below;
-    out[i] = (below + atMost) / (2 * n);
+    twiceCountSum += below + atMost;
+    placement[i] = (below + atMost) / (2 * n);
   }
-  return out;
+  return { placement, twiceCountSum };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { checkBinarySample, HARD_LABEL_NOTE, isHardLabel, splitByClass, type FieldNames, type NumericArray } from './binary-sample.ts';
-import { countAtMost, countBelow, sortedAscending, thresholdCounts } from './ranks.ts';
+import { placements, sortedAscending, thresholdCounts } from './ranks.ts';
 
 export interface AucResult {
   auc: number;
@@ -43,16 +43,7 @@ export function rocAuc(labels: NumericArray, scores: NumericArray, names?: Field
 
 /** AUC from the scores of positives and of negatives (both non-empty, no NaN). */
 export function aucFromClasses(positive: Float64Array, negative: Float64Array): number {
-  const sortedNegative = sortedAscending(negative);
-  const n = sortedNegative.length;
-  // Twice the Mann-Whitney U: an integer, so the sum is exact and only the last division rounds.
-  let twiceU = 0;
-  for (let i = 0; i < positive.length; i++) {
-    const x = positive[i];
-    const below = countBelow(sortedNegative, x);
-    twiceU += below < n && sortedNegative[below] === x ? below + countAtMost(sortedNegative, x) : 2 * below;
-  }
-  return twiceU / (2 * positive.length * n);
+  return placements(positive, sortedAscending(negative)).twiceCountSum / (2 * positive.length * negative.length);
 }
 
 export function rocCurve(labels: NumericArray, scores: NumericArray, names?: FieldNames): RocCurve {
