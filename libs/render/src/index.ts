@@ -6,3 +6,12 @@ export * from './page-renderer.ts';
 export { encodePng, type RawImage } from './png-encoder.ts';
 export { registerBundledFonts, LABEL_FONT_FAMILY } from './fonts.ts';
 export { panelTracePoints, type TracePoints } from './trace-points.ts';
+export * from './training-pixels.ts';
+export {
+  DEFAULT_TRAINING_AUGMENTATIONS,
+  drawAugmentations,
+  type AugmentationOptions,
+  type AppliedAugmentations,
+} from './augmentations.ts';
+export { seededRandom, type Random } from './seeded-random.ts';
+export type { PixelImage } from './pixel-raster.ts';

@@ -1,0 +1,249 @@
+import type { PixelImage } from './pixel-raster.ts';
+import type { Rect } from './page-layout.ts';
+import { gaussian, seededRandom, uniform, type Random } from './seeded-random.ts';
+
+/**
+ * Training-time distortions. Each is off when its field is 0 or absent; each draws from its own
+ * seeded stream, so the same seed gives the same bytes and toggling one leaves the others unchanged.
+ */
+export interface AugmentationOptions {
+  /** Rotation drawn uniformly from [-rotationDeg, rotationDeg] degrees. */
+  rotationDeg?: number;
+  /** Standard deviation of additive Gaussian noise, in 0..255 gray levels. */
+  gaussianNoiseStd?: number;
+  /** Fraction of pixels set to black or white. */
+  saltPepperFraction?: number;
+  /** Gaussian blur sigma drawn from [0.5, 1] x blurSigmaPx, in output pixels. */
+  blurSigmaPx?: number;
+  /** Brightness shift drawn from [-brightness, brightness] x 255. */
+  brightness?: number;
+  /** Contrast factor drawn from [1 - contrast, 1 + contrast]. */
+  contrast?: number;
+  /** Scale factor drawn from [1 - dpiJitter, 1 + dpiJitter], as if scanned at another DPI. */
+  dpiJitter?: number;
+  /** Page shifted by up to this many pixels each way, padded with paper and cropped to size. */
+  paddingCropPx?: number;
+  /** Per-lead sinusoidal baseline wander (0.05-0.5 Hz) of amplitude up to this many mV. */
+  baselineWanderMv?: number;
+}
+
+/** A moderate default for training: every distortion on, none large enough to hide a lead. */
+export const DEFAULT_TRAINING_AUGMENTATIONS: Required<AugmentationOptions> = {
+  rotationDeg: 2,
+  gaussianNoiseStd: 6,
+  saltPepperFraction: 0.002,
+  blurSigmaPx: 0.6,
+  brightness: 0.08,
+  contrast: 0.15,
+  dpiJitter: 0.05,
+  paddingCropPx: 6,
+  baselineWanderMv: 0.15,
+};
+
+/** The random values an image was made with (recorded beside it for reproducibility). */
+export interface AppliedAugmentations {
+  rotationDeg: number;
+  blurSigmaPx: number;
+  brightnessShift: number;
+  contrastFactor: number;
+  scaleFactor: number;
+  shiftXPx: number;
+  shiftYPx: number;
+  gaussianNoiseStd: number;
+  saltPepperFraction: number;
+  baselineWanderMv: number;
+}
+
+export function augmentationStream(seed: number, name: keyof AugmentationOptions): Random {
+  return seededRandom(seed, name);
+}
+
+/** Draws the geometric and photometric parameters for one image. */
+export function drawAugmentations(options: AugmentationOptions, seed: number): AppliedAugmentations {
+  const draw = (name: keyof AugmentationOptions, f: (random: Random, amount: number) => number, off: number) => {
+    const amount = options[name] ?? 0;
+    return amount > 0 ? f(augmentationStream(seed, name), amount) : off;
+  };
+  const shiftAmount = options.paddingCropPx ?? 0;
+  const shiftRandom = augmentationStream(seed, 'paddingCropPx');
+  const shift =
+    shiftAmount > 0
+      ? { shiftXPx: Math.round(uniform(shiftRandom, -shiftAmount, shiftAmount)), shiftYPx: Math.round(uniform(shiftRandom, -shiftAmount, shiftAmount)) }
+      : { shiftXPx: 0, shiftYPx: 0 };
+  return {
+    rotationDeg: draw('rotationDeg', (r, a) => uniform(r, -a, a), 0),
+    blurSigmaPx: draw('blurSigmaPx', (r, a) => uniform(r, 0.5 * a, a), 0),
+    brightnessShift: draw('brightness', (r, a) => uniform(r, -a, a) * 255, 0),
+    contrastFactor: draw('contrast', (r, a) => uniform(r, 1 - a, 1 + a), 1),
+    scaleFactor: draw('dpiJitter', (r, a) => uniform(r, 1 - a, 1 + a), 1),
+    ...shift,
+    gaussianNoiseStd: options.gaussianNoiseStd ?? 0,
+    saltPepperFraction: options.saltPepperFraction ?? 0,
+    baselineWanderMv: options.baselineWanderMv ?? 0,
+  };
+}
+
+/** Adds a slow sinusoid to each lead (breathing, electrode drift); returns new arrays. */
+export function addBaselineWander(signalsMv: Float32Array[], samplingRateHz: number, amplitudeMv: number, seed: number): Float32Array[] {
+  const random = augmentationStream(seed, 'baselineWanderMv');
+  return signalsMv.map((signal) => {
+    const amplitude = uniform(random, 0, amplitudeMv);
+    const frequencyHz = uniform(random, 0.05, 0.5);
+    const phase = uniform(random, 0, 2 * Math.PI);
+    const out = new Float32Array(signal.length);
+    const step = (2 * Math.PI * frequencyHz) / samplingRateHz;
+    for (let i = 0; i < signal.length; i++) out[i] = signal[i] + amplitude * Math.sin(step * i + phase);
+    return out;
+  });
+}
+
+/** Rotates about the image centre with bilinear sampling; uncovered corners become paper. */
+export function rotateImage(image: PixelImage, degrees: number, paper: readonly number[]): PixelImage {
+  const { widthPx: w, heightPx: h, channels } = image;
+  const out = new Uint8Array(image.data.length);
+  const angle = (degrees * Math.PI) / 180;
+  const cos = Math.cos(angle);
+  const sin = Math.sin(angle);
+  const cx = w / 2;
+  const cy = h / 2;
+  const src = image.data;
+  const rowStride = w * channels;
+  for (let y = 0; y < h; y++) {
+    const dy = y + 0.5 - cy;
+    // Inverse rotation: where in the source each output pixel comes from, stepped along the row.
+    let sx = cos * (0.5 - cx) + sin * dy + cx - 0.5;
+    let sy = -sin * (0.5 - cx) + cos * dy + cy - 0.5;
+    for (let x = 0; x < w; x++, sx += cos, sy -= sin) {
+      const x0 = Math.floor(sx);
+      const y0 = Math.floor(sy);
+      const fx = sx - x0;
+      const fy = sy - y0;
+      const o = (y * w + x) * channels;
+      if (x0 >= 0 && y0 >= 0 && x0 < w - 1 && y0 < h - 1) {
+        const i = y0 * rowStride + x0 * channels;
+        for (let c = 0; c < channels; c++) {
+          const top = src[i + c] + (src[i + channels + c] - src[i + c]) * fx;
+          const bottom = src[i + rowStride + c] + (src[i + rowStride + channels + c] - src[i + rowStride + c]) * fx;
+          out[o + c] = (top + (bottom - top) * fy + 0.5) | 0;
+        }
+        continue;
+      }
+      for (let c = 0; c < channels; c++) {
+        const at = (px: number, py: number) => (px < 0 || py < 0 || px >= w || py >= h ? paper[c] : src[py * rowStride + px * channels + c]);
+        const top = at(x0, y0) * (1 - fx) + at(x0 + 1, y0) * fx;
+        const bottom = at(x0, y0 + 1) * (1 - fx) + at(x0 + 1, y0 + 1) * fx;
+        out[o + c] = Math.round(top * (1 - fy) + bottom * fy);
+      }
+    }
+  }
+  return { ...image, data: out };
+}
+
+/** Bounds of a rect after `rotateImage` by the same angle. */
+export function rotateRect(rect: Rect, degrees: number, widthPx: number, heightPx: number): Rect {
+  const angle = (degrees * Math.PI) / 180;
+  const cos = Math.cos(angle);
+  const sin = Math.sin(angle);
+  const cx = widthPx / 2;
+  const cy = heightPx / 2;
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (const [x, y] of [
+    [rect.x0, rect.y0],
+    [rect.x1, rect.y0],
+    [rect.x0, rect.y1],
+    [rect.x1, rect.y1],
+  ]) {
+    // Forward rotation, the inverse of the sampling in rotateImage.
+    xs.push(cos * (x - cx) - sin * (y - cy) + cx);
+    ys.push(sin * (x - cx) + cos * (y - cy) + cy);
+  }
+  return { x0: Math.min(...xs), y0: Math.min(...ys), x1: Math.max(...xs), y1: Math.max(...ys) };
+}
+
+/** Separable Gaussian blur with edge clamping; returns the kernel radius in pixels (how far ink can spread). */
+export function blurImage(image: PixelImage, sigmaPx: number): number {
+  const radius = Math.max(1, Math.ceil(2.5 * sigmaPx));
+  const size = 2 * radius + 1;
+  const kernel = new Float32Array(size);
+  let sum = 0;
+  for (let k = -radius; k <= radius; k++) sum += kernel[k + radius] = Math.exp(-(k * k) / (2 * sigmaPx * sigmaPx));
+  for (let k = 0; k < size; k++) kernel[k] /= sum;
+  const { widthPx: w, heightPx: h, channels } = image;
+  const src = image.data;
+  const temp = new Float32Array(src.length);
+  // Horizontal pass through a padded row buffer, so the inner loop has no edge tests.
+  const padded = new Float32Array((w + 2 * radius) * channels);
+  for (let y = 0; y < h; y++) {
+    const row = y * w * channels;
+    for (let x = -radius; x < w + radius; x++) {
+      const xx = x < 0 ? 0 : x >= w ? w - 1 : x;
+      for (let c = 0; c < channels; c++) padded[(x + radius) * channels + c] = src[row + xx * channels + c];
+    }
+    for (let i = 0; i < w * channels; i++) {
+      let acc = 0;
+      for (let k = 0; k < size; k++) acc += kernel[k] * padded[i + k * channels];
+      temp[row + i] = acc;
+    }
+  }
+  const stride = w * channels;
+  const acc = new Float32Array(stride);
+  for (let y = 0; y < h; y++) {
+    acc.fill(0);
+    for (let k = 0; k < size; k++) {
+      const from = Math.min(h - 1, Math.max(0, y + k - radius)) * stride;
+      const weight = kernel[k];
+      for (let i = 0; i < stride; i++) acc[i] += weight * temp[from + i];
+    }
+    const to = y * stride;
+    for (let i = 0; i < stride; i++) src[to + i] = (acc[i] + 0.5) | 0;
+  }
+  return radius;
+}
+
+/** 65,536 standard normal deviates, drawn once from a fixed seed, indexed by each image's own stream. */
+let normalTable: Float32Array | null = null;
+function standardNormals(): Float32Array {
+  if (!normalTable) {
+    const random = seededRandom(0x5eed, 'normal-table');
+    normalTable = new Float32Array(65536);
+    for (let i = 0; i < normalTable.length; i++) normalTable[i] = gaussian(random);
+  }
+  return normalTable;
+}
+
+/** Brightness, contrast about mid-gray, Gaussian noise, then salt and pepper; in place. */
+export function applyPhotometric(image: PixelImage, applied: AppliedAugmentations, seed: number): void {
+  const data = image.data;
+  const { contrastFactor, brightnessShift, gaussianNoiseStd, saltPepperFraction } = applied;
+  if (contrastFactor !== 1 || brightnessShift !== 0) {
+    // A value map: brightness and contrast act on each gray level alike.
+    const lookup = new Uint8Array(256);
+    for (let v = 0; v < 256; v++) lookup[v] = clampByte((v - 128) * contrastFactor + 128 + brightnessShift);
+    for (let i = 0; i < data.length; i++) data[i] = lookup[data[i]];
+  }
+  if (gaussianNoiseStd > 0) {
+    const random = augmentationStream(seed, 'gaussianNoiseStd');
+    const normals = standardNormals();
+    // One 32-bit draw gives two 16-bit table indices.
+    for (let i = 0; i < data.length; i += 2) {
+      const bits = (random() * 4294967296) >>> 0;
+      data[i] = clampByte(data[i] + gaussianNoiseStd * normals[bits & 0xffff]);
+      if (i + 1 < data.length) data[i + 1] = clampByte(data[i + 1] + gaussianNoiseStd * normals[bits >>> 16]);
+    }
+  }
+  if (saltPepperFraction > 0) {
+    const random = augmentationStream(seed, 'saltPepperFraction');
+    const pixels = image.widthPx * image.heightPx;
+    const count = Math.round(saltPepperFraction * pixels);
+    for (let n = 0; n < count; n++) {
+      const p = Math.floor(random() * pixels);
+      const value = random() < 0.5 ? 0 : 255;
+      for (let c = 0; c < image.channels; c++) data[p * image.channels + c] = value;
+    }
+  }
+}
+
+function clampByte(v: number): number {
+  return v <= 0 ? 0 : v >= 255 ? 255 : (v + 0.5) | 0;
+}
