@@ -42,7 +42,13 @@ export function resolveEcgDataDir(env: NodeJS.ProcessEnv = process.env): string 
   );
 }
 
-/** Where extracted archives are cached: `$LEADWISE_HOME/cache` (LEADWISE_HOME defaults to ./.leadwise). */
+/**
+ * Where extracted archives are cached: `$LEADWISE_HOME/cache`. As in @leadwise/db, a relative
+ * LEADWISE_HOME is taken from the current directory and the default is `<repo root>/.leadwise`.
+ */
 export function resolveCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return resolve(env.LEADWISE_HOME ?? '.leadwise', 'cache');
+  const configured = env.LEADWISE_HOME?.trim();
+  if (configured) return resolve(configured, 'cache');
+  const root = findRepoRoot(dirname(fileURLToPath(import.meta.url))) ?? process.cwd();
+  return join(root, '.leadwise', 'cache');
 }

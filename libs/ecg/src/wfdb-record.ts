@@ -26,6 +26,16 @@ export function wfdbRecordFromBuffers(
   options: DecodeOptions = {},
 ): WfdbRecord {
   const header = parseWfdbHeader(typeof headerBytes === 'string' ? headerBytes : textDecoder.decode(headerBytes), source);
+  return wfdbRecordFromHeader(header, signalFile, options);
+}
+
+/** Builds a record from an already parsed header and its signal files in memory. */
+export function wfdbRecordFromHeader(
+  header: WfdbHeader,
+  signalFile: (fileName: string) => Uint8Array | undefined,
+  options: DecodeOptions = {},
+): WfdbRecord {
+  const source = header.source;
   const leadNames = canonicalLeadNames(header);
   for (const spec of header.signals) {
     if (spec.samplesPerFrame !== 1) {
@@ -61,7 +71,7 @@ export async function readWfdbRecord(headerLocation: string, options: DecodeOpti
     if (fileName === '~') continue;
     files.set(fileName, await readFileAt(joinLocation(directory, fileName, location)));
   }
-  return wfdbRecordFromBuffers(headerBytes, (name) => files.get(name), location, options);
+  return wfdbRecordFromHeader(header, (name) => files.get(name), options);
 }
 
 /** Header's directory, keeping a `zip!/` prefix intact. */
