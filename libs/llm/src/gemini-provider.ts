@@ -45,8 +45,8 @@ export class GeminiProvider implements LlmProvider {
   readonly model: string;
   readonly info: ModelInfo;
   readonly baseUrl: string;
-  private readonly apiKey: string;
-  private readonly client: GoogleGenerativeAI;
+  readonly #apiKey: string;
+  readonly #client: GoogleGenerativeAI;
   private readonly logprobs: boolean;
   private readonly topLogprobs: number;
 
@@ -54,8 +54,8 @@ export class GeminiProvider implements LlmProvider {
     this.model = options.model;
     this.info = modelInfo('gemini', options.model);
     this.baseUrl = options.baseUrl ?? DEFAULT_GEMINI_BASE_URL;
-    this.apiKey = options.apiKey;
-    this.client = new GoogleGenerativeAI(options.apiKey);
+    this.#apiKey = options.apiKey;
+    this.#client = new GoogleGenerativeAI(options.apiKey);
     this.logprobs = options.logprobs ?? this.info.logprobs;
     this.topLogprobs = options.topLogprobs ?? 5;
   }
@@ -78,7 +78,7 @@ export class GeminiProvider implements LlmProvider {
     );
     const generationConfig = this.buildGenerationConfig(request);
     // No SDK `timeout`: the SDK never clears that timer, which would keep the process alive. Our signal covers it.
-    const model = this.client.getGenerativeModel({ model: this.model, generationConfig }, { baseUrl: this.baseUrl });
+    const model = this.#client.getGenerativeModel({ model: this.model, generationConfig }, { baseUrl: this.baseUrl });
     let response: GenerateContentResponse;
     try {
       const result = await model.generateContent({ contents: [{ role: 'user', parts }] }, { signal: options.signal });
@@ -119,7 +119,7 @@ export class GeminiProvider implements LlmProvider {
 
   private toRequestError(error: unknown, signal: AbortSignal): LlmRequestError {
     const where = `gemini ${this.model}`;
-    const redact = (text: string) => redactSecrets(text, [this.apiKey]);
+    const redact = (text: string) => redactSecrets(text, [this.#apiKey]);
     if (error instanceof GoogleGenerativeAIAbortError || signal.aborted) {
       const reason = signal.reason instanceof LlmRequestError ? signal.reason : null;
       return reason ?? new LlmRequestError(`${where}: request aborted`, 'aborted');

@@ -14,3 +14,4 @@ export * from './rate-limiter.ts';
 export * from './redact.ts';
 export * from './response-record.ts';
 export * from './retry-policy.ts';
+export * from './run-summary.ts';

@@ -31,8 +31,8 @@ export class OpenAiProvider implements LlmProvider {
   readonly model: string;
   readonly info: ModelInfo;
   readonly baseUrl: string;
-  private readonly client: OpenAI;
-  private readonly apiKey: string;
+  readonly #client: OpenAI;
+  readonly #apiKey: string;
   private readonly logprobs: boolean;
   private readonly topLogprobs: number;
   private readonly imageDetail: 'low' | 'high' | 'auto';
@@ -42,12 +42,12 @@ export class OpenAiProvider implements LlmProvider {
     this.model = options.model;
     this.info = modelInfo(options.kind, options.model);
     this.baseUrl = options.baseUrl;
-    this.apiKey = options.apiKey;
+    this.#apiKey = options.apiKey;
     this.logprobs = options.logprobs ?? this.info.logprobs;
     this.topLogprobs = options.topLogprobs ?? 5;
     this.imageDetail = options.imageDetail ?? 'high';
     // Retries and timeouts are ours (one policy for every provider, Retry-After honoured, every attempt counted).
-    this.client = new OpenAI({ apiKey: options.apiKey, baseURL: options.baseUrl, maxRetries: 0, timeout: 24 * 3600 * 1000 });
+    this.#client = new OpenAI({ apiKey: options.apiKey, baseURL: options.baseUrl, maxRetries: 0, timeout: 24 * 3600 * 1000 });
   }
 
   buildParams(request: LlmRequest): ChatCompletionCreateParamsNonStreaming {
@@ -72,7 +72,7 @@ export class OpenAiProvider implements LlmProvider {
     const params = this.buildParams(request);
     let response: OpenAI.Chat.Completions.ChatCompletion;
     try {
-      response = await this.client.chat.completions.create(params, { signal: options.signal });
+      response = await this.#client.chat.completions.create(params, { signal: options.signal });
     } catch (error) {
       throw this.toRequestError(error, options.signal);
     }
@@ -99,7 +99,7 @@ export class OpenAiProvider implements LlmProvider {
 
   private toRequestError(error: unknown, signal: AbortSignal): LlmRequestError {
     const where = `${this.provider} ${this.model}`;
-    const redact = (text: string) => redactSecrets(text, [this.apiKey]);
+    const redact = (text: string) => redactSecrets(text, [this.#apiKey]);
     if (error instanceof APIUserAbortError || signal.aborted) {
       const reason = signal.reason instanceof LlmRequestError ? signal.reason : null;
       return reason ?? new LlmRequestError(`${where}: request aborted`, 'aborted');
