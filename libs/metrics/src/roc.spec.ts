@@ -64,12 +64,17 @@ describe('ties', () => {
     const abnormal = [3, 2, 2, 11, 33];
     const labels: number[] = [];
     const scores: number[] = [];
-    normal.forEach((count, r) => {
-      for (let k = 0; k < count; k++) (labels.push(0), scores.push(r + 1));
-    });
-    abnormal.forEach((count, r) => {
-      for (let k = 0; k < count; k++) (labels.push(1), scores.push(r + 1));
-    });
+    for (const [label, counts] of [
+      [0, normal],
+      [1, abnormal],
+    ] as const) {
+      counts.forEach((count, r) => {
+        for (let k = 0; k < count; k++) {
+          labels.push(label);
+          scores.push(r + 1);
+        }
+      });
+    }
     expect(rocAuc(labels, scores).auc).toBeCloseTo(0.893, 3);
   });
 

@@ -68,37 +68,48 @@ export interface ChosenThreshold {
   youdenJ: number;
 }
 
-/** Walks the ROC points by descending threshold; returns the first with the highest `score`. */
-function scanOperatingPoints(labels: NumericArray, scores: NumericArray, names: FieldNames | undefined, score: (sens: number, spec: number) => number): ChosenThreshold {
+interface RocPoint {
+  tp: number;
+  fp: number;
+  positives: number;
+  negatives: number;
+}
+
+/**
+ * Walks the ROC points by descending threshold; returns the first with the highest `score`.
+ * Scores are computed from integer counts so that ties are exact ties, not rounding accidents.
+ */
+function scanOperatingPoints(labels: NumericArray, scores: NumericArray, names: FieldNames | undefined, score: (point: RocPoint) => number): ChosenThreshold {
   const sample = checkBinarySample(labels, scores, names);
   const { positive, negative } = splitByClass(sample.labels, sample.scores, sample.positives);
   const { thresholds, tp, fp } = thresholdCounts(positive.sort(), negative.sort());
-  // thresholds is never empty: both classes are present.
-  let best: ChosenThreshold = { threshold: thresholds[0], sensitivity: 0, specificity: 0, youdenJ: 0 };
+  let bestIndex = 0;
   let bestScore = -Infinity;
   for (let i = 0; i < thresholds.length; i++) {
-    const sensitivity = tp[i] / sample.positives;
-    const specificity = 1 - fp[i] / sample.negatives;
-    const value = score(sensitivity, specificity);
+    const value = score({ tp: tp[i], fp: fp[i], positives: sample.positives, negatives: sample.negatives });
     // Strictly greater: among equal scores the highest threshold (fewest positive calls) wins.
     if (value > bestScore) {
       bestScore = value;
-      best = { threshold: thresholds[i], sensitivity, specificity, youdenJ: sensitivity + specificity - 1 };
+      bestIndex = i;
     }
   }
-  return best;
+  const sensitivity = tp[bestIndex] / sample.positives;
+  const specificity = (sample.negatives - fp[bestIndex]) / sample.negatives;
+  const youdenJ = (tp[bestIndex] * sample.negatives - fp[bestIndex] * sample.positives) / (sample.positives * sample.negatives);
+  return { threshold: thresholds[bestIndex], sensitivity, specificity, youdenJ };
 }
 
 /** The score threshold maximising Youden's J = sensitivity + specificity - 1 (ties: highest threshold). */
 export function youdenThreshold(labels: NumericArray, scores: NumericArray, names?: FieldNames): ChosenThreshold {
-  return scanOperatingPoints(labels, scores, names, (sens, spec) => sens + spec - 1);
+  // J x positives x negatives, an integer.
+  return scanOperatingPoints(labels, scores, names, (p) => p.tp * p.negatives - p.fp * p.positives);
 }
 
 /** The highest threshold whose sensitivity reaches the target, i.e. the best specificity at that sensitivity. */
 export function thresholdForSensitivity(labels: NumericArray, scores: NumericArray, targetSensitivity: number, names?: FieldNames): ChosenThreshold {
   if (!(targetSensitivity > 0 && targetSensitivity <= 1)) throw new MetricsOptionError(`must lie in (0, 1], got ${targetSensitivity}`, 'targetSensitivity');
   // Sensitivity only grows as the threshold falls, so the first point reaching the target is the one.
-  return scanOperatingPoints(labels, scores, names, (sens, spec) => (sens >= targetSensitivity ? 1 + spec : -1));
+  return scanOperatingPoints(labels, scores, names, (p) => (p.tp >= targetSensitivity * p.positives ? -p.fp : -Infinity));
 }
 
 export interface LabelledScores {
