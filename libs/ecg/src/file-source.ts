@@ -124,7 +124,9 @@ export class DirectoryFileSource implements FileSource {
     return join(this.roots[0], safe);
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    // Plain folders hold no open handles.
+  }
 }
 
 /** A zip read in place through its central directory; entries are inflated on demand. */

@@ -34,7 +34,7 @@ export async function loadManifestDataset(manifestPath: string): Promise<Dataset
   const table = parseCsvTable(bytes, csvPath, ['path', 'label']);
   const seen = new Set<string>();
   const entries: DatasetEntry[] = table.rows.map(({ line, values }) => {
-    const fail = (message: string, field: string): never => {
+    const fail: (message: string, field: string) => never = (message, field) => {
       throw new DatasetError(message, csvPath, line, field);
     };
     const path = values.path.trim().replace(/\\/g, '/');
@@ -52,7 +52,7 @@ export async function loadManifestDataset(manifestPath: string): Promise<Dataset
       patientId: values.patient_id?.trim() || null,
       fold: null,
       split,
-      label: label!,
+      label,
       sourceCodes: [values.label.trim()],
       ageYears: null,
       sex: null,

@@ -47,7 +47,7 @@ export async function loadPtbxlDataset(source: FileSource, options: PtbxlOptions
 
   const seen = new Set<string>();
   const entries: DatasetEntry[] = table.rows.map(({ line, values }) => {
-    const fail = (message: string, field: string): never => {
+    const fail: (message: string, field: string) => never = (message, field) => {
       throw new DatasetError(message, databaseFile, line, field);
     };
     const ecgId = values.ecg_id.trim();
@@ -112,7 +112,7 @@ export function parseScpStatements(bytes: Uint8Array, file: string): Map<string,
  * Only string keys and numeric values are accepted; anything else is a DatasetError naming the line.
  */
 export function parseScpCodes(text: string, file: string, line: number | null): Record<string, number> {
-  const fail = (why: string): never => {
+  const fail: (why: string) => never = (why) => {
     throw new DatasetError(`unparseable scp_codes ${JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}...` : text)}: ${why}`, file, line, 'scp_codes');
   };
   const codes: Record<string, number> = {};
@@ -142,8 +142,8 @@ export function parseScpCodes(text: string, file: string, line: number | null): 
       skipSpace();
       const number = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/.exec(text.slice(i));
       if (!number) fail(`expected a number at position ${i}`);
-      codes[code] = Number(number![0]);
-      i += number![0].length;
+      codes[code] = Number(number[0]);
+      i += number[0].length;
       skipSpace();
       if (text[i] === ',') {
         i++;

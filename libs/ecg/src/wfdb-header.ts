@@ -124,7 +124,7 @@ export function parseWfdbHeader(text: string, source: string): WfdbHeader {
 }
 
 function parseRecordLine(tokens: string[], source: string, line: number): [WfdbHeader, number] {
-  const fail = (message: string, field: string): never => {
+  const fail: (message: string, field: string) => never = (message, field) => {
     throw new WfdbHeaderError(message, source, line, field);
   };
   const name = RECORD_NAME.exec(tokens[0]);
@@ -140,10 +140,10 @@ function parseRecordLine(tokens: string[], source: string, line: number): [WfdbH
   if (tokens.length > 2) {
     const frequency = FREQUENCY.exec(tokens[2]);
     if (!frequency) fail(`invalid sampling frequency "${truncate(tokens[2])}"`, 'sampling frequency');
-    samplingFrequencyHz = Number(frequency![1]);
+    samplingFrequencyHz = Number(frequency[1]);
     if (!(samplingFrequencyHz > 0) || !Number.isFinite(samplingFrequencyHz)) fail(`sampling frequency must be positive, got "${tokens[2]}"`, 'sampling frequency');
-    if (frequency![2] !== undefined) counterFrequencyHz = Number(frequency![2]);
-    if (frequency![3] !== undefined) baseCounter = Number(frequency![3]);
+    if (frequency[2] !== undefined) counterFrequencyHz = Number(frequency[2]);
+    if (frequency[3] !== undefined) baseCounter = Number(frequency[3]);
   }
   let samplesPerSignal: number | null = null;
   if (tokens.length > 3) {
@@ -161,8 +161,8 @@ function parseRecordLine(tokens: string[], source: string, line: number): [WfdbH
 
   const header: WfdbHeader = {
     source,
-    recordName: name![1],
-    segments: name![2] !== undefined ? Number(name![2]) : null,
+    recordName: name[1],
+    segments: name[2] !== undefined ? Number(name[2]) : null,
     samplingFrequencyHz,
     counterFrequencyHz,
     baseCounter,
@@ -177,7 +177,7 @@ function parseRecordLine(tokens: string[], source: string, line: number): [WfdbH
 }
 
 function parseSignalLine(tokens: string[], source: string, line: number): WfdbSignalSpec {
-  const fail = (message: string, field: string): never => {
+  const fail: (message: string, field: string) => never = (message, field) => {
     throw new WfdbHeaderError(message, source, line, field);
   };
   const integerField = (index: number, field: string, fallback: number, nonNegative = false): number => {
@@ -193,10 +193,10 @@ function parseSignalLine(tokens: string[], source: string, line: number): WfdbSi
   if (tokens.length < 2) fail('signal line lacks the format', 'format');
   const format = FORMAT.exec(tokens[1]);
   if (!format) fail(`invalid format "${truncate(tokens[1])}"`, 'format');
-  const samplesPerFrame = format![2] !== undefined ? Number(format![2]) : 1;
-  if (samplesPerFrame < 1 || samplesPerFrame > 100_000) fail(`invalid samples per frame ${format![2]}`, 'format');
-  const byteOffset = format![4] !== undefined ? Number(format![4]) : 0;
-  if (!Number.isSafeInteger(byteOffset)) fail(`byte offset out of range "${format![4]}"`, 'format');
+  const samplesPerFrame = format[2] !== undefined ? Number(format[2]) : 1;
+  if (samplesPerFrame < 1 || samplesPerFrame > 100_000) fail(`invalid samples per frame ${format[2]}`, 'format');
+  const byteOffset = format[4] !== undefined ? Number(format[4]) : 0;
+  if (!Number.isSafeInteger(byteOffset)) fail(`byte offset out of range "${format[4]}"`, 'format');
 
   let gain = 0;
   let baselineText: string | undefined;
@@ -204,10 +204,10 @@ function parseSignalLine(tokens: string[], source: string, line: number): WfdbSi
   if (tokens[2] !== undefined) {
     const gainMatch = GAIN.exec(tokens[2]);
     if (!gainMatch) fail(`invalid gain "${truncate(tokens[2])}"`, 'gain');
-    gain = Number(gainMatch![1]);
+    gain = Number(gainMatch[1]);
     if (!Number.isFinite(gain)) fail(`invalid gain "${truncate(tokens[2])}"`, 'gain');
-    baselineText = gainMatch![2];
-    if (gainMatch![3] !== undefined) units = gainMatch![3];
+    baselineText = gainMatch[2];
+    if (gainMatch[3] !== undefined) units = gainMatch[3];
   }
   const adcResolutionBits = integerField(3, 'ADC resolution', 0, true);
   const adcZero = integerField(4, 'ADC zero', 0);
@@ -219,9 +219,9 @@ function parseSignalLine(tokens: string[], source: string, line: number): WfdbSi
 
   return {
     fileName,
-    format: Number(format![1]),
+    format: Number(format[1]),
     samplesPerFrame,
-    skew: format![3] !== undefined ? Number(format![3]) : 0,
+    skew: format[3] !== undefined ? Number(format[3]) : 0,
     byteOffset,
     gain: gain === 0 ? WFDB_DEFAULT_GAIN : gain,
     gainIsDefault: gain === 0,
