@@ -101,7 +101,7 @@ export function drawPage(recording: EcgRecording, options: RenderOptions = {}): 
     context.textBaseline = 'alphabetic';
     for (const panel of layout.panels) context.fillText(panel.label, panel.labelXMm * pxPerMm, panel.labelYMm * pxPerMm);
   }
-  if (layout.headerMm) drawHeader(context, layout, resolved, recording, pxPerMm);
+  if (layout.headerMm) drawHeader(context, layout.headerMm, resolved, recording, pxPerMm);
 
   const sidecar: PageSidecar = {
     format: 'leadwise-page/1',
@@ -161,8 +161,13 @@ function drawGrid(context: SKRSContext2D, layout: PageLayout, options: ResolvedR
   }
 }
 
-function drawHeader(context: SKRSContext2D, layout: PageLayout, options: ResolvedRenderOptions, recording: EcgRecording, pxPerMm: number): void {
-  const header = layout.headerMm!;
+function drawHeader(
+  context: SKRSContext2D,
+  header: NonNullable<PageLayout['headerMm']>,
+  options: ResolvedRenderOptions,
+  recording: EcgRecording,
+  pxPerMm: number,
+): void {
   const age = recording.ageYears ?? null;
   const sex = recording.sex ?? null;
   const lines = [

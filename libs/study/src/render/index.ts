@@ -1,0 +1,2 @@
+export * from './render-dataset.ts';
+export * from './render-record-files.ts';
