@@ -96,3 +96,33 @@ export function resolveRenderOptions(options: RenderOptions = {}): ResolvedRende
   }
   return resolved;
 }
+
+/** Command-line style flags as typed (strings), before validation. */
+export interface RenderFlagValues {
+  style?: string;
+  dpi?: string;
+  layout?: string;
+  speed?: string;
+  gain?: string;
+  paper?: string;
+  header?: boolean;
+}
+
+/** Turns flags into validated options; `--style grid` means the default red grid. Throws RenderOptionsError. */
+export function renderOptionsFromFlags(flags: RenderFlagValues): ResolvedRenderOptions {
+  const number = (option: string, value: string | undefined) => {
+    if (value === undefined) return undefined;
+    const n = Number(value);
+    if (!Number.isFinite(n)) throw new RenderOptionsError(option, `got ${JSON.stringify(value)}, expected a number`);
+    return n;
+  };
+  return resolveRenderOptions({
+    gridStyle: (flags.style === 'grid' ? 'red' : flags.style) as GridStyle | undefined,
+    dpi: number('dpi', flags.dpi),
+    layout: flags.layout as LayoutName | undefined,
+    paperSpeedMmPerS: number('paperSpeedMmPerS', flags.speed) as PaperSpeedMmPerS | undefined,
+    gainMmPerMv: number('gainMmPerMv', flags.gain) as GainMmPerMv | undefined,
+    paper: flags.paper as PaperSize | undefined,
+    showHeader: flags.header,
+  });
+}
