@@ -1,4 +1,4 @@
-import { getKernel, type NamedAttrMap, type NamedTensorInfoMap, type TensorInfo } from '@tensorflow/tfjs';
+import { getKernel, type KernelConfig, type KernelFunc, type NamedAttrMap, type NamedTensorInfoMap, type TensorInfo } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 /** The arguments tfjs passes to a kernel function registered for the wasm backend. */
@@ -22,6 +22,20 @@ export function runWasmKernel(
   const kernel = getKernel(name, 'wasm');
   if (!kernel) throw new Error(`wasm backend has no kernel ${name}`);
   const out = kernel.kernelFunc({ inputs, backend, attrs });
+  if (Array.isArray(out)) throw new Error(`wasm kernel ${name} returned ${out.length} outputs, expected one`);
+  return out;
+}
+
+/**
+ * The wasm backend's own kernels that Leadwise replaced, kept so that a replacement can hand the
+ * cases it does not speed up back to them (filled in by `registerWasmTrainingKernels`).
+ */
+export const stockWasmKernels = new Map<string, KernelConfig>();
+
+export function runStockWasmKernel(name: string, args: WasmKernelArgs): TensorInfo {
+  const stock = stockWasmKernels.get(name);
+  if (!stock) throw new Error(`no stock wasm kernel ${name} recorded`);
+  const out = stock.kernelFunc(args as unknown as Parameters<KernelFunc>[0]);
   if (Array.isArray(out)) throw new Error(`wasm kernel ${name} returned ${out.length} outputs, expected one`);
   return out;
 }

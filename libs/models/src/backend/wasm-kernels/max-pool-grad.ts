@@ -11,7 +11,8 @@ import { heapF32, shape4, type WasmKernelArgs } from './kernel-utils.ts';
 /**
  * dx of max pooling: each window's dy goes to the first position (row-major within the window)
  * holding the window's maximum, as tfjs's cpu backend and TensorFlow do. One pass over the input
- * in JS on the wasm heap, channels innermost so that reads are sequential; the stock wasm kernel
+ * in JS on the wasm heap, channels innermost so that reads are sequential (NaNs aside: the cpu backend
+ * skips them, this kernel treats a NaN at the window's first position as its maximum); the stock wasm kernel
  * revisits every window once per input position and was the second-largest cost of a training step.
  */
 export function maxPoolGradScatter(args: WasmKernelArgs): TensorInfo {
@@ -36,8 +37,8 @@ export function maxPoolGradScatter(args: WasmKernelArgs): TensorInfo {
   const x = heapF32(backend, input);
   const g = heapF32(backend, dy);
   dx.fill(0);
-  const best = new Float32Array(c);
-  const bestAt = new Int32Array(c);
+  // Offsets of the window's in-bounds positions, in row-major order so that the first maximum wins.
+  const offsets = new Int32Array(filterHeight * filterWidth);
   for (let b = 0; b < batchSize; b++) {
     for (let oh = 0; oh < outHeight; oh++) {
       const h0 = Math.max(oh * strideHeight - top, 0);
@@ -45,24 +46,24 @@ export function maxPoolGradScatter(args: WasmKernelArgs): TensorInfo {
       for (let ow = 0; ow < outWidth; ow++) {
         const w0 = Math.max(ow * strideWidth - left, 0);
         const w1 = Math.min(ow * strideWidth - left + filterWidth, inWidth);
-        best.fill(-Infinity);
-        bestAt.fill(-1);
+        let count = 0;
         for (let h = h0; h < h1; h++) {
-          for (let w = w0; w < w1; w++) {
-            const base = ((b * inHeight + h) * inWidth + w) * c;
-            for (let k = 0; k < c; k++) {
-              const v = x[base + k];
-              if (v > best[k]) {
-                best[k] = v;
-                bestAt[k] = base + k;
-              }
+          for (let w = w0; w < w1; w++) offsets[count++] = ((b * inHeight + h) * inWidth + w) * c;
+        }
+        if (count === 0) continue;
+        const dyBase = ((b * outHeight + oh) * outWidth + ow) * c;
+        const first = offsets[0];
+        for (let k = 0; k < c; k++) {
+          let at = first + k;
+          let best = x[at];
+          for (let i = 1; i < count; i++) {
+            const v = x[offsets[i] + k];
+            if (v > best) {
+              best = v;
+              at = offsets[i] + k;
             }
           }
-        }
-        const dyBase = ((b * outHeight + oh) * outWidth + ow) * c;
-        for (let k = 0; k < c; k++) {
-          const at = bestAt[k];
-          if (at >= 0) dx[at] += g[dyBase + k];
+          dx[at] += g[dyBase + k];
         }
       }
     }

@@ -1,18 +1,19 @@
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.ts';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.ts';
+import { stockWasmKernels } from './kernel-utils.ts';
 import { maxPoolGradConfig } from './max-pool-grad.ts';
+import { sumConfig } from './sum.ts';
 
 /** The wasm kernels Leadwise adds (missing upstream) or replaces (slow upstream) for training. */
 export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   conv2DBackpropFilterConfig,
   conv2DBackpropInputConfig,
   maxPoolGradConfig,
+  sumConfig,
 ];
 
-export type WasmTrainingKernelName = 'Conv2DBackpropFilter' | 'Conv2DBackpropInput' | 'MaxPoolGrad';
-
-const stockKernels = new Map<string, KernelConfig>();
+export type WasmTrainingKernelName = 'Conv2DBackpropFilter' | 'Conv2DBackpropInput' | 'MaxPoolGrad' | 'Sum';
 
 /**
  * Registers the training kernels on the wasm backend (all by default, or only those named, e.g.
@@ -29,7 +30,7 @@ export function registerWasmTrainingKernels(
     const current = getKernel(name, 'wasm');
     if (current?.kernelFunc !== config.kernelFunc) {
       if (current) {
-        if (!stockKernels.has(name)) stockKernels.set(name, current);
+        if (!stockWasmKernels.has(name)) stockWasmKernels.set(name, current);
         unregisterKernel(name, 'wasm');
       }
       registerKernel(config);
@@ -45,7 +46,7 @@ export function restoreStockWasmKernels(): void {
     const name = config.kernelName;
     if (getKernel(name, 'wasm')?.kernelFunc !== config.kernelFunc) continue;
     unregisterKernel(name, 'wasm');
-    const stock = stockKernels.get(name);
+    const stock = stockWasmKernels.get(name);
     if (stock) registerKernel(stock);
   }
 }

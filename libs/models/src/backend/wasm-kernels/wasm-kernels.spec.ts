@@ -177,6 +177,18 @@ describe('wasm training kernels match the cpu backend', () => {
     maxErrors[`MaxPoolGrad ${describeCase({ ...c, k: c.k })}`] = err;
   });
 
+  it.each([
+    { shape: [4, 5, 6, 7], axis: [0, 1, 2], keepDims: false },
+    { shape: [4, 5, 6, 7], axis: [1, 2], keepDims: true },
+    { shape: [4, 5, 6, 7], axis: [0], keepDims: false },
+    { shape: [4, 5, 6, 7], axis: [3], keepDims: false },
+    { shape: [4, 5, 6, 7], axis: [0, 2], keepDims: false },
+    { shape: [64, 3], axis: [0], keepDims: true },
+  ])('Sum over $axis of $shape', async ({ shape, axis, keepDims }) => {
+    const x = { shape, values: randomValues(shape.reduce((a, b) => a * b), 6) };
+    maxErrors[`Sum ${shape.join('x')} axis ${axis.join(',')}`] = await compare('Sum', { x }, { axis, keepDims });
+  });
+
   it('reports the largest error per kernel', () => {
     const worst: Record<string, number> = {};
     for (const [key, err] of Object.entries(maxErrors)) {
@@ -184,6 +196,6 @@ describe('wasm training kernels match the cpu backend', () => {
       worst[kernel] = Math.max(worst[kernel] ?? 0, err);
     }
     console.info('max abs error vs cpu backend', worst);
-    expect(Object.keys(worst).sort()).toEqual(['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad']);
+    expect(Object.keys(worst).sort()).toEqual(['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'Sum']);
   });
 });
