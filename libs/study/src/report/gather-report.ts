@@ -1,0 +1,325 @@
+import { and, asc, avg, count, eq, isNull, sql } from 'drizzle-orm';
+import {
+  DatasetStore,
+  PredictionStore,
+  RunStore,
+  experiments,
+  leadGroupAttributions,
+  records,
+  runs,
+  type LeadwiseDatabase,
+  type ScoredLabel,
+} from '@leadwise/db';
+import {
+  bootstrapCi,
+  brierScore,
+  delongPairedTest,
+  expectedCalibrationError,
+  holmAdjust,
+  prCurve,
+  rocCurve,
+  summarizeAcrossSeeds,
+  thresholdMetric,
+  thresholdMetrics,
+  youdenThreshold,
+} from '@leadwise/metrics';
+import { computeStudySummary, type SeedEstimate } from '../summary/index.ts';
+import type {
+  AttributionRow,
+  ComparisonRow,
+  CurveSeries,
+  DatasetSection,
+  Estimate,
+  ExamplePage,
+  LlmRow,
+  ModelSection,
+  PromptSection,
+  ResultRow,
+  StudyReportData,
+} from './report-data.ts';
+
+export interface GatherOptions {
+  experimentId: number;
+  internalDataset: string;
+  externalDataset: string | null;
+  /** Split of the internal dataset the models are tested on. */
+  internalTestSplit: 'test';
+  seeds: number[];
+  profile: string;
+  commit: string;
+  wallTimeS: number;
+  bootstrapResamples: number;
+  confidenceLevel: number;
+  bootstrapSeed: number;
+  render: Record<string, string | number>;
+  examplePages: ExamplePage[];
+  modelDescriptions: Record<string, { description: string; parameterCount: number }>;
+  llm: { skippedReason: string | null; prompts: PromptSection[]; rows: LlmRow[] };
+}
+
+/** The backbone LeadGroupECG is compared with first; the other baselines follow. */
+const REFERENCE_MODEL = 'leadgroup';
+const MAX_CURVE_POINTS = 200;
+
+/**
+ * Reads everything the report shows from the database. The ROC-AUC / PR-AUC table comes from
+ * `computeStudySummary`, the same function the GraphQL study summary uses, so both agree exactly.
+ */
+export async function gatherStudyReport(db: LeadwiseDatabase, options: GatherOptions): Promise<StudyReportData> {
+  const [experiment] = await db.select().from(experiments).where(eq(experiments.id, options.experimentId));
+  const summary = await computeStudySummary(db, options.experimentId);
+  const runStore = new RunStore(db);
+  const predictionStore = new PredictionStore(db);
+
+  const evaluateRuns = await db
+    .select({ id: runs.id, model: runs.model, seed: runs.seed, parentRunId: runs.parentRunId, datasetId: runs.datasetId })
+    .from(runs)
+    .where(and(eq(runs.experimentId, options.experimentId), eq(runs.kind, 'evaluate'), eq(runs.status, 'finished'), isNull(runs.deletedAt)))
+    .orderBy(asc(runs.id));
+  const scoredByRun = new Map<number, ScoredLabel[]>();
+  const scored = async (runId: number, split?: 'val') => {
+    const key = split ? -runId : runId;
+    if (!scoredByRun.has(key)) scoredByRun.set(key, await predictionStore.scoredLabels(runId, split ? { split } : {}));
+    return scoredByRun.get(key)!;
+  };
+
+  const results: ResultRow[] = [];
+  const curves = new Map<string, { role: 'internal' | 'external'; dataset: string; series: CurveSeries[] }>();
+  for (const row of summary.rows) {
+    const perSeedOperating: { seed: number; sensitivity: number; specificity: number; brier: number; ece: number; ci: Record<string, [number, number]> }[] = [];
+    for (const seedValue of row.rocAuc.perSeed) {
+      const predictions = await scored(seedValue.runId);
+      const labels = Uint8Array.from(predictions, (p) => p.trueLabel);
+      const scores = Float64Array.from(predictions, (p) => p.score);
+      const parent = evaluateRuns.find((r) => r.id === seedValue.runId)?.parentRunId ?? null;
+      const threshold = await validationThreshold(parent, scored);
+      const operating = thresholdMetrics(labels, scores, threshold);
+      const boot = { resamples: options.bootstrapResamples, seed: options.bootstrapSeed, level: options.confidenceLevel };
+      const sensCi = bootstrapCi(labels, scores, thresholdMetric('sensitivity', threshold), boot);
+      const specCi = bootstrapCi(labels, scores, thresholdMetric('specificity', threshold), boot);
+      const brierCi = bootstrapCi(labels, scores, (l, s) => brierScore(l, s), boot);
+      const eceCi = bootstrapCi(labels, scores, (l, s) => expectedCalibrationError(l, s), boot);
+      perSeedOperating.push({
+        seed: seedValue.seed,
+        sensitivity: operating.sensitivity,
+        specificity: operating.specificity,
+        brier: brierScore(labels, scores),
+        ece: expectedCalibrationError(labels, scores),
+        ci: { sensitivity: [sensCi.lower, sensCi.upper], specificity: [specCi.lower, specCi.upper], brier: [brierCi.lower, brierCi.upper], ece: [eceCi.lower, eceCi.upper] },
+      });
+      const roc = rocCurve(labels, scores);
+      const pr = prCurve(labels, scores);
+      const curveKey = `${row.role}|${row.dataset}`;
+      if (!curves.has(curveKey)) curves.set(curveKey, { role: row.role, dataset: row.dataset, series: [] });
+      curves.get(curveKey)!.series.push({
+        model: row.model,
+        seed: seedValue.seed,
+        roc: thin(roc.fpr.map((fpr, i) => ({ fpr, tpr: roc.tpr[i] }))),
+        pr: thin(pr.recall.map((recall, i) => ({ recall, precision: pr.precision[i] }))),
+      });
+    }
+    const fromOperating = (key: 'sensitivity' | 'specificity' | 'brier' | 'ece'): Estimate =>
+      toEstimate(perSeedOperating.map((p) => ({ seed: p.seed, value: p[key], ciLow: p.ci[key][0], ciHigh: p.ci[key][1] })));
+    results.push({
+      model: row.model,
+      role: row.role,
+      dataset: row.dataset,
+      n: row.n,
+      positives: row.positives,
+      rocAuc: fromSeedEstimate(row.rocAuc),
+      prAuc: fromSeedEstimate(row.prAuc),
+      sensitivity: fromOperating('sensitivity'),
+      specificity: fromOperating('specificity'),
+      brier: fromOperating('brier'),
+      ece: fromOperating('ece'),
+    });
+  }
+
+  const comparisons = await pairedComparisons(summary.rows, scored, options.confidenceLevel);
+  const datasets = await datasetSections(db, options, summary.rows);
+  const models = await modelSections(db, runStore, options);
+  const attributions = await attributionRows(db, options);
+
+  return {
+    experiment: {
+      id: options.experimentId,
+      name: experiment?.name ?? String(options.experimentId),
+      profile: options.profile,
+      configHash: experiment?.configHash ?? '',
+      createdAt: experiment?.createdAt ? new Date(experiment.createdAt).toISOString() : '',
+      commit: options.commit,
+      wallTimeS: options.wallTimeS,
+    },
+    datasets,
+    render: options.render,
+    examplePages: options.examplePages,
+    models,
+    seeds: options.seeds,
+    statistics: { bootstrapResamples: options.bootstrapResamples, confidenceLevel: options.confidenceLevel },
+    results,
+    comparisons,
+    curves: [...curves.values()],
+    attributions,
+    llm: options.llm,
+  };
+}
+
+/** Youden's J on the training run's validation predictions; 0.5 when the run stored none. */
+async function validationThreshold(trainRunId: number | null, scored: (runId: number, split?: 'val') => Promise<ScoredLabel[]>): Promise<number> {
+  if (trainRunId === null) return 0.5;
+  const validation = await scored(trainRunId, 'val');
+  const hasBoth = validation.some((p) => p.trueLabel === 1) && validation.some((p) => p.trueLabel === 0);
+  if (!hasBoth) return 0.5;
+  return youdenThreshold(Uint8Array.from(validation, (p) => p.trueLabel), Float64Array.from(validation, (p) => p.score)).threshold;
+}
+
+/** LeadGroupECG against every other model, per seed and test set, on the records both scored; Holm per test set. */
+async function pairedComparisons(
+  rows: Awaited<ReturnType<typeof computeStudySummary>>['rows'],
+  scored: (runId: number) => Promise<ScoredLabel[]>,
+  level: number,
+): Promise<ComparisonRow[]> {
+  const out: ComparisonRow[] = [];
+  for (const role of ['internal', 'external'] as const) {
+    const reference = rows.find((r) => r.role === role && r.model === REFERENCE_MODEL);
+    if (!reference) continue;
+    const start = out.length;
+    for (const other of rows.filter((r) => r.role === role && r.model !== REFERENCE_MODEL)) {
+      for (const refSeed of reference.rocAuc.perSeed) {
+        const otherSeed = other.rocAuc.perSeed.find((s) => s.seed === refSeed.seed);
+        if (!otherSeed) continue;
+        const a = await scored(refSeed.runId);
+        const bByRecord = new Map((await scored(otherSeed.runId)).map((p) => [p.recordId, p.score]));
+        const shared = a.filter((p) => bByRecord.has(p.recordId));
+        const labels = Uint8Array.from(shared, (p) => p.trueLabel);
+        const test = delongPairedTest(labels, Float64Array.from(shared, (p) => p.score), Float64Array.from(shared, (p) => bByRecord.get(p.recordId)!), { level });
+        out.push({
+          role,
+          seed: refSeed.seed,
+          modelA: REFERENCE_MODEL,
+          modelB: other.model,
+          aucA: test.aucA,
+          aucB: test.aucB,
+          difference: test.difference,
+          ciLow: test.lower,
+          ciHigh: test.upper,
+          z: test.z,
+          p: test.pValue,
+          pHolm: Number.NaN,
+        });
+      }
+    }
+    const adjusted = holmAdjust(out.slice(start).map((c) => c.p));
+    adjusted.forEach((p, i) => (out[start + i].pHolm = p));
+  }
+  return out;
+}
+
+async function datasetSections(db: LeadwiseDatabase, options: GatherOptions, rows: { role: 'internal' | 'external'; dataset: string; n: number; positives: number }[]): Promise<DatasetSection[]> {
+  const store = new DatasetStore(db);
+  const sections: DatasetSection[] = [];
+  const roles: [('internal' | 'external'), string | null][] = [['internal', options.internalDataset], ['external', options.externalDataset]];
+  for (const [role, name] of roles) {
+    if (!name) continue;
+    const dataset = await store.getByName(name);
+    if (!dataset) continue;
+    const counts = await store.labelCounts([dataset.id]);
+    const bySplit = new Map<string, { split: string; normal: number; abnormal: number; excluded: number }>();
+    for (const c of counts) {
+      const split = c.split ?? 'unsplit';
+      if (!bySplit.has(split)) bySplit.set(split, { split, normal: 0, abnormal: 0, excluded: 0 });
+      bySplit.get(split)![c.label] += c.count;
+    }
+    const evaluated = rows.filter((r) => r.role === role);
+    sections.push({
+      role,
+      name,
+      kind: dataset.kind,
+      source: dataset.sourcePath,
+      records: [...bySplit.values()].reduce((s, b) => s + b.normal + b.abnormal + b.excluded, 0),
+      balance: [...bySplit.values()].sort((a, b) => a.split.localeCompare(b.split)),
+      labelRule: dataset.labelRule,
+      fileHashes: Object.entries(dataset.sourceFileHashes ?? {}).map(([file, sha256]) => ({ file, sha256 })),
+      evaluatedSplit: role === 'internal' ? options.internalTestSplit : 'all records',
+      evaluatedN: evaluated.length ? Math.max(...evaluated.map((r) => r.n)) : 0,
+      evaluatedPositives: evaluated.length ? Math.max(...evaluated.map((r) => r.positives)) : 0,
+    });
+  }
+  return sections;
+}
+
+async function modelSections(db: LeadwiseDatabase, runStore: RunStore, options: GatherOptions): Promise<ModelSection[]> {
+  const trainRuns = await db
+    .select({ id: runs.id, model: runs.model, backend: runs.backend })
+    .from(runs)
+    .where(and(eq(runs.experimentId, options.experimentId), eq(runs.kind, 'train'), eq(runs.status, 'finished'), isNull(runs.deletedAt)))
+    .orderBy(asc(runs.id));
+  const params = await runStore.paramsForRuns(trainRuns.map((r) => r.id));
+  const sections = new Map<string, ModelSection>();
+  for (const run of trainRuns) {
+    if (sections.has(run.model)) continue;
+    const p = params.get(run.id) ?? {};
+    const known = options.modelDescriptions[run.model];
+    sections.set(run.model, {
+      model: run.model,
+      description: known?.description ?? run.model,
+      parameterCount: Number(p.parameterCount ?? p.parameter_count ?? known?.parameterCount ?? 0),
+      inputSize: p.inputSize ?? p.input ?? '',
+      backend: run.backend ?? '',
+      trainingSettings: Object.fromEntries(Object.entries(p).filter(([k]) => !['parameterCount', 'seed', 'model', 'dataset'].includes(k))),
+    });
+  }
+  return [...sections.values()];
+}
+
+async function attributionRows(db: LeadwiseDatabase, options: GatherOptions): Promise<AttributionRow[]> {
+  const grouped = await db
+    .select({
+      model: runs.model,
+      datasetId: runs.datasetId,
+      label: records.label,
+      group: leadGroupAttributions.groupName,
+      n: count(),
+      attentionMean: avg(leadGroupAttributions.attentionWeight).mapWith(Number),
+      attentionSd: sql<number>`stddev_samp(${leadGroupAttributions.attentionWeight})`.mapWith(Number),
+      occlusionMean: avg(leadGroupAttributions.occlusionDelta).mapWith(Number),
+      occlusionSd: sql<number>`stddev_samp(${leadGroupAttributions.occlusionDelta})`.mapWith(Number),
+    })
+    .from(leadGroupAttributions)
+    .innerJoin(runs, eq(runs.id, leadGroupAttributions.runId))
+    .innerJoin(records, eq(records.id, leadGroupAttributions.recordId))
+    .where(and(eq(runs.experimentId, options.experimentId), eq(runs.kind, 'evaluate'), eq(runs.status, 'finished'), isNull(runs.deletedAt)))
+    .groupBy(runs.model, runs.datasetId, records.label, leadGroupAttributions.groupName);
+  const datasetStore = new DatasetStore(db);
+  const internal = await datasetStore.getByName(options.internalDataset);
+  const out: AttributionRow[] = [];
+  for (const g of grouped) {
+    if (g.label === 'excluded') continue;
+    const role = g.datasetId === internal?.id ? 'internal' : 'external';
+    if (g.attentionMean !== null && Number.isFinite(g.attentionMean)) {
+      out.push({ model: g.model, role, label: g.label, group: g.group, kind: 'attention', mean: g.attentionMean, sd: g.attentionSd ?? 0, n: g.n });
+    }
+    if (g.occlusionMean !== null && Number.isFinite(g.occlusionMean)) {
+      out.push({ model: g.model, role, label: g.label, group: g.group, kind: 'occlusion', mean: g.occlusionMean, sd: g.occlusionSd ?? 0, n: g.n });
+    }
+  }
+  return out.sort((a, b) => a.model.localeCompare(b.model) || a.role.localeCompare(b.role) || a.kind.localeCompare(b.kind) || a.group.localeCompare(b.group));
+}
+
+function fromSeedEstimate(e: SeedEstimate): Estimate {
+  return { mean: e.mean, sd: e.sd ?? 0, min: e.min, max: e.max, ciLow: e.ciLow, ciHigh: e.ciHigh, perSeed: e.perSeed.map(({ seed, value, ciLow, ciHigh }) => ({ seed, value, ciLow, ciHigh })) };
+}
+
+function toEstimate(perSeed: { seed: number; value: number; ciLow: number; ciHigh: number }[]): Estimate {
+  const across = summarizeAcrossSeeds(perSeed.map((p) => ({ seed: p.seed, value: p.value })));
+  const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+  return { mean: across.mean, sd: across.sd ?? 0, min: across.min, max: across.max, ciLow: mean(perSeed.map((p) => p.ciLow)), ciHigh: mean(perSeed.map((p) => p.ciHigh)), perSeed };
+}
+
+/** Keeps at most MAX_CURVE_POINTS points (always the first and last) so SVGs stay small. */
+function thin<T>(points: T[]): T[] {
+  if (points.length <= MAX_CURVE_POINTS) return points;
+  const step = (points.length - 1) / (MAX_CURVE_POINTS - 1);
+  return Array.from({ length: MAX_CURVE_POINTS }, (_, i) => points[Math.round(i * step)]);
+}
+
