@@ -21,6 +21,8 @@ export type LeadwiseDatabase = PgDatabase<PgQueryResultHKT, LeadwiseSchema>;
 export type DatabaseDriver = 'postgres' | 'pglite';
 
 export interface OpenDatabaseOptions {
+  /** Force a driver; by default PostgreSQL when a URL is known, else PGlite. */
+  driver?: DatabaseDriver;
   /** PostgreSQL connection string; defaults to `DATABASE_URL`. When absent, embedded PGlite is used. */
   databaseUrl?: string;
   /** PGlite data directory, or `memory://` for an in-memory database; defaults to `$LEADWISE_HOME/pglite`. */
@@ -44,9 +46,13 @@ export interface DatabaseHandle {
  * is set), otherwise embedded PGlite persisted under `LEADWISE_HOME`. Migrations apply on open.
  */
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<DatabaseHandle> {
-  const databaseUrl = options.databaseUrl ?? (process.env.DATABASE_URL?.trim() || undefined);
+  const databaseUrl = options.databaseUrl?.trim() || process.env.DATABASE_URL?.trim() || undefined;
   const shouldMigrate = options.migrate ?? true;
-  if (databaseUrl) return openPostgres(databaseUrl, shouldMigrate, options.poolMax ?? 10);
+  const driver = options.driver ?? (databaseUrl ? 'postgres' : 'pglite');
+  if (driver === 'postgres') {
+    if (!databaseUrl) throw new DatabaseOpenError('driver postgres needs a connection string: set DATABASE_URL or pass databaseUrl');
+    return openPostgres(databaseUrl, shouldMigrate, options.poolMax ?? 10);
+  }
   return openPglite(options.pgliteDataDir ?? join(resolveLeadwiseHome(), 'pglite'), shouldMigrate);
 }
 

@@ -4,3 +4,22 @@ export * from './client.ts';
 export * from './errors.ts';
 export { migrationStatus, type MigrationStatus } from './migrations.ts';
 export { MIGRATIONS_FOLDER, REPO_ROOT, redactDatabaseUrl, resolveLeadwiseHome } from './paths.ts';
+export { queryRows } from './raw-query.ts';
+export { transaction, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type Page } from './stores/store-kit.ts';
+export { DatasetStore, type DatasetLabelCount, type IncludeDeleted } from './stores/dataset-store.ts';
+export { RecordStore, type RecordFilter, type RecordPageOptions } from './stores/record-store.ts';
+export { RenderStore } from './stores/render-store.ts';
+export { ExperimentStore } from './stores/experiment-store.ts';
+export { RunStore, RUN_TRANSITIONS, type MetricPoint, type ParamValue } from './stores/run-store.ts';
+export {
+  PredictionStore,
+  type BinaryLabel,
+  type PredictionCursor,
+  type PredictionFilter,
+  type PredictionPageOptions,
+  type PredictionSort,
+  type ScoredLabel,
+} from './stores/prediction-store.ts';
+export { AttributionStore, type GroupAttributionSummary } from './stores/attribution-store.ts';
+export { LlmResponseStore, type LlmCacheKey } from './stores/llm-response-store.ts';
+export { JobStore, type ClaimOptions, type JobProgress, type JobSignal } from './stores/job-store.ts';

@@ -4,3 +4,4 @@ export * from './experiments.ts';
 export * from './predictions.ts';
 export * from './llm-responses.ts';
 export * from './jobs.ts';
+export * from './relations.ts';

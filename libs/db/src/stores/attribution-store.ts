@@ -1,0 +1,81 @@
+import { and, asc, avg, count, eq, inArray } from 'drizzle-orm';
+import type { LeadwiseDatabase } from '../client.ts';
+import { records } from '../schema/datasets.ts';
+import type { RecordLabel } from '../schema/enums.ts';
+import { leadGroupAttributions, type LeadGroupAttribution, type NewLeadGroupAttribution } from '../schema/predictions.ts';
+import { chunk, excludedColumns } from './store-kit.ts';
+
+export interface GroupAttributionSummary {
+  groupName: string;
+  label: RecordLabel;
+  /** Records contributing to the means. */
+  n: number;
+  /** Means over the records that have a value (nulls are skipped); null when none has one. */
+  meanAttentionWeight: number | null;
+  meanOcclusionDelta: number | null;
+}
+
+export class AttributionStore {
+  constructor(private readonly db: LeadwiseDatabase) {}
+
+  /** Inserts or overwrites by (run, record, group). Returns rows written. */
+  async upsertMany(rows: readonly NewLeadGroupAttribution[], options: { chunkSize?: number } = {}): Promise<number> {
+    if (rows.length === 0) return 0;
+    return this.db.transaction(async (tx) => {
+      let written = 0;
+      for (const part of chunk(rows, options.chunkSize ?? 2000)) {
+        const returned = await tx
+          .insert(leadGroupAttributions)
+          .values(part)
+          .onConflictDoUpdate({
+            target: [leadGroupAttributions.runId, leadGroupAttributions.recordId, leadGroupAttributions.groupName],
+            set: excludedColumns(leadGroupAttributions, ['attentionWeight', 'occlusionDelta']),
+          })
+          .returning({ id: leadGroupAttributions.id });
+        written += returned.length;
+      }
+      return written;
+    });
+  }
+
+  /** Attributions of a record, from one run or all. */
+  async byRecord(recordId: number, options: { runId?: number } = {}): Promise<LeadGroupAttribution[]> {
+    return this.db
+      .select()
+      .from(leadGroupAttributions)
+      .where(
+        and(
+          eq(leadGroupAttributions.recordId, recordId),
+          options.runId !== undefined ? eq(leadGroupAttributions.runId, options.runId) : undefined,
+        ),
+      )
+      .orderBy(asc(leadGroupAttributions.runId), asc(leadGroupAttributions.groupName));
+  }
+
+  /** For DataLoaders: attributions of these records in one run. */
+  async forRunRecords(runId: number, recordIds: readonly number[]): Promise<LeadGroupAttribution[]> {
+    if (recordIds.length === 0) return [];
+    return this.db
+      .select()
+      .from(leadGroupAttributions)
+      .where(and(eq(leadGroupAttributions.runId, runId), inArray(leadGroupAttributions.recordId, [...recordIds])));
+  }
+
+  /** Mean attention and occlusion per lead group and record label (the report's attribution chart). */
+  async summarizeByLabel(runId: number): Promise<GroupAttributionSummary[]> {
+    const rows = await this.db
+      .select({
+        groupName: leadGroupAttributions.groupName,
+        label: records.label,
+        n: count(),
+        meanAttentionWeight: avg(leadGroupAttributions.attentionWeight).mapWith(Number),
+        meanOcclusionDelta: avg(leadGroupAttributions.occlusionDelta).mapWith(Number),
+      })
+      .from(leadGroupAttributions)
+      .innerJoin(records, eq(records.id, leadGroupAttributions.recordId))
+      .where(eq(leadGroupAttributions.runId, runId))
+      .groupBy(leadGroupAttributions.groupName, records.label)
+      .orderBy(asc(leadGroupAttributions.groupName), asc(records.label));
+    return rows;
+  }
+}

@@ -1,0 +1,203 @@
+import { and, asc, eq, gt, inArray, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
+import type { LeadwiseDatabase } from '../client.ts';
+import type { JobStatus } from '../schema/enums.ts';
+import { jobs, type Job, type NewJob } from '../schema/jobs.ts';
+import { InvalidTransitionError, JobLockLostError } from '../errors.ts';
+import { clampLimit, type Page } from './store-kit.ts';
+
+export interface ClaimOptions {
+  /** A running job whose heartbeat is older than this is considered abandoned and may be claimed (default 60 s). */
+  staleAfterMs?: number;
+}
+
+export interface JobProgress {
+  done: number;
+  total?: number | null;
+  /** State to resume from if this worker dies; replaces the previous checkpoint. */
+  checkpoint?: Record<string, unknown>;
+}
+
+/** What a worker learns from each heartbeat or progress report. */
+export interface JobSignal {
+  cancelRequested: boolean;
+}
+
+export class JobStore {
+  constructor(private readonly db: LeadwiseDatabase) {}
+
+  async create(input: NewJob): Promise<Job> {
+    const [row] = await this.db.insert(jobs).values(input).returning();
+    return row;
+  }
+
+  async getById(id: number): Promise<Job | undefined> {
+    const [row] = await this.db.select().from(jobs).where(eq(jobs.id, id));
+    return row;
+  }
+
+  async getByRunId(runId: number): Promise<Job[]> {
+    return this.db.select().from(jobs).where(eq(jobs.runId, runId)).orderBy(asc(jobs.id));
+  }
+
+  async list(filter: { status?: JobStatus; kind?: string; afterId?: number | null; limit?: number } = {}): Promise<Page<Job>> {
+    const limit = clampLimit(filter.limit);
+    const rows = await this.db
+      .select()
+      .from(jobs)
+      .where(
+        and(
+          filter.status ? eq(jobs.status, filter.status) : undefined,
+          filter.kind ? eq(jobs.kind, filter.kind) : undefined,
+          filter.afterId != null ? gt(jobs.id, filter.afterId) : undefined,
+        ),
+      )
+      .orderBy(asc(jobs.id))
+      .limit(limit + 1);
+    const items = rows.slice(0, limit);
+    return { items, nextCursor: rows.length > limit ? items[items.length - 1].id : null };
+  }
+
+  /**
+   * Takes this job for `workerId` if it is queued, or running with a stale heartbeat (its worker
+   * died); `attempts` counts takes. Returns undefined when another worker holds it or it is done.
+   * The job's checkpoint is kept, so the new holder resumes from it.
+   */
+  async claim(id: number, workerId: string, options: ClaimOptions = {}): Promise<Job | undefined> {
+    const [row] = await this.db
+      .update(jobs)
+      .set(claimSet(workerId))
+      .where(and(eq(jobs.id, id), claimable(options)))
+      .returning();
+    return row;
+  }
+
+  /**
+   * Takes the oldest claimable job (of the given kinds). `FOR UPDATE SKIP LOCKED` lets many workers
+   * poll at once without taking the same job or waiting on each other.
+   */
+  async claimNext(workerId: string, options: ClaimOptions & { kinds?: readonly string[] } = {}): Promise<Job | undefined> {
+    const next = this.db
+      .select({ id: jobs.id })
+      .from(jobs)
+      .where(and(claimable(options), options.kinds ? inArray(jobs.kind, [...options.kinds]) : undefined))
+      .orderBy(asc(jobs.id))
+      .limit(1)
+      .for('update', { skipLocked: true });
+    const [row] = await this.db.update(jobs).set(claimSet(workerId)).where(inArray(jobs.id, next)).returning();
+    return row;
+  }
+
+  /** Proves the worker is alive. Throws JobLockLostError if the job was taken over. */
+  async heartbeat(id: number, workerId: string): Promise<JobSignal> {
+    const row = await this.updateHeld(id, workerId, { heartbeatAt: sql`now()` });
+    return { cancelRequested: row.cancelRequestedAt !== null };
+  }
+
+  /** Records progress (and a checkpoint), which also counts as a heartbeat. */
+  async reportProgress(id: number, workerId: string, progress: JobProgress): Promise<JobSignal> {
+    const row = await this.updateHeld(id, workerId, {
+      progressDone: progress.done,
+      ...(progress.total !== undefined ? { progressTotal: progress.total } : {}),
+      ...(progress.checkpoint !== undefined ? { checkpoint: progress.checkpoint } : {}),
+      heartbeatAt: sql`now()`,
+    });
+    return { cancelRequested: row.cancelRequestedAt !== null };
+  }
+
+  async complete(id: number, workerId: string): Promise<Job> {
+    return this.updateHeld(id, workerId, { status: 'finished', finishedAt: sql`now()`, lockedBy: null, error: null });
+  }
+
+  async fail(id: number, workerId: string, error: string): Promise<Job> {
+    return this.updateHeld(id, workerId, { status: 'failed', finishedAt: sql`now()`, lockedBy: null, error });
+  }
+
+  /** The worker stopped because a cancel was requested. */
+  async acknowledgeCancel(id: number, workerId: string): Promise<Job> {
+    return this.updateHeld(id, workerId, { status: 'cancelled', finishedAt: sql`now()`, lockedBy: null });
+  }
+
+  /** Gives the job back to the queue (graceful shutdown); the checkpoint is kept for the next holder. */
+  async release(id: number, workerId: string): Promise<Job> {
+    return this.updateHeld(id, workerId, { status: 'queued', lockedBy: null, lockedAt: null });
+  }
+
+  /**
+   * Asks for a job to stop: a queued job is cancelled at once; a running one is flagged and its
+   * worker stops at its next heartbeat. Finished, failed and cancelled jobs are left as they are.
+   */
+  async requestCancel(id: number): Promise<Job> {
+    return this.db.transaction(async (tx) => {
+      const [current] = await tx.select().from(jobs).where(eq(jobs.id, id)).for('update');
+      if (!current) throw new InvalidTransitionError('job', id, null, 'cancelled');
+      if (current.status === 'queued') {
+        const [row] = await tx
+          .update(jobs)
+          .set({ status: 'cancelled', cancelRequestedAt: sql`now()`, finishedAt: sql`now()`, updatedAt: sql`now()` })
+          .where(eq(jobs.id, id))
+          .returning();
+        return row;
+      }
+      if (current.status === 'running') {
+        const [row] = await tx
+          .update(jobs)
+          .set({ cancelRequestedAt: sql`coalesce(${jobs.cancelRequestedAt}, now())`, updatedAt: sql`now()` })
+          .where(eq(jobs.id, id))
+          .returning();
+        return row;
+      }
+      return current;
+    });
+  }
+
+  /**
+   * Marks cancelled the running jobs that were asked to stop but whose worker stopped heartbeating
+   * (it died before it could acknowledge). Returns how many. Workers call this now and then.
+   */
+  async expireCancelled(options: ClaimOptions = {}): Promise<number> {
+    const rows = await this.db
+      .update(jobs)
+      .set({ status: 'cancelled', finishedAt: sql`now()`, lockedBy: null, updatedAt: sql`now()` })
+      .where(and(eq(jobs.status, 'running'), isNotNull(jobs.cancelRequestedAt), stale(options)))
+      .returning({ id: jobs.id });
+    return rows.length;
+  }
+
+  private async updateHeld(id: number, workerId: string, set: PgUpdateSetSource<typeof jobs>): Promise<Job> {
+    const [row] = await this.db
+      .update(jobs)
+      .set({ ...set, updatedAt: sql`now()` })
+      .where(and(eq(jobs.id, id), eq(jobs.lockedBy, workerId), eq(jobs.status, 'running')))
+      .returning();
+    if (!row) throw new JobLockLostError(id, workerId);
+    return row;
+  }
+}
+
+function claimSet(workerId: string) {
+  return {
+    status: 'running' as const,
+    lockedBy: workerId,
+    lockedAt: sql`now()`,
+    heartbeatAt: sql`now()`,
+    startedAt: sql`coalesce(${jobs.startedAt}, now())`,
+    attempts: sql`${jobs.attempts} + 1`,
+    updatedAt: sql`now()`,
+  };
+}
+
+function claimable(options: ClaimOptions): SQL | undefined {
+  return and(
+    isNull(jobs.cancelRequestedAt),
+    or(
+      eq(jobs.status, 'queued'),
+      and(eq(jobs.status, 'running'), stale(options)),
+    ),
+  );
+}
+
+function stale(options: ClaimOptions): SQL {
+  const staleAfterMs = options.staleAfterMs ?? 60_000;
+  return lt(jobs.heartbeatAt, sql`now() - make_interval(secs => ${staleAfterMs / 1000})`);
+}

@@ -1,0 +1,110 @@
+import { and, asc, count, eq, gt, inArray, isNull, sql, type SQL } from 'drizzle-orm';
+import type { LeadwiseDatabase } from '../client.ts';
+import { records, type NewRecordRow, type RecordRow } from '../schema/datasets.ts';
+import type { RecordLabel, Split } from '../schema/enums.ts';
+import { chunk, clampLimit, excludedColumns, type Page } from './store-kit.ts';
+
+export interface RecordFilter {
+  datasetId: number;
+  /** A split, or null for records without one; omit for all. */
+  split?: Split | null;
+  label?: RecordLabel;
+}
+
+export interface RecordPageOptions {
+  /** Return records with id greater than this (the previous page's `nextCursor`). */
+  afterId?: number | null;
+  limit?: number;
+}
+
+/** Columns an upsert overwrites: everything the source defines (the key and creation time stay). */
+const UPSERT_COLUMNS = [
+  'patientId',
+  'fold',
+  'split',
+  'label',
+  'sourceCodes',
+  'samplingRateHz',
+  'lengthSamples',
+  'ageYears',
+  'sex',
+  'signalPath',
+  'signalSha256',
+  'quality',
+] as const;
+
+export class RecordStore {
+  constructor(private readonly db: LeadwiseDatabase) {}
+
+  /**
+   * Inserts or updates records by (dataset, external id), in chunks. Atomic: it runs in a
+   * transaction (a savepoint when the store was built on the caller's transaction, which is how an
+   * import makes the whole dataset one transaction). Returns the id of every row, in input order.
+   */
+  async upsertMany(rows: readonly NewRecordRow[], options: { chunkSize?: number } = {}): Promise<{ id: number; externalId: string }[]> {
+    if (rows.length === 0) return [];
+    const chunkSize = options.chunkSize ?? 1000;
+    return this.db.transaction(async (tx) => {
+      const ids: { id: number; externalId: string }[] = [];
+      for (const part of chunk(rows, chunkSize)) {
+        const returned = await tx
+          .insert(records)
+          .values(part)
+          .onConflictDoUpdate({
+            target: [records.datasetId, records.externalId],
+            set: { ...excludedColumns(records, UPSERT_COLUMNS), updatedAt: sql`now()` },
+          })
+          .returning({ id: records.id, externalId: records.externalId });
+        ids.push(...returned);
+      }
+      return ids;
+    });
+  }
+
+  async getById(id: number): Promise<RecordRow | undefined> {
+    const [row] = await this.db.select().from(records).where(eq(records.id, id));
+    return row;
+  }
+
+  /** For DataLoaders: records with these ids, in no particular order. */
+  async getByIds(ids: readonly number[]): Promise<RecordRow[]> {
+    if (ids.length === 0) return [];
+    return this.db.select().from(records).where(inArray(records.id, [...ids]));
+  }
+
+  async getByExternalId(datasetId: number, externalId: string): Promise<RecordRow | undefined> {
+    const [row] = await this.db
+      .select()
+      .from(records)
+      .where(and(eq(records.datasetId, datasetId), eq(records.externalId, externalId)));
+    return row;
+  }
+
+  /** Records of a dataset filtered by split and label, in id order, one page at a time. */
+  async list(filter: RecordFilter, options: RecordPageOptions = {}): Promise<Page<RecordRow>> {
+    const limit = clampLimit(options.limit);
+    const conditions = [...filterConditions(filter)];
+    if (options.afterId != null) conditions.push(gt(records.id, options.afterId));
+    const rows = await this.db
+      .select()
+      .from(records)
+      .where(and(...conditions))
+      .orderBy(asc(records.id))
+      .limit(limit + 1);
+    const items = rows.slice(0, limit);
+    return { items, nextCursor: rows.length > limit ? items[items.length - 1].id : null };
+  }
+
+  async count(filter: RecordFilter): Promise<number> {
+    const [row] = await this.db.select({ n: count() }).from(records).where(and(...filterConditions(filter)));
+    return row.n;
+  }
+}
+
+function filterConditions(filter: RecordFilter): SQL[] {
+  const conditions = [eq(records.datasetId, filter.datasetId)];
+  if (filter.split === null) conditions.push(isNull(records.split));
+  else if (filter.split !== undefined) conditions.push(eq(records.split, filter.split));
+  if (filter.label !== undefined) conditions.push(eq(records.label, filter.label));
+  return conditions;
+}

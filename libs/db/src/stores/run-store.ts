@@ -1,0 +1,294 @@
+import { and, asc, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
+import type { LeadwiseDatabase } from '../client.ts';
+import type { RunKind, RunStatus } from '../schema/enums.ts';
+import {
+  runArtifacts,
+  runLatestMetrics,
+  runMetrics,
+  runParams,
+  runTags,
+  runs,
+  type NewRun,
+  type NewRunArtifact,
+  type Run,
+  type RunArtifact,
+  type RunLatestMetric,
+  type RunMetric,
+} from '../schema/experiments.ts';
+import { InvalidTransitionError, ParamConflictError } from '../errors.ts';
+import type { IncludeDeleted } from './dataset-store.ts';
+import { chunk } from './store-kit.ts';
+
+export type ParamValue = string | number | boolean;
+
+export interface MetricPoint {
+  key: string;
+  value: number;
+  /** Training step or epoch; 0 for single-valued metrics. */
+  step?: number;
+  timestamp?: Date;
+}
+
+/** Statuses a run may move to from each status. Terminal: finished, cancelled. */
+export const RUN_TRANSITIONS: Readonly<Record<RunStatus, readonly RunStatus[]>> = {
+  queued: ['running', 'failed', 'cancelled'],
+  // -> queued: a worker died or shut down mid-run and the job is retried from its checkpoint.
+  running: ['finished', 'failed', 'cancelled', 'queued'],
+  // -> queued: an explicit retry.
+  failed: ['queued'],
+  finished: [],
+  cancelled: [],
+};
+
+export class RunStore {
+  constructor(private readonly db: LeadwiseDatabase) {}
+
+  async create(input: NewRun): Promise<Run> {
+    const [row] = await this.db.insert(runs).values(input).returning();
+    return row;
+  }
+
+  async getById(id: number, options: IncludeDeleted = {}): Promise<Run | undefined> {
+    const [row] = await this.db
+      .select()
+      .from(runs)
+      .where(and(eq(runs.id, id), options.includeDeleted ? undefined : isNull(runs.deletedAt)));
+    return row;
+  }
+
+  /** For DataLoaders: runs with these ids, deleted ones included, in no particular order. */
+  async getByIds(ids: readonly number[]): Promise<Run[]> {
+    if (ids.length === 0) return [];
+    return this.db.select().from(runs).where(inArray(runs.id, [...ids]));
+  }
+
+  async listByExperiment(
+    experimentId: number,
+    filter: IncludeDeleted & { status?: RunStatus; kind?: RunKind; model?: string } = {},
+  ): Promise<Run[]> {
+    return this.db
+      .select()
+      .from(runs)
+      .where(
+        and(
+          eq(runs.experimentId, experimentId),
+          filter.includeDeleted ? undefined : isNull(runs.deletedAt),
+          filter.status ? eq(runs.status, filter.status) : undefined,
+          filter.kind ? eq(runs.kind, filter.kind) : undefined,
+          filter.model ? eq(runs.model, filter.model) : undefined,
+        ),
+      )
+      .orderBy(asc(runs.id));
+  }
+
+  // ---- status transitions -------------------------------------------------------------------
+
+  /** queued -> running; records the start time. */
+  start(id: number): Promise<Run> {
+    return this.transition(id, 'running', { startTime: sql`now()`, endTime: null, error: null });
+  }
+
+  /** running -> finished; records end and wall time. */
+  finish(id: number): Promise<Run> {
+    return this.transition(id, 'finished', {
+      endTime: sql`now()`,
+      wallTimeMs: sql`(extract(epoch from (now() - ${runs.startTime})) * 1000)::bigint`,
+    });
+  }
+
+  /** queued|running -> failed with the error text. */
+  fail(id: number, error: string): Promise<Run> {
+    return this.transition(id, 'failed', {
+      error,
+      endTime: sql`now()`,
+      wallTimeMs: sql`(extract(epoch from (now() - ${runs.startTime})) * 1000)::bigint`,
+    });
+  }
+
+  /** queued|running -> cancelled. */
+  cancel(id: number): Promise<Run> {
+    return this.transition(id, 'cancelled', { endTime: sql`now()` });
+  }
+
+  /** running|failed -> queued, for a retry (the run keeps its params, metrics and checkpoint). */
+  requeue(id: number): Promise<Run> {
+    return this.transition(id, 'queued');
+  }
+
+  /**
+   * Moves a run to `to` if `RUN_TRANSITIONS` allows it from its current status, atomically (a
+   * concurrent transition cannot slip in between check and write). Throws InvalidTransitionError.
+   */
+  async transition(id: number, to: RunStatus, patch: PgUpdateSetSource<typeof runs> = {}): Promise<Run> {
+    const allowedFrom = (Object.keys(RUN_TRANSITIONS) as RunStatus[]).filter((from) => RUN_TRANSITIONS[from].includes(to));
+    const [row] = await this.db
+      .update(runs)
+      .set({ ...patch, status: to, updatedAt: sql`now()` })
+      .where(and(eq(runs.id, id), inArray(runs.status, allowedFrom)))
+      .returning();
+    if (row) return row;
+    const [current] = await this.db.select({ status: runs.status }).from(runs).where(eq(runs.id, id));
+    throw new InvalidTransitionError('run', id, current?.status ?? null, to);
+  }
+
+  async setCheckpointUri(id: number, checkpointUri: string): Promise<void> {
+    await this.db.update(runs).set({ checkpointUri, updatedAt: sql`now()` }).where(eq(runs.id, id));
+  }
+
+  async softDelete(id: number): Promise<boolean> {
+    const rows = await this.db
+      .update(runs)
+      .set({ deletedAt: sql`now()` })
+      .where(and(eq(runs.id, id), isNull(runs.deletedAt)))
+      .returning({ id: runs.id });
+    return rows.length > 0;
+  }
+
+  async restore(id: number): Promise<boolean> {
+    const rows = await this.db.update(runs).set({ deletedAt: null }).where(eq(runs.id, id)).returning({ id: runs.id });
+    return rows.length > 0;
+  }
+
+  // ---- params (write once) ------------------------------------------------------------------
+
+  /**
+   * Records params; each key is written once per run. Logging the same value again is a no-op (so a
+   * resumed run can re-log its params); a different value throws ParamConflictError and writes nothing.
+   */
+  async logParams(runId: number, params: Readonly<Record<string, ParamValue>>): Promise<void> {
+    const entries = Object.entries(params).map(([key, value]) => ({ runId, key, value: String(value) }));
+    if (entries.length === 0) return;
+    await this.db.transaction(async (tx) => {
+      await tx.insert(runParams).values(entries).onConflictDoNothing();
+      const stored = await tx
+        .select()
+        .from(runParams)
+        .where(and(eq(runParams.runId, runId), inArray(runParams.key, entries.map((e) => e.key))));
+      const storedByKey = new Map(stored.map((p) => [p.key, p.value]));
+      for (const entry of entries) {
+        const existing = storedByKey.get(entry.key);
+        if (existing !== undefined && existing !== entry.value) throw new ParamConflictError(runId, entry.key, existing, entry.value);
+      }
+    });
+  }
+
+  async getParams(runId: number): Promise<Record<string, string>> {
+    const rows = await this.db.select().from(runParams).where(eq(runParams.runId, runId)).orderBy(asc(runParams.key));
+    return Object.fromEntries(rows.map((r) => [r.key, r.value]));
+  }
+
+  /** For DataLoaders: params of several runs. */
+  async paramsForRuns(runIds: readonly number[]): Promise<Map<number, Record<string, string>>> {
+    const byRun = new Map<number, Record<string, string>>(runIds.map((id) => [id, {}]));
+    if (runIds.length === 0) return byRun;
+    const rows = await this.db.select().from(runParams).where(inArray(runParams.runId, [...runIds]));
+    for (const row of rows) {
+      const params = byRun.get(row.runId) ?? {};
+      params[row.key] = row.value;
+      byRun.set(row.runId, params);
+    }
+    return byRun;
+  }
+
+  // ---- tags (mutable) -----------------------------------------------------------------------
+
+  async setTags(runId: number, tags: Readonly<Record<string, string>>): Promise<void> {
+    const entries = Object.entries(tags).map(([key, value]) => ({ runId, key, value }));
+    if (entries.length === 0) return;
+    await this.db
+      .insert(runTags)
+      .values(entries)
+      .onConflictDoUpdate({ target: [runTags.runId, runTags.key], set: { value: sql.raw('excluded."value"') } });
+  }
+
+  async getTags(runId: number): Promise<Record<string, string>> {
+    const rows = await this.db.select().from(runTags).where(eq(runTags.runId, runId));
+    return Object.fromEntries(rows.map((r) => [r.key, r.value]));
+  }
+
+  // ---- metrics ------------------------------------------------------------------------------
+
+  /**
+   * Appends metric points to the run's series and keeps the latest-value table current: per key the
+   * point with the highest step wins, ties go to the later timestamp (MLflow's rule), whatever the
+   * order in which points arrive.
+   */
+  async logMetrics(runId: number, points: readonly MetricPoint[]): Promise<void> {
+    if (points.length === 0) return;
+    const now = new Date();
+    const rows = points.map((p) => ({ runId, key: p.key, value: p.value, step: p.step ?? 0, timestamp: p.timestamp ?? now }));
+    const latestByKey = new Map<string, (typeof rows)[number]>();
+    for (const row of rows) {
+      const current = latestByKey.get(row.key);
+      if (!current || row.step > current.step || (row.step === current.step && row.timestamp >= current.timestamp)) latestByKey.set(row.key, row);
+    }
+    await this.db.transaction(async (tx) => {
+      for (const part of chunk(rows, 2000)) await tx.insert(runMetrics).values(part);
+      await tx
+        .insert(runLatestMetrics)
+        .values([...latestByKey.values()])
+        .onConflictDoUpdate({
+          target: [runLatestMetrics.runId, runLatestMetrics.key],
+          set: { value: sql.raw('excluded."value"'), step: sql.raw('excluded."step"'), timestamp: sql.raw('excluded."timestamp"') },
+          setWhere: sql`(excluded."step", excluded."timestamp") >= (${runLatestMetrics.step}, ${runLatestMetrics.timestamp})`,
+        });
+    });
+  }
+
+  logMetric(runId: number, key: string, value: number, step = 0, timestamp?: Date): Promise<void> {
+    return this.logMetrics(runId, [{ key, value, step, timestamp }]);
+  }
+
+  /** The series of one key (or all keys), in step then time order. */
+  async getMetricSeries(runId: number, key?: string): Promise<RunMetric[]> {
+    return this.db
+      .select()
+      .from(runMetrics)
+      .where(and(eq(runMetrics.runId, runId), key !== undefined ? eq(runMetrics.key, key) : undefined))
+      .orderBy(asc(runMetrics.key), asc(runMetrics.step), asc(runMetrics.timestamp), asc(runMetrics.id));
+  }
+
+  async getLatestMetrics(runId: number): Promise<RunLatestMetric[]> {
+    return this.db.select().from(runLatestMetrics).where(eq(runLatestMetrics.runId, runId)).orderBy(asc(runLatestMetrics.key));
+  }
+
+  /** For DataLoaders and the study summary: latest metrics of several runs (optionally some keys). */
+  async latestMetricsForRuns(runIds: readonly number[], keys?: readonly string[]): Promise<RunLatestMetric[]> {
+    if (runIds.length === 0) return [];
+    return this.db
+      .select()
+      .from(runLatestMetrics)
+      .where(and(inArray(runLatestMetrics.runId, [...runIds]), keys ? inArray(runLatestMetrics.key, [...keys]) : undefined))
+      .orderBy(asc(runLatestMetrics.runId), asc(runLatestMetrics.key));
+  }
+
+  // ---- artifacts ----------------------------------------------------------------------------
+
+  /** Records (or re-points) the artifact at this path of the run. */
+  async addArtifact(input: NewRunArtifact): Promise<RunArtifact> {
+    const [row] = await this.db
+      .insert(runArtifacts)
+      .values(input)
+      .onConflictDoUpdate({
+        target: [runArtifacts.runId, runArtifacts.path],
+        set: {
+          kind: sql.raw('excluded."kind"'),
+          uri: sql.raw('excluded."uri"'),
+          sha256: sql.raw('excluded."sha256"'),
+          sizeBytes: sql.raw('excluded."size_bytes"'),
+        },
+      })
+      .returning();
+    return row;
+  }
+
+  async listArtifacts(runId: number): Promise<RunArtifact[]> {
+    return this.db.select().from(runArtifacts).where(eq(runArtifacts.runId, runId)).orderBy(asc(runArtifacts.path));
+  }
+
+  /** Most recent runs first, for dashboards. */
+  async listRecent(limit = 50): Promise<Run[]> {
+    return this.db.select().from(runs).where(isNull(runs.deletedAt)).orderBy(desc(runs.id)).limit(limit);
+  }
+}

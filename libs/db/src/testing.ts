@@ -1,0 +1,105 @@
+import { randomBytes } from 'node:crypto';
+import { getTableName, is, sql } from 'drizzle-orm';
+import { PgTable } from 'drizzle-orm/pg-core';
+import pg from 'pg';
+import { openDatabase, type DatabaseDriver, type DatabaseHandle } from './client.ts';
+import * as schema from './schema/index.ts';
+
+/** Both drivers, for `describe.each(TEST_DRIVERS)`: the same spec must pass on each. */
+export const TEST_DRIVERS: readonly DatabaseDriver[] = ['pglite', 'postgres'];
+
+export const DEFAULT_TEST_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test';
+
+export interface TestDatabase extends DatabaseHandle {
+  /** Empties every Leadwise table and restarts ids, for isolation between tests of one file. */
+  reset(): Promise<void>;
+}
+
+/**
+ * A fresh, migrated, isolated database. PGlite: in memory. PostgreSQL: a new database
+ * `leadwise_test_<random>` on the server at `TEST_DATABASE_URL`, dropped by `close()`, so test
+ * files running in parallel processes never see each other's rows. Open once per file (`beforeAll`)
+ * and `reset()` between tests when they need empty tables.
+ */
+export async function openTestDatabase(driver: DatabaseDriver): Promise<TestDatabase> {
+  if (driver === 'pglite') {
+    const handle = await openDatabase({ driver: 'pglite', pgliteDataDir: 'memory://' });
+    return withReset(handle, handle.close);
+  }
+  const adminUrl = process.env.TEST_DATABASE_URL?.trim() || DEFAULT_TEST_DATABASE_URL;
+  const name = `leadwise_test_${randomBytes(6).toString('hex')}`;
+  await adminQuery(adminUrl, `CREATE DATABASE ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  let handle: DatabaseHandle;
+  try {
+    handle = await openDatabase({ driver: 'postgres', databaseUrl: url.toString(), poolMax: 4 });
+  } catch (error) {
+    await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    throw error;
+  }
+  return withReset(handle, async () => {
+    await handle.close();
+    await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  });
+}
+
+function withReset(handle: DatabaseHandle, close: () => Promise<void>): TestDatabase {
+  const schemaValues: unknown[] = Object.values(schema);
+  const tableNames = schemaValues.filter((value): value is PgTable => is(value, PgTable)).map((table) => `"${getTableName(table)}"`);
+  return {
+    ...handle,
+    close,
+    async reset() {
+      await handle.db.execute(sql.raw(`TRUNCATE ${tableNames.join(', ')} RESTART IDENTITY CASCADE`));
+    },
+  };
+}
+
+async function adminQuery(adminUrl: string, statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
+export interface FixtureRecords {
+  datasetId: number;
+  /** Record ids in external-id order (`R000`, `R001`, ...). */
+  recordIds: number[];
+  experimentId: number;
+  runId: number;
+}
+
+/**
+ * A small dataset of `recordCount` records (alternating normal/abnormal, splits train/val/test in
+ * turn), one experiment and one queued train run: the rows most store tests and API tests start from.
+ */
+export async function insertFixtureRecords(db: DatabaseHandle['db'], recordCount = 6): Promise<FixtureRecords> {
+  const [dataset] = await db
+    .insert(schema.datasets)
+    .values({ name: `fixture-${randomBytes(3).toString('hex')}`, kind: 'manifest', sourcePath: '/fixture', labelRule: 'fixture' })
+    .returning();
+  const splits = ['train', 'val', 'test'] as const;
+  const rows = Array.from({ length: recordCount }, (_, i) => ({
+    datasetId: dataset.id,
+    externalId: `R${String(i).padStart(3, '0')}`,
+    patientId: `P${Math.floor(i / 2)}`,
+    split: splits[i % 3],
+    label: i % 2 === 0 ? ('normal' as const) : ('abnormal' as const),
+    sourceCodes: i % 2 === 0 ? { NORM: 100 } : { IMI: 50 },
+    samplingRateHz: 100,
+    lengthSamples: 1000,
+    signalPath: `records/R${i}.hea`,
+  }));
+  const inserted = rows.length ? await db.insert(schema.records).values(rows).returning({ id: schema.records.id }) : [];
+  const [experiment] = await db
+    .insert(schema.experiments)
+    .values({ name: 'fixture', config: { seeds: [1] }, configHash: `hash-${randomBytes(6).toString('hex')}` })
+    .returning();
+  const [run] = await db.insert(schema.runs).values({ experimentId: experiment.id, kind: 'train', model: 'resnet18', seed: 1 }).returning();
+  return { datasetId: dataset.id, recordIds: inserted.map((r) => r.id), experimentId: experiment.id, runId: run.id };
+}
