@@ -101,8 +101,8 @@ export async function gatherStudyReport(db: LeadwiseDatabase, options: GatherOpt
       const eceCi = bootstrapCi(labels, scores, (l, s) => expectedCalibrationError(l, s), boot);
       perSeedOperating.push({
         seed: seedValue.seed,
-        sensitivity: operating.sensitivity,
-        specificity: operating.specificity,
+        sensitivity: operating.sensitivity ?? Number.NaN,
+        specificity: operating.specificity ?? Number.NaN,
         brier: brierScore(labels, scores),
         ece: expectedCalibrationError(labels, scores),
         ci: { sensitivity: [sensCi.lower, sensCi.upper], specificity: [specCi.lower, specCi.upper], brier: [brierCi.lower, brierCi.upper], ece: [eceCi.lower, eceCi.upper] },
