@@ -15,6 +15,19 @@ export function addRenderFlags(command: Command): Command {
     .option('--no-header', 'leave out the header (record id, age, sex, speed, gain, filter)');
 }
 
+export class DemographicsFlagError extends Error {
+  override name = 'DemographicsFlagError';
+}
+
+function demographicsFromFlags(age: string | undefined, sex: string | undefined): { ageYears?: number; sex?: 'male' | 'female' } {
+  const ageYears = age === undefined ? undefined : Number(age);
+  if (ageYears !== undefined && !(Number.isFinite(ageYears) && ageYears >= 0 && ageYears < 150)) {
+    throw new DemographicsFlagError(`--age must be a number of years from 0 to 150, got ${JSON.stringify(age)}`);
+  }
+  if (sex !== undefined && sex !== 'male' && sex !== 'female') throw new DemographicsFlagError(`--sex must be male or female, got ${JSON.stringify(sex)}`);
+  return { ageYears, sex };
+}
+
 export function register(program: Command): void {
   addRenderFlags(
     program
@@ -23,10 +36,12 @@ export function register(program: Command): void {
       .argument('<header>', 'record header path (NAME.hea), or zip!/entry.hea')
       .requiredOption('--out <png>', 'PNG to write; the sidecar goes beside it with .json'),
   )
+    .option('--age <years>', "patient age for the header when the record's header lacks it (PTB-XL keeps it in its table)")
+    .option('--sex <sex>', 'patient sex for the header (male or female), as --age')
     .option('--json', 'print JSON')
-    .action(async (header: string, opts: RenderFlagValues & { out: string; json?: boolean }) => {
+    .action(async (header: string, opts: RenderFlagValues & { out: string; age?: string; sex?: string; json?: boolean }) => {
       const options = renderOptionsFromFlags(opts);
-      const files = await renderRecordFile(header, opts.out, options);
+      const files = await renderRecordFile(header, opts.out, options, demographicsFromFlags(opts.age, opts.sex));
       const result = {
         png: files.pngPath,
         sidecar: files.sidecarPath,
