@@ -35,6 +35,11 @@ export function buildLeadwiseSchema(): Promise<GraphQLSchema> {
     authChecker,
     // class-validator on every input and args class; unknown properties cannot reach it through GraphQL.
     validate: { forbidUnknownValues: false, validationError: { target: false, value: false } },
+  }).then((schema) => {
+    // type-graphql has no option for the root types' descriptions.
+    schema.getQueryType()!.description = 'Read access to Leadwise: datasets, experiments, runs, predictions, attributions, comparisons and the study summary.';
+    schema.getMutationType()!.description = 'Changes: create experiments, launch and cancel runs. Every mutation needs the API key.';
+    return schema;
   });
   return schemaPromise;
 }

@@ -1,9 +1,8 @@
 import { hostname } from 'node:os';
-import { and, eq, inArray, isNotNull, lt, sql } from 'drizzle-orm';
+import { and, eq, isNotNull, lt, sql } from 'drizzle-orm';
 import type PgBoss from 'pg-boss';
-import { jobs, runs, type Job, type LeadwiseDatabase } from '@leadwise/db';
-import { queueName, type JobQueue } from '@leadwise/study';
-import { JobAbortedError, type AbortReason, type JobContext, type JobHandlerRegistry } from './job-handler.ts';
+import { InvalidTransitionError, JobLockLostError, JobStore, RunStore, jobs, type Job, type LeadwiseDatabase } from '@leadwise/db';
+import { JobAbortedError, queueName, type AbortReason, type JobContext, type JobHandlerRegistry, type JobQueue } from '@leadwise/study';
 
 export interface JobRunnerOptions {
   /** Jobs run at once by this process (default 1). */
@@ -22,26 +21,27 @@ export interface JobRunnerOptions {
 }
 
 interface ActiveJob {
-  jobId: number;
+  job: Job;
   controller: AbortController;
 }
 
 /**
  * Runs Leadwise jobs from the queue. Delivery is pg-boss's (one worker per job through
- * `FOR UPDATE SKIP LOCKED`); on top of it every attempt is fenced by Leadwise's `jobs` row:
- * a claim succeeds only for a queued, uncancelled job and stamps it with this worker's id, and every
- * later write (heartbeat, progress, checkpoint, result) only succeeds while the stamp is ours. A
- * worker that was presumed dead and comes back therefore cannot write over its successor.
+ * `FOR UPDATE SKIP LOCKED`, retries); on top of it every attempt is fenced by Leadwise's `jobs` row
+ * (libs/db JobStore): a claim stamps the row with this worker's id, and every later write
+ * (heartbeat, progress, checkpoint, result) succeeds only while the stamp is still ours. A worker
+ * presumed dead that comes back therefore cannot write over its successor.
  */
 export class JobRunner {
   readonly workerId: string;
   private readonly active = new Map<number, ActiveJob>();
   private heartbeatTimer: NodeJS.Timeout | null = null;
-  private reaperTimer: NodeJS.Timeout | null = null;
   private readonly workIds: string[] = [];
   private stopping = false;
   private readonly options: Required<Omit<JobRunnerOptions, 'log'>>;
   private readonly log: (message: string) => void;
+  private readonly jobStore: JobStore;
+  private readonly runStore: RunStore;
 
   constructor(
     private readonly db: LeadwiseDatabase,
@@ -55,8 +55,10 @@ export class JobRunner {
       staleAfterS: options.staleAfterS ?? 15,
       pollingIntervalS: options.pollingIntervalS ?? 1,
     };
-    this.log = options.log ?? (() => {});
+    this.log = options.log ?? ((): void => undefined);
     this.workerId = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
+    this.jobStore = new JobStore(db);
+    this.runStore = new RunStore(db);
   }
 
   get kinds(): string[] {
@@ -64,96 +66,95 @@ export class JobRunner {
   }
 
   async start(): Promise<void> {
-    const boss = this.queue.boss;
+    await this.reapStaleJobs();
     for (const kind of this.kinds) {
       // pg-boss 10 has no per-worker concurrency option: each `work` subscription runs one job at a time.
       for (let i = 0; i < this.options.concurrency; i++) {
         this.workIds.push(
-          await boss.work<{ jobId: number }>(
+          await this.queue.boss.work<{ jobId: number }>(
             queueName(kind),
             { batchSize: 1, pollingIntervalSeconds: this.options.pollingIntervalS },
-            async ([queued]) => this.runAttempt(queued!),
+            async ([delivered]) => this.runAttempt(delivered!),
           ),
         );
       }
     }
-    this.heartbeatTimer = setInterval(() => void this.heartbeat().catch((e) => this.log(`heartbeat failed: ${errorText(e)}`)), this.options.heartbeatS * 1000);
-    this.reaperTimer = setInterval(() => void this.reapStaleJobs().catch((e) => this.log(`reaper failed: ${errorText(e)}`)), this.options.heartbeatS * 1000);
-    await this.reapStaleJobs();
-    this.log(`worker ${this.workerId} watching ${this.kinds.join(', ')} (concurrency ${this.options.concurrency})`);
+    this.heartbeatTimer = setInterval(() => void this.tick(), this.options.heartbeatS * 1000);
+    this.log(`worker ${this.workerId} watching ${this.kinds.join(', ') || 'no job kinds'} (concurrency ${this.options.concurrency})`);
   }
 
-  /** Stops claiming, aborts running attempts (they go back to the queue) and waits for them to wind down. */
+  /** Stops claiming, aborts running attempts (their jobs go back to the queue) and waits for them to wind down. */
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     for (const id of this.workIds) await this.queue.boss.offWork({ id });
     for (const active of this.active.values()) active.controller.abort('shutdown' satisfies AbortReason);
-    const deadline = Date.now() + 30_000;
-    while (this.active.size > 0 && Date.now() < deadline) await sleep(100);
+    const deadlineMs = Date.now() + 30_000;
+    while (this.active.size > 0 && Date.now() < deadlineMs) await sleep(50);
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
-    if (this.reaperTimer) clearInterval(this.reaperTimer);
   }
 
-  private async runAttempt(queued: PgBoss.Job<{ jobId: number }>): Promise<void> {
-    const jobId = Number(queued.data?.jobId);
+  private async tick(): Promise<void> {
+    try {
+      await this.heartbeat();
+      await this.reapStaleJobs();
+    } catch (error) {
+      this.log(`heartbeat/reaper failed: ${errorText(error)}`);
+    }
+  }
+
+  private async runAttempt(delivered: PgBoss.Job<{ jobId: number }>): Promise<void> {
+    const jobId = Number(delivered.data?.jobId);
     if (!Number.isSafeInteger(jobId)) {
-      this.log(`queue job ${queued.id} has no Leadwise job id; dropped`);
+      this.log(`queue job ${delivered.id} carries no Leadwise job id; dropped`);
       return;
     }
-    const now = new Date();
-    const [job] = await this.db
-      .update(jobs)
-      .set({
-        status: 'running',
-        attempts: sql`${jobs.attempts} + 1`,
-        lockedBy: this.workerId,
-        lockedAt: now,
-        heartbeatAt: now,
-        startedAt: sql`coalesce(${jobs.startedAt}, now())`,
-        queueJobId: queued.id,
-      })
-      .where(and(eq(jobs.id, jobId), eq(jobs.status, 'queued'), sql`${jobs.cancelRequestedAt} IS NULL`))
-      .returning();
+    const job = await this.jobStore.claim(jobId, this.workerId, { staleAfterMs: this.options.staleAfterS * 1000 });
     if (!job) {
       // Cancelled before it started, already finished, or held by a live worker: nothing to do.
-      this.log(`job ${jobId}: not claimable (cancelled, finished or held elsewhere); skipped`);
+      this.log(`job ${jobId}: not claimable (cancelled, finished or held by a live worker); skipped`);
       return;
     }
     const handler = this.handlers[job.kind];
     if (!handler) throw new Error(`no handler for job kind ${job.kind}`);
     if (job.runId !== null) {
-      await this.db
-        .update(runs)
-        .set({ status: 'running', startTime: sql`coalesce(${runs.startTime}, now())`, error: null })
-        .where(and(eq(runs.id, job.runId), inArray(runs.status, ['queued', 'running'])));
+      const run = await this.runStore.getById(job.runId);
+      if (run?.status === 'queued') await this.runStore.start(job.runId);
     }
     const controller = new AbortController();
-    this.active.set(job.id, { jobId: job.id, controller });
+    this.active.set(job.id, { job, controller });
     const startedMs = Date.now();
-    this.log(`job ${job.id} (${job.kind}, run ${job.runId ?? '-'}) attempt ${job.attempts} started`);
+    this.log(`job ${job.id} (${job.kind}, run ${job.runId ?? '-'}) attempt ${job.attempts} started${job.checkpoint ? ' from its checkpoint' : ''}`);
     try {
       await handler(this.contextFor(job, controller.signal));
       controller.signal.throwIfAborted();
-      await this.finish(job, 'finished', null, startedMs);
+      await this.jobStore.complete(job.id, this.workerId);
+      if (job.runId !== null) await this.runStore.finish(job.runId);
       this.log(`job ${job.id} finished in ${((Date.now() - startedMs) / 1000).toFixed(1)} s`);
     } catch (error) {
       const reason = abortReasonOf(controller.signal, error);
-      if (reason === 'cancelled') {
-        await this.finish(job, 'cancelled', null, startedMs);
-        this.log(`job ${job.id} cancelled`);
-        return;
-      }
       if (reason === 'lease-lost') {
         this.log(`job ${job.id}: another worker took it over; this attempt stops without writing`);
         return;
       }
+      if (reason === 'cancelled') {
+        await this.jobStore.acknowledgeCancel(job.id, this.workerId);
+        if (job.runId !== null) await this.runStore.cancel(job.runId);
+        this.log(`job ${job.id} cancelled`);
+        return;
+      }
       const message = reason === 'shutdown' ? `worker ${this.workerId} shut down` : errorText(error);
-      const retriesLeft = job.attempts <= this.queue.retryLimit;
-      if (retriesLeft) await this.release(job, message);
-      else await this.finish(job, 'failed', message, startedMs);
-      this.log(`job ${job.id} attempt ${job.attempts} ${retriesLeft ? 'will be retried' : 'failed'}: ${message}`);
-      // pg-boss retries the delivery (or records the final failure).
+      const willRetry = job.attempts <= this.queue.retryLimit;
+      if (willRetry) {
+        await this.jobStore.release(job.id, this.workerId);
+        await this.db.update(jobs).set({ error: message }).where(eq(jobs.id, job.id));
+        if (job.runId !== null) await this.runStore.requeue(job.runId).catch(ignoreInvalidTransition);
+      } else {
+        await this.jobStore.fail(job.id, this.workerId, message);
+        if (job.runId !== null) await this.runStore.fail(job.runId, message);
+      }
+      this.log(`job ${job.id} attempt ${job.attempts} ${willRetry ? 'will be retried' : 'failed for good'}: ${message}`);
+      // pg-boss redelivers the job (or records its final failure).
       throw error instanceof Error ? error : new Error(message);
     } finally {
       this.active.delete(job.id);
@@ -161,27 +162,30 @@ export class JobRunner {
   }
 
   private contextFor(job: Job, signal: AbortSignal): JobContext {
-    const fenced = and(eq(jobs.id, job.id), eq(jobs.lockedBy, this.workerId), eq(jobs.status, 'running'));
     let lastProgressMs = 0;
+    let done = job.progressDone;
+    let total: number | null | undefined = job.progressTotal;
+    const rethrowLeaseLost = (error: unknown): never => {
+      if (error instanceof JobLockLostError) throw new JobAbortedError('lease-lost');
+      throw error;
+    };
     return {
       db: this.db,
       job,
       attempt: job.attempts,
       signal,
       checkpoint: job.checkpoint ?? null,
-      saveCheckpoint: async (state) => {
-        const updated = await this.db.update(jobs).set({ checkpoint: state }).where(fenced).returning({ id: jobs.id });
-        if (updated.length === 0) throw new JobAbortedError('lease-lost');
+      saveCheckpoint: async (checkpoint) => {
+        await this.jobStore.reportProgress(job.id, this.workerId, { done, total, checkpoint }).catch(rethrowLeaseLost);
       },
-      reportProgress: async (done, total) => {
+      reportProgress: async (newDone, newTotal) => {
+        done = newDone;
+        if (newTotal !== undefined) total = newTotal;
         const nowMs = Date.now();
-        // At most a write every 500 ms, and always the last one.
-        if (nowMs - lastProgressMs < 500 && (total === undefined || done < total)) return;
+        // At most one write every 500 ms, plus the last one.
+        if (nowMs - lastProgressMs < 500 && (total == null || done < total)) return;
         lastProgressMs = nowMs;
-        await this.db
-          .update(jobs)
-          .set({ progressDone: done, ...(total !== undefined ? { progressTotal: total } : {}) })
-          .where(fenced);
+        await this.jobStore.reportProgress(job.id, this.workerId, { done, total }).catch(rethrowLeaseLost);
       },
       log: (message) => this.log(`job ${job.id}: ${message}`),
     };
@@ -189,26 +193,22 @@ export class JobRunner {
 
   /** Heartbeat for every running attempt; learns about cancel requests and lost leases on the way. */
   private async heartbeat(): Promise<void> {
-    if (this.active.size === 0) return;
-    const ids = [...this.active.keys()];
-    const alive = await this.db
-      .update(jobs)
-      .set({ heartbeatAt: new Date() })
-      .where(and(inArray(jobs.id, ids), eq(jobs.lockedBy, this.workerId), eq(jobs.status, 'running')))
-      .returning({ id: jobs.id, cancelRequestedAt: jobs.cancelRequestedAt });
-    const aliveIds = new Map(alive.map((a) => [a.id, a]));
-    for (const id of ids) {
-      const active = this.active.get(id);
-      if (!active || active.controller.signal.aborted) continue;
-      const row = aliveIds.get(id);
-      if (!row) active.controller.abort('lease-lost' satisfies AbortReason);
-      else if (row.cancelRequestedAt) active.controller.abort('cancelled' satisfies AbortReason);
+    for (const [id, active] of this.active) {
+      if (active.controller.signal.aborted) continue;
+      try {
+        const signal = await this.jobStore.heartbeat(id, this.workerId);
+        if (signal.cancelRequested) active.controller.abort('cancelled' satisfies AbortReason);
+      } catch (error) {
+        if (error instanceof JobLockLostError) active.controller.abort('lease-lost' satisfies AbortReason);
+        else throw error;
+      }
     }
   }
 
   /**
    * Hands jobs whose worker stopped heartbeating back to the queue. Every worker runs this; the
-   * conditional UPDATE makes exactly one of them win each stale job.
+   * conditional UPDATE lets exactly one of them win each stale job, which then asks pg-boss to
+   * redeliver it (pg-boss 10 has no heartbeat of its own, only a fixed expiry).
    */
   private async reapStaleJobs(): Promise<void> {
     const stale = await this.db
@@ -224,42 +224,28 @@ export class JobRunner {
       .returning();
     for (const job of stale) {
       this.log(`job ${job.id}: ${job.error}; handing it back to the queue`);
+      if (job.runId !== null) await this.runStore.requeue(job.runId).catch(ignoreInvalidTransition);
       if (job.cancelRequestedAt) {
-        await this.finish(job, 'cancelled', null, null);
+        await this.jobStore.requestCancel(job.id);
+        if (job.runId !== null) await this.runStore.cancel(job.runId).catch(ignoreInvalidTransition);
         if (job.queueJobId) await this.queue.boss.cancel(queueName(job.kind), job.queueJobId);
         continue;
       }
       if (!job.queueJobId) continue;
       await this.queue.boss.fail(queueName(job.kind), job.queueJobId, { message: 'worker stopped heartbeating' });
       const after = await this.queue.boss.getJobById(queueName(job.kind), job.queueJobId);
-      if (after && after.state === 'failed') await this.finish(job, 'failed', `${job.error}; no retries left`, null);
+      if (after?.state === 'failed') {
+        const message = `${job.error}; no retries left`;
+        await this.db.update(jobs).set({ status: 'failed', finishedAt: new Date(), error: message }).where(eq(jobs.id, job.id));
+        if (job.runId !== null) await this.runStore.fail(job.runId, message).catch(ignoreInvalidTransition);
+      }
     }
   }
+}
 
-  private async release(job: Job, message: string): Promise<void> {
-    await this.db
-      .update(jobs)
-      .set({ status: 'queued', lockedBy: null, error: message })
-      .where(and(eq(jobs.id, job.id), eq(jobs.lockedBy, this.workerId)));
-  }
-
-  private async finish(job: Job, status: 'finished' | 'failed' | 'cancelled', error: string | null, startedMs: number | null): Promise<void> {
-    const now = new Date();
-    await this.db
-      .update(jobs)
-      .set({ status, finishedAt: now, error, lockedBy: null })
-      .where(and(eq(jobs.id, job.id), startedMs === null ? sql`true` : eq(jobs.lockedBy, this.workerId)));
-    if (job.runId === null) return;
-    await this.db
-      .update(runs)
-      .set({
-        status,
-        endTime: now,
-        error,
-        wallTimeMs: sql`(extract(epoch from (${now.toISOString()}::timestamptz - coalesce(${runs.startTime}, ${now.toISOString()}::timestamptz))) * 1000)::bigint`,
-      })
-      .where(and(eq(runs.id, job.runId), inArray(runs.status, ['queued', 'running'])));
-  }
+/** A run already moved on (e.g. cancelled meanwhile): the transition it would have made no longer applies. */
+function ignoreInvalidTransition(error: unknown): void {
+  if (!(error instanceof InvalidTransitionError)) throw error;
 }
 
 function abortReasonOf(signal: AbortSignal, error: unknown): AbortReason | null {

@@ -20,7 +20,7 @@ export class SplitCounts {
   total!: number;
 }
 
-@ObjectType({ description: 'An imported ECG dataset (PTB-XL, a PhysioNet/CinC set, or a manifest of WFDB files).' })
+@ObjectType('Dataset', { description: 'An imported ECG dataset (PTB-XL, a PhysioNet/CinC set, or a manifest of WFDB files).' })
 export class DatasetType {
   @Field(() => Int, { description: 'Database id.' })
   id!: number;

@@ -1,6 +1,6 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { and, desc, eq, isNull, type SQL } from 'drizzle-orm';
-import { experiments, type Experiment, type Run } from '@leadwise/db';
+import { ExperimentStore, experiments, type Experiment, type Run } from '@leadwise/db';
 import { StudyConfigError, parseStudyConfig, resolveStudyPlan } from '@leadwise/study';
 import type { ApiContext } from '../context.ts';
 import { BadInputError } from '../errors.ts';
@@ -33,7 +33,7 @@ export class ExperimentResolver {
     description:
       'Creates an experiment from a study config, or returns the existing one when the resolved config is the same (same hash). Needs the API key.',
   })
-  async createExperiment(@Arg('input', () => CreateExperimentInput) input: CreateExperimentInput, @Ctx() { db }: ApiContext): Promise<Experiment> {
+  async createExperiment(@Arg('input', () => CreateExperimentInput, { description: 'The config to create the experiment from.' }) input: CreateExperimentInput, @Ctx() { db }: ApiContext): Promise<Experiment> {
     let plan;
     try {
       plan = resolveStudyPlan(parseStudyConfig(input.config, 'input.config'), input.profile ?? undefined);
@@ -41,13 +41,11 @@ export class ExperimentResolver {
       if (error instanceof StudyConfigError) throw new BadInputError(error.message, 'input.config');
       throw error;
     }
-    const inserted = await db
-      .insert(experiments)
-      .values({ name: plan.config.name, config: plan.config as unknown as Record<string, unknown>, configHash: plan.hash })
-      .onConflictDoNothing({ target: experiments.configHash })
-      .returning();
-    if (inserted[0]) return inserted[0];
-    const [existing] = await db.select().from(experiments).where(eq(experiments.configHash, plan.hash));
-    return existing!;
+    const { experiment } = await new ExperimentStore(db).createOrGet({
+      name: plan.config.name,
+      config: plan.config as unknown as Record<string, unknown>,
+      configHash: plan.hash,
+    });
+    return experiment;
   }
 }

@@ -1,13 +1,18 @@
 import { Args, Ctx, FieldResolver, Int, Query, Resolver, Root } from 'type-graphql';
-import { and, asc, count, desc, eq, gt, gte, lte, sql, type SQL } from 'drizzle-orm';
-import { predictions, type Prediction } from '@leadwise/db';
+import { PredictionStore, type BinaryLabel, type Prediction, type PredictionCursor, type PredictionFilter, type PredictionSort } from '@leadwise/db';
 import type { ApiContext } from '../context.ts';
 import { BadInputError } from '../errors.ts';
 import { pageComplexity } from '../limits.ts';
-import { decodeCursor, slicePage } from '../pagination/cursor.ts';
+import { decodeCursor, encodeCursor } from '../pagination/cursor.ts';
 import { EcgRecordType } from '../records/record.type.ts';
 import { PredictionOrder, PredictionsArgs } from './prediction.args.ts';
 import { PredictionConnection, PredictionType } from './prediction.type.ts';
+
+const SORTS: Record<PredictionOrder, PredictionSort> = {
+  [PredictionOrder.ID]: 'id',
+  [PredictionOrder.SCORE_ASC]: 'scoreAsc',
+  [PredictionOrder.SCORE_DESC]: 'scoreDesc',
+};
 
 @Resolver(() => PredictionType)
 export class PredictionResolver {
@@ -19,42 +24,30 @@ export class PredictionResolver {
     if (args.minScore != null && args.maxScore != null && args.minScore > args.maxScore) {
       throw new BadInputError(`minScore (${args.minScore}) is greater than maxScore (${args.maxScore})`, 'minScore');
     }
-    const filters: SQL[] = [eq(predictions.runId, args.runId)];
-    // Spelled exactly like the partial index predicate so the planner can use it.
-    if (args.misclassified === true) filters.push(sql`${predictions.trueLabel} <> ${predictions.predictedLabel}`);
-    if (args.misclassified === false) filters.push(sql`${predictions.trueLabel} = ${predictions.predictedLabel}`);
-    if (args.trueLabel != null) filters.push(eq(predictions.trueLabel, args.trueLabel));
-    if (args.minScore != null) filters.push(gte(predictions.score, args.minScore));
-    if (args.maxScore != null) filters.push(lte(predictions.score, args.maxScore));
-    const where = and(...filters);
-
-    const pageFilters = [...filters];
+    const filter: PredictionFilter = {
+      runId: args.runId,
+      ...(args.misclassified != null ? { misclassified: args.misclassified } : {}),
+      ...(args.trueLabel != null ? { trueLabel: args.trueLabel as BinaryLabel } : {}),
+      ...(args.minScore != null ? { scoreMin: args.minScore } : {}),
+      ...(args.maxScore != null ? { scoreMax: args.maxScore } : {}),
+    };
+    const sort = SORTS[args.orderBy];
+    let cursor: PredictionCursor | null = null;
     if (args.after) {
       const [cursorScore, cursorId] = decodeCursor(args.after);
-      if (args.orderBy === PredictionOrder.ID) pageFilters.push(gt(predictions.id, cursorId));
-      else {
-        if (typeof cursorScore !== 'number') throw new BadInputError('after: cursor was issued for a different order', 'after');
-        pageFilters.push(
-          args.orderBy === PredictionOrder.SCORE_ASC
-            ? sql`(${predictions.score}, ${predictions.id}) > (${cursorScore}, ${cursorId})`
-            : sql`(${predictions.score}, ${predictions.id}) < (${cursorScore}, ${cursorId})`,
-        );
-      }
+      if (sort !== 'id' && typeof cursorScore !== 'number') throw new BadInputError('after: this cursor was issued for a different order', 'after');
+      cursor = sort === 'id' ? { id: cursorId } : { id: cursorId, score: cursorScore as number };
     }
-    const order =
-      args.orderBy === PredictionOrder.ID
-        ? [asc(predictions.id)]
-        : args.orderBy === PredictionOrder.SCORE_ASC
-          ? [asc(predictions.score), asc(predictions.id)]
-          : [desc(predictions.score), desc(predictions.id)];
-    const rows = await db
-      .select()
-      .from(predictions)
-      .where(and(...pageFilters))
-      .orderBy(...order)
-      .limit(args.first + 1);
-    const page = slicePage(rows, args.first, (p) => [args.orderBy === PredictionOrder.ID ? null : p.score, p.id]);
-    return { nodes: page.items, pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor }, where };
+    const page = await new PredictionStore(db).page(filter, { sort, cursor, limit: args.first });
+    const last = page.items[page.items.length - 1];
+    return {
+      nodes: page.items,
+      pageInfo: {
+        hasNextPage: page.nextCursor !== null,
+        endCursor: last ? encodeCursor([sort === 'id' ? null : last.score, last.id]) : null,
+      },
+      filter,
+    };
   }
 
   @FieldResolver(() => EcgRecordType, { description: 'The record predicted.' })
@@ -72,7 +65,6 @@ export class PredictionResolver {
 export class PredictionConnectionResolver {
   @FieldResolver(() => Int, { description: 'Number of predictions matching the filters (all pages); costs a count query, so ask only when needed.' })
   async totalCount(@Root() connection: PredictionConnection, @Ctx() { db }: ApiContext): Promise<number> {
-    const [row] = await db.select({ n: count() }).from(predictions).where(connection.where);
-    return Number(row?.n ?? 0);
+    return new PredictionStore(db).count(connection.filter);
   }
 }

@@ -1,5 +1,5 @@
 import { Field, Float, Int, ObjectType } from 'type-graphql';
-import type { SQL } from 'drizzle-orm';
+import type { PredictionFilter } from '@leadwise/db';
 import { BinaryLabelEnum, SplitEnum } from '../common/enums.ts';
 import { PageInfo } from '../pagination/page-info.type.ts';
 
@@ -39,5 +39,5 @@ export class PredictionConnection {
   pageInfo!: PageInfo;
 
   /** The filter of this list, kept for `totalCount` (not exposed). */
-  where!: SQL | undefined;
+  filter!: PredictionFilter;
 }

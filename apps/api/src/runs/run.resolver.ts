@@ -75,7 +75,7 @@ export class RunResolver {
 
   @Authorized()
   @Mutation(() => RunType, { description: 'Creates a run and enqueues its job for a worker. Needs the API key.' })
-  async launchRun(@Arg('input', () => LaunchRunInput) input: LaunchRunInput, @Ctx() { db, loaders, queue }: ApiContext): Promise<Run> {
+  async launchRun(@Arg('input', () => LaunchRunInput, { description: 'What to run.' }) input: LaunchRunInput, @Ctx() { db, loaders, queue }: ApiContext): Promise<Run> {
     if (!queue) throw new ConflictError('this API instance has no job queue; start it with `leadwise serve` or point it at PostgreSQL');
     const experiment = await loaders.experiment.load(input.experimentId);
     if (!experiment) throw new NotFoundError('experiment', input.experimentId);

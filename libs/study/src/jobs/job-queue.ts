@@ -1,6 +1,6 @@
-import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import PgBoss from 'pg-boss';
-import { jobs, runs, type Job, type LeadwiseDatabase } from '@leadwise/db';
+import { JobStore, RunStore, jobs, type Job, type LeadwiseDatabase } from '@leadwise/db';
 import { bossDbFor } from './boss-db.ts';
 import { JOB_KINDS, queueName, type JobKind } from './job-kinds.ts';
 
@@ -45,7 +45,7 @@ export class JobQueue {
       // training may take hours. pg-boss only expires jobs that outlive this bound.
       expireInHours: 23,
     });
-    boss.on('error', options.onError ?? (() => {}));
+    boss.on('error', options.onError ?? ((): void => undefined));
     await boss.start();
     const retryLimit = options.retryLimit ?? 3;
     const retryDelayS = options.retryDelayS ?? 2;
@@ -64,16 +64,13 @@ export class JobQueue {
 
   /** Records a job and hands it to the queue; any worker watching its kind may claim it. */
   async enqueue(request: EnqueueRequest): Promise<Job> {
-    const [job] = await this.db
-      .insert(jobs)
-      .values({ kind: request.kind, runId: request.runId, payload: request.payload, status: 'queued' })
-      .returning();
-    const queueJobId = await this.boss.send(queueName(request.kind), { jobId: job!.id }, {
+    const job = await new JobStore(this.db).create({ kind: request.kind, runId: request.runId, payload: request.payload, status: 'queued' });
+    const queueJobId = await this.boss.send(queueName(request.kind), { jobId: job.id }, {
       retryLimit: this.retryLimit,
       retryDelay: this.retryDelayS,
       expireInHours: 23,
     });
-    const [updated] = await this.db.update(jobs).set({ queueJobId }).where(eq(jobs.id, job!.id)).returning();
+    const [updated] = await this.db.update(jobs).set({ queueJobId }).where(eq(jobs.id, job.id)).returning();
     return updated!;
   }
 
@@ -82,37 +79,20 @@ export class JobQueue {
    * `cancel_requested_at` and their worker stops them at its next heartbeat (within seconds).
    */
   async cancelRun(runId: number): Promise<void> {
-    const now = new Date();
-    const pending = await this.db
-      .update(jobs)
-      .set({ cancelRequestedAt: now })
-      .where(and(eq(jobs.runId, runId), inArray(jobs.status, ['queued', 'running']), isNull(jobs.cancelRequestedAt)))
-      .returning();
-    for (const job of pending) {
-      if (job.status !== 'queued') continue;
-      // Only if no worker claimed it in the meantime (a claim needs status 'queued' and no cancel request).
-      const [cancelled] = await this.db
-        .update(jobs)
-        .set({ status: 'cancelled', finishedAt: now })
-        .where(and(eq(jobs.id, job.id), eq(jobs.status, 'queued')))
-        .returning();
-      if (cancelled && job.queueJobId) await this.boss.cancel(queueName(job.kind), job.queueJobId);
+    const jobStore = new JobStore(this.db);
+    let stillRunning = false;
+    for (const job of await jobStore.getByRunId(runId)) {
+      if (job.status !== 'queued' && job.status !== 'running') continue;
+      const after = await jobStore.requestCancel(job.id);
+      if (after.status === 'cancelled' && after.queueJobId) await this.boss.cancel(queueName(after.kind), after.queueJobId);
+      if (after.status === 'running') stillRunning = true;
     }
-    // A run nobody is running ends now; a running one ends when its worker stops.
-    await this.db
-      .update(runs)
-      .set({ status: 'cancelled', endTime: now })
-      .where(and(eq(runs.id, runId), eq(runs.status, 'queued')));
-    await this.db
-      .update(runs)
-      .set({ status: 'cancelled', endTime: now })
-      .where(
-        and(
-          eq(runs.id, runId),
-          eq(runs.status, 'running'),
-          sql`NOT EXISTS (SELECT 1 FROM ${jobs} WHERE ${jobs.runId} = ${runId} AND ${jobs.status} = 'running')`,
-        ),
-      );
+    // A run nobody is running ends now; a running one ends when its worker acknowledges the cancel.
+    if (!stillRunning) {
+      const runStore = new RunStore(this.db);
+      const run = await runStore.getById(runId);
+      if (run && (run.status === 'queued' || run.status === 'running')) await runStore.cancel(runId);
+    }
   }
 
   async stop(): Promise<void> {

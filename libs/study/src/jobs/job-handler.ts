@@ -1,5 +1,4 @@
-import type { Job } from '@leadwise/db';
-import type { LeadwiseDatabase } from '@leadwise/db';
+import type { Job, LeadwiseDatabase } from '@leadwise/db';
 
 /** What a handler gets for one attempt of one job. */
 export interface JobContext {

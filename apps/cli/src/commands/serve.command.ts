@@ -1,0 +1,40 @@
+import type { Command } from 'commander';
+import { openDatabase } from '@leadwise/db';
+import { startApiServer } from '@leadwise/api';
+import { JobQueue } from '@leadwise/study';
+import { startWorker, type RunningWorker } from '@leadwise/worker';
+import { positiveInt, waitForSignal, WorkerConfigError } from './worker.command.ts';
+
+export function register(program: Command): void {
+  program
+    .command('serve')
+    .description(
+      'Serve the GraphQL API; with embedded PGlite (no DATABASE_URL) an in-process worker runs the jobs too, so one command serves everything',
+    )
+    .option('--port <port>', 'HTTP port (0 = any free port)', '4000')
+    .option('--host <host>', 'interface to listen on', '127.0.0.1')
+    .option('--concurrency <n>', 'jobs the in-process worker runs at once', '1')
+    .option('--worker', 'run an in-process worker even against PostgreSQL (default: only on PGlite)')
+    .option('--no-worker', 'never run an in-process worker (API only)')
+    .action(async (opts: { port: string; host: string; concurrency: string; worker?: boolean }) => {
+      const port = Number(opts.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new WorkerConfigError(`--port must be 0-65535, got ${JSON.stringify(opts.port)}`);
+      const concurrency = positiveInt(opts.concurrency, '--concurrency');
+      const log = (message: string) => process.stderr.write(`${new Date().toISOString()} ${message}\n`);
+      const handle = await openDatabase();
+      const queue = await JobQueue.start(handle.db, { onError: (e) => log(`queue error: ${e.message}`) });
+      const runWorker = opts.worker ?? handle.driver === 'pglite';
+      let worker: RunningWorker | null = null;
+      if (runWorker) worker = await startWorker({ db: handle.db, queue, concurrency, log });
+      const api = await startApiServer({ db: handle.db, queue, port, host: opts.host });
+      // The URL line goes to stdout so scripts (and the e2e tests) can read where the API listens.
+      process.stdout.write(`${JSON.stringify({ url: api.url, database: handle.location, driver: handle.driver, worker: worker?.workerId ?? null })}\n`);
+      log(`leadwise API at ${api.url} on ${handle.driver} (${handle.location})${worker ? `, worker ${worker.workerId}` : ''}`);
+      await waitForSignal();
+      log('stopping');
+      await api.stop();
+      await worker?.stop();
+      await queue.stop();
+      await handle.close();
+    });
+}
