@@ -1,0 +1,334 @@
+import { createHash } from 'node:crypto';
+import { DatasetStore, ExperimentStore, PredictionStore, RecordStore, RunStore, type LeadwiseDatabase, type RecordRow } from '@leadwise/db';
+import {
+  DEFAULT_RETRY_POLICY,
+  LlmConfigError,
+  effectivePromptHash,
+  getPrompt,
+  redactSecrets,
+  repeatAgreement,
+  runLlmJobs,
+  summarizeScoreSources,
+  type FewShotExample,
+  type LlmImage,
+  type LlmJob,
+  type LlmProgress,
+  type LlmProvider,
+  type LlmResponseRecord,
+  type RetryPolicy,
+  type ScorePreference,
+} from '@leadwise/llm';
+import { computeEvaluationMetrics, type EvaluationMetrics } from '../summary/record-evaluation-metrics.ts';
+import { SUMMARY_METRIC_KEYS } from '../summary/summary-metrics.ts';
+import { DbLlmResponseCache } from './db-response-cache.ts';
+import { llmRenderOptions, renderLlmPage, type LlmImageStyle } from './llm-pages.ts';
+
+export interface LlmArmInput {
+  provider: LlmProvider;
+  datasetName: string;
+  split: 'train' | 'val' | 'test';
+  /** First N labelled records of the split by id (deterministic); all when omitted. */
+  limit?: number | null;
+  repeats: number;
+  style: LlmImageStyle;
+  dpi: number;
+  promptName: string;
+  temperature: number;
+  concurrency: number;
+  requestsPerMinute?: number | null;
+  timeoutMs: number;
+  retry?: RetryPolicy;
+  scorePreference?: ScorePreference;
+  /** Few-shot prompts: labelled examples drawn from this split (never the evaluated one). */
+  fewShot?: { k: number; split: 'train' | 'val' };
+  /** The experiment the run belongs to; by default one per dataset (`llm-arm:<dataset>`). */
+  experimentId?: number;
+  bootstrap?: { resamples: number; seed: number };
+}
+
+export interface LlmArmPhase {
+  phase: 'rendering' | 'asking' | 'metrics';
+  done: number;
+  total: number;
+  llm?: LlmProgress;
+}
+
+export interface LlmArmMetrics extends EvaluationMetrics {
+  /** Images with a score / images asked. */
+  scored: number;
+}
+
+export interface LlmArmResult {
+  runId: number;
+  experimentId: number;
+  model: string;
+  provider: string;
+  prompt: { name: string; version: number; sha256: string; effectiveHash: string };
+  records: number;
+  responses: number;
+  cached: number;
+  requested: number;
+  failed: number;
+  unparsed: number;
+  refusals: number;
+  retries: number;
+  inputTokens: number;
+  outputTokens: number;
+  /** Estimated from list prices (libs/llm model catalogue). */
+  costUsd: number;
+  scoreSource: string;
+  hardLabelOnly: boolean;
+  image: { style: LlmImageStyle; dpi: number; widthPx: number | null; heightPx: number | null };
+  /** Per repeat, then pooled (mean score per image over repeats); null where a class had no scored image. */
+  perRepeat: { repeat: number; metrics: LlmArmMetrics | null }[];
+  pooled: LlmArmMetrics | null;
+  agreement: { fleissKappa: number | null; n: number };
+  wallMs: number;
+}
+
+/** Metric keys of LLM runs, beside the `eval.*` keys the study summary reads (pooled values go there). */
+export const LLM_METRIC_KEYS = {
+  repeatRocAuc: 'llm.repeat.roc_auc',
+  repeatPrAuc: 'llm.repeat.pr_auc',
+  repeatScored: 'llm.repeat.scored',
+  fleissKappa: 'llm.agreement.fleiss_kappa',
+  coverage: 'llm.coverage',
+  unparsed: 'llm.unparsed',
+  failed: 'llm.failed',
+  refusals: 'llm.refusals',
+  retries: 'llm.retries',
+  inputTokens: 'llm.input_tokens',
+  outputTokens: 'llm.output_tokens',
+  costUsd: 'llm.cost_usd_estimate',
+  hardLabelOnly: 'llm.hard_label_only',
+} as const;
+
+async function splitRecords(db: LeadwiseDatabase, datasetId: number, split: string): Promise<RecordRow[]> {
+  const store = new RecordStore(db);
+  const rows: RecordRow[] = [];
+  let afterId: number | null = null;
+  for (;;) {
+    const page = await store.list({ datasetId, split: split as RecordRow['split'] }, { afterId, limit: 1000 });
+    rows.push(...page.items);
+    if (page.nextCursor === null) break;
+    afterId = page.nextCursor;
+  }
+  return rows.filter((row) => row.label === 'normal' || row.label === 'abnormal');
+}
+
+function metricsOf(labels: number[], scores: (number | null)[], bootstrap: { resamples: number; seed: number }): LlmArmMetrics | null {
+  const kept = labels.map((label, i) => [label, scores[i]] as const).filter((pair): pair is readonly [number, number] => pair[1] !== null);
+  const positives = kept.filter(([label]) => label === 1).length;
+  if (positives === 0 || positives === kept.length) return null;
+  const metrics = computeEvaluationMetrics(
+    kept.map(([label]) => label),
+    kept.map(([, score]) => score),
+    bootstrap,
+  );
+  return { ...metrics, scored: kept.length };
+}
+
+/**
+ * The LLM arm of the study for one model, prompt and image style: renders the split's pages, asks
+ * the model about each page `repeats` times through the response cache (a re-run pays for nothing
+ * already answered; an interrupted run resumes), stores every answer, and records an `llm` run with
+ * its params and metrics (ROC-AUC and PR-AUC with bootstrap CIs per repeat and pooled, agreement
+ * between repeats, tokens, estimated cost).
+ */
+export async function runLlmArm(db: LeadwiseDatabase, input: LlmArmInput, onProgress: (phase: LlmArmPhase) => void = () => {}, signal?: AbortSignal): Promise<LlmArmResult> {
+  const startMs = Date.now();
+  const prompt = getPrompt(input.promptName);
+  if (!Number.isInteger(input.repeats) || input.repeats < 1) throw new LlmConfigError(`repeats must be a positive integer, got ${input.repeats}`);
+  const dataset = await new DatasetStore(db).getByName(input.datasetName);
+  if (!dataset) throw new LlmConfigError(`dataset "${input.datasetName}" is not imported (see \`leadwise datasets\`)`);
+  const all = await splitRecords(db, dataset.id, input.split);
+  if (all.length === 0) throw new LlmConfigError(`dataset "${input.datasetName}" has no labelled records in split "${input.split}"`);
+  const records = input.limit ? all.slice(0, input.limit) : all;
+  const renderOptions = llmRenderOptions(input.style, input.dpi);
+
+  // Few-shot examples: balanced, from another split, never sharing a patient with an evaluated record.
+  const examples: FewShotExample[] = [];
+  if (prompt.fewShot) {
+    const fewShot = input.fewShot ?? { k: 4, split: 'train' as const };
+    if (fewShot.split === input.split) throw new LlmConfigError(`few-shot examples must come from a split other than the evaluated "${input.split}"`);
+    const evaluatedPatients = new Set(records.map((r) => r.patientId).filter((p): p is string => p !== null));
+    const pool = (await splitRecords(db, dataset.id, fewShot.split)).filter((r) => r.patientId === null || !evaluatedPatients.has(r.patientId));
+    const abnormal = pool.filter((r) => r.label === 'abnormal').slice(0, Math.ceil(fewShot.k / 2));
+    const normal = pool.filter((r) => r.label === 'normal').slice(0, Math.floor(fewShot.k / 2));
+    for (const row of [...abnormal, ...normal]) {
+      examples.push({ image: await renderLlmPage(row.signalPath, renderOptions), label: row.label as 'normal' | 'abnormal', recordKey: `${dataset.name}/${row.externalId}`, split: fewShot.split, patientKey: row.patientId });
+    }
+    if (examples.length < fewShot.k) throw new LlmConfigError(`only ${examples.length} few-shot examples available in split "${fewShot.split}", ${fewShot.k} asked`);
+  }
+
+  // Pages are kept in memory for the run (about 100-300 kB each at 100-200 DPI).
+  const pages: { row: RecordRow; image: LlmImage }[] = [];
+  for (const row of records) {
+    pages.push({ row, image: await renderLlmPage(row.signalPath, renderOptions) });
+    onProgress({ phase: 'rendering', done: pages.length, total: records.length });
+  }
+  const recordKey = (row: RecordRow) => `${dataset.name}/${row.externalId}`;
+  const recordIds = new Map(records.map((row) => [recordKey(row), row.id]));
+  const jobs: LlmJob[] = pages.flatMap(({ row, image }) => {
+    return Array.from({ length: input.repeats }, (_, repeat) => ({
+      recordKey: recordKey(row),
+      split: input.split,
+      patientKey: row.patientId,
+      imageSha256: image.sha256,
+      repeat,
+      loadImage: async () => image,
+    }));
+  });
+  const firstImage = pages[0].image;
+
+  const experimentId =
+    input.experimentId ??
+    (
+      await new ExperimentStore(db).createOrGet({
+        name: `llm-arm:${dataset.name}`,
+        config: { kind: 'llm-arm', dataset: dataset.name },
+        configHash: createHash('sha256').update(`llm-arm:${dataset.name}`).digest('hex'),
+      })
+    ).experiment.id;
+  const runs = new RunStore(db);
+  const run = await runs.create({
+    experimentId,
+    kind: 'llm',
+    model: input.provider.model,
+    backend: `${input.provider.provider} ${redactSecrets(input.provider.baseUrl)}`,
+    datasetId: dataset.id,
+    name: `${input.provider.model} ${prompt.name}@${prompt.version} ${input.style} x${input.repeats}`,
+  });
+  await runs.start(run.id);
+  const effectiveHash = effectivePromptHash(prompt, examples);
+  await runs.logParams(run.id, {
+    provider: input.provider.provider,
+    model: input.provider.model,
+    'prompt.name': prompt.name,
+    'prompt.version': prompt.version,
+    'prompt.sha256': prompt.sha256,
+    'prompt.effective_hash': effectiveHash,
+    'prompt.few_shot_k': examples.length,
+    temperature: input.temperature,
+    'temperature.sent': input.provider.info.temperature ? String(input.temperature) : 'model default (not accepted)',
+    logprobs_requested: input.provider.info.logprobs,
+    score_preference: input.scorePreference ?? 'logprob-first',
+    style: input.style,
+    dpi: firstImage.dpi ?? input.dpi,
+    'image.width_px': firstImage.widthPx,
+    'image.height_px': firstImage.heightPx,
+    'image.render_options': JSON.stringify(renderOptions),
+    repeats: input.repeats,
+    dataset: dataset.name,
+    split: input.split,
+    records: records.length,
+    concurrency: input.concurrency,
+    requests_per_minute: input.requestsPerMinute ?? 0,
+    timeout_ms: input.timeoutMs,
+    max_attempts: (input.retry ?? DEFAULT_RETRY_POLICY).maxAttempts,
+  });
+
+  try {
+    const cache = new DbLlmResponseCache({ db, runId: run.id, prompt, recordIds, imageStyle: input.style });
+    const summary = await runLlmJobs({
+      provider: input.provider,
+      prompt,
+      examples,
+      jobs,
+      cache,
+      temperature: input.temperature,
+      concurrency: input.concurrency,
+      requestsPerMinute: input.requestsPerMinute,
+      timeoutMs: input.timeoutMs,
+      retry: input.retry,
+      scorePreference: input.scorePreference,
+      signal,
+      onProgress: (llm) => onProgress({ phase: 'asking', done: llm.done, total: llm.total, llm }),
+    });
+
+    onProgress({ phase: 'metrics', done: 0, total: input.repeats + 1 });
+    const result = await recordLlmMetrics(db, run.id, records, summary.records, input);
+    await runs.logParams(run.id, { score_source: result.scoreSource, hard_label_only: result.hardLabelOnly });
+    await runs.finish(run.id);
+    return {
+      ...result,
+      runId: run.id,
+      experimentId,
+      model: input.provider.model,
+      provider: input.provider.provider,
+      prompt: { name: prompt.name, version: prompt.version, sha256: prompt.sha256, effectiveHash },
+      records: records.length,
+      responses: summary.records.length,
+      cached: summary.cached,
+      requested: summary.requested,
+      failed: summary.failed,
+      unparsed: summary.unparsed,
+      retries: summary.retries,
+      inputTokens: summary.inputTokens,
+      outputTokens: summary.outputTokens,
+      costUsd: summary.costUsd,
+      image: { style: input.style, dpi: firstImage.dpi ?? input.dpi, widthPx: firstImage.widthPx, heightPx: firstImage.heightPx },
+      wallMs: Date.now() - startMs,
+    };
+  } catch (error) {
+    await runs.fail(run.id, redactSecrets(error instanceof Error ? error.message : String(error))).catch(() => {});
+    throw error;
+  }
+}
+
+type MetricsPart = Pick<LlmArmResult, 'perRepeat' | 'pooled' | 'agreement' | 'scoreSource' | 'hardLabelOnly' | 'refusals'>;
+
+/** Per-repeat and pooled metrics, agreement and counts, logged on the run; pooled scores stored as predictions. */
+async function recordLlmMetrics(db: LeadwiseDatabase, runId: number, records: RecordRow[], responses: LlmResponseRecord[], input: LlmArmInput): Promise<MetricsPart> {
+  const bootstrap = input.bootstrap ?? { resamples: 2000, seed: 20260626 };
+  const index = new Map(records.map((row, i) => [`${input.datasetName}/${row.externalId}`, i]));
+  const labels = records.map((row) => (row.label === 'abnormal' ? 1 : 0));
+  const byRepeat = Array.from({ length: input.repeats }, () => new Array<number | null>(records.length).fill(null));
+  for (const response of responses) {
+    const i = index.get(response.recordKey);
+    if (i !== undefined && response.status === 'ok') byRepeat[response.repeat][i] = response.score;
+  }
+  const perRepeat = byRepeat.map((scores, repeat) => ({ repeat, metrics: metricsOf(labels, scores, bootstrap) }));
+  const pooledScores = records.map((_, i) => {
+    const values = byRepeat.map((scores) => scores[i]).filter((s): s is number => s !== null);
+    return values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length;
+  });
+  const pooled = metricsOf(labels, pooledScores, bootstrap);
+  const sources = summarizeScoreSources(responses);
+  const agreement = repeatAgreement(responses);
+  const refusals = responses.filter((r) => r.refusal).length;
+
+  const points: { key: string; value: number; step?: number }[] = [];
+  for (const { repeat, metrics } of perRepeat) {
+    if (!metrics) continue;
+    points.push({ key: LLM_METRIC_KEYS.repeatRocAuc, value: metrics.rocAuc, step: repeat });
+    points.push({ key: LLM_METRIC_KEYS.repeatPrAuc, value: metrics.prAuc, step: repeat });
+    points.push({ key: LLM_METRIC_KEYS.repeatScored, value: metrics.scored, step: repeat });
+  }
+  if (pooled) {
+    for (const [name, key] of Object.entries(SUMMARY_METRIC_KEYS)) points.push({ key, value: pooled[name as keyof typeof SUMMARY_METRIC_KEYS] });
+  }
+  const count = (predicate: (r: LlmResponseRecord) => boolean) => responses.filter(predicate).length;
+  points.push(
+    { key: LLM_METRIC_KEYS.coverage, value: pooledScores.filter((s) => s !== null).length / Math.max(records.length, 1) },
+    { key: LLM_METRIC_KEYS.unparsed, value: count((r) => r.parseStatus === 'unparsed') },
+    { key: LLM_METRIC_KEYS.failed, value: count((r) => r.status === 'error') },
+    { key: LLM_METRIC_KEYS.refusals, value: refusals },
+    { key: LLM_METRIC_KEYS.inputTokens, value: responses.reduce((s, r) => s + (r.inputTokens ?? 0), 0) },
+    { key: LLM_METRIC_KEYS.outputTokens, value: responses.reduce((s, r) => s + (r.outputTokens ?? 0), 0) },
+    { key: LLM_METRIC_KEYS.costUsd, value: responses.reduce((s, r) => s + (r.costUsd ?? 0), 0) },
+    { key: LLM_METRIC_KEYS.hardLabelOnly, value: sources.hardLabelOnly ? 1 : 0 },
+  );
+  if (agreement.fleiss.kappa !== null) points.push({ key: LLM_METRIC_KEYS.fleissKappa, value: agreement.fleiss.kappa });
+  const timestamp = new Date();
+  await new RunStore(db).logMetrics(runId, points.map((p) => ({ key: p.key, value: p.value, step: p.step ?? 0, timestamp })));
+
+  // Pooled scores as predictions, so the API and report read LLM rows like any model's.
+  const predictions = records.flatMap((row, i) => {
+    const score = pooledScores[i];
+    return score === null ? [] : [{ runId, recordId: row.id, datasetId: row.datasetId, split: row.split, trueLabel: labels[i], score, predictedLabel: score >= 0.5 ? 1 : 0 }];
+  });
+  if (predictions.length > 0) await new PredictionStore(db).upsertMany(predictions);
+
+  return { perRepeat, pooled, agreement: { fleissKappa: agreement.fleiss.kappa, n: agreement.fleiss.n }, scoreSource: sources.scoreSource, hardLabelOnly: sources.hardLabelOnly, refusals };
+}
