@@ -1,0 +1,110 @@
+import * as tf from '@tensorflow/tfjs';
+import { SeededDropout } from './seeded-dropout.ts';
+
+type Symbolic = tf.SymbolicTensor;
+type Initializer = ReturnType<typeof tf.initializers.heNormal>;
+
+/**
+ * Hands out seeded initializers and layer names in build order. Names are explicit so that two
+ * builds of the same config have the same weight names (checkpoints are matched by name), and seeds
+ * are derived from one model seed so that the same seed gives the same initial weights.
+ */
+export class LayerKit {
+  private seedCounter = 0;
+
+  constructor(
+    readonly modelSeed: number,
+    readonly prefix: string,
+  ) {}
+
+  name(local: string): string {
+    return `${this.prefix}${local}`;
+  }
+
+  nextSeed(): number {
+    this.seedCounter += 1;
+    // Spread model seeds far apart so that seed s and s+1 never share an initializer seed.
+    return (this.modelSeed * 100_003 + this.seedCounter * 7919) % 2_147_483_647;
+  }
+
+  /** He (Kaiming) normal, fan-in: what ResNet, DenseNet and VGG were trained with. */
+  heNormal(): Initializer {
+    return tf.initializers.heNormal({ seed: this.nextSeed() });
+  }
+
+  glorotUniform(): Initializer {
+    return tf.initializers.glorotUniform({ seed: this.nextSeed() });
+  }
+
+  conv(
+    x: Symbolic,
+    local: string,
+    filters: number,
+    kernelSize: number,
+    strides = 1,
+    useBias = false,
+  ): Symbolic {
+    return tf.layers
+      .conv2d({
+        name: this.name(local),
+        filters,
+        kernelSize,
+        strides,
+        padding: 'same',
+        useBias,
+        kernelInitializer: this.heNormal(),
+        biasInitializer: 'zeros',
+      })
+      .apply(x) as Symbolic;
+  }
+
+  batchNorm(x: Symbolic, local: string): Symbolic {
+    // PyTorch defaults (eps 1e-5, momentum 0.1 = Keras momentum 0.9), as the papers' reference code.
+    return tf.layers.batchNormalization({ name: this.name(local), axis: -1, epsilon: 1e-5, momentum: 0.9 }).apply(x) as Symbolic;
+  }
+
+  relu(x: Symbolic, local: string): Symbolic {
+    return tf.layers.reLU({ name: this.name(local) }).apply(x) as Symbolic;
+  }
+
+  convBnRelu(x: Symbolic, local: string, filters: number, kernelSize: number, strides = 1): Symbolic {
+    const y = this.conv(x, `${local}_conv`, filters, kernelSize, strides);
+    return this.relu(this.batchNorm(y, `${local}_bn`), `${local}_relu`);
+  }
+
+  maxPool(x: Symbolic, local: string, poolSize: number, strides: number): Symbolic {
+    return tf.layers.maxPooling2d({ name: this.name(local), poolSize, strides, padding: 'same' }).apply(x) as Symbolic;
+  }
+
+  avgPool(x: Symbolic, local: string, poolSize: number, strides: number): Symbolic {
+    return tf.layers.averagePooling2d({ name: this.name(local), poolSize, strides, padding: 'same' }).apply(x) as Symbolic;
+  }
+
+  add(inputs: Symbolic[], local: string): Symbolic {
+    return tf.layers.add({ name: this.name(local) }).apply(inputs) as Symbolic;
+  }
+
+  concat(inputs: Symbolic[], local: string): Symbolic {
+    return tf.layers.concatenate({ name: this.name(local), axis: -1 }).apply(inputs) as Symbolic;
+  }
+
+  globalAvgPool(x: Symbolic, local: string): Symbolic {
+    return tf.layers.globalAveragePooling2d({ name: this.name(local) }).apply(x) as Symbolic;
+  }
+
+  dense(x: Symbolic, local: string, units: number, activation: 'relu' | 'linear' | 'sigmoid' = 'linear'): Symbolic {
+    return tf.layers
+      .dense({ name: this.name(local), units, activation, kernelInitializer: this.glorotUniform(), biasInitializer: 'zeros' })
+      .apply(x) as Symbolic;
+  }
+
+  dropout(x: Symbolic, local: string, rate: number): Symbolic {
+    if (rate <= 0) return x;
+    return new SeededDropout({ name: this.name(local), rate, seed: this.nextSeed() }).apply(x) as Symbolic;
+  }
+}
+
+/** Channel count after a width multiplier, never below 4 so that narrow nets keep a usable width. */
+export function scaledChannels(base: number, widthMultiplier: number): number {
+  return Math.max(4, Math.round(base * widthMultiplier));
+}

@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import { ARCHITECTURES, BACKBONES, type Architecture, type TrainingProfile } from './constants.ts';
+import type { ModelConfig, ProfileSettings, TrainConfig } from './types.ts';
+
+export class ModelConfigError extends Error {
+  override name = 'ModelConfigError';
+}
+
+// Downsampling by 32 (ResNet18, DenseNet121, VGG16 all have five stride-2 stages) must leave >= 1 cell.
+const inputSide = z.number().int().min(32).max(4096);
+
+export const modelConfigSchema = z
+  .object({
+    architecture: z.enum(ARCHITECTURES),
+    backbone: z.enum(BACKBONES).optional(),
+    inputHeight: inputSide,
+    inputWidth: inputSide,
+    channels: z.union([z.literal(1), z.literal(3)]).default(1),
+    widthMultiplier: z.number().gt(0).max(4).default(1),
+    seed: z.number().int().nonnegative().default(0),
+    dropout: z.number().min(0).lt(1).default(0.2),
+    vggBatchNorm: z.boolean().default(false),
+    attentionUnits: z.number().int().positive().default(64),
+  })
+  .strict();
+
+export const trainConfigSchema = z
+  .object({
+    epochs: z.number().int().positive().default(10),
+    batchSize: z.number().int().positive().default(32),
+    learningRate: z.number().positive().default(1e-3),
+    warmupFraction: z.number().min(0).lt(1).default(0.05),
+    finalLearningRateFraction: z.number().min(0).max(1).default(0.01),
+    patience: z.number().int().positive().default(3),
+    seed: z.number().int().nonnegative().default(0),
+    classWeighting: z.enum(['balanced', 'none']).default('balanced'),
+    evalBatchSize: z.number().int().positive().default(64),
+  })
+  .strict();
+
+function formatIssues(source: string, error: z.ZodError): string {
+  const problems = error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  return `${source} is invalid:\n  ${problems.join('\n  ')}`;
+}
+
+/** Validates a model config; `leadgroup` defaults to a ResNet18 backbone, baselines are their own backbone. */
+export function parseModelConfig(input: unknown, source = 'model config'): ModelConfig {
+  const result = modelConfigSchema.safeParse(input);
+  if (!result.success) throw new ModelConfigError(formatIssues(source, result.error));
+  const parsed = result.data;
+  const architecture: Architecture = parsed.architecture;
+  if (architecture !== 'leadgroup' && parsed.backbone !== undefined && parsed.backbone !== architecture) {
+    throw new ModelConfigError(`${source} is invalid:\n  backbone: ${architecture} cannot have backbone ${parsed.backbone}`);
+  }
+  const backbone = architecture === 'leadgroup' ? (parsed.backbone ?? 'resnet18') : architecture;
+  return { ...parsed, architecture, backbone };
+}
+
+export function parseTrainConfig(input: unknown, source = 'train config'): TrainConfig {
+  const result = trainConfigSchema.safeParse(input ?? {});
+  if (!result.success) throw new ModelConfigError(formatIssues(source, result.error));
+  return result.data;
+}
+
+/**
+ * Per-profile sizes, chosen by measurement on this 2-core machine (docs/benchmarks.md, "Training"):
+ * quick is a smoke run of minutes, standard one run within 15 min on one core with rendering,
+ * paper the published sizes for a GPU.
+ */
+export const PROFILE_SETTINGS: Record<TrainingProfile, ProfileSettings> = {
+  quick: {
+    profile: 'quick',
+    inputHeight: 96,
+    inputWidth: 128,
+    widthMultiplier: 0.25,
+    epochs: 2,
+    batchSize: 16,
+    learningRate: 2e-3,
+    patience: 2,
+    maxTrainSamples: 480,
+    maxValSamples: 160,
+  },
+  standard: {
+    profile: 'standard',
+    inputHeight: 128,
+    inputWidth: 160,
+    widthMultiplier: 0.25,
+    epochs: 6,
+    batchSize: 32,
+    learningRate: 2e-3,
+    patience: 3,
+    maxTrainSamples: null,
+    maxValSamples: 600,
+  },
+  paper: {
+    profile: 'paper',
+    inputHeight: 224,
+    inputWidth: 288,
+    widthMultiplier: 1,
+    epochs: 30,
+    batchSize: 32,
+    learningRate: 1e-3,
+    patience: 5,
+    maxTrainSamples: null,
+    maxValSamples: null,
+  },
+};
+
+/** Parses `HxW` as given to `--input`, e.g. `128x160`. */
+export function parseInputSize(text: string): { inputHeight: number; inputWidth: number } {
+  const match = /^(\d+)x(\d+)$/.exec(text.trim());
+  if (!match) throw new ModelConfigError(`input size "${text}" is not HxW, e.g. 128x160`);
+  return { inputHeight: Number(match[1]), inputWidth: Number(match[2]) };
+}

@@ -1,0 +1,258 @@
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { averagePrecision, rocAuc } from '@leadwise/metrics';
+import { createModel, type LeadwiseModel } from '../architectures/model-factory.ts';
+import { SeededDropout } from '../architectures/seeded-dropout.ts';
+import type { ModelConfig, SampleSource, TrainConfig } from '../types.ts';
+import { loadCheckpoint, loadOptimizerState, readTrainingState, saveCheckpoint } from '../weights/checkpoint-io.ts';
+import { learningRateAt, type WarmupCosineSchedule } from './learning-rate-schedule.ts';
+import { predictSource } from './predict.ts';
+import { ScheduledAdam } from './scheduled-adam.ts';
+import { batchInputs, loadHostBatch } from './sample-batches.ts';
+import { mixSeed, seededPermutation } from './seeded-random.ts';
+import { balancedClassWeights, weightedBinaryCrossEntropy } from './weighted-loss.ts';
+
+/** Sub-directories of a run's checkpoint directory. */
+export const LAST_CHECKPOINT = 'last';
+export const BEST_CHECKPOINT = 'best';
+
+export interface EpochMetrics {
+  epoch: number;
+  /** Mean class-weighted training loss over the epoch's batches. */
+  trainLoss: number;
+  /** Unweighted binary cross-entropy on the validation set. */
+  valLoss: number;
+  valRocAuc: number;
+  valPrAuc: number;
+  learningRate: number;
+  trainImages: number;
+  trainSeconds: number;
+  valSeconds: number;
+}
+
+export interface BatchProgress {
+  epoch: number;
+  /** Global optimizer step (1-based, after this batch). */
+  step: number;
+  totalSteps: number;
+  batchInEpoch: number;
+  batchesPerEpoch: number;
+  loss: number;
+  learningRate: number;
+}
+
+export interface TrainingCallbacks {
+  onBatchEnd?(progress: BatchProgress): void;
+  onEpochEnd?(metrics: EpochMetrics, improved: boolean): void | Promise<void>;
+  onValidationProgress?(done: number, total: number): void;
+}
+
+export interface TrainModelOptions {
+  modelConfig: ModelConfig;
+  trainConfig: TrainConfig;
+  train: SampleSource;
+  validation: SampleSource;
+  /** Where `last/` and `best/` checkpoints go. */
+  checkpointDir: string;
+  /** Continue from `checkpointDir/last` when it exists. */
+  resume?: boolean;
+  callbacks?: TrainingCallbacks;
+}
+
+export interface TrainModelResult {
+  /** The network with the best validation ROC-AUC's weights loaded (the caller disposes it). */
+  network: LeadwiseModel;
+  history: EpochMetrics[];
+  bestEpoch: number;
+  bestValRocAuc: number;
+  stoppedEarly: boolean;
+  resumedFromEpoch: number | null;
+  bestCheckpointDir: string;
+  classWeights: { normal: number; abnormal: number };
+  backend: string;
+  wallSeconds: number;
+}
+
+/** What `last/training-state.json` holds; enough to continue a run exactly where it stopped. */
+interface TrainingState {
+  completedEpochs: number;
+  step: number;
+  history: EpochMetrics[];
+  bestEpoch: number;
+  bestValRocAuc: number;
+  epochsWithoutImprovement: number;
+  trainConfig: TrainConfig;
+}
+
+// Keeps the data-order seed stream apart from the per-sample augmentation streams (mixSeed(seed, epoch, index)).
+const DATA_ORDER_STREAM = 0x7fffffff;
+
+export class TrainingError extends Error {
+  override name = 'TrainingError';
+}
+
+/**
+ * Trains a network with class-weighted binary cross-entropy and Adam (linear warm-up, cosine decay),
+ * validates after each epoch (ROC-AUC, PR-AUC from @leadwise/metrics), checkpoints every epoch to
+ * `last/` and the best ROC-AUC to `best/`, and stops after `patience` epochs without improvement.
+ * Data order and augmentation depend only on trainConfig.seed, initial weights only on
+ * modelConfig.seed: the same seeds on the same backend give the same weights.
+ */
+export async function trainModel(options: TrainModelOptions): Promise<TrainModelResult> {
+  const { modelConfig, trainConfig, train, validation, checkpointDir, callbacks } = options;
+  const startMs = Date.now();
+  checkSourceShape(train, modelConfig, 'training');
+  checkSourceShape(validation, modelConfig, 'validation');
+  if (train.size === 0) throw new TrainingError('the training source is empty');
+  if (validation.size === 0) throw new TrainingError('the validation source is empty');
+
+  const lastDir = join(checkpointDir, LAST_CHECKPOINT);
+  const bestDir = join(checkpointDir, BEST_CHECKPOINT);
+  const trainLabels = train.labels();
+  const classWeights = trainConfig.classWeighting === 'balanced' ? balancedClassWeights(trainLabels) : { normal: 1, abnormal: 1 };
+  const batchesPerEpoch = Math.ceil(train.size / trainConfig.batchSize);
+  const schedule: WarmupCosineSchedule = {
+    peakLearningRate: trainConfig.learningRate,
+    totalSteps: batchesPerEpoch * trainConfig.epochs,
+    warmupSteps: Math.round(batchesPerEpoch * trainConfig.epochs * trainConfig.warmupFraction),
+    finalFraction: trainConfig.finalLearningRateFraction,
+  };
+
+  const resumeState = options.resume ? await readTrainingState<TrainingState>(lastDir) : null;
+  let network: LeadwiseModel = resumeState ? await loadCheckpoint(lastDir) : createModel(modelConfig);
+  const optimizer = new ScheduledAdam(schedule.peakLearningRate);
+  if (resumeState) await loadOptimizerState(lastDir, optimizer);
+
+  const state: TrainingState = resumeState ?? {
+    completedEpochs: 0,
+    step: 0,
+    history: [],
+    bestEpoch: -1,
+    bestValRocAuc: -Infinity,
+    epochsWithoutImprovement: 0,
+    trainConfig,
+  };
+  setDropoutCalls(network.model, state.step);
+  const trainable = network.model.trainableWeights.map((w) => w.read() as tf.Variable);
+  let stoppedEarly = false;
+
+  try {
+    for (let epoch = state.completedEpochs; epoch < trainConfig.epochs; epoch += 1) {
+      if (state.epochsWithoutImprovement >= trainConfig.patience) {
+        stoppedEarly = true;
+        break;
+      }
+      const epochStartMs = Date.now();
+      const order = seededPermutation(train.size, mixSeed(trainConfig.seed, epoch, DATA_ORDER_STREAM));
+      let lossSum = 0;
+      for (let batchIndex = 0; batchIndex < batchesPerEpoch; batchIndex += 1) {
+        const indices = order.slice(batchIndex * trainConfig.batchSize, (batchIndex + 1) * trainConfig.batchSize);
+        const batch = await loadHostBatch(
+          train,
+          indices,
+          indices.map((index) => mixSeed(trainConfig.seed, epoch, index)),
+        );
+        const learningRate = learningRateAt(schedule, state.step);
+        optimizer.setLearningRate(learningRate);
+        const lossTensor = optimizer.minimize(
+          () =>
+            tf.tidy(() => {
+              const inputs = batchInputs(batch, modelConfig, network.usesLeadBoxes);
+              const outputs = network.model.apply(inputs.length === 1 ? inputs[0] : inputs, { training: true }) as
+                | tf.Tensor
+                | tf.Tensor[];
+              const probability = Array.isArray(outputs) ? outputs[0] : outputs;
+              const labels = tf.tensor2d(batch.labels, [batch.size, 1]);
+              const weights = labels.mul(classWeights.abnormal - classWeights.normal).add(classWeights.normal);
+              return weightedBinaryCrossEntropy(probability, labels, weights);
+            }),
+          true,
+          trainable,
+        );
+        const loss = (await lossTensor!.data())[0];
+        lossTensor!.dispose();
+        if (!Number.isFinite(loss)) throw new TrainingError(`training loss became ${loss} at epoch ${epoch + 1}, batch ${batchIndex + 1}`);
+        lossSum += loss;
+        state.step += 1;
+        callbacks?.onBatchEnd?.({
+          epoch: epoch + 1,
+          step: state.step,
+          totalSteps: schedule.totalSteps,
+          batchInEpoch: batchIndex + 1,
+          batchesPerEpoch,
+          loss,
+          learningRate,
+        });
+      }
+      const trainSeconds = (Date.now() - epochStartMs) / 1000;
+
+      const valStartMs = Date.now();
+      const predictions = await predictSource(network, validation, trainConfig.evalBatchSize, callbacks?.onValidationProgress);
+      const metrics: EpochMetrics = {
+        epoch: epoch + 1,
+        trainLoss: lossSum / batchesPerEpoch,
+        valLoss: meanBinaryCrossEntropy(predictions.labels, predictions.probabilities),
+        valRocAuc: rocAuc(predictions.labels, predictions.probabilities).auc,
+        valPrAuc: averagePrecision(predictions.labels, predictions.probabilities),
+        learningRate: optimizer.currentLearningRate(),
+        trainImages: train.size,
+        trainSeconds,
+        valSeconds: (Date.now() - valStartMs) / 1000,
+      };
+      const improved = metrics.valRocAuc > state.bestValRocAuc;
+      state.history.push(metrics);
+      state.completedEpochs = epoch + 1;
+      if (improved) {
+        state.bestValRocAuc = metrics.valRocAuc;
+        state.bestEpoch = epoch + 1;
+        state.epochsWithoutImprovement = 0;
+        await saveCheckpoint(network, bestDir, { trainingState: { epoch: epoch + 1, metrics } });
+      } else {
+        state.epochsWithoutImprovement += 1;
+      }
+      await saveCheckpoint(network, lastDir, { optimizer, trainingState: state });
+      await callbacks?.onEpochEnd?.(metrics, improved);
+    }
+  } finally {
+    optimizer.dispose();
+  }
+
+  // The caller gets the best epoch's weights, not the last epoch's.
+  network.model.dispose();
+  network = await loadCheckpoint(bestDir);
+  return {
+    network,
+    history: state.history,
+    bestEpoch: state.bestEpoch,
+    bestValRocAuc: state.bestValRocAuc,
+    stoppedEarly,
+    resumedFromEpoch: resumeState ? resumeState.completedEpochs : null,
+    bestCheckpointDir: bestDir,
+    classWeights,
+    backend: tf.getBackend(),
+    wallSeconds: (Date.now() - startMs) / 1000,
+  };
+}
+
+function checkSourceShape(source: SampleSource, config: ModelConfig, role: string): void {
+  if (source.inputHeight !== config.inputHeight || source.inputWidth !== config.inputWidth || source.channels !== config.channels) {
+    throw new TrainingError(
+      `the ${role} source gives ${source.inputHeight}x${source.inputWidth}x${source.channels} images, ` +
+        `the model takes ${config.inputHeight}x${config.inputWidth}x${config.channels}`,
+    );
+  }
+}
+
+function setDropoutCalls(model: tf.LayersModel, calls: number): void {
+  for (const layer of model.layers) if (layer instanceof SeededDropout) layer.setTrainingCalls(calls);
+}
+
+/** Unweighted mean binary cross-entropy of probabilities, clipped as in training. */
+export function meanBinaryCrossEntropy(labels: ArrayLike<number>, probabilities: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < labels.length; i += 1) {
+    const p = Math.min(1 - 1e-7, Math.max(1e-7, probabilities[i]));
+    sum -= labels[i] === 1 ? Math.log(p) : Math.log(1 - p);
+  }
+  return sum / Math.max(1, labels.length);
+}

@@ -1,0 +1,88 @@
+import type { Architecture, Backbone, TrainingProfile } from './constants.ts';
+
+/**
+ * One lead's box on the model input, normalised to [0, 1]: [x0, y0, x1, y1] with x to the right
+ * and y downwards, as in the renderer's sidecar divided by the page size.
+ */
+export type LeadBox = readonly [number, number, number, number];
+
+/** Everything that determines a network's graph and its initial weights. */
+export interface ModelConfig {
+  architecture: Architecture;
+  /** Feature extractor of LeadGroupECG; for the three baselines it equals `architecture`. */
+  backbone: Backbone;
+  inputHeight: number;
+  inputWidth: number;
+  /** 1 for grayscale pages, 3 for RGB. */
+  channels: 1 | 3;
+  /** Scales every channel count (and DenseNet's growth rate); 1 is the paper's network. */
+  widthMultiplier: number;
+  /** Seeds every initializer, so the same config gives the same initial weights on the same backend. */
+  seed: number;
+  /** Dropout before the classifier (and in VGG16's fully connected layers). */
+  dropout: number;
+  /** VGG16 as published has no batch normalisation; `true` gives the vgg16_bn variant. */
+  vggBatchNorm: boolean;
+  /** Hidden units of LeadGroupECG's group attention. */
+  attentionUnits: number;
+}
+
+export interface TrainConfig {
+  epochs: number;
+  batchSize: number;
+  /** Peak learning rate of Adam, reached at the end of warm-up. */
+  learningRate: number;
+  /** Linear warm-up length as a fraction of all steps. */
+  warmupFraction: number;
+  /** Learning rate at the end of the cosine decay, as a fraction of the peak. */
+  finalLearningRateFraction: number;
+  /** Epochs without a better validation ROC-AUC before training stops. */
+  patience: number;
+  /** Seeds data order and augmentation (initial weights are seeded by ModelConfig.seed). */
+  seed: number;
+  /** 'balanced' weighs each class by N / (2 N_class) so both classes count equally in the loss. */
+  classWeighting: 'balanced' | 'none';
+  evalBatchSize: number;
+}
+
+/** What a SampleSource returns for one sample: the pixels at the model's input size and its label. */
+export interface Sample {
+  /** Row-major height x width x channels, values in [0, 1] (1 = white paper). */
+  pixels: Float32Array;
+  /** 1 = abnormal, 0 = normal. */
+  label: 0 | 1;
+  /** The 12 leads' boxes in LEAD_NAMES order, normalised to the image. */
+  leadBoxes: readonly LeadBox[];
+}
+
+/**
+ * Where training and evaluation images come from. The model library does not know whether they are
+ * rendered on the fly, read from a cache or from PNG pages.
+ */
+export interface SampleSource {
+  readonly size: number;
+  readonly inputHeight: number;
+  readonly inputWidth: number;
+  readonly channels: 1 | 3;
+  /** Labels of all samples without producing pixels (for class weights and stratification). */
+  labels(): ArrayLike<number>;
+  /**
+   * Sample `index`; `augmentationSeed` null means no augmentation (validation, test, attribution),
+   * a number means a reproducible random augmentation.
+   */
+  sample(index: number, augmentationSeed: number | null): Promise<Sample>;
+}
+
+export interface ProfileSettings {
+  profile: TrainingProfile;
+  inputHeight: number;
+  inputWidth: number;
+  widthMultiplier: number;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  patience: number;
+  /** Records per split the orchestration should use (null = all), stratified by label. */
+  maxTrainSamples: number | null;
+  maxValSamples: number | null;
+}

@@ -1,0 +1,146 @@
+/**
+ * Training and inference throughput (images/s) of the four architectures at a profile's input size
+ * and width (issue 9), on the selected backend. Pixels are synthetic (a fixed pseudo-random page) so
+ * that the number is the network's cost alone; rendering is measured by the render benchmarks.
+ * Each architecture: --warmup steps, then the median of --steps training steps (forward, backward,
+ * Adam update with the trainer's own loss) and of --steps inference batches.
+ *
+ *   npx tsx tools/bench/train-throughput.ts [--profile quick|standard|paper] [--models leadgroup,resnet18,...]
+ *       [--input HxW] [--width W] [--batch N] [--steps 5] [--warmup 1] [--backend wasm|cpu] [--json]
+ */
+import * as tf from '@tensorflow/tfjs';
+import {
+  ARCHITECTURES,
+  countTrainableParams,
+  createModel,
+  LEAD_COUNT,
+  parseInputSize,
+  parseModelConfig,
+  predictHostBatch,
+  PROFILE_SETTINGS,
+  selectBackend,
+  type Architecture,
+  type BackendName,
+  type TrainingProfile,
+} from '@leadwise/models';
+import { weightedBinaryCrossEntropy } from '../../libs/models/src/training/weighted-loss.ts';
+
+interface Options {
+  profile: TrainingProfile;
+  models: Architecture[];
+  input?: string;
+  width?: number;
+  batch?: number;
+  steps: number;
+  warmup: number;
+  backend?: BackendName;
+  json: boolean;
+}
+
+function parseArgs(argv: string[]): Options {
+  const options: Options = { profile: 'standard', models: [...ARCHITECTURES], steps: 5, warmup: 1, json: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${arg} needs a value`);
+      return v;
+    };
+    if (arg === '--profile') options.profile = value() as TrainingProfile;
+    else if (arg === '--models') options.models = value().split(',') as Architecture[];
+    else if (arg === '--input') options.input = value();
+    else if (arg === '--width') options.width = Number(value());
+    else if (arg === '--batch') options.batch = Number(value());
+    else if (arg === '--steps') options.steps = Number(value());
+    else if (arg === '--warmup') options.warmup = Number(value());
+    else if (arg === '--backend') options.backend = value() as BackendName;
+    else if (arg === '--json') options.json = true;
+    else throw new Error(`unknown argument ${arg}`);
+  }
+  return options;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+// Twelve boxes of the standard 3x4 layout above a rhythm strip, as the renderer draws them.
+function standardLayoutBoxes(): Float32Array {
+  const boxes = new Float32Array(LEAD_COUNT * 4);
+  for (let lead = 0; lead < LEAD_COUNT; lead++) {
+    const column = Math.floor(lead / 3);
+    const row = lead % 3;
+    boxes.set([column * 0.25, row * 0.2, (column + 1) * 0.25, (row + 1) * 0.2], lead * 4);
+  }
+  return boxes;
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  const backend = await selectBackend({ prefer: options.backend });
+  const settings = PROFILE_SETTINGS[options.profile];
+  const size = options.input ? parseInputSize(options.input) : { inputHeight: settings.inputHeight, inputWidth: settings.inputWidth };
+  const widthMultiplier = options.width ?? settings.widthMultiplier;
+  const batchSize = options.batch ?? settings.batchSize;
+  const rows = [];
+  for (const architecture of options.models) {
+    const config = parseModelConfig({ architecture, ...size, channels: 1, widthMultiplier, seed: 1 });
+    const network = createModel(config);
+    const pixels = size.inputHeight * size.inputWidth;
+    const images = new Float32Array(batchSize * pixels).map((_, i) => ((i * 2654435761) % 1000) / 1000);
+    const boxes = new Float32Array(batchSize * LEAD_COUNT * 4);
+    for (let b = 0; b < batchSize; b++) boxes.set(standardLayoutBoxes(), b * LEAD_COUNT * 4);
+    const labels = new Float32Array(batchSize).map((_, i) => i % 2);
+    const optimizer = tf.train.adam(1e-3);
+    const trainable = network.model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const trainStep = (): void => {
+      const cost = optimizer.minimize(
+        () =>
+          tf.tidy(() => {
+            const image = tf.tensor4d(images, [batchSize, size.inputHeight, size.inputWidth, 1]);
+            const inputs = network.usesLeadBoxes ? [image, tf.tensor3d(boxes, [batchSize, LEAD_COUNT, 4])] : image;
+            const out = network.model.apply(inputs, { training: true }) as tf.Tensor | tf.Tensor[];
+            const probability = Array.isArray(out) ? out[0] : out;
+            const y = tf.tensor2d(labels, [batchSize, 1]);
+            return weightedBinaryCrossEntropy(probability, y, tf.onesLike(y));
+          }),
+        true,
+        trainable,
+      );
+      cost!.dataSync();
+      cost!.dispose();
+    };
+    const trainMs: number[] = [];
+    for (let i = 0; i < options.warmup + options.steps; i++) {
+      const t0 = performance.now();
+      trainStep();
+      if (i >= options.warmup) trainMs.push(performance.now() - t0);
+    }
+    const inferMs: number[] = [];
+    for (let i = 0; i < options.warmup + options.steps; i++) {
+      const t0 = performance.now();
+      predictHostBatch(network, { size: batchSize, images, leadBoxes: boxes });
+      if (i >= options.warmup) inferMs.push(performance.now() - t0);
+    }
+    const row = {
+      architecture,
+      backend,
+      input: `${size.inputHeight}x${size.inputWidth}x1`,
+      widthMultiplier,
+      batchSize,
+      trainableParams: countTrainableParams(network.model),
+      trainStepMs: Math.round(median(trainMs)),
+      trainImagesPerS: +((1000 * batchSize) / median(trainMs)).toFixed(1),
+      inferBatchMs: Math.round(median(inferMs)),
+      inferImagesPerS: +((1000 * batchSize) / median(inferMs)).toFixed(1),
+    };
+    rows.push(row);
+    if (!options.json) console.log(JSON.stringify(row));
+    optimizer.dispose();
+    network.model.dispose();
+  }
+  if (options.json) console.log(JSON.stringify(rows, null, 2));
+}
+
+await main();
