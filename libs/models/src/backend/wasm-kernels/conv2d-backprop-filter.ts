@@ -6,7 +6,18 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs';
-import { cropHW, release, reshapeView, runWasmKernel, shape4, transpose, type WasmKernelArgs } from './kernel-utils.ts';
+import {
+  cropHW,
+  heapF32,
+  release,
+  releaseSubView,
+  reshapeView,
+  runWasmKernel,
+  shape4,
+  subView,
+  transpose,
+  type WasmKernelArgs,
+} from './kernel-utils.ts';
 
 /**
  * dW of a 2-D convolution, which tfjs-wasm does not have (tfjs issue #8474), as one forward
@@ -40,32 +51,71 @@ export function conv2DBackpropFilterViaConv(args: WasmKernelArgs): TensorInfo {
   const bottom = kh + (info.outHeight - 1) * info.strideHeight - info.inHeight - top;
   const right = kw + (info.outWidth - 1) * info.strideWidth - info.inWidth - left;
 
-  const xIn = transpose(backend, x, [3, 1, 2, 0]);
-  const dyT = transpose(backend, dy, [1, 2, 0, 3]);
-  const full = runWasmKernel(
-    'Conv2D',
-    backend,
-    { x: xIn, filter: dyT },
-    {
-      strides: [1, 1],
-      pad: [
-        [0, 0],
-        [top, Math.max(bottom, 0)],
-        [left, Math.max(right, 0)],
-        [0, 0],
-      ],
-      dataFormat: 'NHWC',
-      dilations: [info.strideHeight, info.strideWidth],
-      dimRoundingMode: undefined,
-    } as never,
-  );
-  release(backend, xIn, dyT);
+  const pad = [
+    [0, 0],
+    [top, Math.max(bottom, 0)],
+    [left, Math.max(right, 0)],
+    [0, 0],
+  ];
+  const convAttrs = {
+    strides: [1, 1],
+    pad,
+    dataFormat: 'NHWC',
+    dilations: [info.strideHeight, info.strideWidth],
+    dimRoundingMode: undefined,
+  } as never;
+  // The batch is the reduction axis of this convolution: tens of thousands of positions per filter
+  // tap. XNNPACK does not block that axis, so each output tile streams the whole packed filter from
+  // L3; splitting the batch into groups whose filter fits in L2 and summing the partial results is
+  // about a third faster. The group layouts come from one transpose each: x -> [g, ci, H, W, n/g],
+  // dy -> [g, oh, ow, n/g, co], so that every group is a contiguous slice.
+  const n = info.batchSize;
+  const groups = chooseBatchGroups(n, info.outHeight * info.outWidth * co);
+  const perGroup = n / groups;
+  const xGrouped = transpose(backend, reshapeViewNoRef(x, [groups, perGroup, info.inHeight, info.inWidth, ci]), [0, 4, 2, 3, 1]);
+  const dyGrouped = transpose(backend, reshapeViewNoRef(dy, [groups, perGroup, info.outHeight, info.outWidth, co]), [0, 2, 3, 1, 4]);
+  const xGroupSize = ci * info.inHeight * info.inWidth * perGroup;
+  const dyGroupSize = info.outHeight * info.outWidth * perGroup * co;
+  let full: TensorInfo | null = null;
+  for (let g = 0; g < groups; g++) {
+    const xg = subView(backend, xGrouped, g * xGroupSize, [ci, info.inHeight, info.inWidth, perGroup]);
+    const dyg = subView(backend, dyGrouped, g * dyGroupSize, [info.outHeight, info.outWidth, perGroup, co]);
+    const partial = runWasmKernel('Conv2D', backend, { x: xg, filter: dyg }, convAttrs);
+    releaseSubView(backend, xg);
+    releaseSubView(backend, dyg);
+    if (full === null) full = partial;
+    else {
+      const acc = heapF32(backend, full);
+      const add = heapF32(backend, partial);
+      for (let i = 0; i < acc.length; i++) acc[i] += add[i];
+      release(backend, partial);
+    }
+  }
+  release(backend, xGrouped, dyGrouped);
+  if (full === null) throw new Error('Conv2DBackpropFilter: empty batch');
   const cropped = cropHW(backend, full, kh, kw);
   release(backend, full);
   // [ci, kh, kw, co] -> [kh, kw, ci, co]; with one input channel that is only a new shape.
   const dw = ci === 1 ? reshapeView(backend, cropped, [kh, kw, ci, co]) : transpose(backend, cropped, [1, 2, 0, 3]);
   release(backend, cropped);
   return dw;
+}
+
+/** A reshape without a new reference, for an input handed straight to another kernel. */
+function reshapeViewNoRef(info: TensorInfo, shape: number[]): TensorInfo {
+  return { dataId: info.dataId, shape, dtype: info.dtype };
+}
+
+/**
+ * Groups of the batch for the filter-gradient convolution: one when the whole packed filter
+ * (outH * outW * co floats per image) stays near 1 MiB, else groups of at most 8 images (fewer
+ * images per group shortens XNNPACK's inner loop over them and stops paying off).
+ */
+function chooseBatchGroups(batch: number, floatsPerImage: number): number {
+  if (batch * floatsPerImage <= 256 * 1024) return 1;
+  let perGroup = Math.min(8, batch);
+  while (batch % perGroup !== 0) perGroup--;
+  return batch / perGroup;
 }
 
 export const conv2DBackpropFilterConfig: KernelConfig = {

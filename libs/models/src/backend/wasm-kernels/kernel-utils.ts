@@ -56,6 +56,25 @@ export function reshapeView(backend: BackendWasm, info: TensorInfo, shape: numbe
   return { dataId: info.dataId, shape, dtype: info.dtype };
 }
 
+/**
+ * A tensor over part of another's heap memory, with no copy: tfjs-wasm can register a tensor at any
+ * heap offset (`makeOutput` with a memory offset). It must be released with `releaseSubView`,
+ * never disposed, since its memory belongs to `info`.
+ */
+export function subView(backend: BackendWasm, info: TensorInfo, elementOffset: number, shape: number[]): TensorInfo {
+  const { memoryOffset } = backend.dataIdMap.get(info.dataId) as { memoryOffset: number };
+  return backend.makeOutput(shape, info.dtype, memoryOffset + elementOffset * 4);
+}
+
+export function releaseSubView(backend: BackendWasm, view: TensorInfo): void {
+  const data = backend.dataIdMap.get(view.dataId) as { id: number } | undefined;
+  if (!data) return;
+  // Unregisters the id in the C++ side (which also drops any XNNPACK operator cached for it as a
+  // filter) without freeing memory that belongs to the parent tensor.
+  (backend.wasm as unknown as { tfjs: { disposeData: (id: number) => void } }).tfjs.disposeData(data.id);
+  backend.dataIdMap.delete(view.dataId);
+}
+
 export function transpose(backend: BackendWasm, x: TensorInfo, perm: number[]): TensorInfo {
   return runWasmKernel('Transpose', backend, { x }, { perm });
 }

@@ -66,6 +66,9 @@ const CONV_CASES: Case[] = [
     ],
   },
   { n: 4, h: 16, w: 32, ci: 16, co: 32, k: [3, 3], s: [1, 1], pad: 'same' },
+  // Large enough that the filter gradient splits the batch into groups of 8 and sums them.
+  { n: 16, h: 16, w: 32, ci: 3, co: 64, k: [3, 3], s: [1, 1], pad: 'same' },
+  { n: 24, h: 32, w: 32, ci: 2, co: 32, k: [3, 3], s: [2, 2], pad: 'same' },
 ];
 
 const POOL_CASES: { n: number; h: number; w: number; c: number; k: [number, number]; s: [number, number]; pad: Pad }[] = [
