@@ -66,19 +66,6 @@ export function checkBinarySample(labels: NumericArray, scores: NumericArray, na
   return { ...checked, scores: checkScores(scores, labels.length, names.scores ?? 'scores', labelsField) };
 }
 
-/** Scores of positives and of negatives, each in sample order. */
-export function splitByClass(labels: Uint8Array, scores: Float64Array, positives: number): { positive: Float64Array; negative: Float64Array } {
-  const positive = new Float64Array(positives);
-  const negative = new Float64Array(labels.length - positives);
-  let p = 0;
-  let q = 0;
-  for (let i = 0; i < labels.length; i++) {
-    if (labels[i] === 1) positive[p++] = scores[i];
-    else negative[q++] = scores[i];
-  }
-  return { positive, negative };
-}
-
 /** True when every score is 0 or 1: a "ROC-AUC" from hard labels is balanced accuracy, not a ranking AUC. */
 export function isHardLabel(scores: Float64Array): boolean {
   for (let i = 0; i < scores.length; i++) {

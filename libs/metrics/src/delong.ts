@@ -1,8 +1,8 @@
-import { checkBinarySample, checkScores, HARD_LABEL_NOTE, isHardLabel, splitByClass, type FieldNames, type NumericArray } from './binary-sample.ts';
+import { checkBinarySample, checkScores, HARD_LABEL_NOTE, isHardLabel, type FieldNames, type NumericArray } from './binary-sample.ts';
 import { zStatistic } from './bootstrap.ts';
 import { MetricsInputError, MetricsOptionError } from './errors.ts';
 import { normalQuantile, twoSidedPValue } from './normal-distribution.ts';
-import { placements, sortedAscending } from './ranks.ts';
+import { argsortFloat64 } from './ranks.ts';
 import { studentTQuantile, studentTTwoSidedPValue } from './student-t.ts';
 
 /**
@@ -27,17 +27,17 @@ export function delongCovariance(labels: Uint8Array, positives: number, scoresBy
   if (m < 2 || n < 2) {
     throw new MetricsInputError(`DeLong's variance needs at least 2 positives and 2 negatives, got ${m} and ${n}`, 'labels');
   }
+  // Position of each sample within its class, shared by all models.
+  const classIndex = new Uint32Array(labels.length);
+  for (let i = 0, p = 0, q = 0; i < labels.length; i++) classIndex[i] = labels[i] === 1 ? p++ : q++;
   const v10: Float64Array[] = [];
   const v01: Float64Array[] = [];
   const aucs: number[] = [];
   for (const scores of scoresByModel) {
-    const { positive, negative } = splitByClass(labels, scores, m);
-    const ofPositives = placements(positive, sortedAscending(negative));
-    const placementOfNegatives = placements(negative, sortedAscending(positive)).placement;
-    for (let j = 0; j < n; j++) placementOfNegatives[j] = 1 - placementOfNegatives[j];
-    v10.push(ofPositives.placement);
-    v01.push(placementOfNegatives);
-    aucs.push(ofPositives.twiceCountSum / (2 * m * n));
+    const placement = placementValues(labels, scores, classIndex, m, n);
+    v10.push(placement.v10);
+    v01.push(placement.v01);
+    aucs.push(placement.twiceU / (2 * m * n));
   }
   const k = scoresByModel.length;
   const covariance = Array.from({ length: k }, () => new Array<number>(k).fill(0));
@@ -49,6 +49,46 @@ export function delongCovariance(labels: Uint8Array, positives: number, scoresBy
     }
   }
   return { aucs, covariance, positives: m, negatives: n };
+}
+
+/**
+ * One model's placement values from a single pass over its pooled scores in sorted order. Within a
+ * group of tied scores holding p positives and q negatives, after P positives and Q negatives with
+ * lower scores: a positive's pooled midrank is Tz = P + Q + (p + q + 1) / 2 and its midrank among
+ * positives Tx = P + (p + 1) / 2, so V10 = (Tz - Tx) / n = (Q + q / 2) / n; likewise for a negative
+ * V01 = 1 - (Tz - Ty) / m = (m - P - p / 2) / m.
+ */
+function placementValues(labels: Uint8Array, scores: Float64Array, classIndex: Uint32Array, m: number, n: number) {
+  const order = argsortFloat64(scores);
+  const v10 = new Float64Array(m);
+  const v01 = new Float64Array(n);
+  let below = 0;
+  let negativesBelow = 0;
+  let positivesBelow = 0;
+  let twiceU = 0;
+  const total = labels.length;
+  while (below < total) {
+    const value = scores[order[below]];
+    let end = below;
+    let tiedPositives = 0;
+    while (end < total && scores[order[end]] === value) {
+      tiedPositives += labels[order[end]];
+      end++;
+    }
+    const tiedNegatives = end - below - tiedPositives;
+    const positivePlacement = (2 * negativesBelow + tiedNegatives) / (2 * n);
+    const negativePlacement = (2 * (m - positivesBelow) - tiedPositives) / (2 * m);
+    for (let r = below; r < end; r++) {
+      const i = order[r];
+      if (labels[i] === 1) v10[classIndex[i]] = positivePlacement;
+      else v01[classIndex[i]] = negativePlacement;
+    }
+    twiceU += tiedPositives * (2 * negativesBelow + tiedNegatives);
+    positivesBelow += tiedPositives;
+    negativesBelow += tiedNegatives;
+    below = end;
+  }
+  return { v10, v01, twiceU };
 }
 
 /** Both V10 and V01 average to the AUC, so it is the mean for either. */

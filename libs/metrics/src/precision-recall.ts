@@ -1,4 +1,4 @@
-import { checkBinarySample, splitByClass, type FieldNames, type NumericArray } from './binary-sample.ts';
+import { checkBinarySample, type FieldNames, type NumericArray } from './binary-sample.ts';
 import { thresholdCounts } from './ranks.ts';
 
 export interface PrCurve {
@@ -25,8 +25,7 @@ export function averagePrecision(labels: NumericArray, scores: NumericArray, nam
 
 export function prCurve(labels: NumericArray, scores: NumericArray, names?: FieldNames): PrCurve {
   const sample = checkBinarySample(labels, scores, names);
-  const { positive, negative } = splitByClass(sample.labels, sample.scores, sample.positives);
-  const { thresholds, tp, fp } = thresholdCounts(positive.sort(), negative.sort());
+  const { thresholds, tp, fp } = thresholdCounts(sample.labels, sample.scores);
   const k = thresholds.length;
   const precision = new Array<number>(k + 1);
   const recall = new Array<number>(k + 1);

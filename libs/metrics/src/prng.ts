@@ -11,38 +11,29 @@ export interface Prng {
 }
 
 export function createPrng(seed: number): Prng {
-  let s = seed >>> 0;
-  const splitmix32 = (): number => {
-    s = (s + 0x9e3779b9) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return (z ^ (z >>> 16)) >>> 0;
-  };
-  // Seeds beyond 32 bits still differ: fold the high part in.
-  s = (s ^ Math.floor(Math.abs(seed) / 2 ** 32)) >>> 0;
-  let a = splitmix32();
-  let b = splitmix32();
-  let c = splitmix32();
-  let d = splitmix32();
+  // State lives in a typed array: 32-bit values in closure variables would be boxed as heap
+  // numbers on every update, which made drawing ten times slower.
+  const s = new Uint32Array(4);
+  let mix = (seed >>> 0) ^ (Math.floor(Math.abs(seed) / 2 ** 32) >>> 0);
+  for (let i = 0; i < 4; i++) {
+    mix = (mix + 0x9e3779b9) | 0;
+    let z = mix;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+    s[i] = z ^ (z >>> 16);
+  }
   const nextUint32 = (): number => {
-    const result = Math.imul(rotl(Math.imul(b, 5) >>> 0, 7), 9) >>> 0;
-    const t = (b << 9) >>> 0;
-    c ^= a;
-    d ^= b;
-    b ^= c;
-    a ^= d;
-    c ^= t;
-    d = rotl(d >>> 0, 11);
-    a >>>= 0;
-    b >>>= 0;
-    c >>>= 0;
+    const b5 = Math.imul(s[1], 5);
+    const result = Math.imul((b5 << 7) | (b5 >>> 25), 9) >>> 0;
+    const t = s[1] << 9;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = (s[3] << 11) | (s[3] >>> 21);
     return result;
   };
   const next = (): number => ((nextUint32() >>> 5) * 67108864 + (nextUint32() >>> 6)) / 9007199254740992;
   return { next, nextInt: (n: number) => Math.floor(next() * n) };
-}
-
-function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
 }

@@ -1,5 +1,5 @@
-import { checkBinarySample, HARD_LABEL_NOTE, isHardLabel, splitByClass, type FieldNames, type NumericArray } from './binary-sample.ts';
-import { placements, sortedAscending, thresholdCounts } from './ranks.ts';
+import { checkBinarySample, HARD_LABEL_NOTE, isHardLabel, type FieldNames, type NumericArray } from './binary-sample.ts';
+import { thresholdCounts, twiceMannWhitneyU } from './ranks.ts';
 
 export interface AucResult {
   auc: number;
@@ -23,13 +23,13 @@ export interface RocCurve {
 
 /**
  * ROC-AUC as the Mann-Whitney probability P(score of a positive > score of a negative) + 1/2 P(tie),
- * which equals the trapezoid area under the ROC curve with ties handled exactly (midranks). The sum
- * of placements is a sum of half-integers, exact in double precision up to 2^52 pairs' worth.
+ * which equals the trapezoid area under the ROC curve with ties handled exactly (midranks). It is
+ * computed in integer counts, exact in double precision, and divided once.
  */
 export function rocAuc(labels: NumericArray, scores: NumericArray, names?: FieldNames): AucResult {
   const sample = checkBinarySample(labels, scores, names);
-  const { positive, negative } = splitByClass(sample.labels, sample.scores, sample.positives);
-  const auc = aucFromClasses(positive, negative);
+  const { tp, fp } = thresholdCounts(sample.labels, sample.scores);
+  const auc = twiceMannWhitneyU(tp, fp) / (2 * sample.positives * sample.negatives);
   const hardLabel = isHardLabel(sample.scores);
   return {
     auc,
@@ -41,15 +41,9 @@ export function rocAuc(labels: NumericArray, scores: NumericArray, names?: Field
   };
 }
 
-/** AUC from the scores of positives and of negatives (both non-empty, no NaN). */
-export function aucFromClasses(positive: Float64Array, negative: Float64Array): number {
-  return placements(positive, sortedAscending(negative)).twiceCountSum / (2 * positive.length * negative.length);
-}
-
 export function rocCurve(labels: NumericArray, scores: NumericArray, names?: FieldNames): RocCurve {
   const sample = checkBinarySample(labels, scores, names);
-  const { positive, negative } = splitByClass(sample.labels, sample.scores, sample.positives);
-  const { thresholds, tp, fp } = thresholdCounts(positive.sort(), negative.sort());
+  const { thresholds, tp, fp } = thresholdCounts(sample.labels, sample.scores);
   const k = thresholds.length;
   const fpr = new Array<number>(k + 1);
   const tpr = new Array<number>(k + 1);
@@ -57,22 +51,17 @@ export function rocCurve(labels: NumericArray, scores: NumericArray, names?: Fie
   fpr[0] = 0;
   tpr[0] = 0;
   th[0] = Infinity;
-  let twiceArea = 0;
   for (let i = 0; i < k; i++) {
     fpr[i + 1] = fp[i] / sample.negatives;
     tpr[i + 1] = tp[i] / sample.positives;
     th[i + 1] = thresholds[i];
-    // Trapezoid in counts (integers and halves), divided once at the end to keep it exact.
-    const prevTp = i === 0 ? 0 : tp[i - 1];
-    const prevFp = i === 0 ? 0 : fp[i - 1];
-    twiceArea += (fp[i] - prevFp) * (tp[i] + prevTp);
   }
   const hardLabel = isHardLabel(sample.scores);
   return {
     fpr,
     tpr,
     thresholds: th,
-    auc: twiceArea / (2 * sample.positives * sample.negatives),
+    auc: twiceMannWhitneyU(tp, fp) / (2 * sample.positives * sample.negatives),
     hardLabel,
     ...(hardLabel ? { note: HARD_LABEL_NOTE } : {}),
   };

@@ -1,4 +1,4 @@
-import { checkBinarySample, checkLabels, checkScores, splitByClass, type FieldNames, type NumericArray } from './binary-sample.ts';
+import { checkBinarySample, checkLabels, checkScores, type FieldNames, type NumericArray } from './binary-sample.ts';
 import { MetricsOptionError } from './errors.ts';
 import { thresholdCounts } from './ranks.ts';
 
@@ -81,8 +81,7 @@ interface RocPoint {
  */
 function scanOperatingPoints(labels: NumericArray, scores: NumericArray, names: FieldNames | undefined, score: (point: RocPoint) => number): ChosenThreshold {
   const sample = checkBinarySample(labels, scores, names);
-  const { positive, negative } = splitByClass(sample.labels, sample.scores, sample.positives);
-  const { thresholds, tp, fp } = thresholdCounts(positive.sort(), negative.sort());
+  const { thresholds, tp, fp } = thresholdCounts(sample.labels, sample.scores);
   let bestIndex = 0;
   let bestScore = -Infinity;
   for (let i = 0; i < thresholds.length; i++) {
