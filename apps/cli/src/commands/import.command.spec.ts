@@ -1,0 +1,97 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { DEFAULT_TEST_DATABASE_URL } from '@leadwise/db/testing';
+import { consistentTwelveLeadAdu, encodeFormat16Record } from '@leadwise/ecg/testing';
+import { main } from '../main.ts';
+
+// Runs the real commands against a fresh PostgreSQL database given through DATABASE_URL, as a user
+// would (a first PGlite open on disk runs initdb, which takes tens of seconds on a busy machine;
+// both drivers are covered by the importer's own tests).
+let home: string;
+const databaseName = `leadwise_cli_${randomBytes(6).toString('hex')}`;
+const adminUrl = process.env.TEST_DATABASE_URL?.trim() || DEFAULT_TEST_DATABASE_URL;
+const saved = { home: process.env.LEADWISE_HOME, url: process.env.DATABASE_URL };
+
+async function admin(statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
+beforeAll(async () => {
+  home = await mkdtemp(join(tmpdir(), 'leadwise-cli-import-'));
+  await admin(`CREATE DATABASE ${databaseName}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${databaseName}`;
+  process.env.LEADWISE_HOME = home;
+  process.env.DATABASE_URL = url.toString();
+});
+afterAll(async () => {
+  if (saved.home === undefined) delete process.env.LEADWISE_HOME;
+  else process.env.LEADWISE_HOME = saved.home;
+  if (saved.url === undefined) delete process.env.DATABASE_URL;
+  else process.env.DATABASE_URL = saved.url;
+  await admin(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
+  await rm(home, { recursive: true, force: true });
+});
+
+async function run(args: string[]): Promise<string> {
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  try {
+    await main(['node', 'leadwise', ...args]);
+    return out.mock.calls.map((call) => String(call[0])).join('');
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
+
+describe('leadwise import / datasets', () => {
+  it('imports a manifest folder twice without duplicates and lists its counts per split', async () => {
+    const dir = join(home, 'folder');
+    await mkdir(dir, { recursive: true });
+    for (const name of ['r1', 'r2', 'r3']) {
+      const record = encodeFormat16Record({ recordName: name, leadsAdu: consistentTwelveLeadAdu(30) });
+      await writeFile(join(dir, `${name}.hea`), record.header);
+      await writeFile(join(dir, record.datName), record.dat);
+    }
+    await writeFile(join(dir, 'manifest.csv'), 'path,label,patient_id,split\nr1,normal,p1,train\nr2,abnormal,p2,train\nr3,abnormal,p3,test\nr4,normal,p4,test\n');
+
+    for (let i = 0; i < 2; i++) {
+      const summary = JSON.parse(await run(['import', 'manifest', dir, '--name', 'demo', '--json']));
+      expect(summary).toMatchObject({ name: 'demo', imported: 3, normal: 1, abnormal: 2, excluded: 0, missingFiles: 1, qualityFlags: 0 });
+    }
+    const datasets = JSON.parse(await run(['datasets', '--json']));
+    expect(datasets).toHaveLength(1);
+    expect(datasets[0]).toMatchObject({
+      name: 'demo',
+      records: 3,
+      splits: { train: { records: 2, normal: 1, abnormal: 1, excluded: 0 }, test: { records: 1, normal: 0, abnormal: 1, excluded: 0 } },
+    });
+    expect(await run(['datasets'])).toMatch(/demo \(id \d+, manifest/);
+  });
+
+  it('reports bad input as a typed error with exit code 2', async () => {
+    const csv = join(home, 'bad.csv');
+    await writeFile(csv, 'path\nr1\n');
+    process.exitCode = 0;
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      await main(['node', 'leadwise', 'import', 'manifest', csv]);
+      expect(err.mock.calls.map((c) => String(c[0])).join('')).toContain('DatasetError');
+    } finally {
+      err.mockRestore();
+    }
+    expect(process.exitCode).toBe(2);
+    process.exitCode = 0;
+  });
+});
