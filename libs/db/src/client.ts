@@ -60,12 +60,12 @@ async function openPostgres(databaseUrl: string, shouldMigrate: boolean, poolMax
   const location = redactDatabaseUrl(databaseUrl);
   const pool = new pg.Pool({ connectionString: databaseUrl, max: poolMax });
   // An idle client losing its connection must not crash the process; the next query reports it.
-  pool.on('error', () => {});
+  pool.on('error', ignoreError);
   try {
     if (shouldMigrate) await migratePostgres(pool);
     else await pool.query('select 1');
   } catch (error) {
-    await pool.end().catch(() => {});
+    await pool.end().catch(ignoreError);
     throw new DatabaseOpenError(`cannot open PostgreSQL at ${location}: ${safeMessage(error, databaseUrl)}`, { cause: error });
   }
   const db: LeadwiseDatabase = drizzleNodePg(pool, { schema });
@@ -100,7 +100,7 @@ async function openPglite(dataDir: string, shouldMigrate: boolean): Promise<Data
   try {
     if (shouldMigrate) await migratePglite(pgliteDb);
   } catch (error) {
-    await client.close().catch(() => {});
+    await client.close().catch(ignoreError);
     throw new DatabaseOpenError(`cannot migrate PGlite at ${dataDir}: ${error instanceof Error ? error.message : String(error)}`, {
       cause: error,
     });
@@ -114,6 +114,11 @@ async function openPglite(dataDir: string, shouldMigrate: boolean): Promise<Data
       if (!client.closed) await client.close();
     },
   };
+}
+
+/** Used where a failure is already being reported or cannot matter (cleanup after a failed open). */
+function ignoreError(): void {
+  // deliberately nothing
 }
 
 /** An error message with the connection string (and so its password) removed, should a driver echo it. */

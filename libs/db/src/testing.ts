@@ -84,13 +84,13 @@ export async function insertFixtureRecords(db: DatabaseHandle['db'], recordCount
     .values({ name: `fixture-${randomBytes(3).toString('hex')}`, kind: 'manifest', sourcePath: '/fixture', labelRule: 'fixture' })
     .returning();
   const splits = ['train', 'val', 'test'] as const;
-  const rows = Array.from({ length: recordCount }, (_, i) => ({
+  const rows = Array.from({ length: recordCount }, (_, i): schema.NewRecordRow => ({
     datasetId: dataset.id,
     externalId: `R${String(i).padStart(3, '0')}`,
     patientId: `P${Math.floor(i / 2)}`,
     split: splits[i % 3],
     label: i % 2 === 0 ? ('normal' as const) : ('abnormal' as const),
-    sourceCodes: i % 2 === 0 ? { NORM: 100 } : { IMI: 50 },
+    sourceCodes: { [i % 2 === 0 ? 'NORM' : 'IMI']: i % 2 === 0 ? 100 : 50 },
     samplingRateHz: 100,
     lengthSamples: 1000,
     signalPath: `records/R${i}.hea`,
