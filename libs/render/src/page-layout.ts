@@ -72,7 +72,7 @@ export interface PageLayout {
   /** Where grid lines are printed; lines fall on whole millimetres from `contentMm`'s corner. */
   gridMm: Rect;
   /** Left end of the first header text line's baseline, or null without header. */
-  headerMm: { xMm: number; firstLineYMm: number; lineHeightMm: number } | null;
+  headerMm: { xMm: number; firstLineYMm: number; lineHeightMm: number; fontSizeMm: number } | null;
   labelFontSizeMm: number;
   panels: PanelLayout[];
   calibrationPulses: CalibrationPulseLayout[];
@@ -226,7 +226,7 @@ export function computePageLayout(options: ResolvedRenderOptions): PageLayout {
   };
   const headerLineHeightMm = 4.5;
   const headerMm = options.showHeader
-    ? { xMm: gridMm.x0 + 1, firstLineYMm: gridMm.y0 - 1.5 - headerLineHeightMm, lineHeightMm: headerLineHeightMm }
+    ? { xMm: gridMm.x0 + 1, firstLineYMm: gridMm.y0 - 1.5 - headerLineHeightMm, lineHeightMm: headerLineHeightMm, fontSizeMm: 3 }
     : null;
 
   return {

@@ -3,7 +3,10 @@ import type { EcgRecording } from '@leadwise/ecg';
 import { LABEL_FONT_FAMILY, registerBundledFonts } from './fonts.ts';
 import { computePageLayout, type PageLayout } from './page-layout.ts';
 import { GRID_COLOURS, LARGE_SQUARE_MM, MM_PER_INCH, SMALL_SQUARE_MM, type Rgb } from './paper.ts';
-import { encodePng, rgbaToCompactRaw } from './png-encoder.ts';
+import { encodePng } from './png-encoder.ts';
+import { headerLines } from './header-text.ts';
+import type { PixelImage } from './pixel-raster.ts';
+import { rasterizeLayout } from './raster-page.ts';
 import { resolveRenderOptions, type RenderOptions, type ResolvedRenderOptions } from './render-options.ts';
 import { calibrationPulseBox, leadBoxFor, rectToPx, type LeadBox, type MmToPx, type PageSidecar } from './page-sidecar.ts';
 import { panelTracePoints } from './trace-points.ts';
@@ -23,24 +26,50 @@ const MAJOR_LINE_MM = 0.2;
 
 const css = (rgb: Rgb) => `rgb(${rgb[0]},${rgb[1]},${rgb[2]})`;
 
-/** Renders a printable page: PNG bytes and the sidecar that says where every lead is. */
-export function renderPage(recording: EcgRecording, options: RenderOptions = {}): RenderedPage {
-  const { canvas, sidecar } = drawPage(recording, options);
-  const context = canvas.getContext('2d');
-  const rgba = context.getImageData(0, 0, canvas.width, canvas.height).data;
-  const raw = rgbaToCompactRaw(rgba, canvas.width, canvas.height, sidecar.options.gridStyle === 'none' || sidecar.options.gridStyle === 'bw');
-  return { png: encodePng(raw), sidecar };
+export interface RasterPage {
+  /** Gray (grid-free and black-and-white pages: every pixel is gray) or RGB. */
+  image: PixelImage;
+  sidecar: PageSidecar;
 }
 
-/** Draws the page onto a canvas (for callers that want pixels, not a file). */
-export function drawPage(recording: EcgRecording, options: RenderOptions = {}): DrawnPage {
-  registerBundledFonts();
+/**
+ * Renders a printable page: PNG bytes and the sidecar that says where every lead is. Drawn by the
+ * same typed-array rasteriser as the training pixels (no canvas read-back, no colour conversion),
+ * which makes it several times faster than drawing through Skia; `drawPage` is the canvas version.
+ */
+export function renderPage(recording: EcgRecording, options: RenderOptions = {}): RenderedPage {
+  const { image, sidecar } = rasterizePage(recording, options);
+  return { png: encodePng(image), sidecar };
+}
+
+/** The page as pixels in a typed array, with its sidecar. */
+export function rasterizePage(recording: EcgRecording, options: RenderOptions = {}): RasterPage {
+  const { resolved, layout, map } = pageGeometry(options);
+  // Black ink and text on white, with no grid or a gray one, leave every pixel gray: one channel is enough.
+  const channels = resolved.gridStyle === 'none' || resolved.gridStyle === 'bw' ? 1 : 3;
+  const image: PixelImage = { widthPx: map.widthPx, heightPx: map.heightPx, channels, data: new Uint8Array(map.widthPx * map.heightPx * channels).fill(255) };
+  const leadBoxes = rasterizeLayout({ recording, options: resolved, layout, map, image, signalsMv: recording.signalsMv, gridMm: layout.gridMm, antialias: true });
+  return { image, sidecar: buildSidecar(recording, resolved, layout, map, leadBoxes) };
+}
+
+function pageGeometry(options: RenderOptions): { resolved: ResolvedRenderOptions; layout: PageLayout; map: MmToPx } {
   const resolved = resolveRenderOptions(options);
   const layout = computePageLayout(resolved);
   const pxPerMm = resolved.dpi / MM_PER_INCH;
   const widthPx = Math.round(layout.pageWidthMm * pxPerMm);
   const heightPx = Math.round(layout.pageHeightMm * pxPerMm);
-  const map: MmToPx = { scaleX: pxPerMm, scaleY: pxPerMm, offsetXPx: 0, offsetYPx: 0, widthPx, heightPx };
+  return { resolved, layout, map: { scaleX: pxPerMm, scaleY: pxPerMm, offsetXPx: 0, offsetYPx: 0, widthPx, heightPx } };
+}
+
+/**
+ * Draws the page onto a Skia canvas instead (round pen joins, Skia's antialiasing), for callers
+ * that want a canvas to draw on further. Same layout and sidecar as `renderPage`.
+ */
+export function drawPage(recording: EcgRecording, options: RenderOptions = {}): DrawnPage {
+  registerBundledFonts();
+  const { resolved, layout, map } = pageGeometry(options);
+  const { widthPx, heightPx } = map;
+  const pxPerMm = map.scaleX;
   const canvas = createCanvas(widthPx, heightPx);
   const context = canvas.getContext('2d');
   context.fillStyle = '#ffffff';
@@ -103,14 +132,22 @@ export function drawPage(recording: EcgRecording, options: RenderOptions = {}): 
   }
   if (layout.headerMm) drawHeader(context, layout.headerMm, resolved, recording, pxPerMm);
 
-  const sidecar: PageSidecar = {
+  const sidecar = buildSidecar(recording, resolved, layout, map, leadBoxes);
+  return { canvas, sidecar };
+}
+
+function buildSidecar(recording: EcgRecording, resolved: ResolvedRenderOptions, layout: PageLayout, map: MmToPx, leadBoxes: LeadBox[]): PageSidecar {
+  const pxPerMm = map.scaleX;
+  const speed = resolved.paperSpeedMmPerS;
+  const gain = resolved.gainMmPerMv;
+  return {
     format: 'leadwise-page/1',
     recordName: recording.recordName,
     samplingRateHz: recording.samplingRateHz,
     ageYears: recording.ageYears ?? null,
     sex: recording.sex ?? null,
-    widthPx,
-    heightPx,
+    widthPx: map.widthPx,
+    heightPx: map.heightPx,
     dpi: resolved.dpi,
     pxPerMm,
     pxPerS: speed * pxPerMm,
@@ -131,7 +168,6 @@ export function drawPage(recording: EcgRecording, options: RenderOptions = {}): 
     leadBoxes,
     calibrationPulses: resolved.showCalibration ? layout.calibrationPulses.map((pulse) => calibrationPulseBox(pulse, map)) : [],
   };
-  return { canvas, sidecar };
 }
 
 function drawGrid(context: SKRSContext2D, layout: PageLayout, options: ResolvedRenderOptions, pxPerMm: number): void {
@@ -168,14 +204,9 @@ function drawHeader(
   recording: EcgRecording,
   pxPerMm: number,
 ): void {
-  const age = recording.ageYears ?? null;
-  const sex = recording.sex ?? null;
-  const lines = [
-    `ID: ${recording.recordName}    Age: ${age === null ? 'unknown' : `${age} y`}    Sex: ${sex ?? 'unknown'}`,
-    `Speed: ${options.paperSpeedMmPerS} mm/s    Gain: ${options.gainMmPerMv} mm/mV    Filter: ${options.filterDescription}    ` +
-      `Recorded at ${recording.samplingRateHz} Hz`,
-  ];
   context.fillStyle = '#000000';
-  context.font = `${(3 * pxPerMm).toFixed(2)}px "${LABEL_FONT_FAMILY}"`;
-  lines.forEach((line, i) => context.fillText(line, header.xMm * pxPerMm, (header.firstLineYMm + i * header.lineHeightMm) * pxPerMm));
+  context.font = `${(header.fontSizeMm * pxPerMm).toFixed(2)}px "${LABEL_FONT_FAMILY}"`;
+  headerLines(recording, options).forEach((line, i) =>
+    context.fillText(line, header.xMm * pxPerMm, (header.firstLineYMm + i * header.lineHeightMm) * pxPerMm),
+  );
 }

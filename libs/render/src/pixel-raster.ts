@@ -115,7 +115,7 @@ interface Glyph {
 const glyphCache = new Map<string, Glyph>();
 
 /** Rasterises a label once per (text, size) with the bundled font and keeps its coverage mask. */
-function glyphFor(text: string, fontPx: number): Glyph {
+function glyphFor(text: string, fontPx: number, cache: boolean): Glyph {
   const key = `${text}@${fontPx.toFixed(2)}`;
   const cached = glyphCache.get(key);
   if (cached) return cached;
@@ -135,13 +135,13 @@ function glyphFor(text: string, fontPx: number): Glyph {
   const alpha = new Float32Array(widthPx * heightPx);
   for (let i = 0; i < alpha.length; i++) alpha[i] = rgba[4 * i + 3] / 255;
   const glyph = { widthPx, heightPx, baselinePx, alpha };
-  glyphCache.set(key, glyph);
+  if (cache) glyphCache.set(key, glyph);
   return glyph;
 }
 
-/** Draws text whose baseline starts at (x, y). */
-export function drawText(image: PixelImage, text: string, x: number, y: number, fontPx: number, style: InkStyle): void {
-  const glyph = glyphFor(text, Math.max(3, Math.round(fontPx * 4) / 4));
+/** Draws text whose baseline starts at (x, y); `cache` keeps its rendering for the next call (labels, not headers). */
+export function drawText(image: PixelImage, text: string, x: number, y: number, fontPx: number, style: InkStyle, cache = true): void {
+  const glyph = glyphFor(text, Math.max(3, Math.round(fontPx * 4) / 4), cache);
   const left = Math.round(x) - 1;
   const top = Math.round(y) - glyph.baselinePx;
   for (let gy = 0; gy < glyph.heightPx; gy++) {

@@ -10,11 +10,10 @@ import {
   type AugmentationOptions,
 } from './augmentations.ts';
 import { computePageLayout, type Rect } from './page-layout.ts';
-import { leadBoxFor, normaliseRect, pixelBounds, type LeadBox, type MmToPx } from './page-sidecar.ts';
-import { GRID_COLOURS, INK_COLOUR, LARGE_SQUARE_MM, lumaOf, SMALL_SQUARE_MM, type Rgb } from './paper.ts';
-import { drawText, drawTrace, fillRect, type InkStyle, type PixelImage } from './pixel-raster.ts';
+import { normaliseRect, pixelBounds, type LeadBox, type MmToPx } from './page-sidecar.ts';
+import type { PixelImage } from './pixel-raster.ts';
+import { rasterizeLayout } from './raster-page.ts';
 import { resolveRenderOptions, type LayoutName, type RenderOptions } from './render-options.ts';
-import { panelTracePoints } from './trace-points.ts';
 
 /**
  * Training images show the page's content (calibration area and every row), not its margins or
@@ -67,9 +66,6 @@ export function trainingPageSize(layout: LayoutName = 'standard', paperSpeedMmPe
   };
 }
 
-const MINOR_LINE_MM = 0.1;
-const MAJOR_LINE_MM = 0.2;
-
 /** Draws the page straight into a typed array at the model's input size: no canvas, no PNG. */
 export function renderTrainingPixels(recording: EcgRecording, options: TrainingRenderOptions = {}): TrainingPixels {
   const { widthPx: w0, heightPx: h0, channels = 1, antialias = true, augmentations = {}, seed = 0, out, ...pageOptions } = options;
@@ -93,55 +89,14 @@ export function renderTrainingPixels(recording: EcgRecording, options: TrainingR
     widthPx,
     heightPx,
   };
-  const x = (mm: number) => map.offsetXPx + mm * scaleX;
-  const y = (mm: number) => map.offsetYPx + mm * scaleY;
-
-  let image: PixelImage = { widthPx, heightPx, channels, data: new Uint8Array(length).fill(255) };
-  const inkStyle: InkStyle = { rgb: INK_COLOUR, gray: 0, antialias };
-  if (resolved.gridStyle !== 'none') {
-    const colours = GRID_COLOURS[resolved.gridStyle];
-    drawGrid(image, map, content, colours.minor, colours.major);
-  }
-
-  const signals =
+  let image: PixelImage = { widthPx, heightPx, channels, data: out ? out.fill(255) : new Uint8Array(length).fill(255) };
+  const signalsMv =
     applied.baselineWanderMv > 0
       ? addBaselineWander(recording.signalsMv, recording.samplingRateHz, applied.baselineWanderMv, seed)
       : recording.signalsMv;
-  const hidden = new Set(resolved.hiddenLeads);
-  const halfPenPx = Math.max(0.5, (resolved.traceWidthMm * scaleY) / 2);
+  let leadBoxes = rasterizeLayout({ recording, options: resolved, layout, map, image, signalsMv, gridMm: null, antialias });
   const speed = resolved.paperSpeedMmPerS;
   const gain = resolved.gainMmPerMv;
-  let leadBoxes: LeadBox[] = [];
-  for (const panel of layout.panels) {
-    const leadIndex = recording.leadNames.indexOf(panel.lead);
-    if (leadIndex < 0) throw new Error(`record ${recording.recordName} has no lead ${panel.lead}`);
-    const trace = hidden.has(panel.lead) ? null : panelTracePoints(recording, panel, signals[leadIndex]);
-    if (trace) {
-      const xs = new Float64Array(trace.count);
-      const ys = new Float64Array(trace.count);
-      for (let k = 0; k < trace.count; k++) {
-        xs[k] = x(panel.xMm + (trace.timesS[k] - panel.startS) * speed);
-        ys[k] = y(panel.baselineYMm - trace.valuesMv[k] * gain);
-      }
-      drawTrace(image, xs, ys, trace.count, halfPenPx, inkStyle);
-    }
-    leadBoxes.push(leadBoxFor(panel, map, speed, gain, trace, halfPenPx));
-  }
-  const hLine = (x0: number, x1: number, yMm: number) => fillRect(image, x(x0) - halfPenPx, y(yMm) - halfPenPx, x(x1) + halfPenPx, y(yMm) + halfPenPx, inkStyle);
-  const vLine = (xMm: number, y0: number, y1: number) => fillRect(image, x(xMm) - halfPenPx, y(y0) - halfPenPx, x(xMm) + halfPenPx, y(y1) + halfPenPx, inkStyle);
-  if (resolved.showCalibration) {
-    for (const pulse of layout.calibrationPulses) {
-      hLine(pulse.leadInXMm, pulse.riseXMm, pulse.baselineYMm);
-      vLine(pulse.riseXMm, pulse.topYMm, pulse.baselineYMm);
-      hLine(pulse.riseXMm, pulse.fallXMm, pulse.topYMm);
-      vLine(pulse.fallXMm, pulse.topYMm, pulse.baselineYMm);
-      hLine(pulse.fallXMm, pulse.leadOutXMm, pulse.baselineYMm);
-    }
-  }
-  if (resolved.showSeparators) for (const tick of layout.separators) vLine(tick.xMm, tick.y0Mm, tick.y1Mm);
-  if (resolved.showLabels) {
-    for (const panel of layout.panels) drawText(image, panel.label, x(panel.labelXMm), y(panel.labelYMm), layout.labelFontSizeMm * scaleY, inkStyle);
-  }
 
   const regrow = (rect: Rect | null, transform: (r: Rect) => Rect, marginPx: number) =>
     rect ? pixelBounds(transform(rect), marginPx, widthPx, heightPx) : null;
@@ -163,7 +118,7 @@ export function renderTrainingPixels(recording: EcgRecording, options: TrainingR
   applyPhotometric(image, applied, seed);
 
   let pixels = image.data;
-  if (out) {
+  if (out && pixels !== out) {
     out.set(pixels);
     pixels = out;
   }
@@ -180,28 +135,4 @@ export function renderTrainingPixels(recording: EcgRecording, options: TrainingR
     augmentations: applied,
     seed,
   };
-}
-
-/** Grid lines across the whole image, on whole millimetres from the content's corner, by true coverage. */
-function drawGrid(image: PixelImage, map: MmToPx, content: Rect, minor: Rgb, major: Rgb): void {
-  const styleOf = (rgb: Rgb): InkStyle => ({ rgb, gray: lumaOf(rgb), antialias: true });
-  const minorStyle = styleOf(minor);
-  const majorStyle = styleOf(major);
-  const perLarge = LARGE_SQUARE_MM / SMALL_SQUARE_MM;
-  const firstX = Math.floor((0 - map.offsetXPx) / map.scaleX - content.x0);
-  const lastX = Math.ceil((image.widthPx - map.offsetXPx) / map.scaleX - content.x0);
-  for (let k = firstX; k <= lastX; k++) {
-    const isMajor = ((k % perLarge) + perLarge) % perLarge === 0;
-    const half = ((isMajor ? MAJOR_LINE_MM : MINOR_LINE_MM) * map.scaleX) / 2;
-    const xPx = map.offsetXPx + (content.x0 + k * SMALL_SQUARE_MM) * map.scaleX;
-    fillRect(image, xPx - half, 0, xPx + half, image.heightPx, isMajor ? majorStyle : minorStyle);
-  }
-  const firstY = Math.floor((0 - map.offsetYPx) / map.scaleY - content.y0);
-  const lastY = Math.ceil((image.heightPx - map.offsetYPx) / map.scaleY - content.y0);
-  for (let k = firstY; k <= lastY; k++) {
-    const isMajor = ((k % perLarge) + perLarge) % perLarge === 0;
-    const half = ((isMajor ? MAJOR_LINE_MM : MINOR_LINE_MM) * map.scaleY) / 2;
-    const yPx = map.offsetYPx + (content.y0 + k * SMALL_SQUARE_MM) * map.scaleY;
-    fillRect(image, 0, yPx - half, image.widthPx, yPx + half, isMajor ? majorStyle : minorStyle);
-  }
 }
