@@ -1,6 +1,11 @@
 export * from './study/study-config.ts';
+export * from './study/run-study.ts';
+export * from './report/report-data.ts';
+export { writeReport, renderMarkdown, renderHtml, summarise, type WrittenReport } from './report/report-writer.ts';
+export { gatherStudyReport, type GatherOptions } from './report/gather-report.ts';
 export * from './summary/index.ts';
 export * from './jobs/index.ts';
 export * from './import/index.ts';
 export * from './render/index.ts';
 export * from './llm-arm/index.ts';
+export * from './training/index.ts';

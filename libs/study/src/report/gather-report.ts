@@ -6,6 +6,7 @@ import {
   experiments,
   leadGroupAttributions,
   records,
+  runParams,
   runs,
   type LeadwiseDatabase,
   type ScoredLabel,
@@ -77,10 +78,9 @@ export async function gatherStudyReport(db: LeadwiseDatabase, options: GatherOpt
     .where(and(eq(runs.experimentId, options.experimentId), eq(runs.kind, 'evaluate'), eq(runs.status, 'finished'), isNull(runs.deletedAt)))
     .orderBy(asc(runs.id));
   const scoredByRun = new Map<number, ScoredLabel[]>();
-  const scored = async (runId: number, split?: 'val') => {
-    const key = split ? -runId : runId;
-    if (!scoredByRun.has(key)) scoredByRun.set(key, await predictionStore.scoredLabels(runId, split ? { split } : {}));
-    return scoredByRun.get(key)!;
+  const scored = async (runId: number) => {
+    if (!scoredByRun.has(runId)) scoredByRun.set(runId, await predictionStore.scoredLabels(runId));
+    return scoredByRun.get(runId)!;
   };
 
   const results: ResultRow[] = [];
@@ -92,7 +92,7 @@ export async function gatherStudyReport(db: LeadwiseDatabase, options: GatherOpt
       const labels = Uint8Array.from(predictions, (p) => p.trueLabel);
       const scores = Float64Array.from(predictions, (p) => p.score);
       const parent = evaluateRuns.find((r) => r.id === seedValue.runId)?.parentRunId ?? null;
-      const threshold = await validationThreshold(parent, scored);
+      const threshold = await validationThreshold(db, parent, scored);
       const operating = thresholdMetrics(labels, scores, threshold);
       const boot = { resamples: options.bootstrapResamples, seed: options.bootstrapSeed, level: options.confidenceLevel };
       const sensCi = bootstrapCi(labels, scores, thresholdMetric('sensitivity', threshold), boot);
@@ -164,10 +164,22 @@ export async function gatherStudyReport(db: LeadwiseDatabase, options: GatherOpt
   };
 }
 
-/** Youden's J on the training run's validation predictions; 0.5 when the run stored none. */
-async function validationThreshold(trainRunId: number | null, scored: (runId: number, split?: 'val') => Promise<ScoredLabel[]>): Promise<number> {
+/** Youden's J on the train run's validation-split evaluation; 0.5 when there is none. */
+async function validationThreshold(
+  db: LeadwiseDatabase,
+  trainRunId: number | null,
+  scored: (runId: number) => Promise<ScoredLabel[]>,
+): Promise<number> {
   if (trainRunId === null) return 0.5;
-  const validation = await scored(trainRunId, 'val');
+  const children = await db
+    .select({ id: runs.id, split: runParams.value })
+    .from(runs)
+    .innerJoin(runParams, and(eq(runParams.runId, runs.id), eq(runParams.key, 'split')))
+    .where(and(eq(runs.parentRunId, trainRunId), eq(runs.kind, 'evaluate'), eq(runs.status, 'finished'), isNull(runs.deletedAt)))
+    .orderBy(asc(runs.id));
+  const validationRun = children.filter((c) => c.split === 'val').at(-1);
+  if (!validationRun) return 0.5;
+  const validation = await scored(validationRun.id);
   const hasBoth = validation.some((p) => p.trueLabel === 1) && validation.some((p) => p.trueLabel === 0);
   if (!hasBoth) return 0.5;
   return youdenThreshold(Uint8Array.from(validation, (p) => p.trueLabel), Float64Array.from(validation, (p) => p.score)).threshold;

@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray, isNull } from 'drizzle-orm';
-import { datasets, experiments, runLatestMetrics, runs, type LeadwiseDatabase } from '@leadwise/db';
+import { datasets, experiments, runLatestMetrics, runParams, runs, type LeadwiseDatabase } from '@leadwise/db';
 import { summarizeAcrossSeeds } from '@leadwise/metrics';
 import { SUMMARY_METRIC_KEYS } from './summary-metrics.ts';
 
@@ -53,13 +53,20 @@ export async function computeStudySummary(db: LeadwiseDatabase, experimentId: nu
   if (!experiment) throw new StudySummaryError(`experiment ${experimentId} does not exist`);
   const internalDataset = readInternalDatasetName(experiment.config);
 
-  const evaluated = await db
+  let evaluated = await db
     .select({ runId: runs.id, model: runs.model, seed: runs.seed, dataset: datasets.name })
     .from(runs)
     .innerJoin(datasets, eq(datasets.id, runs.datasetId))
     .where(and(eq(runs.experimentId, experimentId), eq(runs.kind, 'evaluate'), eq(runs.status, 'finished'), isNull(runs.deletedAt)))
     .orderBy(asc(runs.id));
   if (evaluated.length === 0) return { experimentId, internalDataset, rows: [] };
+  // Validation-split evaluations exist only to choose operating thresholds; they are not test results.
+  const splitParams = await db
+    .select({ runId: runParams.runId, value: runParams.value })
+    .from(runParams)
+    .where(and(inArray(runParams.runId, evaluated.map((r) => r.runId)), eq(runParams.key, 'split')));
+  const validationRuns = new Set(splitParams.filter((p) => p.value === 'val').map((p) => p.runId));
+  evaluated = evaluated.filter((r) => !validationRuns.has(r.runId));
 
   const metricRows = await db
     .select({ runId: runLatestMetrics.runId, key: runLatestMetrics.key, value: runLatestMetrics.value })

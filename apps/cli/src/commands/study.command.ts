@@ -1,0 +1,78 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { openDatabase, redactDatabaseUrl } from '@leadwise/db';
+import { STUDY_PROFILES, loadStudyConfig, parseStudyConfig, resolveStudyPlan, runStudy, type StudyProfile } from '@leadwise/study';
+import { createProgressBar, formatSeconds, printResult, type ProgressBar } from '../cli-kit.ts';
+
+interface StudyFlags {
+  config: string;
+  profile?: StudyProfile;
+  report?: string;
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('study')
+    .description('Run the whole comparative study (import, train, evaluate, LLM arm, statistics) and write its report; resumable')
+    .option('--config <file>', 'study config (YAML), documented field by field in the default', 'study.yaml')
+    .option('--profile <name>', `override the config's profile: ${STUDY_PROFILES.join(' | ')}`)
+    .option('--report <dir>', "report folder (default: the config's report.out)")
+    .option('--json', 'print the result as JSON')
+    .action(async (flags: StudyFlags) => {
+      if (flags.profile && !STUDY_PROFILES.includes(flags.profile)) {
+        throw new Error(`--profile must be one of ${STUDY_PROFILES.join(', ')}, got "${flags.profile}"`);
+      }
+      const configPath = resolve(flags.config);
+      const config = parseStudyConfig(loadStudyConfig(configPath), configPath);
+      const plan = resolveStudyPlan(config, flags.profile);
+      const { db, driver, close } = await openDatabase();
+      process.stderr.write(
+        `leadwise study: ${plan.config.name}, profile ${plan.config.profile}, database ${driver}` +
+          `${process.env.DATABASE_URL ? ` (${redactDatabaseUrl(process.env.DATABASE_URL)})` : ''}\n`,
+      );
+      let bar: ProgressBar | null = null;
+      let barStep = -1;
+      try {
+        const result = await runStudy(db, {
+          plan,
+          reportDir: flags.report,
+          log: (line) => {
+            bar?.stop();
+            bar = null;
+            barStep = -1;
+            process.stderr.write(`${line}\n`);
+          },
+          onProgress: (p) => {
+            const label = `[${p.step}/${p.steps}] ${p.title}${p.etaS !== null ? ` (study eta ${formatSeconds(p.etaS)})` : ''}`;
+            if (p.skipped) {
+              process.stderr.write(`[${p.step}/${p.steps}] ${p.title}: already done, skipped\n`);
+              return;
+            }
+            if (p.total === undefined || p.total === 0) {
+              if (barStep !== p.step) process.stderr.write(`${label}\n`);
+              barStep = p.step;
+              return;
+            }
+            if (!bar || barStep !== p.step) {
+              bar?.stop();
+              bar = createProgressBar(label, p.total);
+              barStep = p.step;
+            }
+            bar.update(p.done ?? 0, p.total);
+          },
+        });
+        (bar as ProgressBar | null)?.stop();
+        printResult(result, flags.json, (r) =>
+          [
+            `experiment ${r.experimentId} ${r.created ? 'created' : 'resumed'}: ${r.stepsRun} steps run, ${r.stepsSkipped} already done, ${formatSeconds(r.wallTimeS)}`,
+            r.llmSkippedReason ? `LLM arm skipped: ${r.llmSkippedReason}` : 'LLM arm: run',
+            `report: ${r.report.htmlPath}`,
+            `        ${r.report.markdownPath}`,
+          ].join('\n'),
+        );
+      } finally {
+        await close();
+      }
+    });
+}
