@@ -47,7 +47,10 @@ export interface TrainConfig {
 
 /** What a SampleSource returns for one sample: the pixels at the model's input size and its label. */
 export interface Sample {
-  /** Row-major height x width x channels, values in [0, 1] (1 = white paper). */
+  /**
+   * Row-major height x width x channels, values in [0, 1] with 0 = blank paper and 1 = full ink, so
+   * that the background is zero (as the convolutions' zero padding) and blanking a box writes 0.
+   */
   pixels: Float32Array;
   /** 1 = abnormal, 0 = normal. */
   label: 0 | 1;

@@ -20,7 +20,7 @@ export interface GroupAttributions {
 
 export interface OcclusionOptions {
   batchSize: number;
-  /** Value written over a blanked box; 1 = white paper (the default for [0, 1] pages). */
+  /** Value written over a blanked box; 0 = blank paper in the Sample convention (the default). */
   blankValue?: number;
   onProgress?: (done: number, total: number) => void;
 }
@@ -63,7 +63,7 @@ export function blankBoxes(
  * passes per sample, batched together).
  */
 export async function groupAttributions(network: LeadwiseModel, source: SampleSource, options: OcclusionOptions): Promise<GroupAttributions> {
-  const blankValue = options.blankValue ?? 1;
+  const blankValue = options.blankValue ?? 0;
   const shape = network.config;
   const pixelsPerImage = shape.inputHeight * shape.inputWidth * shape.channels;
   const probabilities = new Float32Array(source.size);

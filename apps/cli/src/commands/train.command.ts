@@ -1,0 +1,120 @@
+import { Option, type Command } from 'commander';
+import { openDatabase } from '@leadwise/db';
+import { ARCHITECTURES, BACKBONES, parseInputSize, TRAINING_PROFILES, type Architecture, type Backbone, type TrainingProfile } from '@leadwise/models';
+import { trainRun, type TrainOverrides, type TrainRunResult } from '@leadwise/study';
+import { createProgressBar, formatSeconds, printResult, type ProgressBar } from '../cli-kit.ts';
+
+interface TrainFlags {
+  model: Architecture;
+  dataset: string;
+  seed: string;
+  profile: TrainingProfile;
+  epochs?: string;
+  batch?: string;
+  lr?: string;
+  input?: string;
+  width?: string;
+  backbone?: Backbone;
+  maxTrain?: string;
+  maxVal?: string;
+  style?: 'grid' | 'none';
+  resume?: boolean;
+  json?: boolean;
+}
+
+function positiveNumber(name: string, text: string | undefined, integer: boolean): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
+    throw new TypeError(`--${name} must be a positive ${integer ? 'integer' : 'number'}, got "${text}"`);
+  }
+  return value;
+}
+
+export function register(program: Command): void {
+  program
+    .command('train')
+    .description('Train one image classifier on a dataset\'s train split, early-stopped on val, scored on test; stored as a run')
+    .addOption(new Option('--model <model>', 'architecture').choices(ARCHITECTURES).makeOptionMandatory())
+    .requiredOption('--dataset <name>', 'imported dataset name (its records\' train/val/test splits are used)')
+    .option('--seed <n>', 'seed of initial weights, data order and augmentation', '1')
+    .addOption(new Option('--profile <profile>', 'size preset').choices(TRAINING_PROFILES).default('quick'))
+    .option('--epochs <n>', 'maximum epochs (profile default otherwise)')
+    .option('--batch <n>', 'batch size')
+    .option('--lr <x>', 'peak learning rate of Adam (after warm-up)')
+    .option('--input <HxW>', 'model input size in pixels, e.g. 128x160')
+    .option('--width <x>', 'width multiplier of the backbone (1 = the paper\'s network)')
+    .addOption(new Option('--backbone <name>', 'LeadGroupECG backbone').choices(BACKBONES))
+    .option('--max-train <n>', 'cap on training records (stratified subset)')
+    .option('--max-val <n>', 'cap on validation records (stratified subset)')
+    .addOption(new Option('--style <style>', 'page background of the training images').choices(['grid', 'none']).default('grid'))
+    .option('--resume', 'continue the latest unfinished run of this model, dataset and seed from its last checkpoint')
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      '\nProfiles: quick (minutes, smoke), standard (one run <= 15 min on one core), paper (full size, for a GPU).\n' +
+        'Backend: the fastest available (tfjs-node-gpu, tfjs-node, wasm, cpu); LEADWISE_BACKEND forces one.\n\n' +
+        'Example:\n  leadwise train --model leadgroup --dataset ptbxl --seed 1 --profile standard\n',
+    )
+    .action(async (flags: TrainFlags) => {
+      const seed = Number(flags.seed);
+      if (!Number.isInteger(seed) || seed < 0) throw new TypeError(`--seed must be a non-negative integer, got "${flags.seed}"`);
+      const size = flags.input ? parseInputSize(flags.input) : {};
+      const overrides: TrainOverrides = {
+        epochs: positiveNumber('epochs', flags.epochs, true),
+        batchSize: positiveNumber('batch', flags.batch, true),
+        learningRate: positiveNumber('lr', flags.lr, false),
+        widthMultiplier: positiveNumber('width', flags.width, false),
+        maxTrainSamples: positiveNumber('max-train', flags.maxTrain, true),
+        maxValSamples: positiveNumber('max-val', flags.maxVal, true),
+        backbone: flags.backbone,
+        gridStyle: flags.style === 'none' ? 'none' : 'red',
+        ...size,
+      };
+      for (const key of Object.keys(overrides) as (keyof TrainOverrides)[]) if (overrides[key] === undefined) delete overrides[key];
+      const handle = await openDatabase();
+      let bar: ProgressBar | null = null;
+      try {
+        const result = await trainRun(handle.db, {
+          model: flags.model,
+          dataset: flags.dataset,
+          seed,
+          profile: flags.profile,
+          overrides,
+          resume: flags.resume,
+          onPhase: (phase, detail) => {
+            if (phase !== 'training') {
+              bar?.stop();
+              bar = null;
+            }
+            process.stderr.write(`train: ${phase}${detail ? ` ${detail}` : ''}\n`);
+          },
+          onBatch: (progress) => {
+            bar ??= createProgressBar(`train ${flags.model}`, progress.totalSteps);
+            bar.update(progress.step, progress.totalSteps, `epoch ${progress.epoch} loss ${progress.loss.toFixed(3)}`);
+          },
+          onEpoch: (m) => {
+            process.stderr.write(
+              `\nepoch ${m.epoch}: loss ${m.trainLoss.toFixed(4)} val loss ${m.valLoss.toFixed(4)} ` +
+                `val ROC-AUC ${m.valRocAuc.toFixed(4)} PR-AUC ${m.valPrAuc.toFixed(4)} (${formatSeconds(m.trainSeconds)} + ${formatSeconds(m.valSeconds)})\n`,
+            );
+          },
+        });
+        (bar as ProgressBar | null)?.stop();
+        printResult(result, flags.json, formatResult);
+      } finally {
+        (bar as ProgressBar | null)?.stop();
+        await handle.close();
+      }
+    });
+}
+
+function formatResult(r: TrainRunResult): string {
+  return [
+    `run ${r.runId} (experiment ${r.experimentId}): ${r.model} seed ${r.seed} on ${r.backend}, ${r.epochs.length} epochs, best ${r.bestEpoch}${r.stoppedEarly ? ' (stopped early)' : ''}`,
+    `  val  ROC-AUC ${r.val.rocAuc.toFixed(4)}  PR-AUC ${r.val.prAuc.toFixed(4)}  (n=${r.val.n})`,
+    r.test ? `  test ROC-AUC ${r.test.rocAuc.toFixed(4)}  PR-AUC ${r.test.prAuc.toFixed(4)}  (n=${r.test.n})` : '  test: no test split',
+    `  ${r.trainImagesPerS.toFixed(1)} training images/s, wall ${formatSeconds(r.wallSeconds)}`,
+    `  checkpoint ${r.checkpointUri}`,
+  ].join('\n');
+}

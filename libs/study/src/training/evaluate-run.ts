@@ -1,0 +1,148 @@
+import { fileURLToPath } from 'node:url';
+import { LEAD_GROUP_NAMES } from '@leadwise/ecg';
+import { AttributionStore, PredictionStore, RunStore, type LeadwiseDatabase, type NewLeadGroupAttribution, type NewPrediction, type Split } from '@leadwise/db';
+import {
+  GROUP_COUNT,
+  groupAttributions,
+  loadCheckpoint,
+  selectBackend,
+  summarizeGroupAttributions,
+  type GroupAttributionSummary,
+} from '@leadwise/models';
+import { recordEvaluationMetrics, type EvaluationMetrics } from '../summary/record-evaluation-metrics.ts';
+import { RecordSampleSource } from './record-sample-source.ts';
+import { backendLabel } from './train-run.ts';
+import { labelledRecords, requireDataset, stratifiedSubset, TrainingDataError } from './training-records.ts';
+
+export interface EvaluateRunOptions {
+  /** The train run whose best checkpoint is evaluated. */
+  runId: number;
+  /** Dataset name (internal or external, e.g. one the model never saw). */
+  dataset: string;
+  /**
+   * Split to evaluate (default 'test'). A dataset with no records in that split (an external set
+   * imported without splits) is evaluated whole; `all` forces every labelled record.
+   */
+  split?: Split | 'all';
+  /** Grid style of the pages; defaults to the train run's `grid_style` param. */
+  gridStyle?: 'red' | 'none';
+  /** Images per forward pass (each sample is 6 images: intact + 5 occluded groups). */
+  batchSize?: number;
+  /** Stratified cap on the number of records (default all). */
+  maxSamples?: number | null;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface EvaluateRunResult {
+  evaluationRunId: number;
+  trainRunId: number;
+  dataset: string;
+  /** The split actually evaluated (`all` when the dataset had no records in the asked split). */
+  split: Split | 'all';
+  metrics: EvaluationMetrics;
+  attributions: GroupAttributionSummary[];
+  backend: string;
+  wallSeconds: number;
+}
+
+export class EvaluateRunError extends Error {
+  override name = 'EvaluateRunError';
+}
+
+/**
+ * Scores a trained model on a dataset split and stores, on a new `evaluate` run (child of the train
+ * run, same experiment, model and seed): per-sample predictions, per-sample lead-group attributions
+ * (occlusion for every model, attention for LeadGroupECG), ROC-AUC/PR-AUC with bootstrap CIs under
+ * the summary keys the report reads, backend and wall time.
+ */
+export async function evaluateRun(db: LeadwiseDatabase, options: EvaluateRunOptions): Promise<EvaluateRunResult> {
+  const startMs = Date.now();
+  const store = new RunStore(db);
+  const trainRun = await store.getById(options.runId);
+  if (!trainRun) throw new EvaluateRunError(`run ${options.runId} does not exist`);
+  if (trainRun.kind !== 'train') throw new EvaluateRunError(`run ${options.runId} is a ${trainRun.kind} run, not a train run`);
+  if (!trainRun.checkpointUri) throw new EvaluateRunError(`run ${options.runId} has no checkpoint (status ${trainRun.status})`);
+  const backend = backendLabel(await selectBackend());
+  const dataset = await requireDataset(db, options.dataset);
+  const params = await store.getParams(trainRun.id);
+  const gridStyle = options.gridStyle ?? (params.grid_style === 'none' ? 'none' : 'red');
+
+  let split: Split | 'all' = options.split ?? 'test';
+  let rows = await labelledRecords(db, dataset.id, split);
+  if (rows.length === 0 && split !== 'all') {
+    split = 'all';
+    rows = await labelledRecords(db, dataset.id, 'all');
+  }
+  if (rows.length === 0) throw new TrainingDataError(`dataset "${dataset.name}" has no labelled records to evaluate`);
+  rows = stratifiedSubset(rows, options.maxSamples ?? null);
+
+  const network = await loadCheckpoint(fileURLToPath(trainRun.checkpointUri));
+  const run = await store.create({
+    experimentId: trainRun.experimentId,
+    parentRunId: trainRun.id,
+    kind: 'evaluate',
+    model: trainRun.model,
+    seed: trainRun.seed,
+    backend,
+    datasetId: dataset.id,
+    name: `${trainRun.model} seed ${trainRun.seed} on ${dataset.name} (${split})`,
+  });
+  try {
+    await store.logParams(run.id, {
+      train_run_id: trainRun.id,
+      dataset: dataset.name,
+      split,
+      records: rows.length,
+      checkpoint_uri: trainRun.checkpointUri,
+      grid_style: gridStyle,
+      occlusion_blank: 'paper',
+    });
+    await store.start(run.id);
+    const { config } = network;
+    const source = new RecordSampleSource(rows, {
+      inputHeight: config.inputHeight,
+      inputWidth: config.inputWidth,
+      channels: config.channels,
+      gridStyle,
+      cachePlainPixels: false,
+    });
+    const attributions = await groupAttributions(network, source, { batchSize: options.batchSize ?? 48, onProgress: options.onProgress });
+    const predictionRows: NewPrediction[] = rows.map((record, i) => ({
+      runId: run.id,
+      recordId: record.recordId,
+      datasetId: dataset.id,
+      split: split === 'all' ? null : split,
+      trueLabel: record.label,
+      score: attributions.probabilities[i],
+      predictedLabel: attributions.probabilities[i] >= 0.5 ? 1 : 0,
+    }));
+    const attributionRows: NewLeadGroupAttribution[] = rows.flatMap((record, i) =>
+      LEAD_GROUP_NAMES.map((groupName, g) => ({
+        runId: run.id,
+        recordId: record.recordId,
+        groupName,
+        attentionWeight: attributions.groupAttention ? attributions.groupAttention[i * GROUP_COUNT + g] : null,
+        occlusionDelta: attributions.occlusionDelta[i * GROUP_COUNT + g],
+      })),
+    );
+    await new PredictionStore(db).upsertMany(predictionRows);
+    await new AttributionStore(db).upsertMany(attributionRows);
+    const metrics = await recordEvaluationMetrics(db, run.id, attributions.labels, attributions.probabilities);
+    await store.finish(run.id);
+    return {
+      evaluationRunId: run.id,
+      trainRunId: trainRun.id,
+      dataset: dataset.name,
+      split,
+      metrics,
+      attributions: summarizeGroupAttributions(attributions),
+      backend,
+      wallSeconds: (Date.now() - startMs) / 1000,
+    };
+  } catch (error) {
+    await store.fail(run.id, error instanceof Error ? `${error.name}: ${error.message}` : String(error)).catch(() => {});
+    throw error;
+  } finally {
+    network.model.dispose();
+  }
+}

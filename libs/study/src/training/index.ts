@@ -1,0 +1,12 @@
+export { RecordSampleSource, type RecordSampleSourceOptions, type TrainingRecord } from './record-sample-source.ts';
+export { labelledRecords, requireDataset, stratifiedSubset, TrainingDataError } from './training-records.ts';
+export {
+  backendLabel,
+  runDirectory,
+  TRAIN_METRIC_KEYS,
+  trainRun,
+  type TrainOverrides,
+  type TrainRunOptions,
+  type TrainRunResult,
+} from './train-run.ts';
+export { evaluateRun, EvaluateRunError, type EvaluateRunOptions, type EvaluateRunResult } from './evaluate-run.ts';

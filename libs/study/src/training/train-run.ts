@@ -1,0 +1,278 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { and, desc, eq, inArray } from 'drizzle-orm';
+import { ExperimentStore, resolveLeadwiseHome, runs, RunStore, type LeadwiseDatabase, type Run } from '@leadwise/db';
+import {
+  LAST_CHECKPOINT,
+  parseModelConfig,
+  parseTrainConfig,
+  predictSource,
+  PROFILE_SETTINGS,
+  selectBackend,
+  trainModel,
+  type Architecture,
+  type Backbone,
+  type BatchProgress,
+  type EpochMetrics,
+  type TrainingProfile,
+} from '@leadwise/models';
+import { averagePrecision, rocAuc } from '@leadwise/metrics';
+import { RecordSampleSource } from './record-sample-source.ts';
+import { labelledRecords, requireDataset, stratifiedSubset } from './training-records.ts';
+
+/** Settings a user may change from the profile's defaults (`leadwise train --epochs ...`). */
+export interface TrainOverrides {
+  epochs?: number;
+  batchSize?: number;
+  learningRate?: number;
+  inputHeight?: number;
+  inputWidth?: number;
+  widthMultiplier?: number;
+  backbone?: Backbone;
+  /** Caps on records per split (stratified); null = the whole split. */
+  maxTrainSamples?: number | null;
+  maxValSamples?: number | null;
+  maxTestSamples?: number | null;
+  gridStyle?: 'red' | 'none';
+  patience?: number;
+}
+
+export interface TrainRunOptions {
+  model: Architecture;
+  /** Dataset name as imported; its records' `split` (train/val/test) defines the splits. */
+  dataset: string;
+  seed: number;
+  profile: TrainingProfile;
+  overrides?: TrainOverrides;
+  /** Experiment the run belongs to; by default one ad-hoc experiment per (dataset, profile). */
+  experimentId?: number;
+  /** Continue the latest unfinished run of the same model, dataset and seed from its last checkpoint. */
+  resume?: boolean;
+  /** Root of run directories (default `$LEADWISE_HOME/runs`). */
+  runsDir?: string;
+  onBatch?: (progress: BatchProgress) => void;
+  onEpoch?: (metrics: EpochMetrics) => void;
+  onPhase?: (phase: 'loading' | 'training' | 'testing' | 'done', detail?: string) => void;
+}
+
+export interface TrainRunResult {
+  runId: number;
+  experimentId: number;
+  model: Architecture;
+  seed: number;
+  backend: string;
+  checkpointUri: string;
+  epochs: EpochMetrics[];
+  bestEpoch: number;
+  stoppedEarly: boolean;
+  val: { n: number; rocAuc: number; prAuc: number };
+  test: { n: number; rocAuc: number; prAuc: number } | null;
+  trainImagesPerS: number;
+  wallSeconds: number;
+}
+
+/** Metric keys a train run logs (series per epoch, and final values at step 0). */
+export const TRAIN_METRIC_KEYS = {
+  trainLoss: 'train.loss',
+  valLoss: 'val.loss',
+  valRocAuc: 'val.roc_auc',
+  valPrAuc: 'val.pr_auc',
+  learningRate: 'train.learning_rate',
+  finalValRocAuc: 'final.val.roc_auc',
+  finalValPrAuc: 'final.val.pr_auc',
+  finalTestRocAuc: 'final.test.roc_auc',
+  finalTestPrAuc: 'final.test.pr_auc',
+  trainImagesPerS: 'train.images_per_s',
+  wallSeconds: 'train.wall_s',
+} as const;
+
+export function backendLabel(name: string): string {
+  return name.startsWith('tfjs-') ? name : `tfjs-${name}`;
+}
+
+export function runDirectory(runId: number, runsDir = join(resolveLeadwiseHome(), 'runs')): string {
+  return join(runsDir, String(runId));
+}
+
+async function adHocExperiment(db: LeadwiseDatabase, dataset: string, profile: TrainingProfile): Promise<number> {
+  const config = { kind: 'ad-hoc training', dataset, profile };
+  const configHash = createHash('sha256').update(JSON.stringify(config)).digest('hex');
+  const { experiment } = await new ExperimentStore(db).createOrGet({ name: `train ${dataset} (${profile})`, config, configHash });
+  return experiment.id;
+}
+
+async function findResumableRun(db: LeadwiseDatabase, experimentId: number, model: string, seed: number, datasetId: number): Promise<Run | undefined> {
+  const [row] = await db
+    .select()
+    .from(runs)
+    .where(
+      and(
+        eq(runs.experimentId, experimentId),
+        eq(runs.kind, 'train'),
+        eq(runs.model, model),
+        eq(runs.seed, seed),
+        eq(runs.datasetId, datasetId),
+        inArray(runs.status, ['queued', 'running', 'failed']),
+      ),
+    )
+    .orderBy(desc(runs.id))
+    .limit(1);
+  return row;
+}
+
+/**
+ * Trains one model on a dataset's train split, early-stopped on its val split, then scores the best
+ * checkpoint on val and test. Everything is stored on a `train` run: params (model and training
+ * config, profile, record counts), per-epoch metric series (TRAIN_METRIC_KEYS), final metrics,
+ * checkpoint URI, backend and wall time. A failure marks the run failed with its message; with
+ * `resume` a failed or interrupted run continues from its last epoch checkpoint.
+ */
+export async function trainRun(db: LeadwiseDatabase, options: TrainRunOptions): Promise<TrainRunResult> {
+  const startMs = Date.now();
+  const settings = PROFILE_SETTINGS[options.profile];
+  const overrides = options.overrides ?? {};
+  const backend = backendLabel(await selectBackend());
+  options.onPhase?.('loading', 'records');
+  const dataset = await requireDataset(db, options.dataset);
+  const modelConfig = parseModelConfig({
+    architecture: options.model,
+    ...(overrides.backbone ? { backbone: overrides.backbone } : {}),
+    inputHeight: overrides.inputHeight ?? settings.inputHeight,
+    inputWidth: overrides.inputWidth ?? settings.inputWidth,
+    channels: 1,
+    widthMultiplier: overrides.widthMultiplier ?? settings.widthMultiplier,
+    seed: options.seed,
+  });
+  const trainConfig = parseTrainConfig({
+    epochs: overrides.epochs ?? settings.epochs,
+    batchSize: overrides.batchSize ?? settings.batchSize,
+    learningRate: overrides.learningRate ?? settings.learningRate,
+    patience: overrides.patience ?? settings.patience,
+    seed: options.seed,
+  });
+  const gridStyle = overrides.gridStyle ?? 'red';
+  const limit = (override: number | null | undefined, fallback: number | null) => (override === undefined ? fallback : override);
+  const trainRecords = stratifiedSubset(await labelledRecords(db, dataset.id, 'train'), limit(overrides.maxTrainSamples, settings.maxTrainSamples));
+  const valRecords = stratifiedSubset(await labelledRecords(db, dataset.id, 'val'), limit(overrides.maxValSamples, settings.maxValSamples));
+  const testRecords = stratifiedSubset(await labelledRecords(db, dataset.id, 'test'), limit(overrides.maxTestSamples, null));
+  if (trainRecords.length === 0 || valRecords.length === 0) {
+    throw new Error(`dataset "${dataset.name}" needs records in its train and val splits (found ${trainRecords.length} and ${valRecords.length})`);
+  }
+
+  const store = new RunStore(db);
+  const experimentId = options.experimentId ?? (await adHocExperiment(db, dataset.name, options.profile));
+  let run = options.resume ? await findResumableRun(db, experimentId, options.model, options.seed, dataset.id) : undefined;
+  const resuming = run !== undefined && existsSync(join(runDirectory(run.id, options.runsDir), 'checkpoint', LAST_CHECKPOINT));
+  if (run && run.status !== 'queued') run = await store.requeue(run.id);
+  run ??= await store.create({
+    experimentId,
+    kind: 'train',
+    model: options.model,
+    seed: options.seed,
+    backend,
+    datasetId: dataset.id,
+    name: `${options.model} seed ${options.seed} (${options.profile})`,
+  });
+  const runId = run.id;
+  const checkpointDir = join(runDirectory(runId, options.runsDir), 'checkpoint');
+  const sourceOptions = { inputHeight: modelConfig.inputHeight, inputWidth: modelConfig.inputWidth, channels: modelConfig.channels, gridStyle } as const;
+  try {
+    await store.logParams(runId, {
+      profile: options.profile,
+      dataset: dataset.name,
+      architecture: modelConfig.architecture,
+      backbone: modelConfig.backbone,
+      input: `${modelConfig.inputHeight}x${modelConfig.inputWidth}x${modelConfig.channels}`,
+      width_multiplier: modelConfig.widthMultiplier,
+      model_seed: modelConfig.seed,
+      dropout: modelConfig.dropout,
+      epochs: trainConfig.epochs,
+      batch_size: trainConfig.batchSize,
+      learning_rate: trainConfig.learningRate,
+      warmup_fraction: trainConfig.warmupFraction,
+      final_lr_fraction: trainConfig.finalLearningRateFraction,
+      patience: trainConfig.patience,
+      class_weighting: trainConfig.classWeighting,
+      grid_style: gridStyle,
+      train_records: trainRecords.length,
+      val_records: valRecords.length,
+      test_records: testRecords.length,
+    });
+    await store.start(runId);
+    const checkpointUri = pathToFileURL(join(checkpointDir, 'best')).href;
+    options.onPhase?.('training', `run ${runId}`);
+    const result = await trainModel({
+      modelConfig,
+      trainConfig,
+      train: new RecordSampleSource(trainRecords, { ...sourceOptions, cachePlainPixels: false }),
+      validation: new RecordSampleSource(valRecords, sourceOptions),
+      checkpointDir,
+      resume: resuming,
+      callbacks: {
+        onBatchEnd: options.onBatch,
+        onEpochEnd: async (metrics) => {
+          const step = metrics.epoch;
+          await store.logMetrics(runId, [
+            { key: TRAIN_METRIC_KEYS.trainLoss, value: metrics.trainLoss, step },
+            { key: TRAIN_METRIC_KEYS.valLoss, value: metrics.valLoss, step },
+            { key: TRAIN_METRIC_KEYS.valRocAuc, value: metrics.valRocAuc, step },
+            { key: TRAIN_METRIC_KEYS.valPrAuc, value: metrics.valPrAuc, step },
+            { key: TRAIN_METRIC_KEYS.learningRate, value: metrics.learningRate, step },
+          ]);
+          await store.setCheckpointUri(runId, checkpointUri);
+          options.onEpoch?.(metrics);
+        },
+      },
+    });
+    try {
+      const best = result.history.find((m) => m.epoch === result.bestEpoch)!;
+      let test: TrainRunResult['test'] = null;
+      if (testRecords.length > 0) {
+        options.onPhase?.('testing', `${testRecords.length} records`);
+        const predictions = await predictSource(result.network, new RecordSampleSource(testRecords, { ...sourceOptions, cachePlainPixels: false }), trainConfig.evalBatchSize);
+        test = { n: testRecords.length, rocAuc: rocAuc(predictions.labels, predictions.probabilities).auc, prAuc: averagePrecision(predictions.labels, predictions.probabilities) };
+      }
+      const trainSeconds = result.history.reduce((sum, m) => sum + m.trainSeconds, 0);
+      const trainImagesPerS = (trainRecords.length * result.history.length) / Math.max(trainSeconds, 1e-9);
+      const wallSeconds = (Date.now() - startMs) / 1000;
+      await store.logMetrics(runId, [
+        { key: TRAIN_METRIC_KEYS.finalValRocAuc, value: best.valRocAuc },
+        { key: TRAIN_METRIC_KEYS.finalValPrAuc, value: best.valPrAuc },
+        ...(test
+          ? [
+              { key: TRAIN_METRIC_KEYS.finalTestRocAuc, value: test.rocAuc },
+              { key: TRAIN_METRIC_KEYS.finalTestPrAuc, value: test.prAuc },
+            ]
+          : []),
+        { key: TRAIN_METRIC_KEYS.trainImagesPerS, value: trainImagesPerS },
+        { key: TRAIN_METRIC_KEYS.wallSeconds, value: wallSeconds },
+      ]);
+      await store.setTags(runId, { best_epoch: String(result.bestEpoch), stopped_early: String(result.stoppedEarly) });
+      await store.setCheckpointUri(runId, checkpointUri);
+      await store.finish(runId);
+      options.onPhase?.('done');
+      return {
+        runId,
+        experimentId,
+        model: options.model,
+        seed: options.seed,
+        backend,
+        checkpointUri,
+        epochs: result.history,
+        bestEpoch: result.bestEpoch,
+        stoppedEarly: result.stoppedEarly,
+        val: { n: valRecords.length, rocAuc: best.valRocAuc, prAuc: best.valPrAuc },
+        test,
+        trainImagesPerS,
+        wallSeconds,
+      };
+    } finally {
+      result.network.model.dispose();
+    }
+  } catch (error) {
+    await store.fail(runId, error instanceof Error ? `${error.name}: ${error.message}` : String(error)).catch(() => {});
+    throw error;
+  }
+}

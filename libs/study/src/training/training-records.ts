@@ -1,0 +1,45 @@
+import { and, asc, eq, ne } from 'drizzle-orm';
+import { DatasetStore, records, type Dataset, type LeadwiseDatabase, type Split } from '@leadwise/db';
+import { seededPermutation } from '@leadwise/models';
+import type { TrainingRecord } from './record-sample-source.ts';
+
+export class TrainingDataError extends Error {
+  override name = 'TrainingDataError';
+}
+
+export async function requireDataset(db: LeadwiseDatabase, name: string): Promise<Dataset> {
+  const dataset = await new DatasetStore(db).getByName(name);
+  if (!dataset) throw new TrainingDataError(`dataset "${name}" is not in the database; import it first (leadwise import ...)`);
+  return dataset;
+}
+
+/**
+ * Labelled (normal/abnormal) records of a dataset, in id order; `split` null means records without a
+ * split, 'all' means every labelled record whatever its split.
+ */
+export async function labelledRecords(db: LeadwiseDatabase, datasetId: number, split: Split | null | 'all'): Promise<TrainingRecord[]> {
+  const rows = await db
+    .select({ id: records.id, signalPath: records.signalPath, label: records.label, split: records.split })
+    .from(records)
+    .where(and(eq(records.datasetId, datasetId), ne(records.label, 'excluded')))
+    .orderBy(asc(records.id));
+  return rows
+    .filter((row) => split === 'all' || row.split === split)
+    .map((row) => ({ recordId: row.id, signalPath: row.signalPath, label: row.label === 'abnormal' ? 1 : 0 }));
+}
+
+/**
+ * A label-stratified subset of at most `limit` records chosen by a fixed seed (independent of the
+ * run's seed, so every model and seed of a study sees the same subset), kept in id order.
+ */
+export function stratifiedSubset(rows: readonly TrainingRecord[], limit: number | null, seed = 20260626): TrainingRecord[] {
+  if (limit === null || rows.length <= limit) return [...rows];
+  const positives = rows.filter((r) => r.label === 1);
+  const negatives = rows.filter((r) => r.label === 0);
+  const positiveCount = Math.round((limit * positives.length) / rows.length);
+  const pick = (group: TrainingRecord[], count: number, streamSeed: number) =>
+    seededPermutation(group.length, streamSeed)
+      .slice(0, count)
+      .map((i) => group[i]);
+  return [...pick(positives, positiveCount, seed), ...pick(negatives, limit - positiveCount, seed + 1)].sort((a, b) => a.recordId - b.recordId);
+}
