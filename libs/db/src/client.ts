@@ -96,12 +96,20 @@ async function openPglite(dataDir: string, shouldMigrate: boolean): Promise<Data
       { cause: error },
     );
   }
+  return wrapPgliteClient(client, dataDir, shouldMigrate);
+}
+
+/**
+ * A handle over an already started PGlite (e.g. one loaded from a data-dir dump, as the test
+ * helper does); migrates it unless told not to. `close()` closes the client.
+ */
+export async function wrapPgliteClient(client: PGlite, location: string, shouldMigrate = true): Promise<DatabaseHandle> {
   const pgliteDb = drizzlePglite(client, { schema });
   try {
     if (shouldMigrate) await migratePglite(pgliteDb);
   } catch (error) {
     await client.close().catch(ignoreError);
-    throw new DatabaseOpenError(`cannot migrate PGlite at ${dataDir}: ${error instanceof Error ? error.message : String(error)}`, {
+    throw new DatabaseOpenError(`cannot migrate PGlite at ${location}: ${error instanceof Error ? error.message : String(error)}`, {
       cause: error,
     });
   }
@@ -109,7 +117,7 @@ async function openPglite(dataDir: string, shouldMigrate: boolean): Promise<Data
   return {
     db,
     driver: 'pglite',
-    location: dataDir,
+    location,
     async close() {
       if (!client.closed) await client.close();
     },

@@ -1,8 +1,14 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { getTableName, is, sql } from 'drizzle-orm';
 import { PgTable } from 'drizzle-orm/pg-core';
 import pg from 'pg';
-import { openDatabase, type DatabaseDriver, type DatabaseHandle } from './client.ts';
+import { openDatabase, wrapPgliteClient, type DatabaseDriver, type DatabaseHandle } from './client.ts';
+import { MIGRATIONS_FOLDER, resolveLeadwiseHome } from './paths.ts';
 import * as schema from './schema/index.ts';
 
 /** Both drivers, for `describe.each(TEST_DRIVERS)`: the same spec must pass on each. */
@@ -23,7 +29,7 @@ export interface TestDatabase extends DatabaseHandle {
  */
 export async function openTestDatabase(driver: DatabaseDriver): Promise<TestDatabase> {
   if (driver === 'pglite') {
-    const handle = await openDatabase({ driver: 'pglite', pgliteDataDir: 'memory://' });
+    const handle = await openPgliteFromTemplate();
     return withReset(handle, handle.close);
   }
   const adminUrl = process.env.TEST_DATABASE_URL?.trim() || DEFAULT_TEST_DATABASE_URL;
@@ -42,6 +48,53 @@ export async function openTestDatabase(driver: DatabaseDriver): Promise<TestData
     await handle.close();
     await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   });
+}
+
+/**
+ * An in-memory PGlite loaded from a dump of a freshly migrated one. Starting PGlite runs initdb,
+ * which with the migrations costs several times more than loading a dump, in every test file. The
+ * dump is cached under `$LEADWISE_HOME/cache`, keyed by the migrations and the PGlite version, so a
+ * new migration or upgrade makes a new one; files are written atomically (parallel test processes).
+ */
+async function openPgliteFromTemplate(): Promise<DatabaseHandle> {
+  const key = createHash('sha256')
+    .update(pgliteVersion())
+    .update(readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER }).map((m) => m.hash).join(','))
+    .digest('hex')
+    .slice(0, 16);
+  const templatePath = join(resolveLeadwiseHome(), 'cache', `pglite-template-${key}.tar`);
+  if (existsSync(templatePath)) {
+    try {
+      const client = new PGlite({ loadDataDir: new Blob([readFileSync(templatePath)]) });
+      await client.waitReady;
+      // Migrating checks the journal: a no-op for a good template, and a repair for anything else.
+      return await wrapPgliteClient(client, 'memory://');
+    } catch {
+      rmSync(templatePath, { force: true }); // unreadable template: rebuild it below
+    }
+  }
+  const client = new PGlite();
+  const handle = await wrapPgliteClient(client, 'memory://');
+  const dump = await client.dumpDataDir('none');
+  mkdirSync(dirname(templatePath), { recursive: true });
+  const partPath = `${templatePath}.${process.pid}.${randomBytes(4).toString('hex')}.part`;
+  writeFileSync(partPath, Buffer.from(await dump.arrayBuffer()));
+  renameSync(partPath, templatePath);
+  return handle;
+}
+
+/** The installed PGlite's version: its package.json, found from the resolved entry point. */
+function pgliteVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.resolve('@electric-sql/pglite')));
+  while (dirname(dir) !== dir) {
+    const candidate = join(dir, 'package.json');
+    if (existsSync(candidate)) {
+      const pkg = JSON.parse(readFileSync(candidate, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === '@electric-sql/pglite') return pkg.version ?? 'unknown';
+    }
+    dir = dirname(dir);
+  }
+  return 'unknown';
 }
 
 function withReset(handle: DatabaseHandle, close: () => Promise<void>): TestDatabase {
