@@ -65,10 +65,28 @@ const CONV_CASES: Case[] = [
       [0, 0],
     ],
   },
-  { n: 4, h: 16, w: 32, ci: 16, co: 32, k: [3, 3], s: [1, 1], pad: 'same' },
-  // Large enough that the filter gradient splits the batch into groups of 8 and sums them.
-  { n: 16, h: 16, w: 32, ci: 3, co: 64, k: [3, 3], s: [1, 1], pad: 'same' },
-  { n: 24, h: 32, w: 32, ci: 2, co: 32, k: [3, 3], s: [2, 2], pad: 'same' },
+  // Padding larger than the filter: the input gradient's stride phases would need dy cropped,
+  // so it takes the zero-dilated path.
+  {
+    n: 2,
+    h: 9,
+    w: 9,
+    ci: 2,
+    co: 3,
+    k: [3, 3],
+    s: [2, 2],
+    pad: [
+      [0, 0],
+      [3, 1],
+      [2, 0],
+      [0, 0],
+    ],
+  },
+  { n: 2, h: 8, w: 16, ci: 8, co: 16, k: [3, 3], s: [1, 1], pad: 'same' },
+  // Large enough that the filter gradient splits the batch into groups of 8 and sums them (and
+  // cheap for the cpu reference: one input channel).
+  { n: 32, h: 16, w: 16, ci: 1, co: 32, k: [3, 3], s: [1, 1], pad: 'same' },
+  { n: 16, h: 32, w: 32, ci: 1, co: 64, k: [1, 1], s: [2, 2], pad: 'same' },
 ];
 
 const POOL_CASES: { n: number; h: number; w: number; c: number; k: [number, number]; s: [number, number]; pad: Pad }[] = [
