@@ -23,15 +23,6 @@ export interface LeadConsistency {
   toleranceMv: number;
 }
 
-type Relation = { lead: 'III' | 'aVR' | 'aVL' | 'aVF'; expected: (i: number, ii: number) => number };
-
-const RELATIONS: Relation[] = [
-  { lead: 'III', expected: (i, ii) => ii - i },
-  { lead: 'aVR', expected: (i, ii) => -(i + ii) / 2 },
-  { lead: 'aVL', expected: (i, ii) => i - ii / 2 },
-  { lead: 'aVF', expected: (i, ii) => ii - i / 2 },
-];
-
 /** Checks Einthoven's and Goldberger's relations on a recording's limb leads. */
 export function checkLimbLeadConsistency(recording: EcgRecording, toleranceMv = LEAD_CONSISTENCY_TOLERANCE_MV): LeadConsistency {
   const signal = (lead: LeadName) => {
@@ -44,18 +35,42 @@ export function checkLimbLeadConsistency(recording: EcgRecording, toleranceMv = 
   const residualsMv: LeadConsistency['residualsMv'] = {};
   let maxResidualMv = 0;
   if (leadI && leadII) {
-    for (const relation of RELATIONS) {
-      const derived = signal(relation.lead);
-      if (!derived) continue;
-      let max = 0;
-      const n = Math.min(leadI.length, leadII.length, derived.length);
-      for (let t = 0; t < n; t++) {
-        const residual = Math.abs(derived[t] - relation.expected(leadI[t], leadII[t]));
-        if (residual > max) max = residual;
+    const derived = { III: signal('III'), aVR: signal('aVR'), aVL: signal('aVL'), aVF: signal('aVF') };
+    // One pass over the samples for all four relations; this runs on every imported record.
+    let n = Math.min(leadI.length, leadII.length);
+    for (const d of Object.values(derived)) if (d) n = Math.min(n, d.length);
+    const empty = new Float32Array(0);
+    const [iii, avr, avl, avf] = [derived.III ?? empty, derived.aVR ?? empty, derived.aVL ?? empty, derived.aVF ?? empty];
+    let maxIII = 0;
+    let maxAVR = 0;
+    let maxAVL = 0;
+    let maxAVF = 0;
+    for (let t = 0; t < n; t++) {
+      const i = leadI[t];
+      const ii = leadII[t];
+      // NaN (invalid samples) fails every comparison and so never raises a maximum.
+      if (iii.length) {
+        const r = Math.abs(iii[t] - (ii - i));
+        if (r > maxIII) maxIII = r;
       }
-      residualsMv[relation.lead] = max;
-      if (max > maxResidualMv) maxResidualMv = max;
+      if (avr.length) {
+        const r = Math.abs(avr[t] + (i + ii) / 2);
+        if (r > maxAVR) maxAVR = r;
+      }
+      if (avl.length) {
+        const r = Math.abs(avl[t] - (i - ii / 2));
+        if (r > maxAVL) maxAVL = r;
+      }
+      if (avf.length) {
+        const r = Math.abs(avf[t] - (ii - i / 2));
+        if (r > maxAVF) maxAVF = r;
+      }
     }
+    if (derived.III) residualsMv.III = maxIII;
+    if (derived.aVR) residualsMv.aVR = maxAVR;
+    if (derived.aVL) residualsMv.aVL = maxAVL;
+    if (derived.aVF) residualsMv.aVF = maxAVF;
+    maxResidualMv = Math.max(0, ...Object.values(residualsMv));
   }
   return {
     consistent: missingLeads.length === 0 && maxResidualMv <= toleranceMv,
