@@ -114,8 +114,9 @@ export function rotateImage(image: PixelImage, degrees: number, paper: readonly 
     let sx = cos * (0.5 - cx) + sin * dy + cx - 0.5;
     let sy = -sin * (0.5 - cx) + cos * dy + cy - 0.5;
     for (let x = 0; x < w; x++, sx += cos, sy -= sin) {
-      const x0 = Math.floor(sx);
-      const y0 = Math.floor(sy);
+      // Truncation is floor for the non-negative coordinates of the fast path below.
+      const x0 = sx >= 0 ? sx | 0 : Math.floor(sx);
+      const y0 = sy >= 0 ? sy | 0 : Math.floor(sy);
       const fx = sx - x0;
       const fy = sy - y0;
       const o = (y * w + x) * channels;
@@ -165,38 +166,49 @@ export function rotateRect(rect: Rect, degrees: number, widthPx: number, heightP
 export function blurImage(image: PixelImage, sigmaPx: number): number {
   const radius = Math.max(1, Math.ceil(2.5 * sigmaPx));
   const size = 2 * radius + 1;
-  const kernel = new Float32Array(size);
+  const weights = new Float64Array(size);
   let sum = 0;
-  for (let k = -radius; k <= radius; k++) sum += kernel[k + radius] = Math.exp(-(k * k) / (2 * sigmaPx * sigmaPx));
-  for (let k = 0; k < size; k++) kernel[k] /= sum;
+  for (let k = -radius; k <= radius; k++) sum += weights[k + radius] = Math.exp(-(k * k) / (2 * sigmaPx * sigmaPx));
+  // Integer weights summing to 2^16: the passes run in integer arithmetic on the bytes themselves.
+  const kernel = new Int32Array(size);
+  let total = 0;
+  for (let k = 0; k < size; k++) total += kernel[k] = Math.round((weights[k] / sum) * 65536);
+  kernel[radius] += 65536 - total;
   const { widthPx: w, heightPx: h, channels } = image;
   const src = image.data;
-  const temp = new Float32Array(src.length);
-  // Horizontal pass through a padded row buffer, so the inner loop has no edge tests.
-  const padded = new Float32Array((w + 2 * radius) * channels);
+  const stride = w * channels;
+  const temp = new Uint8Array(src.length);
+  // Horizontal pass: clamp only near the edges.
   for (let y = 0; y < h; y++) {
-    const row = y * w * channels;
-    for (let x = -radius; x < w + radius; x++) {
-      const xx = x < 0 ? 0 : x >= w ? w - 1 : x;
-      for (let c = 0; c < channels; c++) padded[(x + radius) * channels + c] = src[row + xx * channels + c];
-    }
-    for (let i = 0; i < w * channels; i++) {
-      let acc = 0;
-      for (let k = 0; k < size; k++) acc += kernel[k] * padded[i + k * channels];
-      temp[row + i] = acc;
+    const row = y * stride;
+    for (let x = 0; x < w; x++) {
+      const inside = x >= radius && x < w - radius;
+      for (let c = 0; c < channels; c++) {
+        let acc = 32768;
+        if (inside) {
+          let i = row + (x - radius) * channels + c;
+          for (let k = 0; k < size; k++, i += channels) acc += kernel[k] * src[i];
+        } else {
+          for (let k = 0; k < size; k++) {
+            const xx = Math.min(w - 1, Math.max(0, x + k - radius));
+            acc += kernel[k] * src[row + xx * channels + c];
+          }
+        }
+        temp[row + x * channels + c] = acc >>> 16;
+      }
     }
   }
-  const stride = w * channels;
-  const acc = new Float32Array(stride);
+  // Vertical pass, a whole row at a time.
+  const acc = new Int32Array(stride);
   for (let y = 0; y < h; y++) {
-    acc.fill(0);
+    acc.fill(32768);
     for (let k = 0; k < size; k++) {
       const from = Math.min(h - 1, Math.max(0, y + k - radius)) * stride;
       const weight = kernel[k];
       for (let i = 0; i < stride; i++) acc[i] += weight * temp[from + i];
     }
     const to = y * stride;
-    for (let i = 0; i < stride; i++) src[to + i] = (acc[i] + 0.5) | 0;
+    for (let i = 0; i < stride; i++) src[to + i] = acc[i] >>> 16;
   }
   return radius;
 }
@@ -212,6 +224,18 @@ function standardNormals(): Float32Array {
   return normalTable;
 }
 
+let scaledCache: { std: number; table: Float32Array } | null = null;
+/** The normal table times `std`, kept for the last std used (training uses one std throughout). */
+function scaledNormals(std: number): Float32Array {
+  if (scaledCache?.std !== std) {
+    const normals = standardNormals();
+    const table = new Float32Array(normals.length);
+    for (let i = 0; i < table.length; i++) table[i] = std * normals[i];
+    scaledCache = { std, table };
+  }
+  return scaledCache.table;
+}
+
 /** Brightness, contrast about mid-gray, Gaussian noise, then salt and pepper; in place. */
 export function applyPhotometric(image: PixelImage, applied: AppliedAugmentations, seed: number): void {
   const data = image.data;
@@ -223,13 +247,21 @@ export function applyPhotometric(image: PixelImage, applied: AppliedAugmentation
     for (let i = 0; i < data.length; i++) data[i] = lookup[data[i]];
   }
   if (gaussianNoiseStd > 0) {
-    const random = augmentationStream(seed, 'gaussianNoiseStd');
-    const normals = standardNormals();
-    // One 32-bit draw gives two 16-bit table indices.
+    // The image's stream seeds a xorshift32 inline (a call per pixel costs more than the noise);
+    // each 32-bit state gives two 16-bit indices into the table of normal deviates.
+    let state = ((augmentationStream(seed, 'gaussianNoiseStd')() * 4294967296) >>> 0) || 1;
+    const noise = scaledNormals(gaussianNoiseStd);
     for (let i = 0; i < data.length; i += 2) {
-      const bits = (random() * 4294967296) >>> 0;
-      data[i] = clampByte(data[i] + gaussianNoiseStd * normals[bits & 0xffff]);
-      if (i + 1 < data.length) data[i + 1] = clampByte(data[i + 1] + gaussianNoiseStd * normals[bits >>> 16]);
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+      const bits = state >>> 0;
+      const a = data[i] + noise[bits & 0xffff];
+      data[i] = a <= 0 ? 0 : a >= 255 ? 255 : (a + 0.5) | 0;
+      if (i + 1 < data.length) {
+        const b = data[i + 1] + noise[bits >>> 16];
+        data[i + 1] = b <= 0 ? 0 : b >= 255 ? 255 : (b + 0.5) | 0;
+      }
     }
   }
   if (saltPepperFraction > 0) {
