@@ -41,7 +41,8 @@ const GEMINI = { kind: 'gemini-tiles', tileTokens: 258 } as const;
 const CATALOG: Record<ProviderName, Record<string, Omit<ModelInfo, 'family'>>> = {
   openai: {
     'gpt-4.1': { logprobs: true, temperature: true, maxTokensParam: 'max_completion_tokens', defaultMaxOutputTokens: 400, imageTokens: OPENAI_4, inputUsdPerMTok: 2.0, outputUsdPerMTok: 8.0, typicalReasoningTokens: 0 },
-    'gpt-4.1-mini': { logprobs: true, temperature: true, maxTokensParam: 'max_completion_tokens', defaultMaxOutputTokens: 400, imageTokens: OPENAI_4, inputUsdPerMTok: 0.4, outputUsdPerMTok: 1.6, typicalReasoningTokens: 0 },
+    // The mini models count image tokens in 32-px patches with a multiplier, not in tiles: no estimate here.
+    'gpt-4.1-mini': { logprobs: true, temperature: true, maxTokensParam: 'max_completion_tokens', defaultMaxOutputTokens: 400, imageTokens: { kind: 'unknown' }, inputUsdPerMTok: 0.4, outputUsdPerMTok: 1.6, typicalReasoningTokens: 0 },
     'gpt-4o': { logprobs: true, temperature: true, maxTokensParam: 'max_completion_tokens', defaultMaxOutputTokens: 400, imageTokens: OPENAI_4, inputUsdPerMTok: 2.5, outputUsdPerMTok: 10.0, typicalReasoningTokens: 0 },
     'gpt-5': { logprobs: false, temperature: false, maxTokensParam: 'max_completion_tokens', defaultMaxOutputTokens: 4000, imageTokens: OPENAI_5, inputUsdPerMTok: 1.25, outputUsdPerMTok: 10.0, typicalReasoningTokens: 800 },
     'gpt-5.2': { logprobs: false, temperature: false, maxTokensParam: 'max_completion_tokens', defaultMaxOutputTokens: 4000, imageTokens: OPENAI_5, inputUsdPerMTok: 1.75, outputUsdPerMTok: 14.0, typicalReasoningTokens: 800 },

@@ -152,7 +152,7 @@ describe('kill mid-run, then resume (postgres)', () => {
       const truth = await truthByImage();
       // The first 5 requests are answered; later ones are held until the child is dead, so the kill
       // always lands mid-run whatever the machine's speed.
-      let release: () => void = () => {};
+      let release: (() => void) | undefined;
       const childDead = new Promise<void>((resolve) => (release = resolve));
       let answered = 0;
       const server = await startOpenAiTestServer({
@@ -178,7 +178,7 @@ describe('kill mid-run, then resume (postgres)', () => {
         }
         child.kill('SIGKILL');
         await exited;
-        release();
+        release?.();
         expect(await rowCount()).toBe(5);
 
         const before = server.requests.length;
@@ -204,7 +204,7 @@ describe('kill mid-run, then resume (postgres)', () => {
         expect(rows.every((r) => r.parseStatus === 'parsed')).toBe(true);
         expect(resumed.pooled?.rocAuc).toBe(1);
       } finally {
-        release();
+        release?.();
         await server.close();
       }
     } finally {

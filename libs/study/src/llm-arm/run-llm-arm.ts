@@ -135,7 +135,7 @@ function metricsOf(labels: number[], scores: (number | null)[], bootstrap: { res
  * its params and metrics (ROC-AUC and PR-AUC with bootstrap CIs per repeat and pooled, agreement
  * between repeats, tokens, estimated cost).
  */
-export async function runLlmArm(db: LeadwiseDatabase, input: LlmArmInput, onProgress: (phase: LlmArmPhase) => void = () => {}, signal?: AbortSignal): Promise<LlmArmResult> {
+export async function runLlmArm(db: LeadwiseDatabase, input: LlmArmInput, onProgress?: (phase: LlmArmPhase) => void, signal?: AbortSignal): Promise<LlmArmResult> {
   const startMs = Date.now();
   const prompt = getPrompt(input.promptName);
   if (!Number.isInteger(input.repeats) || input.repeats < 1) throw new LlmConfigError(`repeats must be a positive integer, got ${input.repeats}`);
@@ -165,7 +165,7 @@ export async function runLlmArm(db: LeadwiseDatabase, input: LlmArmInput, onProg
   const pages: { row: RecordRow; image: LlmImage }[] = [];
   for (const row of records) {
     pages.push({ row, image: await renderLlmPage(row.signalPath, renderOptions) });
-    onProgress({ phase: 'rendering', done: pages.length, total: records.length });
+    onProgress?.({ phase: 'rendering', done: pages.length, total: records.length });
   }
   const recordKey = (row: RecordRow) => `${dataset.name}/${row.externalId}`;
   const recordIds = new Map(records.map((row) => [recordKey(row), row.id]));
@@ -243,10 +243,10 @@ export async function runLlmArm(db: LeadwiseDatabase, input: LlmArmInput, onProg
       retry: input.retry,
       scorePreference: input.scorePreference,
       signal,
-      onProgress: (llm) => onProgress({ phase: 'asking', done: llm.done, total: llm.total, llm }),
+      onProgress: (llm) => onProgress?.({ phase: 'asking', done: llm.done, total: llm.total, llm }),
     });
 
-    onProgress({ phase: 'metrics', done: 0, total: input.repeats + 1 });
+    onProgress?.({ phase: 'metrics', done: 0, total: input.repeats + 1 });
     const result = await recordLlmMetrics(db, run.id, records, summary.records, input);
     await runs.logParams(run.id, { score_source: result.scoreSource, hard_label_only: result.hardLabelOnly });
     await runs.finish(run.id);
@@ -271,7 +271,7 @@ export async function runLlmArm(db: LeadwiseDatabase, input: LlmArmInput, onProg
       wallMs: Date.now() - startMs,
     };
   } catch (error) {
-    await runs.fail(run.id, redactSecrets(error instanceof Error ? error.message : String(error))).catch(() => {});
+    await runs.fail(run.id, redactSecrets(error instanceof Error ? error.message : String(error))).catch(() => undefined); // the original error matters more than a failed status update
     throw error;
   }
 }
