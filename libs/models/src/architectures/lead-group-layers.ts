@@ -13,7 +13,7 @@ type Shape = tf.Shape;
  * is the fraction of the cell the box covers, so boxes smaller than a cell still pool something and
  * the pooled value is the area-weighted mean. In graph terms (what an ONNX export must reproduce):
  *   ox[b,l,j] = relu(min(x1[b,l], (j+1)/w) - max(x0[b,l], j/w)) * w      (same for oy with h)
- *   mask[b,l,i*w+j] = oy[b,l,i] * ox[b,l,j];  mask /= (sum_k mask[b,l,k] + 1e-6)
+ *   mask[b,l,i*w+j] = oy[b,l,i] * ox[b,l,j];  mask /= (sum_k mask[b,l,k] + 1e-9)
  *   out[b] = mask[b] (12 x hw)  @  features[b] (hw x C)
  */
 export class LeadPooling extends tf.layers.Layer {
@@ -48,7 +48,7 @@ export function leadMasks(boxes: tf.Tensor3D, height: number, width: number): tf
     const oy = coverage(y0, y1, height); // [B, 12, h]
     const batch = boxes.shape[0];
     const mask = oy.expandDims(3).mul(ox.expandDims(2)).reshape([batch, LEAD_COUNT, height * width]);
-    return mask.div(mask.sum(2, true).add(1e-6)) as tf.Tensor3D;
+    return mask.div(mask.sum(2, true).add(1e-9)) as tf.Tensor3D;
   });
 }
 

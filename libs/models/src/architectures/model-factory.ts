@@ -42,7 +42,8 @@ function backboneFeatures(kit: LayerKit, image: tf.SymbolicTensor, config: Model
  *
  * - resnet18 / densenet121: image [B,H,W,C] -> features -> global average pool -> dropout -> dense(1)
  *   -> sigmoid = probability [B,1].
- * - vgg16: image -> 13 convs -> flatten -> FC(4096w)-ReLU-dropout x2 -> dense(1) -> sigmoid.
+ * - vgg16: image -> 13 convs -> flatten -> FC(4096w)-ReLU-dropout x2 -> dense(1) -> sigmoid (the
+ *   paper's dropout is 0.5; here it is config.dropout like the other heads).
  * - leadgroup: image -> backbone features [B,h,w,C]; with lead_boxes [B,12,4]: LeadPooling
  *   [B,12,C] -> GroupAggregation [B,5,C] -> GroupAttention -> (context [B,C], group_attention
  *   [B,5]); context -> dropout -> dense(1) -> sigmoid = probability. Outputs [probability,
@@ -72,7 +73,7 @@ export function createModel(config: ModelConfig): LeadwiseModel {
 
   const pooled =
     config.architecture === 'vgg16'
-      ? vgg16Head(kit, features, scaledChannels(VGG16_FC_UNITS, config.widthMultiplier), 0.5)
+      ? vgg16Head(kit, features, scaledChannels(VGG16_FC_UNITS, config.widthMultiplier), config.dropout)
       : kit.globalAvgPool(features, 'global_pool');
   const probability = classifier(kit, pooled, config.architecture === 'vgg16' ? 0 : config.dropout);
   const model = tf.model({ name: config.architecture, inputs: image, outputs: probability });

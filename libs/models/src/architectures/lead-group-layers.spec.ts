@@ -1,0 +1,65 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { groupMembershipMatrix } from '../constants.ts';
+import { GroupAggregation, LeadPooling } from './lead-group-layers.ts';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+/** A 4x4 feature map, 2 channels: channel 0 is 5 in the top-left 2x2 cells, channel 1 is the cell's column. */
+function featureMap(): tf.Tensor4D {
+  const values: number[] = [];
+  for (let row = 0; row < 4; row++) for (let col = 0; col < 4; col++) values.push(row < 2 && col < 2 ? 5 : 0, col);
+  return tf.tensor4d(values, [1, 4, 4, 2]);
+}
+
+function pool(boxes: number[][]): number[][] {
+  const padded = [...boxes, ...Array.from({ length: 12 - boxes.length }, () => [0, 0, 1, 1])];
+  const layer = new LeadPooling({});
+  const out = layer.apply([featureMap(), tf.tensor3d([padded], [1, 12, 4])]) as tf.Tensor;
+  return (out.arraySync() as number[][][])[0].slice(0, boxes.length);
+}
+
+describe('LeadPooling', () => {
+  // Expected values by hand: the area-weighted mean of the cells each box covers.
+  it('averages the feature map inside each lead box', () => {
+    const [inside, outside, straddling, whole] = pool([
+      [0, 0, 0.5, 0.5], // exactly the constant block
+      [0.5, 0.5, 1, 1], // the opposite quarter
+      [0.25, 0, 0.75, 0.5], // columns 1-2 of rows 0-1: half in the block
+      [0, 0, 1, 1],
+    ]);
+    expect(inside[0]).toBeCloseTo(5, 4);
+    expect(inside[1]).toBeCloseTo(0.5, 4); // columns 0 and 1
+    expect(outside[0]).toBeCloseTo(0, 5);
+    expect(outside[1]).toBeCloseTo(2.5, 4); // columns 2 and 3
+    expect(straddling[0]).toBeCloseTo(2.5, 4);
+    expect(straddling[1]).toBeCloseTo(1.5, 4);
+    expect(whole[0]).toBeCloseTo(5 / 4, 4);
+  });
+
+  it('weights partly covered cells by the covered fraction and pools boxes smaller than a cell', () => {
+    // x from 0 to 0.375 covers column 0 fully and half of column 1: weights 1 and 0.5.
+    const [partial, tiny] = pool([
+      [0, 0, 0.375, 0.25],
+      [0.8, 0.8, 0.85, 0.85],
+    ]);
+    expect(partial[1]).toBeCloseTo((0 * 1 + 1 * 0.5) / 1.5, 4);
+    expect(tiny[1]).toBeCloseTo(3, 4);
+  });
+});
+
+describe('GroupAggregation', () => {
+  it('averages the leads of each anatomical group (inferior = II, III, aVF)', () => {
+    // Lead i has feature value i + 1: I=1, II=2, III=3, aVR=4, aVL=5, aVF=6, V1=7 ... V6=12.
+    const leadFeatures = tf.tensor3d(Array.from({ length: 12 }, (_, i) => i + 1), [1, 12, 1]);
+    const layer = new GroupAggregation({ membership: groupMembershipMatrix() });
+    const groups = ((layer.apply(leadFeatures) as tf.Tensor).arraySync() as number[][][])[0].map((g) => g[0]);
+    expect(groups[0]).toBeCloseTo((2 + 3 + 6) / 3, 5); // inferior
+    expect(groups[1]).toBeCloseTo((1 + 5 + 11 + 12) / 4, 5); // lateral I, aVL, V5, V6
+    expect(groups[2]).toBeCloseTo((7 + 8) / 2, 5); // septal V1, V2
+    expect(groups[3]).toBeCloseTo((9 + 10) / 2, 5); // anterior V3, V4
+    expect(groups[4]).toBeCloseTo(4, 5); // aVR
+  });
+});
