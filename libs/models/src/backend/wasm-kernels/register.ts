@@ -3,7 +3,8 @@ import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.ts';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.ts';
 import { stockWasmKernels } from './kernel-utils.ts';
 import { maxPoolGradConfig } from './max-pool-grad.ts';
-import { sumConfig } from './sum.ts';
+import { meanConfig, sumConfig } from './reduce.ts';
+import { tileConfig } from './tile.ts';
 
 /** The wasm kernels Leadwise adds (missing upstream) or replaces (slow upstream) for training. */
 export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
@@ -11,9 +12,17 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   conv2DBackpropInputConfig,
   maxPoolGradConfig,
   sumConfig,
+  meanConfig,
+  tileConfig,
 ];
 
-export type WasmTrainingKernelName = 'Conv2DBackpropFilter' | 'Conv2DBackpropInput' | 'MaxPoolGrad' | 'Sum';
+export type WasmTrainingKernelName =
+  | 'Conv2DBackpropFilter'
+  | 'Conv2DBackpropInput'
+  | 'MaxPoolGrad'
+  | 'Sum'
+  | 'Mean'
+  | 'Tile';
 
 /**
  * Registers the training kernels on the wasm backend (all by default, or only those named, e.g.

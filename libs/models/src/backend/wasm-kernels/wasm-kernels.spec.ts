@@ -205,9 +205,23 @@ describe('wasm training kernels match the cpu backend', () => {
     { shape: [4, 5, 6, 7], axis: [3], keepDims: false },
     { shape: [4, 5, 6, 7], axis: [0, 2], keepDims: false },
     { shape: [64, 3], axis: [0], keepDims: true },
-  ])('Sum over $axis of $shape', async ({ shape, axis, keepDims }) => {
+    { shape: [3, 2000, 5], axis: [1], keepDims: false },
+    { shape: [2, 1, 3], axis: [1], keepDims: false },
+  ])('Sum and Mean over $axis of $shape', async ({ shape, axis, keepDims }) => {
     const x = { shape, values: randomValues(shape.reduce((a, b) => a * b), 6) };
     maxErrors[`Sum ${shape.join('x')} axis ${axis.join(',')}`] = await compare('Sum', { x }, { axis, keepDims });
+    maxErrors[`Mean ${shape.join('x')} axis ${axis.join(',')}`] = await compare('Mean', { x }, { axis, keepDims });
+  });
+
+  it.each([
+    { shape: [1, 1, 1, 5], reps: [3, 4, 6, 1] },
+    { shape: [1, 7], reps: [5, 3] },
+    { shape: [2, 3], reps: [3, 1] },
+    { shape: [2, 3], reps: [1, 3] },
+    { shape: [2, 1, 3], reps: [2, 4, 2] },
+  ])('Tile $shape by $reps', async ({ shape, reps }) => {
+    const x = { shape, values: randomValues(shape.reduce((a, b) => a * b), 7) };
+    maxErrors[`Tile ${shape.join('x')} by ${reps.join(',')}`] = await compare('Tile', { x }, { reps });
   });
 
   it('reports the largest error per kernel', () => {
@@ -217,6 +231,6 @@ describe('wasm training kernels match the cpu backend', () => {
       worst[kernel] = Math.max(worst[kernel] ?? 0, err);
     }
     console.info('max abs error vs cpu backend', worst);
-    expect(Object.keys(worst).sort()).toEqual(['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'Sum']);
+    expect(Object.keys(worst).sort()).toEqual(['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'Mean', 'Sum', 'Tile']);
   });
 });
