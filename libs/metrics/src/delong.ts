@@ -21,11 +21,11 @@ export interface DelongCovariance {
 }
 
 /** AUCs and their DeLong covariance for k models scored on the same labelled samples. */
-export function delongCovariance(labels: Uint8Array, positives: number, scoresByModel: Float64Array[]): DelongCovariance {
+export function delongCovariance(labels: Uint8Array, positives: number, scoresByModel: Float64Array[], labelsField = 'labels'): DelongCovariance {
   const m = positives;
   const n = labels.length - positives;
   if (m < 2 || n < 2) {
-    throw new MetricsInputError(`DeLong's variance needs at least 2 positives and 2 negatives, got ${m} and ${n}`, 'labels');
+    throw new MetricsInputError(`DeLong's variance needs at least 2 positives and 2 negatives, got ${m} and ${n}`, labelsField);
   }
   // Position of each sample within its class, shared by all models.
   const classIndex = new Uint32Array(labels.length);
@@ -124,7 +124,7 @@ export function delongAucCi(labels: NumericArray, scores: NumericArray, options:
   const level = options.level ?? 0.95;
   const z = criticalValue(level);
   const sample = checkBinarySample(labels, scores, names);
-  const { aucs, covariance } = delongCovariance(sample.labels, sample.positives, [sample.scores]);
+  const { aucs, covariance } = delongCovariance(sample.labels, sample.positives, [sample.scores], names?.labels);
   const variance = covariance[0][0];
   const se = Math.sqrt(variance);
   const hardLabel = isHardLabel(sample.scores);
@@ -214,7 +214,7 @@ export function delongPairedTest(
   const level = options.level ?? 0.95;
   const sample = checkBinarySample(labels, scoresA, { labels: names.labels, scores: names.scoresA ?? 'scoresA' });
   const b = checkScores(scoresB, sample.labels.length, names.scoresB ?? 'scoresB', names.labels ?? 'labels');
-  const { aucs, covariance } = delongCovariance(sample.labels, sample.positives, [sample.scores, b]);
+  const { aucs, covariance } = delongCovariance(sample.labels, sample.positives, [sample.scores, b], names.labels);
   const variance = covariance[0][0] + covariance[1][1] - 2 * covariance[0][1];
   const denominator = Math.sqrt(covariance[0][0] * covariance[1][1]);
   return {
@@ -254,8 +254,8 @@ export function delongUnpairedTest(a: LabelledSample, b: LabelledSample, options
   criticalValue(level);
   const sampleA = checkBinarySample(a.labels, a.scores, a.names ?? { labels: 'a.labels', scores: 'a.scores' });
   const sampleB = checkBinarySample(b.labels, b.scores, b.names ?? { labels: 'b.labels', scores: 'b.scores' });
-  const covA = delongCovariance(sampleA.labels, sampleA.positives, [sampleA.scores]);
-  const covB = delongCovariance(sampleB.labels, sampleB.positives, [sampleB.scores]);
+  const covA = delongCovariance(sampleA.labels, sampleA.positives, [sampleA.scores], a.names?.labels ?? 'a.labels');
+  const covB = delongCovariance(sampleB.labels, sampleB.positives, [sampleB.scores], b.names?.labels ?? 'b.labels');
   const varA = covA.covariance[0][0];
   const varB = covB.covariance[0][0];
   const variance = varA + varB;
@@ -288,4 +288,47 @@ export function delongUnpairedTest(a: LabelledSample, b: LabelledSample, options
     a: { n: sampleA.labels.length, positives: sampleA.positives, negatives: sampleA.negatives },
     b: { n: sampleB.labels.length, positives: sampleB.positives, negatives: sampleB.negatives },
   };
+}
+
+export interface NamedPairedComparison extends DelongPairedComparison {
+  a: string;
+  b: string;
+}
+
+/**
+ * Paired DeLong tests for every pair of models on the same samples, from one k x k covariance
+ * (each model's scores are sorted once). Pairs come in input order: (0,1), (0,2), ..., (1,2), ...
+ * Model names are used as field names in errors (e.g. CSV columns).
+ */
+export function delongAllPairs(
+  labels: NumericArray,
+  scoresByModel: Record<string, NumericArray>,
+  options: { level?: number } = {},
+  labelsField = 'labels',
+): NamedPairedComparison[] {
+  const level = options.level ?? 0.95;
+  const names = Object.keys(scoresByModel);
+  if (names.length < 2) return [];
+  const first = checkBinarySample(labels, scoresByModel[names[0]], { labels: labelsField, scores: names[0] });
+  const scores = [first.scores, ...names.slice(1).map((name) => checkScores(scoresByModel[name], first.labels.length, name, labelsField))];
+  const hard = scores.map(isHardLabel);
+  const { aucs, covariance } = delongCovariance(first.labels, first.positives, scores, labelsField);
+  const out: NamedPairedComparison[] = [];
+  for (let i = 0; i < names.length; i++) {
+    for (let j = i + 1; j < names.length; j++) {
+      const variance = covariance[i][i] + covariance[j][j] - 2 * covariance[i][j];
+      const denominator = Math.sqrt(covariance[i][i] * covariance[j][j]);
+      out.push({
+        a: names[i],
+        b: names[j],
+        method: 'DeLong paired (Sun & Xu 2014)',
+        ...comparisonTail(aucs[i], aucs[j], variance, level, hard[i], hard[j]),
+        correlation: denominator > 0 ? covariance[i][j] / denominator : NaN,
+        n: first.labels.length,
+        positives: first.positives,
+        negatives: first.negatives,
+      });
+    }
+  }
+  return out;
 }

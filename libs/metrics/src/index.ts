@@ -23,3 +23,4 @@ export * from './normal-distribution.ts';
 export { studentTCdf, studentTQuantile, studentTTwoSidedPValue } from './student-t.ts';
 export { createPrng, type Prng } from './prng.ts';
 export * from './metric-functions.ts';
+export * from './model-comparison.ts';
