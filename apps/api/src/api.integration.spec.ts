@@ -258,28 +258,45 @@ describe.each(TEST_DRIVERS)('GraphQL API on %s', (driver) => {
     expect(bad.errors![0]!.message).toContain('seeds');
   });
 
-  it('launches a run (queued run, jobs row, pg-boss job) and cancels it before any worker starts it', async () => {
+  it('launches a training run (queued run, jobs row, pg-boss job) and cancels it before any worker starts it', async () => {
     const launched = await execute(
-      `mutation($e: Int!) { launchRun(input: { experimentId: $e, kind: TRAIN, model: "resnet18", seed: 4, dataset: "ptbxl", params: { epochs: 1 } }) { id status params { key value } job { id status } } }`,
+      `mutation($e: Int!) { launchRun(input: { experimentId: $e, kind: TRAIN, model: "resnet18", seed: 4, dataset: "ptbxl", params: { epochs: 1, maxTrainSamples: 32 } }) {
+        id kind status run { id status kind model seed } } }`,
       { e: fixture.experimentId },
       { key: true },
     );
     expect(launched.errors).toBeUndefined();
-    const run = launched.data!.launchRun;
-    expect(run.status).toBe('QUEUED');
-    expect(run.params).toEqual([{ key: 'epochs', value: '1' }]);
-    const [job] = await database.db.select().from(jobs).where(eq(jobs.runId, run.id));
-    expect(job).toMatchObject({ kind: 'train', status: 'queued' });
-    expect((await queue.boss.getJobById(queueName('train'), job!.queueJobId!))?.state).toBe('created');
+    const job = launched.data!.launchRun;
+    expect(job).toMatchObject({ kind: 'train', status: 'QUEUED', run: { status: 'QUEUED', kind: 'TRAIN', model: 'resnet18', seed: 4 } });
+    const [row] = await database.db.select().from(jobs).where(eq(jobs.id, job.id));
+    expect(row!.payload).toEqual({ epochs: 1, maxTrainSamples: 32, runId: job.run.id });
+    expect((await queue.boss.getJobById(queueName('train'), row!.queueJobId!))?.state).toBe('created');
 
-    const cancelled = await execute(`mutation($id: Int!) { cancelRun(id: $id) { status } }`, { id: run.id }, { key: true });
+    const cancelled = await execute(`mutation($id: Int!) { cancelRun(id: $id) { status } }`, { id: job.run.id }, { key: true });
     expect(cancelled.errors).toBeUndefined();
     expect(cancelled.data!.cancelRun.status).toBe('CANCELLED');
-    const [jobAfter] = await database.db.select().from(jobs).where(eq(jobs.id, job!.id));
+    const [jobAfter] = await database.db.select().from(jobs).where(eq(jobs.id, job.id));
     expect(jobAfter!.status).toBe('cancelled');
-    expect((await queue.boss.getJobById(queueName('train'), job!.queueJobId!))?.state).toBe('cancelled');
-    const again = await execute(`mutation($id: Int!) { cancelRun(id: $id) { status } }`, { id: run.id }, { key: true });
+    expect((await queue.boss.getJobById(queueName('train'), row!.queueJobId!))?.state).toBe('cancelled');
+    const again = await execute(`mutation($id: Int!) { cancelRun(id: $id) { status } }`, { id: job.run.id }, { key: true });
     expect(again.errors![0]!.extensions!.code).toBe('CONFLICT');
+  });
+
+  it('checks job settings before queueing anything and names the bad one', async () => {
+    const before = (await database.db.select().from(jobs)).length;
+    const bad = await execute(
+      `mutation($e: Int!) { launchRun(input: { experimentId: $e, kind: EVALUATE, parentRunId: ${fixture.knownRunA}, dataset: "chapman" }) { id } }`,
+      { e: fixture.experimentId },
+      { key: true },
+    );
+    expect(bad.errors![0]!.message).toContain('not a train run');
+    const badParams = await execute(
+      `mutation($e: Int!) { launchRun(input: { experimentId: $e, kind: LLM, model: "gpt-4.1", dataset: "chapman", params: { provider: "openai", repeats: 0 } }) { id } }`,
+      { e: fixture.experimentId },
+      { key: true },
+    );
+    expect(badParams.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'params.repeats' });
+    expect((await database.db.select().from(jobs)).length).toBe(before);
   });
 
   it('validates arguments and says which one is wrong', async () => {

@@ -6,6 +6,7 @@ import { AttributionResolver } from './attributions/attribution.resolver.ts';
 import { ComparisonResolver } from './comparisons/comparison.resolver.ts';
 import { DatasetResolver } from './datasets/dataset.resolver.ts';
 import { ExperimentResolver } from './experiments/experiment.resolver.ts';
+import { JobResolver } from './jobs/job.resolver.ts';
 import { LlmResponseResolver } from './llm-responses/llm-response.resolver.ts';
 import { PredictionConnectionResolver, PredictionResolver } from './predictions/prediction.resolver.ts';
 import { RecordResolver } from './records/record.resolver.ts';
@@ -30,6 +31,7 @@ export function buildLeadwiseSchema(): Promise<GraphQLSchema> {
       AttributionResolver,
       ComparisonResolver,
       LlmResponseResolver,
+      JobResolver,
       StudySummaryResolver,
     ],
     authChecker,

@@ -1,9 +1,6 @@
-import type { JobHandlerRegistry } from '@leadwise/study';
+import { studyJobHandlers, type JobHandlerRegistry } from '@leadwise/study';
 
-/**
- * The job kinds this worker runs, each delegating to libs/study. Kinds whose study function does
- * not exist yet are absent, so their jobs wait in the queue rather than failing.
- */
+/** The job kinds this worker runs: the study's train and evaluate jobs (libs/study does the work). */
 export function defaultJobHandlers(): JobHandlerRegistry {
-  return {};
+  return studyJobHandlers();
 }

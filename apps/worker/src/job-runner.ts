@@ -128,8 +128,9 @@ export class JobRunner {
     try {
       await handler(this.contextFor(job, controller.signal));
       controller.signal.throwIfAborted();
+      // The run first: a job reads as finished only once everything it did is recorded.
+      await this.settleRun(job.runId, 'finished');
       await this.jobStore.complete(job.id, this.workerId);
-      if (job.runId !== null) await this.runStore.finish(job.runId);
       this.log(`job ${job.id} finished in ${((Date.now() - startedMs) / 1000).toFixed(1)} s`);
     } catch (error) {
       const reason = abortReasonOf(controller.signal, error);
@@ -138,8 +139,8 @@ export class JobRunner {
         return;
       }
       if (reason === 'cancelled') {
+        await this.settleRun(job.runId, 'cancelled');
         await this.jobStore.acknowledgeCancel(job.id, this.workerId);
-        if (job.runId !== null) await this.runStore.cancel(job.runId);
         this.log(`job ${job.id} cancelled`);
         return;
       }
@@ -148,16 +149,38 @@ export class JobRunner {
       if (willRetry) {
         await this.jobStore.release(job.id, this.workerId);
         await this.db.update(jobs).set({ error: message }).where(eq(jobs.id, job.id));
-        if (job.runId !== null) await this.runStore.requeue(job.runId).catch(ignoreInvalidTransition);
+        await this.settleRun(job.runId, 'queued');
       } else {
+        await this.settleRun(job.runId, 'failed', message);
         await this.jobStore.fail(job.id, this.workerId, message);
-        if (job.runId !== null) await this.runStore.fail(job.runId, message);
       }
       this.log(`job ${job.id} attempt ${job.attempts} ${willRetry ? 'will be retried' : 'failed for good'}: ${message}`);
       // pg-boss redelivers the job (or records its final failure).
       throw error instanceof Error ? error : new Error(message);
     } finally {
       this.active.delete(job.id);
+    }
+  }
+
+  /**
+   * Brings the job's run to the state its job ended in. Study functions manage their runs themselves
+   * (a train run is already finished, or failed with its own message), so this only fills gaps and
+   * undoes what a retry or a cancel overrides, within libs/db's allowed transitions.
+   */
+  private async settleRun(runId: number | null, outcome: 'finished' | 'cancelled' | 'queued' | 'failed', message = ''): Promise<void> {
+    if (runId === null) return;
+    const run = await this.runStore.getById(runId);
+    if (!run) return;
+    if (outcome === 'finished') {
+      if (run.status === 'queued') await this.runStore.start(runId);
+      if (run.status === 'queued' || run.status === 'running') await this.runStore.finish(runId);
+    } else if (outcome === 'cancelled') {
+      if (run.status === 'failed') await this.runStore.requeue(runId);
+      if (run.status !== 'finished' && run.status !== 'cancelled') await this.runStore.cancel(runId);
+    } else if (outcome === 'queued') {
+      if (run.status === 'running' || run.status === 'failed') await this.runStore.requeue(runId);
+    } else if (run.status === 'queued' || run.status === 'running') {
+      await this.runStore.fail(runId, message);
     }
   }
 

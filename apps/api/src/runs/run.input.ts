@@ -3,7 +3,10 @@ import { IsObject, IsOptional, Length, Matches, Max, Min } from 'class-validator
 import { JsonObjectScalar } from '../common/scalars.ts';
 import { RunKindEnum } from '../common/enums.ts';
 
-@InputType({ description: 'A run to launch: it is created as QUEUED and a worker picks up its job.' })
+@InputType({
+  description:
+    'Work to launch. TRAIN creates a QUEUED train run at once; EVALUATE (of `parentRunId` on `dataset`) and LLM create their run when a worker starts the job.',
+})
 export class LaunchRunInput {
   @Field(() => Int, { description: 'Experiment the run belongs to.' })
   @Min(1)
@@ -12,10 +15,11 @@ export class LaunchRunInput {
   @Field(() => RunKindEnum, { description: 'TRAIN a CNN, EVALUATE a trained run on a dataset, or ask an LLM.' })
   kind!: RunKindEnum;
 
-  @Field(() => String, { description: 'Architecture (`leadgroup`, `resnet18`, `densenet121`, `vgg16`) or LLM model id.' })
+  @Field(() => String, { nullable: true, description: 'TRAIN: architecture (`leadgroup`, `resnet18`, `densenet121`, `vgg16`); LLM: model id. Ignored for EVALUATE.' })
+  @IsOptional()
   @Length(1, 100)
   @Matches(/^[A-Za-z0-9._:/-]+$/, { message: 'model may contain letters, digits and . _ : / - only' })
-  model!: string;
+  model?: string | null;
 
   @Field(() => Int, { nullable: true, description: 'Random seed (TRAIN).' })
   @IsOptional()
@@ -23,7 +27,7 @@ export class LaunchRunInput {
   @Max(2 ** 31 - 1)
   seed?: number | null;
 
-  @Field(() => String, { nullable: true, description: 'Dataset to train or evaluate on, by name.' })
+  @Field(() => String, { nullable: true, description: 'Dataset to train on, evaluate on, or show the LLM, by name (required).' })
   @IsOptional()
   @Length(1, 200)
   dataset?: string | null;
@@ -33,14 +37,10 @@ export class LaunchRunInput {
   @Min(1)
   parentRunId?: number | null;
 
-  @Field(() => String, { nullable: true, description: 'Display name; defaults to `<model>-<kind>[-seed<N>]`.' })
-  @IsOptional()
-  @Length(1, 200)
-  name?: string | null;
-
   @Field(() => JsonObjectScalar, {
     nullable: true,
-    description: 'Job settings for the worker (e.g. `{"epochs": 2, "limit": 64}` for a tiny run); recorded as the run params.',
+    description:
+      'Job settings, checked before anything is queued. TRAIN: profile, epochs, batchSize, learningRate, inputHeight, inputWidth, widthMultiplier, maxTrainSamples, maxValSamples, maxTestSamples, gridStyle, evaluateOn (dataset names), evaluateInternal, evaluateMaxSamples. EVALUATE: split, maxSamples, gridStyle. LLM: provider (required), split, limit, repeats, style, dpi, promptName, temperature, concurrency, requestsPerMinute, timeoutMs.',
   })
   @IsOptional()
   @IsObject()

@@ -1,6 +1,8 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, Float, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { and, desc, eq, isNull, type SQL } from 'drizzle-orm';
-import { datasets, runParams, runs, type Run } from '@leadwise/db';
+import { DatasetStore, RunStore, runs, type Job, type Run } from '@leadwise/db';
+import { JobPayloadError, STUDY_MODELS, parseEvaluateJobPayload, parseLlmJobPayload, parseTrainJobPayload } from '@leadwise/study';
+import { RunKindEnum } from '../common/enums.ts';
 import type { ApiContext } from '../context.ts';
 import { BadInputError, ConflictError, NotFoundError } from '../errors.ts';
 import { DatasetType } from '../datasets/dataset.type.ts';
@@ -74,49 +76,58 @@ export class RunResolver {
   }
 
   @Authorized()
-  @Mutation(() => RunType, { description: 'Creates a run and enqueues its job for a worker. Needs the API key.' })
-  async launchRun(@Arg('input', () => LaunchRunInput, { description: 'What to run.' }) input: LaunchRunInput, @Ctx() { db, loaders, queue }: ApiContext): Promise<Run> {
-    if (!queue) throw new ConflictError('this API instance has no job queue; start it with `leadwise serve` or point it at PostgreSQL');
+  @Mutation(() => JobType, {
+    description:
+      'Queues work for the workers and returns its job (whose `run` is the TRAIN run at once, or the EVALUATE/LLM run once a worker created it). Needs the API key.',
+  })
+  async launchRun(@Arg('input', () => LaunchRunInput, { description: 'What to run.' }) input: LaunchRunInput, @Ctx() { db, loaders, queue }: ApiContext): Promise<Job> {
+    if (!queue) throw new ConflictError('this API instance has no job queue; start it with `leadwise serve`');
     const experiment = await loaders.experiment.load(input.experimentId);
     if (!experiment) throw new NotFoundError('experiment', input.experimentId);
-    let datasetId: number | null = null;
-    if (input.dataset) {
-      const [dataset] = await db.select({ id: datasets.id }).from(datasets).where(eq(datasets.name, input.dataset));
-      if (!dataset) throw new NotFoundError('dataset', input.dataset);
-      datasetId = dataset.id;
+    if (!input.dataset) throw new BadInputError('dataset: required (the dataset to train on, evaluate on, or show the LLM)', 'dataset');
+    const dataset = await new DatasetStore(db).getByName(input.dataset);
+    if (!dataset) throw new NotFoundError('dataset', input.dataset);
+    const params = input.params ?? {};
+    const validated = <T>(parse: () => T): T => {
+      try {
+        return parse();
+      } catch (error) {
+        if (error instanceof JobPayloadError) throw new BadInputError(error.message.replace(/^\w+ job payload is invalid: /, 'params: '), `params.${error.fields[0] ?? ''}`);
+        throw error;
+      }
+    };
+
+    if (input.kind === RunKindEnum.TRAIN) {
+      if (!input.model || !(STUDY_MODELS as readonly string[]).includes(input.model)) {
+        throw new BadInputError(`model: TRAIN needs one of ${STUDY_MODELS.join(', ')}`, 'model');
+      }
+      const seed = input.seed ?? 1;
+      const run = await new RunStore(db).create({
+        experimentId: experiment.id,
+        kind: 'train',
+        model: input.model,
+        seed,
+        datasetId: dataset.id,
+        name: `${input.model} seed ${seed}`,
+        status: 'queued',
+      });
+      const payload = validated(() => parseTrainJobPayload({ ...params, runId: run.id }));
+      return queue.enqueue({ kind: 'train', runId: run.id, payload: { ...params, runId: payload.runId } });
     }
-    if (input.parentRunId) {
+    if (input.kind === RunKindEnum.EVALUATE) {
+      if (!input.parentRunId) throw new BadInputError('parentRunId: EVALUATE needs the train run to evaluate', 'parentRunId');
       const parent = await loaders.run.load(input.parentRunId);
       if (!parent) throw new NotFoundError('run', input.parentRunId);
       if (parent.kind !== 'train') throw new BadInputError(`parentRunId: run ${parent.id} is a ${parent.kind} run, not a train run`, 'parentRunId');
+      if (parent.status !== 'finished') throw new ConflictError(`run ${parent.id} is ${parent.status}; only a finished train run can be evaluated`);
+      const payload = { ...params, trainRunId: parent.id, dataset: dataset.name };
+      validated(() => parseEvaluateJobPayload(payload));
+      return queue.enqueue({ kind: 'evaluate', runId: null, payload });
     }
-    if (input.kind === 'evaluate' && !input.parentRunId) throw new BadInputError('parentRunId: an EVALUATE run needs the train run to evaluate', 'parentRunId');
-    const params = input.params ?? {};
-    const name = input.name ?? `${input.model}-${input.kind}${input.seed != null ? `-seed${input.seed}` : ''}`;
-    const run = await db.transaction(async (tx) => {
-      const [created] = await tx
-        .insert(runs)
-        .values({
-          experimentId: experiment.id,
-          kind: input.kind,
-          model: input.model,
-          seed: input.seed ?? null,
-          datasetId,
-          parentRunId: input.parentRunId ?? null,
-          name,
-          status: 'queued',
-        })
-        .returning();
-      const entries = Object.entries(params);
-      if (entries.length > 0) {
-        await tx.insert(runParams).values(
-          entries.map(([key, value]) => ({ runId: created!.id, key, value: typeof value === 'string' ? value : JSON.stringify(value) })),
-        );
-      }
-      return created!;
-    });
-    await queue.enqueue({ kind: input.kind, runId: run.id, payload: { runId: run.id, ...params } });
-    return run;
+    if (!input.model) throw new BadInputError('model: LLM needs the model id, e.g. `gpt-4.1`', 'model');
+    const payload = { ...params, model: input.model, dataset: dataset.name, experimentId: experiment.id };
+    validated(() => parseLlmJobPayload(payload));
+    return queue.enqueue({ kind: 'llm', runId: null, payload });
   }
 
   @Authorized()

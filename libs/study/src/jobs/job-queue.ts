@@ -95,6 +95,18 @@ export class JobQueue {
     }
   }
 
+  /** Cancels one job: a queued one at once, a running one at its worker's next heartbeat. */
+  async cancelJob(jobId: number): Promise<Job> {
+    const after = await new JobStore(this.db).requestCancel(jobId);
+    if (after.status === 'cancelled' && after.queueJobId) await this.boss.cancel(queueName(after.kind), after.queueJobId);
+    if (after.status === 'cancelled' && after.runId !== null) {
+      const runStore = new RunStore(this.db);
+      const run = await runStore.getById(after.runId);
+      if (run && (run.status === 'queued' || run.status === 'running')) await runStore.cancel(after.runId);
+    }
+    return after;
+  }
+
   async stop(): Promise<void> {
     await this.boss.stop({ graceful: true, wait: true, close: false, timeout: 10_000 });
   }

@@ -1,0 +1,254 @@
+import { and, eq, inArray } from 'drizzle-orm';
+import { z } from 'zod';
+import { DatasetStore, RunStore, jobs, runs, type LeadwiseDatabase } from '@leadwise/db';
+import { DEFAULT_PROMPT_NAME, providerFromEnv } from '@leadwise/llm';
+import { runLlmArm } from '../llm-arm/run-llm-arm.ts';
+import { evaluateRun } from '../training/evaluate-run.ts';
+import { trainRun } from '../training/train-run.ts';
+import type { JobContext, JobHandlerRegistry } from './job-handler.ts';
+
+/**
+ * Payloads of the study's jobs, validated when a job is launched (the API answers with the field
+ * that is wrong) and again when a worker runs it (payloads outlive code versions).
+ */
+const datasetName = z.string().min(1).max(200);
+const cap = z.number().int().positive().nullable().optional();
+
+export const trainJobPayloadSchema = z
+  .object({
+    /** The queued train run (created at launch) that the job trains. */
+    runId: z.number().int().positive(),
+    profile: z.enum(['quick', 'standard', 'paper']).default('quick'),
+    epochs: z.number().int().min(1).max(500).optional(),
+    batchSize: z.number().int().min(1).max(1024).optional(),
+    learningRate: z.number().positive().max(1).optional(),
+    inputHeight: z.number().int().min(16).max(1024).optional(),
+    inputWidth: z.number().int().min(16).max(1024).optional(),
+    widthMultiplier: z.number().positive().max(4).optional(),
+    maxTrainSamples: cap,
+    maxValSamples: cap,
+    maxTestSamples: cap,
+    gridStyle: z.enum(['red', 'none']).optional(),
+    /** Evaluate the best checkpoint afterwards on these datasets (the training dataset's test split first). */
+    evaluateOn: z.array(datasetName).max(20).default([]),
+    /** Evaluate on the training dataset's test split (default true). */
+    evaluateInternal: z.boolean().default(true),
+    evaluateMaxSamples: cap,
+  })
+  .strict();
+
+export const evaluateJobPayloadSchema = z
+  .object({
+    /** The finished train run whose best checkpoint is evaluated. */
+    trainRunId: z.number().int().positive(),
+    dataset: datasetName,
+    split: z.enum(['train', 'val', 'test', 'all']).default('test'),
+    maxSamples: cap,
+    gridStyle: z.enum(['red', 'none']).optional(),
+  })
+  .strict();
+
+export const llmJobPayloadSchema = z
+  .object({
+    provider: z.enum(['openai', 'gemini', 'compatible']),
+    model: z.string().min(1).max(200),
+    dataset: datasetName,
+    split: z.enum(['train', 'val', 'test']).default('test'),
+    limit: cap,
+    repeats: z.number().int().min(1).max(20).default(1),
+    style: z.enum(['grid', 'none']).default('grid'),
+    dpi: z.number().int().min(50).max(600).default(200),
+    promptName: z.string().min(1).max(100).default(DEFAULT_PROMPT_NAME),
+    temperature: z.number().min(0).max(2).default(0),
+    concurrency: z.number().int().min(1).max(64).default(4),
+    requestsPerMinute: z.number().int().positive().nullable().optional(),
+    timeoutMs: z.number().int().min(1000).max(600_000).default(120_000),
+    /** Experiment the `llm` run joins (the API sets the one it was launched in). */
+    experimentId: z.number().int().positive().optional(),
+  })
+  .strict();
+
+export type TrainJobPayload = z.output<typeof trainJobPayloadSchema>;
+export type EvaluateJobPayload = z.output<typeof evaluateJobPayloadSchema>;
+export type LlmJobPayload = z.output<typeof llmJobPayloadSchema>;
+
+export class JobPayloadError extends Error {
+  override name = 'JobPayloadError';
+  constructor(
+    message: string,
+    readonly fields: string[],
+  ) {
+    super(message);
+  }
+}
+
+function parsePayload<T>(schema: z.ZodType<T>, payload: unknown, kind: string): T {
+  const result = schema.safeParse(payload);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => ({ field: issue.path.join('.') || '(payload)', message: issue.message }));
+  throw new JobPayloadError(
+    `${kind} job payload is invalid: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`,
+    problems.map((p) => p.field),
+  );
+}
+
+export const parseTrainJobPayload = (payload: unknown) => parsePayload(trainJobPayloadSchema, payload, 'train');
+export const parseEvaluateJobPayload = (payload: unknown) => parsePayload(evaluateJobPayloadSchema, payload, 'evaluate');
+export const parseLlmJobPayload = (payload: unknown) => parsePayload(llmJobPayloadSchema, payload, 'llm');
+
+/** Validates a job payload of any kind; throws JobPayloadError naming the fields at fault. */
+export function parseJobPayload(kind: 'train' | 'evaluate' | 'llm', payload: unknown): TrainJobPayload | EvaluateJobPayload | LlmJobPayload {
+  if (kind === 'train') return parseTrainJobPayload(payload);
+  if (kind === 'evaluate') return parseEvaluateJobPayload(payload);
+  return parseLlmJobPayload(payload);
+}
+
+interface TrainJobCheckpoint {
+  /** Set once training finished: a retry goes straight to the evaluations. */
+  trained?: boolean;
+  /** Datasets whose evaluation finished. */
+  evaluated?: string[];
+}
+
+/**
+ * Trains the job's run with `trainRun` (which resumes from the run's last epoch checkpoint when a
+ * previous attempt died), then evaluates the best checkpoint with `evaluateRun` on each dataset
+ * asked for. The job checkpoint records finished stages, so a retry never trains or evaluates twice.
+ */
+export async function runTrainJob(ctx: JobContext): Promise<void> {
+  const payload = parseTrainJobPayload(ctx.job.payload);
+  const runStore = new RunStore(ctx.db);
+  const run = await runStore.getById(payload.runId);
+  if (!run) throw new JobPayloadError(`train job: run ${payload.runId} does not exist`, ['runId']);
+  if (run.kind !== 'train') throw new JobPayloadError(`train job: run ${payload.runId} is a ${run.kind} run`, ['runId']);
+  if (run.datasetId === null) throw new JobPayloadError(`train job: run ${payload.runId} names no dataset`, ['runId']);
+  const dataset = await new DatasetStore(ctx.db).getById(run.datasetId);
+  if (!dataset) throw new JobPayloadError(`train job: dataset ${run.datasetId} of run ${run.id} does not exist`, ['runId']);
+  const state: TrainJobCheckpoint = { ...((ctx.checkpoint ?? {}) as TrainJobCheckpoint) };
+  const evaluations = [...(payload.evaluateInternal ? [dataset.name] : []), ...payload.evaluateOn.filter((d) => d !== dataset.name || !payload.evaluateInternal)];
+  const stopIfAborted = () => ctx.signal.throwIfAborted();
+
+  if (!state.trained && run.status !== 'finished') {
+    ctx.log(`training ${run.model} seed ${run.seed ?? 1} on ${dataset.name} (${payload.profile})`);
+    const result = await trainRun(ctx.db, {
+      model: run.model as Parameters<typeof trainRun>[1]['model'],
+      dataset: dataset.name,
+      seed: run.seed ?? 1,
+      profile: payload.profile,
+      overrides: {
+        epochs: payload.epochs,
+        batchSize: payload.batchSize,
+        learningRate: payload.learningRate,
+        inputHeight: payload.inputHeight,
+        inputWidth: payload.inputWidth,
+        widthMultiplier: payload.widthMultiplier,
+        maxTrainSamples: payload.maxTrainSamples,
+        maxValSamples: payload.maxValSamples,
+        maxTestSamples: payload.maxTestSamples,
+        gridStyle: payload.gridStyle,
+      },
+      experimentId: run.experimentId,
+      // Adopts the queued run created at launch, and continues from its last epoch after a crash.
+      resume: true,
+      onBatch: (progress) => {
+        stopIfAborted();
+        void ctx.reportProgress(progress.step, progress.totalSteps + evaluations.length).catch(() => undefined);
+      },
+      onEpoch: (metrics) => ctx.log(`epoch ${metrics.epoch}: val ROC-AUC ${metrics.valRocAuc.toFixed(3)}`),
+    });
+    if (result.runId !== run.id) throw new Error(`trainRun trained run ${result.runId} instead of the launched run ${run.id}`);
+  }
+  state.trained = true;
+  await ctx.saveCheckpoint({ ...state });
+
+  const done = new Set(state.evaluated ?? []);
+  for (const name of evaluations) {
+    if (done.has(name)) continue;
+    stopIfAborted();
+    await failOrphanEvaluations(ctx.db, run.id, name);
+    ctx.log(`evaluating run ${run.id} on ${name}`);
+    await evaluateRun(ctx.db, {
+      runId: run.id,
+      dataset: name,
+      split: 'test',
+      maxSamples: payload.evaluateMaxSamples ?? null,
+      onProgress: () => stopIfAborted(),
+    });
+    done.add(name);
+    state.evaluated = [...done];
+    await ctx.saveCheckpoint({ ...state });
+  }
+}
+
+/** Evaluates a finished train run on a dataset (a new `evaluate` run, linked to the job when done). */
+export async function runEvaluateJob(ctx: JobContext): Promise<void> {
+  const payload = parseEvaluateJobPayload(ctx.job.payload);
+  await failOrphanEvaluations(ctx.db, payload.trainRunId, payload.dataset);
+  const result = await evaluateRun(ctx.db, {
+    runId: payload.trainRunId,
+    dataset: payload.dataset,
+    split: payload.split,
+    maxSamples: payload.maxSamples ?? null,
+    gridStyle: payload.gridStyle,
+    onProgress: (done, total) => {
+      ctx.signal.throwIfAborted();
+      void ctx.reportProgress(done, total).catch(() => undefined);
+    },
+  });
+  await ctx.db.update(jobs).set({ runId: result.evaluationRunId }).where(eq(jobs.id, ctx.job.id));
+}
+
+/**
+ * Runs the LLM arm for one model and page style (`runLlmArm`), with the provider built from the
+ * worker's environment (keys never travel in payloads). Answers are cached in the database, so a
+ * retried attempt only asks what the dead one had not; the `llm` run is linked to the job when done.
+ */
+export async function runLlmJob(ctx: JobContext): Promise<void> {
+  const payload = parseLlmJobPayload(ctx.job.payload);
+  const provider = providerFromEnv(payload.provider, payload.model);
+  const result = await runLlmArm(
+    ctx.db,
+    {
+      provider,
+      datasetName: payload.dataset,
+      split: payload.split,
+      limit: payload.limit ?? null,
+      repeats: payload.repeats,
+      style: payload.style,
+      dpi: payload.dpi,
+      promptName: payload.promptName,
+      temperature: payload.temperature,
+      concurrency: payload.concurrency,
+      requestsPerMinute: payload.requestsPerMinute ?? null,
+      timeoutMs: payload.timeoutMs,
+      ...(payload.experimentId !== undefined ? { experimentId: payload.experimentId } : {}),
+    },
+    (phase) => void ctx.reportProgress(phase.done, phase.total).catch(() => undefined),
+    ctx.signal,
+  );
+  await ctx.db.update(jobs).set({ runId: result.runId }).where(eq(jobs.id, ctx.job.id));
+}
+
+/**
+ * An attempt that died mid-evaluation leaves its evaluate run `running` forever; before evaluating
+ * again, such runs are marked failed so that only the new one counts (the summary reads finished runs).
+ */
+async function failOrphanEvaluations(db: LeadwiseDatabase, trainRunId: number, datasetName: string): Promise<void> {
+  const dataset = await new DatasetStore(db).getByName(datasetName);
+  if (!dataset) return;
+  const orphans = await db
+    .select({ id: runs.id })
+    .from(runs)
+    .where(and(eq(runs.parentRunId, trainRunId), eq(runs.datasetId, dataset.id), eq(runs.kind, 'evaluate'), inArray(runs.status, ['queued', 'running'])));
+  const store = new RunStore(db);
+  for (const orphan of orphans) await store.fail(orphan.id, 'the worker evaluating it stopped; evaluated again by a retry');
+}
+
+/** The study's job handlers by kind. */
+export function studyJobHandlers(): JobHandlerRegistry {
+  return {
+    train: runTrainJob,
+    evaluate: runEvaluateJob,
+    llm: runLlmJob,
+  };
+}
