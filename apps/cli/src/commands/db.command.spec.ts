@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { DEFAULT_TEST_DATABASE_URL } from '@leadwise/db/testing';
+import { main } from '../main.ts';
+
+// `leadwise db` against a fresh PostgreSQL database, with a password in DATABASE_URL (the server
+// trusts local connections, so it is ignored for login but must never be printed).
+const databaseName = `leadwise_cli_db_${randomBytes(6).toString('hex')}`;
+const adminUrl = process.env.TEST_DATABASE_URL?.trim() || DEFAULT_TEST_DATABASE_URL;
+const savedUrl = process.env.DATABASE_URL;
+const PASSWORD = 'pw-never-printed';
+
+async function admin(statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
+async function run(args: string[]): Promise<string> {
+  let output = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    output += String(chunk);
+    return true;
+  });
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    output += String(chunk);
+    return true;
+  });
+  try {
+    await main(['node', 'leadwise', ...args]);
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+  return output;
+}
+
+beforeAll(async () => {
+  await admin(`CREATE DATABASE ${databaseName}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${databaseName}`;
+  url.password = PASSWORD;
+  if (!url.username) url.username = 'postgres';
+  process.env.DATABASE_URL = url.toString();
+});
+afterAll(async () => {
+  if (savedUrl === undefined) delete process.env.DATABASE_URL;
+  else process.env.DATABASE_URL = savedUrl;
+  await admin(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
+});
+
+describe('leadwise db', () => {
+  it('reports pending migrations, applies them, then shows table counts, never the password', async () => {
+    const before = JSON.parse(await run(['db', 'status', '--json'])) as { driver: string; pending: number; location: string; tables?: unknown };
+    expect(before.driver).toBe('postgres');
+    expect(before.pending).toBe(1);
+    expect(before.tables).toBeUndefined();
+    expect(before.location).toContain(':***@');
+
+    const migrated = await run(['db', 'migrate']);
+    expect(migrated).toContain('applied  0000_init_schema');
+
+    const after = JSON.parse(await run(['db', 'status', '--json'])) as { pending: number; tables: Record<string, number> };
+    expect(after.pending).toBe(0);
+    expect(after.tables.predictions).toBe(0);
+    expect(Object.keys(after.tables)).toHaveLength(15);
+
+    for (const text of [JSON.stringify(before), migrated, JSON.stringify(after)]) expect(text).not.toContain(PASSWORD);
+  });
+});
