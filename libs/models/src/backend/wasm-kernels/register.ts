@@ -1,6 +1,7 @@
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.ts';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.ts';
+import { castConfig, identityConfig } from './identity.ts';
 import { stockWasmKernels } from './kernel-utils.ts';
 import { maxPoolGradConfig } from './max-pool-grad.ts';
 import { meanConfig, sumConfig } from './reduce.ts';
@@ -14,6 +15,8 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   sumConfig,
   meanConfig,
   tileConfig,
+  identityConfig,
+  castConfig,
 ];
 
 export type WasmTrainingKernelName =
@@ -22,7 +25,9 @@ export type WasmTrainingKernelName =
   | 'MaxPoolGrad'
   | 'Sum'
   | 'Mean'
-  | 'Tile';
+  | 'Tile'
+  | 'Identity'
+  | 'Cast';
 
 /**
  * Registers the training kernels on the wasm backend (all by default, or only those named, e.g.

@@ -224,6 +224,21 @@ describe('wasm training kernels match the cpu backend', () => {
     maxErrors[`Tile ${shape.join('x')} by ${reps.join(',')}`] = await compare('Tile', { x }, { reps });
   });
 
+  it('Identity and same-dtype Cast share the buffer; other casts convert', async () => {
+    const x = { shape: [2, 3], values: Float32Array.from([1.5, -2.25, 3, 0, 7.75, -1]) };
+    maxErrors['Identity 2x3'] = await compare('Identity', { x }, {});
+    maxErrors['Cast float32 2x3'] = await compare('Cast', { x }, { dtype: 'float32' });
+    await tf.setBackend('wasm');
+    const t = tf.tensor(x.values, x.shape);
+    const asInt = tf.cast(t, 'int32');
+    const copy = tf.clone(t);
+    t.dispose();
+    // The clone outlives its source: the shared buffer is freed only with the last reference.
+    expect(Array.from(copy.dataSync())).toEqual(Array.from(x.values));
+    expect(Array.from(asInt.dataSync())).toEqual([1, -2, 3, 0, 7, -1]);
+    tf.dispose([asInt, copy]);
+  });
+
   it('reports the largest error per kernel', () => {
     const worst: Record<string, number> = {};
     for (const [key, err] of Object.entries(maxErrors)) {
@@ -231,6 +246,6 @@ describe('wasm training kernels match the cpu backend', () => {
       worst[kernel] = Math.max(worst[kernel] ?? 0, err);
     }
     console.info('max abs error vs cpu backend', worst);
-    expect(Object.keys(worst).sort()).toEqual(['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'Mean', 'Sum', 'Tile']);
+    expect(Object.keys(worst).sort()).toEqual(['Cast', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'Identity', 'MaxPoolGrad', 'Mean', 'Sum', 'Tile']);
   });
 });
