@@ -90,17 +90,31 @@ export function drawTrace(image: PixelImage, xs: Float64Array, ys: Float64Array,
   }
   const xStart = xs[0];
   const xEnd = xs[count - 1];
+  // A pen wider than a pixel also reaches into the neighbouring columns: without this, steep QRS
+  // strokes would be one column wide however wide the pen.
+  const reach = Math.min(1, Math.max(0, halfPenPx - 0.5));
+  const overlap = (y: number, top: number, bottom: number) => Math.max(0, Math.min(y + 1, bottom) - Math.max(y, top));
   for (let j = 0; j < columns; j++) {
     if (low[j] === Infinity) continue;
     const x = first + j;
     const coverX = Math.min(1, Math.min(x + 1, xEnd + halfPenPx) - Math.max(x, xStart - halfPenPx));
     const top = low[j] - halfPenPx;
     const bottom = high[j] + halfPenPx;
-    const y0 = Math.max(0, Math.floor(top));
-    const y1 = Math.min(image.heightPx, Math.ceil(bottom));
+    const hasLeft = reach > 0 && j > 0 && low[j - 1] !== Infinity;
+    const hasRight = reach > 0 && j + 1 < columns && low[j + 1] !== Infinity;
+    const leftTop = hasLeft ? low[j - 1] - halfPenPx : 0;
+    const leftBottom = hasLeft ? high[j - 1] + halfPenPx : 0;
+    const rightTop = hasRight ? low[j + 1] - halfPenPx : 0;
+    const rightBottom = hasRight ? high[j + 1] + halfPenPx : 0;
+    const spanTop = Math.min(top, hasLeft ? leftTop : top, hasRight ? rightTop : top);
+    const spanBottom = Math.max(bottom, hasLeft ? leftBottom : bottom, hasRight ? rightBottom : bottom);
+    const y0 = Math.max(0, Math.floor(spanTop));
+    const y1 = Math.min(image.heightPx, Math.ceil(spanBottom));
     for (let y = y0; y < y1; y++) {
-      const coverY = Math.min(y + 1, bottom) - Math.max(y, top);
-      darken(image, x, y, coverageOf(coverX * coverY, style), style.rgb, style.gray);
+      let coverage = coverX * overlap(y, top, bottom);
+      if (hasLeft) coverage = Math.max(coverage, reach * overlap(y, leftTop, leftBottom));
+      if (hasRight) coverage = Math.max(coverage, reach * overlap(y, rightTop, rightBottom));
+      darken(image, x, y, coverageOf(coverage, style), style.rgb, style.gray);
     }
   }
 }
