@@ -167,7 +167,7 @@ export interface AucComparison {
 
 export interface DelongPairedComparison extends AucComparison {
   method: 'DeLong paired (Sun & Xu 2014)';
-  /** Correlation of the two AUC estimates (shared samples make it positive, which narrows the test). */
+  /** Correlation of the two AUC estimates (shared samples make it positive, which narrows the test); NaN when an AUC has zero variance. */
   correlation: number;
   n: number;
   positives: number;
