@@ -75,7 +75,7 @@ describe.each(['pglite', 'postgres'] as const)('runLlmArm on %s', (driver) => {
     truth = await truthByImage();
     // A perfect scripted reader, with a 500 on one image's first request and an unparseable repeat.
     const script: ReplyScript = (request) => {
-      const label = truth.get(request.imageSha256s[0]);
+      const label = truth.get(request.imageSha256s.at(-1) ?? '');
       if (!label) return { kind: 'status', status: 400, message: 'unknown image' };
       if (request.index === 0) return { kind: 'status', status: 500 };
       if (request.index === 3) return { kind: 'answer', text: 'I am not sure.' };
@@ -135,6 +135,20 @@ describe.each(['pglite', 'postgres'] as const)('runLlmArm on %s', (driver) => {
     expect(again).toMatchObject({ requested: 0, cached: RECORDS * 2, responses: RECORDS * 2, unparsed: 1 });
     expect(again.pooled?.rocAuc).toBe(1);
     expect((await handle.db.select().from(llmResponses)).length).toBe(RECORDS * 2);
+  });
+
+  it('runs few-shot with labelled examples from the train split ahead of each page, hashed into the prompt hash', async () => {
+    const before = server.requests.length;
+    const result = await runLlmArm(handle.db, { ...input(), repeats: 1, promptName: 'few-shot', fewShot: { k: 2, split: 'train' } });
+    const sent = server.requests.slice(before);
+    expect(sent.length).toBeGreaterThanOrEqual(RECORDS);
+    expect(result).toMatchObject({ failed: 0, responses: RECORDS });
+    // Two example pages, then the page to classify; the examples are the two train records, never a test page.
+    expect(sent.every((r) => r.imageSha256s.length === 3 && !truth.has(r.imageSha256s[0]) && !truth.has(r.imageSha256s[1]) && truth.has(r.imageSha256s[2]))).toBe(true);
+    expect(sent[0].promptText).toContain('Example 1: this ECG is abnormal.');
+    expect(result.prompt.effectiveHash).not.toBe(getPrompt('few-shot').sha256);
+    const params = await new RunStore(handle.db).getParams(result.runId);
+    expect(params).toMatchObject({ 'prompt.name': 'few-shot', 'prompt.few_shot_k': '2', 'prompt.effective_hash': result.prompt.effectiveHash });
   });
 
   it('refuses an unknown dataset and a few-shot run drawing examples from the evaluated split', async () => {
