@@ -129,11 +129,19 @@ export function rotateImage(image: PixelImage, degrees: number, paper: readonly 
         }
         continue;
       }
+      // Near the edges: neighbours outside the image are paper.
+      const inX0 = x0 >= 0 && x0 < w;
+      const inX1 = x0 + 1 >= 0 && x0 + 1 < w;
+      const inY0 = y0 >= 0 && y0 < h;
+      const inY1 = y0 + 1 >= 0 && y0 + 1 < h;
       for (let c = 0; c < channels; c++) {
-        const at = (px: number, py: number) => (px < 0 || py < 0 || px >= w || py >= h ? paper[c] : src[py * rowStride + px * channels + c]);
-        const top = at(x0, y0) * (1 - fx) + at(x0 + 1, y0) * fx;
-        const bottom = at(x0, y0 + 1) * (1 - fx) + at(x0 + 1, y0 + 1) * fx;
-        out[o + c] = Math.round(top * (1 - fy) + bottom * fy);
+        const p00 = inX0 && inY0 ? src[y0 * rowStride + x0 * channels + c] : paper[c];
+        const p10 = inX1 && inY0 ? src[y0 * rowStride + (x0 + 1) * channels + c] : paper[c];
+        const p01 = inX0 && inY1 ? src[(y0 + 1) * rowStride + x0 * channels + c] : paper[c];
+        const p11 = inX1 && inY1 ? src[(y0 + 1) * rowStride + (x0 + 1) * channels + c] : paper[c];
+        const top = p00 + (p10 - p00) * fx;
+        const bottom = p01 + (p11 - p01) * fx;
+        out[o + c] = (top + (bottom - top) * fy + 0.5) | 0;
       }
     }
   }
@@ -164,7 +172,8 @@ export function rotateRect(rect: Rect, degrees: number, widthPx: number, heightP
 
 /** Separable Gaussian blur with edge clamping; returns the kernel radius in pixels (how far ink can spread). */
 export function blurImage(image: PixelImage, sigmaPx: number): number {
-  const radius = Math.max(1, Math.ceil(2.5 * sigmaPx));
+  // Taps beyond 2 sigma weigh under 2% of the centre: dropped, which makes the small blurs 3 taps wide.
+  const radius = Math.max(1, Math.round(2 * sigmaPx));
   const size = 2 * radius + 1;
   const weights = new Float64Array(size);
   let sum = 0;
@@ -178,8 +187,23 @@ export function blurImage(image: PixelImage, sigmaPx: number): number {
   const src = image.data;
   const stride = w * channels;
   const temp = new Uint8Array(src.length);
-  // Horizontal pass: clamp only near the edges.
-  for (let y = 0; y < h; y++) {
+  // Horizontal pass: clamp only near the edges; gray images (the training default) get a plain loop.
+  if (channels === 1) {
+    for (let y = 0; y < h; y++) {
+      const row = y * w;
+      for (let x = 0; x < w; x++) {
+        let acc = 32768;
+        if (x >= radius && x < w - radius) {
+          const from = row + x - radius;
+          for (let k = 0; k < size; k++) acc += kernel[k] * src[from + k];
+        } else {
+          for (let k = 0; k < size; k++) acc += kernel[k] * src[row + Math.min(w - 1, Math.max(0, x + k - radius))];
+        }
+        temp[row + x] = acc >>> 16;
+      }
+    }
+  }
+  for (let y = 0; y < h && channels !== 1; y++) {
     const row = y * stride;
     for (let x = 0; x < w; x++) {
       const inside = x >= radius && x < w - radius;
