@@ -119,6 +119,7 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
   };
 
   const resumeState = options.resume ? await readTrainingState<TrainingState>(lastDir) : null;
+  const resumedFromEpoch = resumeState ? resumeState.completedEpochs : null;
   let network: LeadwiseModel = resumeState ? await loadCheckpoint(lastDir) : createModel(modelConfig);
   const optimizer = new ScheduledAdam(schedule.peakLearningRate);
   if (resumeState) await loadOptimizerState(lastDir, optimizer);
@@ -226,7 +227,7 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
     bestEpoch: state.bestEpoch,
     bestValRocAuc: state.bestValRocAuc,
     stoppedEarly,
-    resumedFromEpoch: resumeState ? resumeState.completedEpochs : null,
+    resumedFromEpoch,
     bestCheckpointDir: bestDir,
     classWeights,
     backend: tf.getBackend(),

@@ -75,6 +75,8 @@ export async function saveCheckpoint(network: LeadwiseModel, dir: string, option
   if (options.optimizer) {
     const named = await options.optimizer.getWeights();
     const { data, specs } = await tf.io.encodeWeights(named);
+    // getWeights returns the moment variables themselves plus a fresh step-count scalar: free only that.
+    tf.dispose(named.filter((w) => !(w.tensor instanceof tf.Variable)).map((w) => w.tensor));
     await writeFile(join(tmpDir, OPTIMIZER_FILE), JSON.stringify({ className: options.optimizer.getClassName(), weights: specs }));
     await writeFile(join(tmpDir, OPTIMIZER_WEIGHTS_FILE), Buffer.from(data));
   }
