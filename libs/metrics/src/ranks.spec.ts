@@ -7,7 +7,13 @@ import { argsortFloat64, thresholdCounts } from './ranks.ts';
 function awkwardValues(n: number, seed: number): Float64Array {
   const rng = createPrng(seed);
   const special = [0, -0, Infinity, -Infinity, 1e-300, -1e-300, 5e-324, 1.5, -1.5];
-  return Float64Array.from({ length: n }, () => (rng.next() < 0.1 ? special[rng.nextInt(special.length)] : Math.round((rng.next() - 0.5) * 2e3) / 1e2));
+  return Float64Array.from({ length: n }, () => {
+    const u = rng.next();
+    if (u < 0.1) return special[rng.nextInt(special.length)];
+    // Values that differ only in the low 32 bits of the mantissa, of both signs.
+    if (u < 0.3) return (rng.next() < 0.5 ? -1 : 1) * (1 + rng.nextInt(1000) * 2 ** -45);
+    return Math.round((rng.next() - 0.5) * 2e3) / 1e2;
+  });
 }
 
 describe('radix argsort', () => {
