@@ -282,11 +282,13 @@ function toMillivolts(values: Int32Array, spec: WfdbSignalSpec, source: string):
   const invalid = INVALID_SAMPLE[spec.format];
   const out = new Float32Array(values.length);
   const baseline = spec.baseline;
-  const gain = spec.gain;
+  // A multiply instead of a divide per sample (this loop dominated import CPU). The double product
+  // differs from the quotient by at most an ulp of a double, far below float32 resolution; checked
+  // exhaustively: identical float32 for every int16 value at gains 200, 400, 500, 1000, 1716, 2000.
+  const millivoltsPerAdu = unitScale / spec.gain;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    // Divide first, then scale: keeps -119/1000 exactly the float nearest -0.119.
-    out[i] = v === invalid ? NaN : unitScale === 1 ? (v - baseline) / gain : ((v - baseline) / gain) * unitScale;
+    out[i] = v === invalid ? NaN : (v - baseline) * millivoltsPerAdu;
   }
   return out;
 }
