@@ -174,8 +174,18 @@ try {
     perRepeatRocAuc: result.perRepeat.map((r) => r.metrics?.rocAuc ?? null),
     fleissKappa: result.agreement.fleissKappa,
     rerun: { requests: requestsRerun, cached: again.cached, requested: again.requested },
-    seconds: { import: importS, renderForScript: renderS, llmRun: runS, total: (performance.now() - t0) / 1000 },
-    answersPerS: (testRows.length * repeats) / runS,
+    seconds: {
+      import: importS,
+      renderForScript: renderS,
+      llmRun: runS,
+      llmRunRender: result.phaseMs.render / 1000,
+      llmRunAsk: result.phaseMs.ask / 1000,
+      llmRunMetrics: result.phaseMs.metrics / 1000,
+      rerun: again.wallMs / 1000,
+      rerunAsk: again.phaseMs.ask / 1000,
+      total: (performance.now() - t0) / 1000,
+    },
+    answersPerSAsking: (testRows.length * repeats) / (result.phaseMs.ask / 1000),
   };
   const ok = summary.storedRows === summary.expectedRows && summary.uniqueKeys === summary.expectedRows && mismatches === 0 && summary.errors === 0 && requestsRerun === 0 && result.pooled !== null;
   process.stdout.write(values.json ? `${JSON.stringify({ ok, ...summary }, null, 2)}\n` : `${ok ? 'OK' : 'FAILED'} ${JSON.stringify(summary, null, 2)}\n`);

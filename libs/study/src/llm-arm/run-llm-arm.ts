@@ -84,6 +84,8 @@ export interface LlmArmResult {
   pooled: LlmArmMetrics | null;
   agreement: { fleissKappa: number | null; n: number };
   wallMs: number;
+  /** Where the time went: rendering pages, asking the model (cache reads included), metrics. */
+  phaseMs: { render: number; ask: number; metrics: number };
 }
 
 /** Metric keys of LLM runs, beside the `eval.*` keys the study summary reads (pooled values go there). */
@@ -162,11 +164,13 @@ export async function runLlmArm(db: LeadwiseDatabase, input: LlmArmInput, onProg
   }
 
   // Pages are kept in memory for the run (about 100-300 kB each at 100-200 DPI).
+  const renderStartMs = Date.now();
   const pages: { row: RecordRow; image: LlmImage }[] = [];
   for (const row of records) {
     pages.push({ row, image: await renderLlmPage(row.signalPath, renderOptions) });
     onProgress?.({ phase: 'rendering', done: pages.length, total: records.length });
   }
+  const renderMs = Date.now() - renderStartMs;
   const recordKey = (row: RecordRow) => `${dataset.name}/${row.externalId}`;
   const recordIds = new Map(records.map((row) => [recordKey(row), row.id]));
   const jobs: LlmJob[] = pages.flatMap(({ row, image }) => {
@@ -230,6 +234,7 @@ export async function runLlmArm(db: LeadwiseDatabase, input: LlmArmInput, onProg
 
   try {
     const cache = new DbLlmResponseCache({ db, runId: run.id, prompt, recordIds, imageStyle: input.style });
+    const askStartMs = Date.now();
     const summary = await runLlmJobs({
       provider: input.provider,
       prompt,
@@ -246,10 +251,13 @@ export async function runLlmArm(db: LeadwiseDatabase, input: LlmArmInput, onProg
       onProgress: (llm) => onProgress?.({ phase: 'asking', done: llm.done, total: llm.total, llm }),
     });
 
+    const askMs = Date.now() - askStartMs;
+    const metricsStartMs = Date.now();
     onProgress?.({ phase: 'metrics', done: 0, total: input.repeats + 1 });
     const result = await recordLlmMetrics(db, run.id, records, summary.records, input);
     await runs.logParams(run.id, { score_source: result.scoreSource, hard_label_only: result.hardLabelOnly });
     await runs.finish(run.id);
+    const metricsMs = Date.now() - metricsStartMs;
     return {
       ...result,
       runId: run.id,
@@ -269,6 +277,7 @@ export async function runLlmArm(db: LeadwiseDatabase, input: LlmArmInput, onProg
       costUsd: summary.costUsd,
       image: { style: input.style, dpi: firstImage.dpi ?? input.dpi, widthPx: firstImage.widthPx, heightPx: firstImage.heightPx },
       wallMs: Date.now() - startMs,
+      phaseMs: { render: renderMs, ask: askMs, metrics: metricsMs },
     };
   } catch (error) {
     await runs.fail(run.id, redactSecrets(error instanceof Error ? error.message : String(error))).catch(() => undefined); // the original error matters more than a failed status update
