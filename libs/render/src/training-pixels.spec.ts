@@ -4,6 +4,8 @@ import type { EcgRecording, LeadName } from '@leadwise/ecg';
 import { LEAD_NAMES } from '@leadwise/ecg';
 import {
   DEFAULT_TRAINING_AUGMENTATIONS,
+  leadBoxesToArray,
+  renderTrainingBatch,
   renderTrainingPixels,
   trainingPageSize,
   type AugmentationOptions,
@@ -116,6 +118,17 @@ describe('training pixels', () => {
     const red = renderTrainingPixels(chapman, { channels: 3, gridStyle: 'red' }).pixels;
     for (let i = 0; i < red.length; i += 3) if (red[i] > red[i + 1] + 10) coloured++;
     expect(coloured).toBeGreaterThan(1000);
+  });
+
+  it('renders a batch into one NHWC buffer, each image as rendered alone with its seed', () => {
+    const options = { augmentations: DEFAULT_TRAINING_AUGMENTATIONS, seeds: [11, 12] };
+    const batch = renderTrainingBatch([chapman, chapman], options);
+    expect([batch.count, batch.widthPx, batch.heightPx, batch.pixels.length]).toEqual([2, 325, 212, 2 * 325 * 212]);
+    const second = renderTrainingPixels(chapman, { augmentations: DEFAULT_TRAINING_AUGMENTATIONS, seed: 12 });
+    expect(sha(batch.pixels.subarray(325 * 212))).toBe(sha(second.pixels));
+    const cells = leadBoxesToArray(batch.leadBoxes[1]);
+    expect(cells).toHaveLength(13 * 4);
+    expect(cells[4 * 12 + 2]).toBeCloseTo(second.leadBoxes[12].cellNorm.x1, 6);
   });
 
   it('writes into a caller buffer and rejects one of the wrong size', () => {

@@ -136,3 +136,49 @@ export function renderTrainingPixels(recording: EcgRecording, options: TrainingR
     seed,
   };
 }
+
+export interface TrainingBatch {
+  /** count x height x width x channels, row-major (NHWC), 255 = paper. */
+  pixels: Uint8Array;
+  count: number;
+  widthPx: number;
+  heightPx: number;
+  channels: 1 | 3;
+  /** Per image, in the same order as `TrainingPixels.leadBoxes`. */
+  leadBoxes: LeadBox[][];
+  augmentations: AppliedAugmentations[];
+}
+
+/**
+ * Renders several recordings into one NHWC buffer; image i uses seed `seeds[i]` (default: options.seed + i),
+ * so an epoch can be replayed exactly.
+ */
+export function renderTrainingBatch(recordings: readonly EcgRecording[], options: Omit<TrainingRenderOptions, 'out'> & { seeds?: readonly number[] } = {}): TrainingBatch {
+  const { seeds, ...imageOptions } = options;
+  const layout = imageOptions.layout ?? 'standard';
+  const defaults = trainingPageSize(layout, imageOptions.paperSpeedMmPerS ?? 25);
+  const widthPx = imageOptions.widthPx ?? defaults.widthPx;
+  const heightPx = imageOptions.heightPx ?? defaults.heightPx;
+  const channels = imageOptions.channels ?? 1;
+  const size = widthPx * heightPx * channels;
+  const pixels = new Uint8Array(recordings.length * size);
+  const leadBoxes: LeadBox[][] = [];
+  const augmentations: AppliedAugmentations[] = [];
+  recordings.forEach((recording, i) => {
+    const seed = seeds?.[i] ?? (imageOptions.seed ?? 0) + i;
+    const image = renderTrainingPixels(recording, { ...imageOptions, widthPx, heightPx, channels, seed, out: pixels.subarray(i * size, (i + 1) * size) });
+    leadBoxes.push(image.leadBoxes);
+    augmentations.push(image.augmentations);
+  });
+  return { pixels, count: recordings.length, widthPx, heightPx, channels, leadBoxes, augmentations };
+}
+
+/** Boxes as a flat [x0, y0, x1, y1] x boxes Float32Array of normalised coordinates (a missing ink box is all zeros). */
+export function leadBoxesToArray(boxes: readonly LeadBox[], which: 'cellNorm' | 'inkNorm' = 'cellNorm'): Float32Array {
+  const out = new Float32Array(boxes.length * 4);
+  boxes.forEach((box, i) => {
+    const rect = box[which];
+    if (rect) out.set([rect.x0, rect.y0, rect.x1, rect.y1], i * 4);
+  });
+  return out;
+}
