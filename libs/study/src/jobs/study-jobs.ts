@@ -157,6 +157,8 @@ export async function runTrainJob(ctx: JobContext): Promise<void> {
       onEpoch: (metrics) => ctx.log(`epoch ${metrics.epoch}: val ROC-AUC ${metrics.valRocAuc.toFixed(3)}`),
     });
     if (result.runId !== run.id) throw new Error(`trainRun trained run ${result.runId} instead of the launched run ${run.id}`);
+    // trainRun records the backend on runs it creates; the launched run it adopted needs it too.
+    await ctx.db.update(runs).set({ backend: result.backend }).where(eq(runs.id, run.id));
   }
   state.trained = true;
   await ctx.saveCheckpoint({ ...state });

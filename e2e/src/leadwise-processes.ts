@@ -1,0 +1,160 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+
+/** Helpers for e2e tests: real `leadwise` processes, a scratch PostgreSQL database, a tiny real dataset. */
+
+export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const CLI = join(REPO_ROOT, 'apps/cli/bin/leadwise.mjs');
+
+export interface LeadwiseProcess {
+  child: ChildProcess;
+  /** Everything the process wrote so far (stdout and stderr), for failure messages. */
+  output(): string;
+  /** Resolves with the first stdout line that parses as JSON. */
+  firstJsonLine(): Promise<Record<string, unknown>>;
+  /** SIGINT and wait (graceful); SIGKILL after 20 s. */
+  stop(): Promise<void>;
+  /** SIGKILL: the process dies at once, as a crashed machine would. */
+  kill(): Promise<void>;
+}
+
+export function startLeadwise(args: string[], env: NodeJS.ProcessEnv): LeadwiseProcess {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  let stdoutBuffer = '';
+  const jsonWaiters: ((line: Record<string, unknown>) => void)[] = [];
+  let firstJson: Record<string, unknown> | null = null;
+  child.stdout!.on('data', (chunk: Buffer) => {
+    log += chunk.toString();
+    stdoutBuffer += chunk.toString();
+    let newline;
+    while ((newline = stdoutBuffer.indexOf('\n')) >= 0) {
+      const line = stdoutBuffer.slice(0, newline);
+      stdoutBuffer = stdoutBuffer.slice(newline + 1);
+      if (firstJson === null && line.startsWith('{')) {
+        firstJson = JSON.parse(line) as Record<string, unknown>;
+        for (const waiter of jsonWaiters.splice(0)) waiter(firstJson);
+      }
+    }
+  });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    log += chunk.toString();
+  });
+  const exited = once(child, 'exit');
+  return {
+    child,
+    output: () => log,
+    firstJsonLine: () =>
+      new Promise((resolve, reject) => {
+        if (firstJson) return resolve(firstJson);
+        jsonWaiters.push(resolve);
+        void exited.then(() => reject(new Error(`leadwise ${args.join(' ')} exited before printing JSON:\n${log}`)));
+      }),
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGINT');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      await exited;
+      clearTimeout(timer);
+    },
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+/** Runs a leadwise command to completion; rejects with its output when it fails. */
+export async function runLeadwise(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  const proc = startLeadwise(args, env);
+  const [code] = (await once(proc.child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`leadwise ${args.join(' ')} exited with ${code}:\n${proc.output()}`);
+  return proc.output();
+}
+
+/** A new, empty PostgreSQL database on the TEST_DATABASE_URL server; `drop()` removes it. */
+export async function createScratchDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const adminUrl = process.env.TEST_DATABASE_URL?.trim() || 'postgres://postgres@127.0.0.1:5432/test';
+  const name = `leadwise_e2e_${randomBytes(6).toString('hex')}`;
+  const admin = async (statement: string) => {
+    const client = new pg.Client({ connectionString: adminUrl });
+    await client.connect();
+    try {
+      await client.query(statement);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
+/**
+ * A manifest over real Chapman-Shaoxing recordings (already extracted to `chapmanRoot`), labelled
+ * by the data README's rule (normal = every #Dx code a sinus rhythm), with `perClass` normal and
+ * abnormal records split half train, a quarter val, a quarter test. Returns the manifest path.
+ */
+export async function writeChapmanManifest(chapmanRoot: string, perClass: number): Promise<string> {
+  const sinus = new Set(['426783006', '426177001', '427084000', '427393009']);
+  const headers: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) await walk(path);
+      else if (entry.name.endsWith('.hea')) headers.push(path);
+    }
+  };
+  await walk(join(chapmanRoot, 'WFDBRecords'));
+  const chosen: { path: string; label: 'normal' | 'abnormal' }[] = [];
+  const counts = { normal: 0, abnormal: 0 };
+  for (const header of headers) {
+    const dx = /^#Dx:\s*(.*)$/m.exec(await readFile(header, 'utf8'))?.[1]?.split(',').map((c) => c.trim()) ?? [];
+    if (dx.length === 0) continue;
+    const label = dx.every((code) => sinus.has(code)) ? 'normal' : 'abnormal';
+    if (counts[label] >= perClass) continue;
+    counts[label]++;
+    chosen.push({ path: relative(chapmanRoot, header), label });
+    if (counts.normal >= perClass && counts.abnormal >= perClass) break;
+  }
+  const splitOf = (index: number) => (index < perClass / 2 ? 'train' : index < (perClass * 3) / 4 ? 'val' : 'test');
+  const seen = { normal: 0, abnormal: 0 };
+  const lines = chosen.map(({ path, label }) => `${path},${label},${splitOf(seen[label]++)}`);
+  const manifest = join(chapmanRoot, 'manifest.csv');
+  await mkdir(dirname(manifest), { recursive: true });
+  await writeFile(manifest, `path,label,split\n${lines.join('\n')}\n`);
+  return manifest;
+}
+
+export interface GraphqlResult<T> {
+  data?: T;
+  errors?: { message: string; extensions?: Record<string, unknown> }[];
+}
+
+export async function graphql<T = Record<string, unknown>>(url: string, query: string, variables: Record<string, unknown> = {}, apiKey?: string): Promise<T> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as GraphqlResult<T>;
+  if (body.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(body.errors)}`);
+  return body.data!;
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs: number, onTimeout = () => ''): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${onTimeout()}`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
