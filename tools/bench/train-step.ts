@@ -60,7 +60,7 @@ function parseArgs(argv: string[]): Options {
 
 function buildMicroNet(): tf.LayersModel {
   let seed = 1;
-  const init = (): tf.initializers.Initializer => tf.initializers.glorotUniform({ seed: seed++ });
+  const init = (): ReturnType<typeof tf.initializers.glorotUniform> => tf.initializers.glorotUniform({ seed: seed++ });
   const conv = (filters: number, strides: number, inputShape?: [number, number, number]): tf.layers.Layer =>
     tf.layers.conv2d({
       ...(inputShape ? { inputShape } : {}),

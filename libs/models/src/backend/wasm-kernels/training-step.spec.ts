@@ -12,7 +12,7 @@ import { registerWasmTrainingKernels } from './register.ts';
 
 function buildNet(): tf.LayersModel {
   let seed = 11;
-  const init = (): tf.initializers.Initializer => tf.initializers.glorotUniform({ seed: seed++ });
+  const init = (): ReturnType<typeof tf.initializers.glorotUniform> => tf.initializers.glorotUniform({ seed: seed++ });
   return tf.sequential({
     layers: [
       tf.layers.conv2d({ inputShape: [16, 24, 1], filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init() }),
@@ -39,7 +39,7 @@ async function gradientsOn(backendName: 'cpu' | 'wasm'): Promise<Float32Array[]>
     tf.losses.sigmoidCrossEntropy(ys, model.apply(xs) as tf.Tensor) as tf.Scalar,
   );
   // In layer order: variable names differ between the two models (tfjs numbers them globally).
-  const out = model.trainableWeights.map((w) => grads[w.read().name].dataSync() as Float32Array);
+  const out = model.trainableWeights.map((w) => grads[(w.read() as tf.Variable).name].dataSync() as Float32Array);
   tf.dispose([xs, ys, ...Object.values(grads)]);
   model.dispose();
   return out;
