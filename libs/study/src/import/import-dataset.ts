@@ -57,24 +57,25 @@ export interface ImportSummary {
 export async function importDataset(
   db: LeadwiseDatabase,
   input: ImportDatasetInput,
-  onProgress: (progress: ImportProgress) => void = () => {},
+  onProgress?: (progress: ImportProgress) => void,
 ): Promise<ImportSummary> {
   const sourcePath = resolve(input.path);
   const name = input.name ?? defaultDatasetName(sourcePath);
-  onProgress({ phase: 'listing', done: 0, total: 0 });
+  const report = onProgress ?? ignoreProgress;
+  report({ phase: 'listing', done: 0, total: 0 });
   const listing = await openDataset(input.kind, sourcePath, { cacheDir: input.cacheDir ?? resolveCacheDir(), ...input.adapters });
   try {
-    const { rows, missingFiles } = await readRecords(listing, input.concurrency ?? 8, onProgress);
+    const { rows, missingFiles } = await readRecords(listing, input.concurrency ?? 8, report);
     const sourceFileHashes: Record<string, string> = {};
     for (const [file, bytes] of Object.entries(listing.tables)) sourceFileHashes[file] = sha256(bytes);
 
-    onProgress({ phase: 'writing', done: 0, total: rows.length });
+    report({ phase: 'writing', done: 0, total: rows.length });
     const datasetId = await db.transaction(async (tx) => {
       const dataset = await new DatasetStore(tx).upsert({ name, kind: input.kind, sourcePath, sourceFileHashes, labelRule: listing.labelRule });
       await new RecordStore(tx).upsertMany(rows.map((row) => ({ ...row, datasetId: dataset.id })));
       return dataset.id;
     });
-    onProgress({ phase: 'done', done: rows.length, total: rows.length });
+    report({ phase: 'done', done: rows.length, total: rows.length });
 
     const count = (label: string) => rows.filter((r) => r.label === label).length;
     return {
@@ -92,6 +93,10 @@ export async function importDataset(
   } finally {
     await listing.source.close();
   }
+}
+
+function ignoreProgress(): void {
+  // Progress is optional; callers without a display pass nothing.
 }
 
 type RecordRowWithoutDataset = Omit<NewRecordRow, 'datasetId'>;
