@@ -1,11 +1,11 @@
 import { Option, type Command } from 'commander';
 import { openDatabase } from '@leadwise/db';
-import { ARCHITECTURES, BACKBONES, parseInputSize, TRAINING_PROFILES, type Architecture, type Backbone, type TrainingProfile } from '@leadwise/models';
-import { trainRun, type TrainOverrides, type TrainRunResult } from '@leadwise/study';
+import { ARCHITECTURES, BACKBONES, parseInputSize, TRAINING_PROFILES, type Backbone, type TrainingProfile } from '@leadwise/models';
+import { trainRun, trainRunsInParallel, type TrainOverrides, type TrainRunResult, type TrainRunSpec } from '@leadwise/study';
 import { createProgressBar, formatSeconds, printResult, type ProgressBar } from '../cli-kit.ts';
 
 interface TrainFlags {
-  model: Architecture;
+  model: string;
   dataset: string;
   seed: string;
   profile: TrainingProfile;
@@ -19,7 +19,22 @@ interface TrainFlags {
   maxVal?: string;
   style?: 'grid' | 'none';
   resume?: boolean;
+  processes?: string;
   json?: boolean;
+}
+
+function parseList<T extends string>(flag: string, text: string, allowed: readonly T[]): T[] {
+  const items = text.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const item of items) if (!allowed.includes(item as T)) throw new TypeError(`--${flag} "${item}" is not one of ${allowed.join(', ')}`);
+  return items as T[];
+}
+
+function parseSeeds(text: string): number[] {
+  return text.split(',').map((part) => {
+    const seed = Number(part.trim());
+    if (!Number.isInteger(seed) || seed < 0) throw new TypeError(`--seed must be non-negative integers separated by commas, got "${text}"`);
+    return seed;
+  });
 }
 
 function positiveNumber(name: string, text: string | undefined, integer: boolean): number | undefined {
@@ -35,9 +50,9 @@ export function register(program: Command): void {
   program
     .command('train')
     .description('Train one image classifier on a dataset\'s train split, early-stopped on val, scored on test; stored as a run')
-    .addOption(new Option('--model <model>', 'architecture').choices(ARCHITECTURES).makeOptionMandatory())
+    .requiredOption('--model <models>', `architecture, or several separated by commas: ${ARCHITECTURES.join(', ')}`)
     .requiredOption('--dataset <name>', 'imported dataset name (its records\' train/val/test splits are used)')
-    .option('--seed <n>', 'seed of initial weights, data order and augmentation', '1')
+    .option('--seed <n>', 'seed of initial weights, data order and augmentation; several separated by commas', '1')
     .addOption(new Option('--profile <profile>', 'size preset').choices(TRAINING_PROFILES).default('quick'))
     .option('--epochs <n>', 'maximum epochs (profile default otherwise)')
     .option('--batch <n>', 'batch size')
@@ -49,16 +64,19 @@ export function register(program: Command): void {
     .option('--max-val <n>', 'cap on validation records (stratified subset)')
     .addOption(new Option('--style <style>', 'page background of the training images').choices(['grid', 'none']).default('grid'))
     .option('--resume', 'continue the latest unfinished run of this model, dataset and seed from its last checkpoint')
+    .option('--processes <n>', 'several runs (models x seeds) train in this many processes at once (PostgreSQL only)', '2')
     .option('--json', 'print the result as JSON')
     .addHelpText(
       'after',
       '\nProfiles: quick (minutes, smoke), standard (one run <= 15 min on one core), paper (full size, for a GPU).\n' +
         'Backend: the fastest available (tfjs-node-gpu, tfjs-node, wasm, cpu); LEADWISE_BACKEND forces one.\n\n' +
-        'Example:\n  leadwise train --model leadgroup --dataset ptbxl --seed 1 --profile standard\n',
+        'Several models or seeds train as independent runs in parallel processes (one per core).\n\n' +
+        'Examples:\n  leadwise train --model leadgroup --dataset ptbxl --seed 1 --profile standard\n' +
+        '  leadwise train --model leadgroup,resnet18 --dataset ptbxl --seed 1 --profile standard --processes 2\n',
     )
     .action(async (flags: TrainFlags) => {
-      const seed = Number(flags.seed);
-      if (!Number.isInteger(seed) || seed < 0) throw new TypeError(`--seed must be a non-negative integer, got "${flags.seed}"`);
+      const models = parseList('model', flags.model, ARCHITECTURES);
+      const seeds = parseSeeds(flags.seed);
       const size = flags.input ? parseInputSize(flags.input) : {};
       const overrides: TrainOverrides = {
         epochs: positiveNumber('epochs', flags.epochs, true),
@@ -72,11 +90,26 @@ export function register(program: Command): void {
         ...size,
       };
       for (const key of Object.keys(overrides) as (keyof TrainOverrides)[]) if (overrides[key] === undefined) delete overrides[key];
+      if (models.length * seeds.length > 1) {
+        const specs: TrainRunSpec[] = models.flatMap((model) =>
+          seeds.map((seed) => ({ model, dataset: flags.dataset, seed, profile: flags.profile, overrides, resume: flags.resume })),
+        );
+        const processes = positiveNumber('processes', flags.processes, true) ?? 2;
+        const results = await trainRunsInParallel(specs, {
+          processes,
+          onEpoch: (spec, m) =>
+            process.stderr.write(`${spec.model} seed ${spec.seed} epoch ${m.epoch}: loss ${m.trainLoss.toFixed(4)} val ROC-AUC ${m.valRocAuc.toFixed(4)}\n`),
+        });
+        printResult(results, flags.json, (rs) => rs.map(formatResult).join('\n'));
+        return;
+      }
+      const [model] = models;
+      const [seed] = seeds;
       const handle = await openDatabase();
       let bar: ProgressBar | null = null;
       try {
         const result = await trainRun(handle.db, {
-          model: flags.model,
+          model,
           dataset: flags.dataset,
           seed,
           profile: flags.profile,
@@ -90,7 +123,7 @@ export function register(program: Command): void {
             process.stderr.write(`train: ${phase}${detail ? ` ${detail}` : ''}\n`);
           },
           onBatch: (progress) => {
-            bar ??= createProgressBar(`train ${flags.model}`, progress.totalSteps);
+            bar ??= createProgressBar(`train ${model}`, progress.totalSteps);
             bar.update(progress.step, progress.totalSteps, `epoch ${progress.epoch} loss ${progress.loss.toFixed(3)}`);
           },
           onEpoch: (m) => {

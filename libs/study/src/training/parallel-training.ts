@@ -1,0 +1,103 @@
+import { fork } from 'node:child_process';
+import { openDatabase } from '@leadwise/db';
+import type { EpochMetrics } from '@leadwise/models';
+import { trainRun, type TrainRunOptions, type TrainRunResult } from './train-run.ts';
+
+/** What a child process needs to run trainRun: the serialisable part of TrainRunOptions. */
+export type TrainRunSpec = Omit<TrainRunOptions, 'onBatch' | 'onEpoch' | 'onPhase'>;
+
+export type ChildMessage =
+  | { type: 'epoch'; metrics: EpochMetrics }
+  | { type: 'batch'; step: number; totalSteps: number }
+  | { type: 'result'; result: TrainRunResult }
+  | { type: 'error'; name: string; message: string };
+
+export interface ParallelTrainingOptions {
+  /** Processes at once (default 2: one per core of this machine). */
+  processes?: number;
+  /** PostgreSQL URL the children connect to (default DATABASE_URL). PGlite cannot be shared. */
+  databaseUrl?: string;
+  onEpoch?: (spec: TrainRunSpec, metrics: EpochMetrics) => void;
+  onBatch?: (spec: TrainRunSpec, step: number, totalSteps: number) => void;
+}
+
+export class ParallelTrainingError extends Error {
+  override name = 'ParallelTrainingError';
+}
+
+/**
+ * Trains independent runs in separate processes (child_process.fork), `processes` at a time.
+ * tfjs's wasm backend is single-threaded and keeps its state per process, so one process per core
+ * is how both cores train; each child opens its own PostgreSQL pool. Results come back in spec
+ * order; a failed run rejects with its error after the others finish.
+ */
+export async function trainRunsInParallel(specs: readonly TrainRunSpec[], options: ParallelTrainingOptions = {}): Promise<TrainRunResult[]> {
+  const databaseUrl = options.databaseUrl ?? process.env.DATABASE_URL;
+  if (!databaseUrl) {
+    throw new ParallelTrainingError('parallel training needs PostgreSQL (DATABASE_URL): an embedded PGlite database cannot be opened by two processes');
+  }
+  const processes = Math.max(1, options.processes ?? 2);
+  const results: (TrainRunResult | undefined)[] = new Array(specs.length);
+  const failures: string[] = [];
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < specs.length) {
+      const index = next++;
+      const spec = specs[index];
+      try {
+        results[index] = await runInChild(spec, databaseUrl, options);
+      } catch (error) {
+        failures.push(`${spec.model} seed ${spec.seed}: ${(error as Error).message}`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(processes, specs.length) }, worker));
+  if (failures.length > 0) throw new ParallelTrainingError(`${failures.length} of ${specs.length} runs failed:\n  ${failures.join('\n  ')}`);
+  return results as TrainRunResult[];
+}
+
+function runInChild(spec: TrainRunSpec, databaseUrl: string, options: ParallelTrainingOptions): Promise<TrainRunResult> {
+  return new Promise((resolve, reject) => {
+    const child = fork(new URL('./train-run-child-entry.mjs', import.meta.url), [], {
+      env: { ...process.env, DATABASE_URL: databaseUrl },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    let settled = false;
+    child.on('message', (message: ChildMessage) => {
+      if (message.type === 'epoch') options.onEpoch?.(spec, message.metrics);
+      else if (message.type === 'batch') options.onBatch?.(spec, message.step, message.totalSteps);
+      else if (message.type === 'result') {
+        settled = true;
+        resolve(message.result);
+      } else {
+        settled = true;
+        reject(new ParallelTrainingError(`${message.name}: ${message.message}`));
+      }
+    });
+    child.on('exit', (code) => {
+      if (!settled) reject(new ParallelTrainingError(`training process for ${spec.model} seed ${spec.seed} exited with code ${code}`));
+    });
+    child.send(spec);
+  });
+}
+
+/** The child side: one trainRun with its own database connection, reporting over IPC. */
+export async function serveTrainRunInChild(): Promise<void> {
+  const send = (message: ChildMessage) => process.send?.(message);
+  const spec = await new Promise<TrainRunSpec>((resolve) => process.once('message', (m) => resolve(m as TrainRunSpec)));
+  const handle = await openDatabase({ poolMax: 2 });
+  try {
+    const result = await trainRun(handle.db, {
+      ...spec,
+      onEpoch: (metrics) => send({ type: 'epoch', metrics }),
+      onBatch: (progress) => send({ type: 'batch', step: progress.step, totalSteps: progress.totalSteps }),
+    });
+    send({ type: 'result', result });
+  } catch (error) {
+    const e = error instanceof Error ? error : new Error(String(error));
+    send({ type: 'error', name: e.name, message: e.message });
+  } finally {
+    await handle.close();
+    process.disconnect?.();
+  }
+}
