@@ -25,20 +25,23 @@ function isDirectory(path: string): boolean {
  * The directory with the real ECG data (see its README): `ECG_DATA_DIR` when set, else
  * `<repo root>/../shared/data`. Throws a clear error when neither exists.
  */
-export function resolveEcgDataDir(env: NodeJS.ProcessEnv = process.env): string {
+export function resolveEcgDataDir(
+  env: NodeJS.ProcessEnv = process.env,
+  // The current directory first (the CLI runs from the repo), then this file's own checkout.
+  searchFrom: readonly string[] = [process.cwd(), dirname(fileURLToPath(import.meta.url))],
+): string {
   if (env.ECG_DATA_DIR) {
     const dir = resolve(env.ECG_DATA_DIR);
     if (!isDirectory(dir)) throw new Error(`ECG_DATA_DIR=${env.ECG_DATA_DIR} is not a directory`);
     return dir;
   }
-  // The current directory first (the CLI runs from the repo), then this file's own checkout.
-  const roots = [findRepoRoot(), findRepoRoot(dirname(fileURLToPath(import.meta.url)))];
+  const roots = searchFrom.map((start) => findRepoRoot(start));
   for (const root of roots) {
     if (root && isDirectory(join(root, '..', 'shared', 'data'))) return resolve(root, '..', 'shared', 'data');
   }
   throw new Error(
     'ECG data directory not found: set ECG_DATA_DIR to the folder holding ptbxl/ and chapman-shaoxing-subset-400.tar.xz, ' +
-      `or place it at <repo root>/../shared/data (repo root searched from ${process.cwd()})`,
+      `or place it at <repo root>/../shared/data (repo root searched from ${searchFrom.join(', ')})`,
   );
 }
 
