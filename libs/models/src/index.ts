@@ -37,3 +37,4 @@ export {
   type GroupAttributionSummary,
   type OcclusionOptions,
 } from './attribution/occlusion.ts';
+export * from './onnx/index.ts';

@@ -1,0 +1,134 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createModel, type LeadwiseModel } from '../architectures/model-factory.ts';
+import { parseModelConfig } from '../config.ts';
+import { ARCHITECTURES, GROUP_COUNT, LEAD_COUNT } from '../constants.ts';
+import { standardLayoutLeadBoxes } from '../testing.ts';
+import { createRandom } from '../training/seeded-random.ts';
+import { predictHostBatch } from '../training/predict.ts';
+import { onnx } from './onnx-graph-builder.ts';
+import { OnnxEngine } from './onnx-engine.ts';
+import { exportOnnx } from './onnx-export.ts';
+import { METADATA_KEYS, readOnnxModelInfo } from './onnx-metadata.ts';
+import { findOnnxProblems, OnnxValidationError, validateOnnxModel } from './onnx-validate.ts';
+
+const HEIGHT = 64;
+const WIDTH = 96;
+const BATCH = 3;
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+/**
+ * Fresh models have BN moving mean 0 / variance 1 and zero biases, which would let a mis-mapped BN
+ * or bias pass unnoticed; give every such weight seeded non-trivial values (variance and gamma in
+ * [0.5, 1.5], the others in [-0.2, 0.2]).
+ */
+function perturbStatistics(network: LeadwiseModel, seed: number): void {
+  const random = createRandom(seed);
+  for (const layer of network.model.layers) {
+    if (layer.weights.length === 0) continue;
+    const updated = layer.getWeights().map((value, i) => {
+      const shortName = (layer.weights[i].originalName ?? layer.weights[i].name).split('/').pop() ?? '';
+      if (!['gamma', 'beta', 'moving_mean', 'moving_variance', 'bias'].includes(shortName)) return value.clone();
+      const positive = shortName === 'gamma' || shortName === 'moving_variance';
+      return tf.tensor(Float32Array.from({ length: value.size }, () => (positive ? 0.5 + random() : (random() - 0.5) * 0.4)), value.shape);
+    });
+    layer.setWeights(updated);
+    tf.dispose(updated);
+  }
+}
+
+/** Sparse "ink" pages and lead boxes: jittered 3x4 layout, one box narrower than a feature cell. */
+function testBatch(seed: number): { size: number; images: Float32Array; leadBoxes: Float32Array } {
+  const random = createRandom(seed);
+  const images = Float32Array.from({ length: BATCH * HEIGHT * WIDTH }, () => (random() < 0.15 ? random() : 0));
+  const leadBoxes = new Float32Array(BATCH * LEAD_COUNT * 4);
+  for (let b = 0; b < BATCH; b += 1) {
+    standardLayoutLeadBoxes().forEach(([x0, y0, x1, y1], lead) => {
+      const jitter = (random() - 0.5) * 0.04;
+      leadBoxes.set([x0 + jitter, y0, x1 + jitter, y1], (b * LEAD_COUNT + lead) * 4);
+    });
+  }
+  // Lead aVF in sample 0: 0.02 wide, well inside one of the 3 feature columns at stride 32.
+  leadBoxes.set([0.4, 0.1, 0.42, 0.3], 5 * 4);
+  return { size: BATCH, images, leadBoxes };
+}
+
+const exported = new Map<string, { network: LeadwiseModel; bytes: Uint8Array }>();
+
+afterAll(() => {
+  for (const { network } of exported.values()) network.model.dispose();
+});
+
+function exportedModel(architecture: (typeof ARCHITECTURES)[number]): { network: LeadwiseModel; bytes: Uint8Array } {
+  let entry = exported.get(architecture);
+  if (!entry) {
+    const network = createModel(
+      parseModelConfig({ architecture, inputHeight: HEIGHT, inputWidth: WIDTH, channels: 1, widthMultiplier: 0.25, seed: 11, vggBatchNorm: false }),
+    );
+    perturbStatistics(network, 5);
+    entry = { network, bytes: exportOnnx(network, { trainingRunId: 42, gridStyle: 'none' }) };
+    exported.set(architecture, entry);
+  }
+  return entry;
+}
+
+describe('exportOnnx + OnnxEngine', () => {
+  // Reference: the same tfjs model's inference output (cpu backend) on the same host buffers.
+  it.each(ARCHITECTURES)('%s: onnxruntime-node output equals tfjs to 1e-4 and the file is structurally valid', async (architecture) => {
+    const { network, bytes } = exportedModel(architecture);
+    expect(findOnnxProblems(bytes)).toEqual([]);
+    const batch = testBatch(3);
+    const expected = predictHostBatch(network, batch);
+    // The comparison only means something if the outputs are not saturated to one value.
+    expect(Math.max(...expected.probabilities) - Math.min(...expected.probabilities)).toBeGreaterThan(1e-3);
+
+    const engine = await OnnxEngine.load(bytes, { intraOpThreads: 1 });
+    try {
+      const actual = await engine.predictBatch(batch);
+      expect(actual.probabilities).toHaveLength(BATCH);
+      const maxAbs = (a: Float32Array, b: Float32Array): number => Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i])));
+      expect(maxAbs(actual.probabilities, expected.probabilities)).toBeLessThan(1e-4);
+      if (architecture === 'leadgroup') {
+        expect(actual.groupAttention).toHaveLength(BATCH * GROUP_COUNT);
+        expect(maxAbs(actual.groupAttention!, expected.groupAttention!)).toBeLessThan(1e-4);
+      } else {
+        expect(actual.groupAttention).toBeNull();
+      }
+    } finally {
+      await engine.release();
+    }
+  });
+
+  it('documents inputs, outputs and provenance in the metadata', () => {
+    const { bytes } = exportedModel('leadgroup');
+    const info = readOnnxModelInfo(bytes);
+    expect(info.inputNames).toEqual(['image', 'lead_boxes']);
+    expect(info.outputNames).toEqual(['probability', 'group_attention']);
+    expect(info.trainingRunId).toBe(42);
+    expect(info.gridStyle).toBe('none');
+    expect(info.modelConfig).toMatchObject({ architecture: 'leadgroup', backbone: 'resnet18', inputHeight: HEIGHT, inputWidth: WIDTH, channels: 1 });
+    for (const key of [METADATA_KEYS.normalisation, METADATA_KEYS.leadBoxes, METADATA_KEYS.label, METADATA_KEYS.groups]) expect(info.metadata[key]).toBeTruthy();
+    const graph = onnx.ModelProto.decode(bytes).graph!;
+    const imageDims = graph.input![0].type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue));
+    expect(imageDims).toEqual(['batch', HEIGHT, WIDTH, 1]);
+  });
+
+  it('structural validation reports a dangling input, a short initializer and an old opset', () => {
+    const { bytes } = exportedModel('resnet18');
+    const model = onnx.ModelProto.decode(bytes);
+    const graph = model.graph!;
+    const droppedName = graph.initializer![0].name!;
+    graph.initializer = graph.initializer!.slice(1);
+    graph.initializer[0].rawData = graph.initializer[0].rawData!.subarray(4);
+    model.opsetImport = [{ domain: '', version: 13 }];
+    const broken = onnx.ModelProto.encode(model).finish();
+    const problems = findOnnxProblems(broken);
+    expect(problems).toContain('default-domain opset 13 is below 17');
+    expect(problems.some((p) => p.includes(`input ${droppedName} is not defined before use`))).toBe(true);
+    expect(problems.some((p) => p.startsWith(`initializer ${graph.initializer![0].name}:`))).toBe(true);
+    expect(() => validateOnnxModel(broken, 'broken.onnx')).toThrow(OnnxValidationError);
+  });
+});
