@@ -22,7 +22,8 @@ export async function openDataset(kind: DatasetKind, path: string, options: Open
     case 'ptbxl':
       return loadPtbxlDataset(await openFileSource(path, { cacheDir: options.cacheDir, rootMarker: PTBXL_DATABASE_CSV }), options.ptbxl);
     case 'cinc':
-      return loadCincDataset(await openFileSource(path, { cacheDir: options.cacheDir }), options.cinc);
+      // PhysioNet zips hold everything under one top folder; its RECORDS file marks the root.
+      return loadCincDataset(await openFileSource(path, { cacheDir: options.cacheDir, rootMarker: 'RECORDS' }), options.cinc);
     case 'manifest':
       return loadManifestDataset(path);
   }

@@ -5,6 +5,11 @@ import type { DatasetEntry, DatasetListing } from './dataset-entry.ts';
 import { resolveCacheDir } from './data-dir.ts';
 import { ecgTestDataPaths } from './testing.ts';
 import { readWfdbRecord } from './wfdb-record.ts';
+import { readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { closeCachedZips } from './file-source.ts';
+import { buildZip } from './testing.ts';
 
 // Known answers and counts are the ones published in ../shared/data/README.md (computed there
 // independently of this code); patient/age/sex of ecg_id 1 are read off ptbxl_database.csv row 1.
@@ -93,5 +98,40 @@ describe('Chapman-Shaoxing (CinC layout) from ../shared/data', () => {
     expect(loaded.recording.signalsAdu.map((lead) => lead[0])).toEqual([-254, 264, 517, -5, -386, 390, -98, -312, -98, 810, 810, 527]);
     expect([loaded.recording.samplingRateHz, loaded.recording.lengthSamples]).toEqual([500, 5000]);
     expect(checkLimbLeadConsistency(loaded.recording).consistent).toBe(true);
+  });
+});
+
+describe('Chapman-Shaoxing records repackaged as a PhysioNet zip (RECORDS file, nested folders)', () => {
+  it('reads the zip in place with the same labels and samples as the extracted folder', async () => {
+    const extracted = await openDataset('cinc', ecgTestDataPaths().chapmanArchive, { cacheDir: resolveCacheDir() });
+    const chosen = extracted.entries.slice(0, 6);
+    const top = 'a-large-scale-12-lead-electrocardiogram-database-1.0.0/';
+    const files: Record<string, Uint8Array | string> = {};
+    for (const entry of chosen) {
+      const location = extracted.source.locate(entry.headerPath);
+      files[top + entry.headerPath] = await readFile(location);
+      files[top + entry.headerPath.replace(/\.hea$/, '.mat')] = await readFile(location.replace(/\.hea$/, '.mat'));
+    }
+    // PhysioNet RECORDS lists record paths without extension; one listed record is absent from the zip.
+    files[`${top}RECORDS`] = [...chosen.map((e) => e.headerPath.replace(/\.hea$/, '')), 'WFDBRecords/99/990/JS99999'].join('\n');
+    const dir = await mkdtemp(join(tmpdir(), 'leadwise-cinc-zip-'));
+    try {
+      const zipPath = join(dir, 'chapman.zip');
+      await writeFile(zipPath, buildZip(files));
+      const listing = await openDataset('cinc', zipPath, { cacheDir: resolveCacheDir() });
+      expect(listing.missingHeaders).toEqual(['WFDBRecords/99/990/JS99999.hea']);
+      expect(listing.entries.map((e) => [e.externalId, e.label])).toEqual(chosen.map((e) => [e.externalId, e.label]));
+      const first = await loadDatasetRecord(listing.source, listing.entries[0]);
+      const reference = await loadDatasetRecord(extracted.source, chosen[0]);
+      if (first.status !== 'loaded' || reference.status !== 'loaded') throw new Error('both should load');
+      expect(first.signalSha256).toBe(reference.signalSha256);
+      expect(first.location.startsWith(`${zipPath}!/${top}`)).toBe(true);
+      const again = await readWfdbRecord(first.location);
+      expect([...again.signalsAdu[5]]).toEqual([...reference.recording.signalsAdu[5]]);
+      await listing.source.close();
+    } finally {
+      await closeCachedZips();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
