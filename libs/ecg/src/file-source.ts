@@ -61,11 +61,14 @@ export async function openFileSource(path: string, options: OpenSourceOptions): 
   if (options.rootMarker && !entries.some((e) => e.isFile() && e.name === options.rootMarker)) {
     root = (await findMarkerDir(absolute, options.rootMarker)) ?? absolute;
   }
+  // Archives beside the dataset's tables belong to it; others found higher up (a data folder holding
+  // several datasets) do not, and are left unextracted.
   const layers = [root];
-  for (const entry of entries) {
-    if (entry.isFile() && isTarArchive(entry.name)) layers.push(await extractTarArchiveCached(join(absolute, entry.name), options.cacheDir));
+  const rootEntries = root === absolute ? entries : await readdir(root, { withFileTypes: true });
+  for (const entry of rootEntries) {
+    if (entry.isFile() && isTarArchive(entry.name)) layers.push(await extractTarArchiveCached(join(root, entry.name), options.cacheDir));
   }
-  return new DirectoryFileSource(layers, absolute);
+  return new DirectoryFileSource(layers, root);
 }
 
 /** Breadth-first search for the shallowest directory containing `marker`. */
