@@ -8,7 +8,8 @@
  *       [--kernels leadwise|filter-only] [--steps 10] [--warmup 2] [--profile] [--json]
  *
  * --kernels filter-only measures stock tfjs-wasm with only the missing filter gradient added.
- * --profile adds a per-kernel tf.profile breakdown of one training step.
+ * --profile adds a per-kernel breakdown of one training step (tf.profile wall time and CPU time).
+ * Each timed step is also reported on stderr as it finishes.
  * tools/bench/train-step.py is the same step in PyTorch, for comparison.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -143,6 +144,11 @@ async function main(): Promise<void> {
   for (let i = 0; i < options.steps; i++) {
     stepMs.push(time(() => (loss = trainStep()), stepCpuMs));
     forwardMs.push(time(forward, forwardCpuMs));
+    // Progress on stderr, so that a run cut short (the cpu backend takes minutes a step) still tells.
+    process.stderr.write(
+      `step ${i + 1}: ${stepMs[i].toFixed(0)} ms (${stepCpuMs[i].toFixed(0)} ms CPU), ` +
+        `forward ${forwardMs[i].toFixed(0)} ms (${forwardCpuMs[i].toFixed(0)} ms CPU)\n`,
+    );
   }
   const tensorLeak = tf.memory().numTensors - tensorsBefore;
 
