@@ -127,9 +127,8 @@ export function summarizeGroupAttributions(attributions: GroupAttributions): Gro
     });
     LEAD_GROUP_NAMES.forEach((group, g) => {
       const occlusion = meanSd(members.map((i) => attributions.occlusionDelta[i * GROUP_COUNT + g]));
-      const attention = attributions.groupAttention
-        ? meanSd(members.map((i) => attributions.groupAttention![i * GROUP_COUNT + g]))
-        : null;
+      const weights = attributions.groupAttention;
+      const attention = weights ? meanSd(members.map((i) => weights[i * GROUP_COUNT + g])) : null;
       summaries.push({
         group,
         label,

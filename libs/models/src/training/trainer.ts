@@ -170,8 +170,9 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
           true,
           trainable,
         );
-        const loss = (await lossTensor!.data())[0];
-        lossTensor!.dispose();
+        if (!lossTensor) throw new TrainingError('the optimizer returned no loss');
+        const loss = (await lossTensor.data())[0];
+        lossTensor.dispose();
         if (!Number.isFinite(loss)) throw new TrainingError(`training loss became ${loss} at epoch ${epoch + 1}, batch ${batchIndex + 1}`);
         lossSum += loss;
         state.step += 1;

@@ -140,7 +140,7 @@ export async function evaluateRun(db: LeadwiseDatabase, options: EvaluateRunOpti
       wallSeconds: (Date.now() - startMs) / 1000,
     };
   } catch (error) {
-    await store.fail(run.id, error instanceof Error ? `${error.name}: ${error.message}` : String(error)).catch(() => {});
+    await store.fail(run.id, error instanceof Error ? `${error.name}: ${error.message}` : String(error)).catch(() => undefined);
     throw error;
   } finally {
     network.model.dispose();

@@ -227,7 +227,8 @@ export async function trainRun(db: LeadwiseDatabase, options: TrainRunOptions): 
       },
     });
     try {
-      const best = result.history.find((m) => m.epoch === result.bestEpoch)!;
+      const best = result.history.find((m) => m.epoch === result.bestEpoch);
+      if (!best) throw new Error(`run ${runId} has no metrics for its best epoch ${result.bestEpoch}`);
       let test: TrainRunResult['test'] = null;
       if (testRecords.length > 0) {
         options.onPhase?.('testing', `${testRecords.length} records`);
@@ -272,7 +273,7 @@ export async function trainRun(db: LeadwiseDatabase, options: TrainRunOptions): 
       result.network.model.dispose();
     }
   } catch (error) {
-    await store.fail(runId, error instanceof Error ? `${error.name}: ${error.message}` : String(error)).catch(() => {});
+    await store.fail(runId, error instanceof Error ? `${error.name}: ${error.message}` : String(error)).catch(() => undefined);
     throw error;
   }
 }
