@@ -48,15 +48,16 @@ describe('PTB-XL adapter on hand-written tables', () => {
       `2,11.0,60,1,"{'NORM': 80.0, 'IMI': 0.0}",2,records100/00000/00002_lr,x`,
       `3,12.0,,,"{'NORM': 100.0, 'AFIB': 0.0}",3,records100/00000/00003_lr,x`,
       `4,13.0,70,0,"{'SR': 0.0, 'LVOLT': 0.0}",9,records100/00000/00004_lr,x`,
-      `5,14.0,70,0,"{}",10,records100/00000/00005_lr,x`,
+      `5,14.0,300,0,"{}",10,records100/00000/00005_lr,x`,
     ]);
     const listing = await openDataset('ptbxl', dir, { cacheDir: join(workDir, 'cache') });
-    expect(listing.entries.map((e) => [e.externalId, e.label, e.split, e.sex])).toEqual([
-      ['1', 'normal', 'train', 'male'],
-      ['2', 'abnormal', 'train', 'female'],
-      ['3', 'abnormal', 'val', null],
-      ['4', 'excluded', 'test', 'male'],
-      ['5', 'excluded', null, 'male'],
+    expect(listing.entries.map((e) => [e.externalId, e.label, e.split, e.sex, e.ageYears])).toEqual([
+      ['1', 'normal', 'train', 'male', 50],
+      ['2', 'abnormal', 'train', 'female', 60],
+      ['3', 'abnormal', 'val', null, null],
+      ['4', 'excluded', 'test', 'male', 70],
+      // PTB-XL's de-identified age 300 ("older than 89") becomes 90.
+      ['5', 'excluded', null, 'male', 90],
     ]);
   });
 
