@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { DatasetStore, RecordStore, RunStore, llmResponses, predictions, type LeadwiseDatabase } from '@leadwise/db';
+import { DatasetStore, RecordStore, RunStore, llmResponses, predictions, renderedImages, type LeadwiseDatabase } from '@leadwise/db';
 import { openTestDatabase, type TestDatabase } from '@leadwise/db/testing';
 import { consistentTwelveLeadAdu, encodeFormat16Record } from '@leadwise/ecg/testing';
 import { OpenAiProvider, getPrompt } from '@leadwise/llm';
@@ -101,6 +101,7 @@ describe.each(['pglite', 'postgres'] as const)('runLlmArm on %s', (driver) => {
     timeoutMs: 30_000,
     retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 10, maxRetryAfterMs: 1000 },
     bootstrap: { resamples: 200, seed: 7 },
+    pages: { outDir: join(dataDir, `pages-${driver}`), workers: 2 },
   });
 
   it('stores every answer, records an llm run with params and metrics, and re-runs for free', async () => {
@@ -129,12 +130,18 @@ describe.each(['pglite', 'postgres'] as const)('runLlmArm on %s', (driver) => {
     const [{ count }] = await handle.db.select({ count: sql<number>`count(*)::int` }).from(predictions).where(sql`${predictions.runId} = ${result.runId}`);
     expect(count).toBe(RECORDS);
 
+    // The pages were rendered once, on worker threads, and recorded in the render store for reuse.
+    const pages = await handle.db.select().from(renderedImages);
+    expect(pages.length).toBe(RECORDS);
+    expect(new Set(pages.map((p) => p.sha256))).toEqual(new Set(truth.keys()));
+
     const requestsBefore = server.requests.length;
     const again = await runLlmArm(handle.db, input());
     expect(server.requests.length).toBe(requestsBefore);
     expect(again).toMatchObject({ requested: 0, cached: RECORDS * 2, responses: RECORDS * 2, unparsed: 1 });
     expect(again.pooled?.rocAuc).toBe(1);
     expect((await handle.db.select().from(llmResponses)).length).toBe(RECORDS * 2);
+    expect((await handle.db.select().from(renderedImages)).length).toBe(RECORDS);
   });
 
   it('runs few-shot with labelled examples from the train split ahead of each page, hashed into the prompt hash', async () => {
@@ -179,7 +186,7 @@ describe('kill mid-run, then resume (postgres)', () => {
       });
       try {
         const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./testing/llm-arm-child.ts', import.meta.url))], {
-          env: { ...process.env, DATABASE_URL: handle.location, LEADWISE_COMPAT_BASE_URL: server.baseUrl, LLM_ARM_DATASET: 'fixture-kill', LLM_ARM_REPEATS: String(repeats) },
+          env: { ...process.env, LEADWISE_HOME: join(dataDir, 'home-kill'), DATABASE_URL: handle.location, LEADWISE_COMPAT_BASE_URL: server.baseUrl, LLM_ARM_DATASET: 'fixture-kill', LLM_ARM_REPEATS: String(repeats) },
           stdio: ['ignore', 'ignore', 'pipe'],
         });
         let stderr = '';
@@ -208,6 +215,7 @@ describe('kill mid-run, then resume (postgres)', () => {
           concurrency: 2,
           timeoutMs: 30_000,
           bootstrap: { resamples: 200, seed: 1 },
+          pages: { outDir: join(dataDir, 'pages-kill-resume') },
         });
         expect(resumed).toMatchObject({ cached: 5, requested: RECORDS * repeats - 5, responses: RECORDS * repeats, failed: 0 });
         // Only the missing answers were asked for again.

@@ -21,7 +21,7 @@ import {
 import { computeEvaluationMetrics, type EvaluationMetrics } from '../summary/record-evaluation-metrics.ts';
 import { SUMMARY_METRIC_KEYS } from '../summary/summary-metrics.ts';
 import { DbLlmResponseCache } from './db-response-cache.ts';
-import { llmRenderOptions, renderLlmPage, type LlmImageStyle } from './llm-pages.ts';
+import { llmRenderOptions, prepareLlmPages, type LlmImageStyle } from './llm-pages.ts';
 
 export interface LlmArmInput {
   provider: LlmProvider;
@@ -44,6 +44,8 @@ export interface LlmArmInput {
   /** The experiment the run belongs to; by default one per dataset (`llm-arm:<dataset>`). */
   experimentId?: number;
   bootstrap?: { resamples: number; seed: number };
+  /** Where newly rendered pages go (default `$LEADWISE_HOME/pages/<style hash>`), and how many render threads. */
+  pages?: { outDir?: string; workers?: number };
 }
 
 export interface LlmArmPhase {
@@ -105,6 +107,12 @@ export const LLM_METRIC_KEYS = {
   hardLabelOnly: 'llm.hard_label_only',
 } as const;
 
+function pageOf(pages: ReadonlyMap<number, LlmImage>, row: RecordRow): LlmImage {
+  const page = pages.get(row.id);
+  if (!page) throw new Error(`no page was prepared for record ${row.externalId}`);
+  return page;
+}
+
 async function splitRecords(db: LeadwiseDatabase, datasetId: number, split: string): Promise<RecordRow[]> {
   const store = new RecordStore(db);
   const rows: RecordRow[] = [];
@@ -157,19 +165,18 @@ export async function runLlmArm(db: LeadwiseDatabase, input: LlmArmInput, onProg
     const pool = (await splitRecords(db, dataset.id, fewShot.split)).filter((r) => r.patientId === null || !evaluatedPatients.has(r.patientId));
     const abnormal = pool.filter((r) => r.label === 'abnormal').slice(0, Math.ceil(fewShot.k / 2));
     const normal = pool.filter((r) => r.label === 'normal').slice(0, Math.floor(fewShot.k / 2));
-    for (const row of [...abnormal, ...normal]) {
-      examples.push({ image: await renderLlmPage(row.signalPath, renderOptions), label: row.label as 'normal' | 'abnormal', recordKey: `${dataset.name}/${row.externalId}`, split: fewShot.split, patientKey: row.patientId });
+    const chosen = [...abnormal, ...normal];
+    const examplePages = await prepareLlmPages(db, chosen, renderOptions, input.pages);
+    for (const row of chosen) {
+      examples.push({ image: pageOf(examplePages, row), label: row.label as 'normal' | 'abnormal', recordKey: `${dataset.name}/${row.externalId}`, split: fewShot.split, patientKey: row.patientId });
     }
     if (examples.length < fewShot.k) throw new LlmConfigError(`only ${examples.length} few-shot examples available in split "${fewShot.split}", ${fewShot.k} asked`);
   }
 
   // Pages are kept in memory for the run (about 100-300 kB each at 100-200 DPI).
   const renderStartMs = Date.now();
-  const pages: { row: RecordRow; image: LlmImage }[] = [];
-  for (const row of records) {
-    pages.push({ row, image: await renderLlmPage(row.signalPath, renderOptions) });
-    onProgress?.({ phase: 'rendering', done: pages.length, total: records.length });
-  }
+  const pageByRecord = await prepareLlmPages(db, records, renderOptions, { ...input.pages, onProgress: (done, total) => onProgress?.({ phase: 'rendering', done, total }) });
+  const pages = records.map((row) => ({ row, image: pageOf(pageByRecord, row) }));
   const renderMs = Date.now() - renderStartMs;
   const recordKey = (row: RecordRow) => `${dataset.name}/${row.externalId}`;
   const recordIds = new Map(records.map((row) => [recordKey(row), row.id]));
