@@ -10,6 +10,7 @@ import pg from 'pg';
 import { openDatabase, wrapPgliteClient, type DatabaseDriver, type DatabaseHandle } from './client.ts';
 import { MIGRATIONS_FOLDER, resolveLeadwiseHome } from './paths.ts';
 import * as schema from './schema/index.ts';
+import { RecordStore } from './stores/record-store.ts';
 
 /** Both drivers, for `describe.each(TEST_DRIVERS)`: the same spec must pass on each. */
 export const TEST_DRIVERS: readonly DatabaseDriver[] = ['pglite', 'postgres'];
@@ -148,7 +149,7 @@ export async function insertFixtureRecords(db: DatabaseHandle['db'], recordCount
     lengthSamples: 1000,
     signalPath: `records/R${i}.hea`,
   }));
-  const inserted = rows.length ? await db.insert(schema.records).values(rows).returning({ id: schema.records.id }) : [];
+  const inserted = await new RecordStore(db).upsertMany(rows);
   const [experiment] = await db
     .insert(schema.experiments)
     .values({ name: 'fixture', config: { seeds: [1] }, configHash: `hash-${randomBytes(6).toString('hex')}` })

@@ -3,7 +3,7 @@ import type { LeadwiseDatabase } from '../client.ts';
 import { records } from '../schema/datasets.ts';
 import type { RecordLabel } from '../schema/enums.ts';
 import { leadGroupAttributions, type LeadGroupAttribution, type NewLeadGroupAttribution } from '../schema/predictions.ts';
-import { chunk, excludedColumns } from './store-kit.ts';
+import { bulkUpsert } from './bulk-upsert.ts';
 
 export interface GroupAttributionSummary {
   groupName: string;
@@ -20,22 +20,12 @@ export class AttributionStore {
 
   /** Inserts or overwrites by (run, record, group). Returns rows written. */
   async upsertMany(rows: readonly NewLeadGroupAttribution[], options: { chunkSize?: number } = {}): Promise<number> {
-    if (rows.length === 0) return 0;
-    return this.db.transaction(async (tx) => {
-      let written = 0;
-      for (const part of chunk(rows, options.chunkSize ?? 2000)) {
-        const returned = await tx
-          .insert(leadGroupAttributions)
-          .values(part)
-          .onConflictDoUpdate({
-            target: [leadGroupAttributions.runId, leadGroupAttributions.recordId, leadGroupAttributions.groupName],
-            set: excludedColumns(leadGroupAttributions, ['attentionWeight', 'occlusionDelta']),
-          })
-          .returning({ id: leadGroupAttributions.id });
-        written += returned.length;
-      }
-      return written;
+    const written = await bulkUpsert(this.db, leadGroupAttributions, rows, {
+      conflictTarget: ['runId', 'recordId', 'groupName'],
+      update: ['attentionWeight', 'occlusionDelta'],
+      chunkSize: options.chunkSize,
     });
+    return written.length;
   }
 
   /** Attributions of a record, from one run or all. */

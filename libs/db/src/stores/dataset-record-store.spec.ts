@@ -59,6 +59,34 @@ describe.each(TEST_DRIVERS)('DatasetStore and RecordStore on %s', (driver) => {
     expect((await store.getByExternalId(dataset.id, '00004'))?.label).toBe('abnormal');
   });
 
+  it('stores awkward values exactly through the array-parameter bulk upsert', async () => {
+    const dataset = await new DatasetStore(t.db).upsert({ name: 'd', kind: 'manifest', sourcePath: '/d', labelRule: 'r' });
+    const [base] = recordRows(dataset.id, 1);
+    // Characters that need escaping in PostgreSQL array literals and JSON: quotes, backslash, comma, braces, NULL text.
+    const awkward: NewRecordRow = {
+      ...base,
+      externalId: 'a "quoted", {braced} \\ path',
+      patientId: 'NULL',
+      sourceCodes: { 'a"b\\c,{}': 1.5, ü: 2 },
+      quality: { nested: [1, null, 'x"y'], ok: false },
+      ageYears: null,
+      sex: null,
+      samplingRateHz: 0.1 + 0.2,
+    };
+    const [{ id }] = await new RecordStore(t.db).upsertMany([awkward, { ...base, externalId: 'plain' }]);
+    const stored = await new RecordStore(t.db).getById(id);
+    expect(stored).toMatchObject({
+      externalId: awkward.externalId,
+      patientId: 'NULL',
+      sourceCodes: awkward.sourceCodes,
+      quality: awkward.quality,
+      ageYears: null,
+      sex: null,
+      samplingRateHz: 0.30000000000000004,
+      signalSha256: null,
+    });
+  });
+
   it('rejects a second record with the same (dataset, external id) on plain insert and bad labels by check', async () => {
     const dataset = await new DatasetStore(t.db).upsert({ name: 'd', kind: 'ptbxl', sourcePath: '/d', labelRule: 'r' });
     const [row] = recordRows(dataset.id, 1);

@@ -3,7 +3,8 @@ import type { LeadwiseDatabase } from '../client.ts';
 import type { Split } from '../schema/enums.ts';
 import { predictions, type NewPrediction, type Prediction } from '../schema/predictions.ts';
 import { DbError } from '../errors.ts';
-import { chunk, clampLimit, excludedColumns, type Page } from './store-kit.ts';
+import { bulkUpsert } from './bulk-upsert.ts';
+import { clampLimit, type Page } from './store-kit.ts';
 
 export type BinaryLabel = 0 | 1;
 
@@ -49,22 +50,12 @@ export class PredictionStore {
    * again, never duplicates. Atomic across chunks. Returns the number of rows written.
    */
   async upsertMany(rows: readonly NewPrediction[], options: { chunkSize?: number } = {}): Promise<number> {
-    if (rows.length === 0) return 0;
-    return this.db.transaction(async (tx) => {
-      let written = 0;
-      for (const part of chunk(rows, options.chunkSize ?? 2000)) {
-        const returned = await tx
-          .insert(predictions)
-          .values(part)
-          .onConflictDoUpdate({
-            target: [predictions.runId, predictions.recordId],
-            set: excludedColumns(predictions, ['datasetId', 'split', 'trueLabel', 'score', 'predictedLabel']),
-          })
-          .returning({ id: predictions.id });
-        written += returned.length;
-      }
-      return written;
+    const written = await bulkUpsert(this.db, predictions, rows, {
+      conflictTarget: ['runId', 'recordId'],
+      update: ['datasetId', 'split', 'trueLabel', 'score', 'predictedLabel'],
+      chunkSize: options.chunkSize,
     });
+    return written.length;
   }
 
   /**

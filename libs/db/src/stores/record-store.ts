@@ -2,7 +2,9 @@ import { and, asc, count, eq, gt, inArray, isNull, sql, type SQL } from 'drizzle
 import type { LeadwiseDatabase } from '../client.ts';
 import { records, type NewRecordRow, type RecordRow } from '../schema/datasets.ts';
 import type { RecordLabel, Split } from '../schema/enums.ts';
-import { chunk, clampLimit, excludedColumns, type Page } from './store-kit.ts';
+import { DbError } from '../errors.ts';
+import { bulkUpsert } from './bulk-upsert.ts';
+import { clampLimit, type Page } from './store-kit.ts';
 
 export interface RecordFilter {
   datasetId: number;
@@ -42,22 +44,18 @@ export class RecordStore {
    * import makes the whole dataset one transaction). Returns the id of every row, in input order.
    */
   async upsertMany(rows: readonly NewRecordRow[], options: { chunkSize?: number } = {}): Promise<{ id: number; externalId: string }[]> {
-    if (rows.length === 0) return [];
-    const chunkSize = options.chunkSize ?? 1000;
-    return this.db.transaction(async (tx) => {
-      const ids: { id: number; externalId: string }[] = [];
-      for (const part of chunk(rows, chunkSize)) {
-        const returned = await tx
-          .insert(records)
-          .values(part)
-          .onConflictDoUpdate({
-            target: [records.datasetId, records.externalId],
-            set: { ...excludedColumns(records, UPSERT_COLUMNS), updatedAt: sql`now()` },
-          })
-          .returning({ id: records.id, externalId: records.externalId });
-        ids.push(...returned);
-      }
-      return ids;
+    const written = await bulkUpsert(this.db, records, rows, {
+      conflictTarget: ['datasetId', 'externalId'],
+      update: UPSERT_COLUMNS,
+      extraSet: sql`"updated_at" = now()`,
+      returning: ['id', 'datasetId', 'externalId'],
+      chunkSize: options.chunkSize,
+    });
+    const idByKey = new Map(written.map((r) => [`${r.datasetId}\u0000${r.externalId}`, r.id]));
+    return rows.map((row) => {
+      const id = idByKey.get(`${row.datasetId}\u0000${row.externalId}`);
+      if (id === undefined) throw new DbError(`record ${row.externalId} of dataset ${row.datasetId} was not written`);
+      return { id, externalId: row.externalId };
     });
   }
 

@@ -8,7 +8,8 @@ import {
   type RenderStyle,
   type RenderedImage,
 } from '../schema/renders.ts';
-import { chunk, clampLimit, excludedColumns, type Page } from './store-kit.ts';
+import { bulkUpsert } from './bulk-upsert.ts';
+import { clampLimit, type Page } from './store-kit.ts';
 
 export class RenderStore {
   constructor(private readonly db: LeadwiseDatabase) {}
@@ -37,22 +38,12 @@ export class RenderStore {
 
   /** Inserts or replaces images by (record, style): a re-render overwrites the file's row. */
   async upsertImages(rows: readonly NewRenderedImage[], options: { chunkSize?: number } = {}): Promise<number> {
-    if (rows.length === 0) return 0;
-    return this.db.transaction(async (tx) => {
-      let written = 0;
-      for (const part of chunk(rows, options.chunkSize ?? 1000)) {
-        const returned = await tx
-          .insert(renderedImages)
-          .values(part)
-          .onConflictDoUpdate({
-            target: [renderedImages.recordId, renderedImages.styleId],
-            set: excludedColumns(renderedImages, ['path', 'sha256', 'widthPx', 'heightPx', 'dpi', 'sidecar']),
-          })
-          .returning({ id: renderedImages.id });
-        written += returned.length;
-      }
-      return written;
+    const written = await bulkUpsert(this.db, renderedImages, rows, {
+      conflictTarget: ['recordId', 'styleId'],
+      update: ['path', 'sha256', 'widthPx', 'heightPx', 'dpi', 'sidecar'],
+      chunkSize: options.chunkSize,
     });
+    return written.length;
   }
 
   async getImage(recordId: number, styleId: number): Promise<RenderedImage | undefined> {

@@ -18,7 +18,7 @@ import {
 } from '../schema/experiments.ts';
 import { InvalidTransitionError, ParamConflictError } from '../errors.ts';
 import type { IncludeDeleted } from './dataset-store.ts';
-import { chunk } from './store-kit.ts';
+import { bulkUpsert } from './bulk-upsert.ts';
 
 export type ParamValue = string | number | boolean;
 
@@ -224,7 +224,7 @@ export class RunStore {
       if (!current || row.step > current.step || (row.step === current.step && row.timestamp >= current.timestamp)) latestByKey.set(row.key, row);
     }
     await this.db.transaction(async (tx) => {
-      for (const part of chunk(rows, 2000)) await tx.insert(runMetrics).values(part);
+      await bulkUpsert(tx, runMetrics, rows, { conflictTarget: [], update: [] });
       await tx
         .insert(runLatestMetrics)
         .values([...latestByKey.values()])
