@@ -8,6 +8,8 @@
  *
  *   npx tsx tools/bench/llm-harness.ts [--limit 200] [--repeats 3] [--dpi 200] [--concurrency 8] [--json]
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openDatabase, llmResponses, DatasetStore, RecordStore } from '@leadwise/db';
@@ -75,6 +77,7 @@ function scriptedFailure(imageIndex: number): ScriptedReply | null {
 }
 
 const t0 = performance.now();
+const pagesDir = mkdtempSync(join(tmpdir(), 'leadwise-llm-harness-pages-'));
 const handle = await openDatabase({ driver: 'pglite', pgliteDataDir: 'memory://' });
 try {
   const imported = await importDataset(handle.db, { kind: 'ptbxl', path: join(resolveEcgDataDir(), 'ptbxl'), name: 'ptbxl' });
@@ -122,6 +125,7 @@ try {
     concurrency,
     timeoutMs: 5000,
     retry: { maxAttempts: 4, baseDelayMs: 200, maxDelayMs: 2000, maxRetryAfterMs: 5000 },
+    pages: { outDir: pagesDir },
   };
   const tRun = performance.now();
   const result = await runLlmArm(handle.db, input);
@@ -182,6 +186,7 @@ try {
       llmRunAsk: result.phaseMs.ask / 1000,
       llmRunMetrics: result.phaseMs.metrics / 1000,
       rerun: again.wallMs / 1000,
+      rerunRender: again.phaseMs.render / 1000,
       rerunAsk: again.phaseMs.ask / 1000,
       total: (performance.now() - t0) / 1000,
     },
@@ -192,4 +197,5 @@ try {
   if (!ok) process.exitCode = 1;
 } finally {
   await handle.close();
+  rmSync(pagesDir, { recursive: true, force: true });
 }
