@@ -85,7 +85,7 @@ export const PROFILE_SETTINGS: Record<TrainingProfile, ProfileSettings> = {
     inputHeight: 128,
     inputWidth: 160,
     widthMultiplier: 0.25,
-    epochs: 6,
+    epochs: 3,
     batchSize: 32,
     learningRate: 2e-3,
     patience: 3,

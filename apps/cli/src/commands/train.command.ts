@@ -17,6 +17,7 @@ interface TrainFlags {
   backbone?: Backbone;
   maxTrain?: string;
   maxVal?: string;
+  maxTest?: string;
   style?: 'grid' | 'none';
   resume?: boolean;
   processes?: string;
@@ -62,6 +63,7 @@ export function register(program: Command): void {
     .addOption(new Option('--backbone <name>', 'LeadGroupECG backbone').choices(BACKBONES))
     .option('--max-train <n>', 'cap on training records (stratified subset)')
     .option('--max-val <n>', 'cap on validation records (stratified subset)')
+    .option('--max-test <n>', 'cap on test records scored at the end (stratified subset)')
     .addOption(new Option('--style <style>', 'page background of the training images').choices(['grid', 'none']).default('grid'))
     .option('--resume', 'continue the latest unfinished run of this model, dataset and seed from its last checkpoint')
     .option('--processes <n>', 'several runs (models x seeds) train in this many processes at once (PostgreSQL only)', '2')
@@ -85,6 +87,7 @@ export function register(program: Command): void {
         widthMultiplier: positiveNumber('width', flags.width, false),
         maxTrainSamples: positiveNumber('max-train', flags.maxTrain, true),
         maxValSamples: positiveNumber('max-val', flags.maxVal, true),
+        maxTestSamples: positiveNumber('max-test', flags.maxTest, true),
         backbone: flags.backbone,
         gridStyle: flags.style === 'none' ? 'none' : 'red',
         ...size,
