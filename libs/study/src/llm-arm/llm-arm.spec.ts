@@ -126,6 +126,7 @@ describe.each(['pglite', 'postgres'] as const)('runLlmArm on %s', (driver) => {
     const latest = new Map((await runs.getLatestMetrics(result.runId)).map((m) => [m.key, m.value]));
     expect(latest.get('eval.roc_auc')).toBe(1);
     expect(latest.get(LLM_METRIC_KEYS.unparsed)).toBe(1);
+    expect(latest.get(LLM_METRIC_KEYS.retries)).toBe(1);
     expect((await runs.getMetricSeries(result.runId, LLM_METRIC_KEYS.repeatRocAuc)).map((m) => m.step)).toEqual([0, 1]);
     const [{ count }] = await handle.db.select({ count: sql<number>`count(*)::int` }).from(predictions).where(sql`${predictions.runId} = ${result.runId}`);
     expect(count).toBe(RECORDS);

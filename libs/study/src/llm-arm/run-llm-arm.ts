@@ -261,7 +261,7 @@ export async function runLlmArm(db: LeadwiseDatabase, input: LlmArmInput, onProg
     const askMs = Date.now() - askStartMs;
     const metricsStartMs = Date.now();
     onProgress?.({ phase: 'metrics', done: 0, total: input.repeats + 1 });
-    const result = await recordLlmMetrics(db, run.id, records, summary.records, input);
+    const result = await recordLlmMetrics(db, run.id, records, summary.records, input, summary.retries);
     await runs.logParams(run.id, { score_source: result.scoreSource, hard_label_only: result.hardLabelOnly });
     await runs.finish(run.id);
     const metricsMs = Date.now() - metricsStartMs;
@@ -295,7 +295,7 @@ export async function runLlmArm(db: LeadwiseDatabase, input: LlmArmInput, onProg
 type MetricsPart = Pick<LlmArmResult, 'perRepeat' | 'pooled' | 'agreement' | 'scoreSource' | 'hardLabelOnly' | 'refusals'>;
 
 /** Per-repeat and pooled metrics, agreement and counts, logged on the run; pooled scores stored as predictions. */
-async function recordLlmMetrics(db: LeadwiseDatabase, runId: number, records: RecordRow[], responses: LlmResponseRecord[], input: LlmArmInput): Promise<MetricsPart> {
+async function recordLlmMetrics(db: LeadwiseDatabase, runId: number, records: RecordRow[], responses: LlmResponseRecord[], input: LlmArmInput, retries: number): Promise<MetricsPart> {
   const bootstrap = input.bootstrap ?? { resamples: 2000, seed: 20260626 };
   const index = new Map(records.map((row, i) => [`${input.datasetName}/${row.externalId}`, i]));
   const labels = records.map((row) => (row.label === 'abnormal' ? 1 : 0));
@@ -330,6 +330,7 @@ async function recordLlmMetrics(db: LeadwiseDatabase, runId: number, records: Re
     { key: LLM_METRIC_KEYS.unparsed, value: count((r) => r.parseStatus === 'unparsed') },
     { key: LLM_METRIC_KEYS.failed, value: count((r) => r.status === 'error') },
     { key: LLM_METRIC_KEYS.refusals, value: refusals },
+    { key: LLM_METRIC_KEYS.retries, value: retries },
     { key: LLM_METRIC_KEYS.inputTokens, value: responses.reduce((s, r) => s + (r.inputTokens ?? 0), 0) },
     { key: LLM_METRIC_KEYS.outputTokens, value: responses.reduce((s, r) => s + (r.outputTokens ?? 0), 0) },
     { key: LLM_METRIC_KEYS.costUsd, value: responses.reduce((s, r) => s + (r.costUsd ?? 0), 0) },
