@@ -9,3 +9,4 @@ export * from './import/index.ts';
 export * from './render/index.ts';
 export * from './llm-arm/index.ts';
 export * from './training/index.ts';
+export * from './onnx/index.ts';

@@ -1,0 +1,165 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createCanvas, loadImage } from '@napi-rs/canvas';
+import { LEAD_GROUP_NAMES, LEAD_NAMES } from '@leadwise/ecg';
+import type { LeadBox, OnnxEngine, Sample, SampleSource } from '@leadwise/models';
+import type { PageSidecar } from '@leadwise/render';
+import { sidecarPathFor } from '../render/render-record-files.ts';
+import { RecordSampleSource } from '../training/record-sample-source.ts';
+
+export class PredictionInputError extends Error {
+  override name = 'PredictionInputError';
+}
+
+export type PredictionInputKind = 'wfdb' | 'png';
+
+export interface PredictionInput {
+  path: string;
+  kind: PredictionInputKind;
+}
+
+/** `.hea` (or a WFDB record path without extension whose `.hea` exists) is a record; `.png` a page with its `.json` sidecar. */
+export function classifyPredictionInput(path: string): PredictionInput {
+  if (/\.png$/i.test(path)) {
+    const sidecar = sidecarPathFor(path);
+    if (!existsSync(path)) throw new PredictionInputError(`${path}: no such file`);
+    if (!existsSync(sidecar)) throw new PredictionInputError(`${path}: its sidecar ${sidecar} is missing (lead boxes and content area come from it)`);
+    return { path, kind: 'png' };
+  }
+  const header = /\.hea$/i.test(path) ? path : `${path}.hea`;
+  if (!existsSync(header)) throw new PredictionInputError(`${path}: neither a PNG page nor a WFDB header (${header} not found)`);
+  return { path: header, kind: 'wfdb' };
+}
+
+export interface PredictionSourceOptions {
+  inputHeight: number;
+  inputWidth: number;
+  channels: 1 | 3;
+  /** Grid style WFDB records are rendered with: the one the model was trained on. */
+  gridStyle: 'red' | 'none';
+}
+
+/**
+ * The inputs of `leadwise predict` as a SampleSource (labels unknown, reported as 0):
+ * - WFDB records go through RecordSampleSource, the exact preprocessing of training and evaluation
+ *   (renderTrainingPixels at the model's size, no augmentation, ink = (255 - gray) / 255, panel cells
+ *   as lead boxes).
+ * - PNG pages are cropped to the sidecar's content area (what training images show), resampled to
+ *   the model's size, converted to gray by BT.601 luma as the training raster does, and inverted the
+ *   same way; lead boxes are the panel cells relative to the content area. A page drawn at print
+ *   resolution and resampled is close to, not identical with, a page drawn at the model's size.
+ */
+export class PredictionInputSource implements SampleSource {
+  readonly size: number;
+  readonly inputHeight: number;
+  readonly inputWidth: number;
+  readonly channels: 1 | 3;
+  private readonly records: RecordSampleSource;
+  private readonly recordIndex = new Map<number, number>();
+
+  constructor(
+    readonly inputs: readonly PredictionInput[],
+    options: PredictionSourceOptions,
+  ) {
+    this.size = inputs.length;
+    this.inputHeight = options.inputHeight;
+    this.inputWidth = options.inputWidth;
+    this.channels = options.channels;
+    const wfdb = inputs.flatMap((input, index) => (input.kind === 'wfdb' ? [index] : []));
+    wfdb.forEach((inputIndex, recordIndex) => this.recordIndex.set(inputIndex, recordIndex));
+    this.records = new RecordSampleSource(
+      wfdb.map((inputIndex) => ({ recordId: inputIndex, signalPath: inputs[inputIndex].path, label: 0 as const })),
+      { ...options, cacheRecordings: false, cachePlainPixels: false },
+    );
+  }
+
+  labels(): Uint8Array {
+    return new Uint8Array(this.size);
+  }
+
+  async sample(index: number): Promise<Sample> {
+    const input = this.inputs[index];
+    if (!input) throw new RangeError(`input ${index} is outside 0..${this.size - 1}`);
+    if (input.kind === 'wfdb') return this.records.sample(this.recordIndex.get(index)!, null);
+    return this.pageSample(input.path);
+  }
+
+  private async pageSample(pngPath: string): Promise<Sample> {
+    const sidecarPath = sidecarPathFor(pngPath);
+    let sidecar: PageSidecar;
+    try {
+      sidecar = JSON.parse(await readFile(sidecarPath, 'utf8')) as PageSidecar;
+    } catch (error) {
+      throw new PredictionInputError(`${sidecarPath}: cannot read the page sidecar: ${(error as Error).message}`);
+    }
+    if (sidecar.format !== 'leadwise-page/1') throw new PredictionInputError(`${sidecarPath}: format is ${String(sidecar.format)}, expected leadwise-page/1`);
+    const content = sidecar.layout?.contentPx;
+    if (!content || !(content.x1 > content.x0) || !(content.y1 > content.y0)) throw new PredictionInputError(`${sidecarPath}: layout.contentPx is missing or empty`);
+    const image = await loadImage(await readFile(pngPath)).catch((error: Error) => {
+      throw new PredictionInputError(`${pngPath}: not a readable PNG: ${error.message}`);
+    });
+    const canvas = createCanvas(this.inputWidth, this.inputHeight);
+    const context = canvas.getContext('2d');
+    context.fillStyle = '#ffffff';
+    context.fillRect(0, 0, this.inputWidth, this.inputHeight);
+    context.imageSmoothingEnabled = true;
+    context.imageSmoothingQuality = 'high';
+    const contentWidth = content.x1 - content.x0;
+    const contentHeight = content.y1 - content.y0;
+    context.drawImage(image, content.x0, content.y0, contentWidth, contentHeight, 0, 0, this.inputWidth, this.inputHeight);
+    const rgba = context.getImageData(0, 0, this.inputWidth, this.inputHeight).data;
+    const pixelCount = this.inputWidth * this.inputHeight;
+    const pixels = new Float32Array(pixelCount * this.channels);
+    for (let p = 0; p < pixelCount; p += 1) {
+      const [r, g, b] = [rgba[p * 4], rgba[p * 4 + 1], rgba[p * 4 + 2]];
+      if (this.channels === 1) {
+        pixels[p] = (255 - Math.round(0.299 * r + 0.587 * g + 0.114 * b)) / 255;
+      } else {
+        pixels[p * 3] = (255 - r) / 255;
+        pixels[p * 3 + 1] = (255 - g) / 255;
+        pixels[p * 3 + 2] = (255 - b) / 255;
+      }
+    }
+    const panels = new Map(sidecar.leadBoxes.filter((box) => box.kind === 'panel').map((box) => [box.lead, box.cell]));
+    const leadBoxes = LEAD_NAMES.map((lead): LeadBox => {
+      const cell = panels.get(lead);
+      if (!cell) throw new PredictionInputError(`${sidecarPath}: leadBoxes has no panel for lead ${lead}`);
+      return [
+        (cell.x0 - content.x0) / contentWidth,
+        (cell.y0 - content.y0) / contentHeight,
+        (cell.x1 - content.x0) / contentWidth,
+        (cell.y1 - content.y0) / contentHeight,
+      ];
+    });
+    return { pixels, label: 0, leadBoxes };
+  }
+}
+
+export interface FilePrediction {
+  path: string;
+  kind: PredictionInputKind;
+  /** P(abnormal). */
+  probability: number;
+  /** LeadGroupECG's attention per lead group (LEAD_GROUP_NAMES order), null for the baselines. */
+  groupWeights: Record<string, number> | null;
+}
+
+/** Scores files (WFDB records and PNG pages) with an ONNX engine, batch by batch. */
+export async function predictFiles(
+  engine: OnnxEngine,
+  paths: readonly string[],
+  options: { gridStyle?: 'red' | 'none'; batchSize?: number; onProgress?: (done: number, total: number) => void } = {},
+): Promise<FilePrediction[]> {
+  const inputs = paths.map(classifyPredictionInput);
+  const { inputHeight, inputWidth, channels } = engine.info.modelConfig;
+  const source = new PredictionInputSource(inputs, { inputHeight, inputWidth, channels, gridStyle: options.gridStyle ?? engine.info.gridStyle ?? 'red' });
+  const predictions = await engine.predictSource(source, options.batchSize ?? 32, options.onProgress);
+  return inputs.map((input, i) => ({
+    path: input.path,
+    kind: input.kind,
+    probability: predictions.probabilities[i],
+    groupWeights: predictions.groupAttention
+      ? Object.fromEntries(LEAD_GROUP_NAMES.map((group, g) => [group, predictions.groupAttention![i * LEAD_GROUP_NAMES.length + g]]))
+      : null,
+  }));
+}
