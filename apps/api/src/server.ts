@@ -1,6 +1,6 @@
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError } from 'graphql';
 import type { JobQueue } from '@leadwise/study';
 import { authConfigFromEnv, isValidApiKey, presentedApiKey, type AuthConfig } from './auth.ts';
@@ -51,6 +51,9 @@ export async function createApiServer(options: ApiServerOptions) {
         },
       },
       ApolloServerPluginLandingPageDisabled(),
+      // No HTTP caching hints are used; without the plugin Apollo stops wrapping every field resolver
+      // (measured: about a tenth of a 100-prediction page's CPU time).
+      ApolloServerPluginCacheControlDisabled(),
     ],
   });
   return { server, auth };

@@ -1,4 +1,4 @@
-import { datasets, experiments, leadGroupAttributions, predictions, records, runLatestMetrics, runs, type LeadwiseDatabase } from '@leadwise/db';
+import { datasets, experiments, leadGroupAttributions, predictions, records, runLatestMetrics, runParams, runs, type LeadwiseDatabase } from '@leadwise/db';
 import { SUMMARY_METRIC_KEYS } from '@leadwise/study';
 
 /** Ids of what `seedApiFixture` wrote. */
@@ -31,7 +31,8 @@ export function bigRunScore(i: number): number {
  * - known runs A and B on the 4 chapman records: labels [0, 0, 1, 1]; A scores [0.1, 0.4, 0.35, 0.8]
  *   (the anchors' example: ROC-AUC 0.75, AP 0.8333), B scores [0.1, 0.2, 0.8, 0.9] (AUC 1).
  * - the big run: one prediction per ptbxl record (300), predicted label = score >= 0.5.
- * - evaluate runs with summary metrics for resnet18 seeds 1-3 internal and seed 1 external.
+ * - evaluate runs with summary metrics for resnet18 seeds 1-3 internal and seed 1 external, and a
+ *   validation-split evaluation (param split=val, ROC-AUC 0.99) that the summary must ignore.
  */
 export async function seedApiFixture(db: LeadwiseDatabase): Promise<ApiFixture> {
   const [internal] = await db
@@ -146,6 +147,13 @@ export async function seedApiFixture(db: LeadwiseDatabase): Promise<ApiFixture> 
     };
     await db.insert(runLatestMetrics).values(Object.entries(values).map(([key, value]) => ({ runId, key, value, step: 0, timestamp: new Date() })));
   }
+
+  // A validation-split evaluation (it only picks operating thresholds): the summary must leave it out.
+  const validationRunId = await newRun({ kind: 'evaluate', model: 'resnet18', seed: 1, datasetId: internal!.id });
+  await db.insert(runParams).values({ runId: validationRunId, key: 'split', value: 'val' });
+  await db.insert(runLatestMetrics).values(
+    [SUMMARY_METRIC_KEYS.rocAuc, SUMMARY_METRIC_KEYS.prAuc].map((key) => ({ runId: validationRunId, key, value: 0.99, step: 0, timestamp: new Date() })),
+  );
 
   return {
     internalDatasetId: internal!.id,

@@ -1,8 +1,4 @@
 import type { Command } from 'commander';
-import { openDatabase } from '@leadwise/db';
-import { startApiServer } from '@leadwise/api';
-import { JobQueue } from '@leadwise/study';
-import { startWorker, type RunningWorker } from '@leadwise/worker';
 import { positiveInt, waitForSignal, WorkerConfigError } from './worker.command.ts';
 
 export function register(program: Command): void {
@@ -21,10 +17,19 @@ export function register(program: Command): void {
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new WorkerConfigError(`--port must be 0-65535, got ${JSON.stringify(opts.port)}`);
       const concurrency = positiveInt(opts.concurrency, '--concurrency');
       const log = (message: string) => process.stderr.write(`${new Date().toISOString()} ${message}\n`);
+      // Before graphql loads: its development-mode checks cost several percent of every request.
+      process.env.NODE_ENV ??= 'production';
+      // Loaded here, not at the top, so that other commands do not pay for Apollo and pg-boss.
+      const [{ openDatabase }, { startApiServer }, { JobQueue }, { startWorker }] = await Promise.all([
+        import('@leadwise/db'),
+        import('@leadwise/api'),
+        import('@leadwise/study'),
+        import('@leadwise/worker'),
+      ]);
       const handle = await openDatabase();
       const queue = await JobQueue.start(handle.db, { onError: (e) => log(`queue error: ${e.message}`) });
       const runWorker = opts.worker ?? handle.driver === 'pglite';
-      let worker: RunningWorker | null = null;
+      let worker: Awaited<ReturnType<typeof startWorker>> | null = null;
       if (runWorker) worker = await startWorker({ db: handle.db, queue, concurrency, log });
       const api = await startApiServer({ db: handle.db, queue, port, host: opts.host });
       // The URL line goes to stdout so scripts (and the e2e tests) can read where the API listens.

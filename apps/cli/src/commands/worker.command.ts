@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { openDatabase } from '@leadwise/db';
-import { startWorker } from '@leadwise/worker';
 
 export class WorkerConfigError extends Error {
   override name = 'WorkerConfigError';
@@ -21,6 +19,8 @@ export function register(program: Command): void {
             'On one machine without PostgreSQL, `leadwise serve` runs the API and a worker together on embedded PGlite.',
         );
       }
+      // Loaded here, not at the top, so that other commands do not pay for pg-boss and tfjs.
+      const [{ openDatabase }, { startWorker }] = await Promise.all([import('@leadwise/db'), import('@leadwise/worker')]);
       const handle = await openDatabase();
       const log = (message: string) => process.stderr.write(`${new Date().toISOString()} ${message}\n`);
       const worker = await startWorker({ db: handle.db, concurrency, staleAfterS, log });

@@ -1,5 +1,5 @@
-import { and, asc, eq, inArray, isNull } from 'drizzle-orm';
-import { datasets, experiments, runLatestMetrics, runParams, runs, type LeadwiseDatabase } from '@leadwise/db';
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import { experiments, queryRows, type LeadwiseDatabase } from '@leadwise/db';
 import { summarizeAcrossSeeds } from '@leadwise/metrics';
 import { SUMMARY_METRIC_KEYS } from './summary-metrics.ts';
 
@@ -53,31 +53,35 @@ export async function computeStudySummary(db: LeadwiseDatabase, experimentId: nu
   if (!experiment) throw new StudySummaryError(`experiment ${experimentId} does not exist`);
   const internalDataset = readInternalDatasetName(experiment.config);
 
-  let evaluated = await db
-    .select({ runId: runs.id, model: runs.model, seed: runs.seed, dataset: datasets.name })
-    .from(runs)
-    .innerJoin(datasets, eq(datasets.id, runs.datasetId))
-    .where(and(eq(runs.experimentId, experimentId), eq(runs.kind, 'evaluate'), eq(runs.status, 'finished'), isNull(runs.deletedAt)))
-    .orderBy(asc(runs.id));
-  if (evaluated.length === 0) return { experimentId, internalDataset, rows: [] };
-  // Validation-split evaluations exist only to choose operating thresholds; they are not test results.
-  const splitParams = await db
-    .select({ runId: runParams.runId, value: runParams.value })
-    .from(runParams)
-    .where(and(inArray(runParams.runId, evaluated.map((r) => r.runId)), eq(runParams.key, 'split')));
-  const validationRuns = new Set(splitParams.filter((p) => p.value === 'val').map((p) => p.runId));
-  evaluated = evaluated.filter((r) => !validationRuns.has(r.runId));
-
-  const metricRows = await db
-    .select({ runId: runLatestMetrics.runId, key: runLatestMetrics.key, value: runLatestMetrics.value })
-    .from(runLatestMetrics)
-    .where(and(inArray(runLatestMetrics.runId, evaluated.map((r) => r.runId)), inArray(runLatestMetrics.key, Object.values(SUMMARY_METRIC_KEYS))));
+  // One round trip for any number of runs: finished evaluation runs joined with their summary
+  // metrics (a row per run and key). Validation-split evaluations exist only to choose operating
+  // thresholds; they are not test results and stay out.
+  const metricRows = await queryRows<{ run_id: string | number; model: string; seed: number | null; dataset: string; key: string; value: number }>(
+    db,
+    sql`SELECT r.id AS run_id, r.model, r.seed, d.name AS dataset, m.key, m.value
+        FROM runs r
+        JOIN datasets d ON d.id = r.dataset_id
+        JOIN run_latest_metrics m ON m.run_id = r.id AND m.key IN (${sql.join(
+          Object.values(SUMMARY_METRIC_KEYS).map((key) => sql`${key}`),
+          sql`, `,
+        )})
+        LEFT JOIN run_params p ON p.run_id = r.id AND p.key = 'split'
+        WHERE r.experiment_id = ${experimentId} AND r.kind = 'evaluate' AND r.status = 'finished' AND r.deleted_at IS NULL
+          AND (p.value IS NULL OR p.value <> 'val')
+        ORDER BY r.id`,
+  );
+  const evaluated: { runId: number; model: string; seed: number | null; dataset: string }[] = [];
   const metricsByRun = new Map<number, Map<string, number>>();
-  for (const m of metricRows) {
-    let map = metricsByRun.get(m.runId);
-    if (!map) metricsByRun.set(m.runId, (map = new Map()));
-    map.set(m.key, m.value);
+  for (const row of metricRows) {
+    const runId = Number(row.run_id);
+    let map = metricsByRun.get(runId);
+    if (!map) {
+      metricsByRun.set(runId, (map = new Map()));
+      evaluated.push({ runId, model: row.model, seed: row.seed === null ? null : Number(row.seed), dataset: row.dataset });
+    }
+    map.set(row.key, Number(row.value));
   }
+  if (evaluated.length === 0) return { experimentId, internalDataset, rows: [] };
 
   type Cell = { model: string; role: 'internal' | 'external'; dataset: string; runs: { runId: number; seed: number; m: Map<string, number> }[] };
   const cells = new Map<string, Cell>();
