@@ -1,11 +1,14 @@
 import type { Command } from 'commander';
 import { count, getTableName, is } from 'drizzle-orm';
 import { PgTable } from 'drizzle-orm/pg-core';
-import * as db from '@leadwise/db';
+import type { DatabaseDriver, DatabaseHandle } from '@leadwise/db';
 import { printResult } from '../cli-kit.ts';
 
+// Loaded when a subcommand runs, not when the CLI starts (other commands load it lazily too).
+const loadDb = () => import('@leadwise/db');
+
 interface DbStatus {
-  driver: db.DatabaseDriver;
+  driver: DatabaseDriver;
   /** Password masked. */
   location: string;
   migrations: { tag: string; applied: boolean; appliedAt: string | null }[];
@@ -14,7 +17,8 @@ interface DbStatus {
   tables?: Record<string, number>;
 }
 
-async function readStatus(handle: db.DatabaseHandle): Promise<DbStatus> {
+async function readStatus(handle: DatabaseHandle): Promise<DbStatus> {
+  const db = await loadDb();
   const migrations = (await db.migrationStatus(handle.db)).map((m) => ({ ...m, appliedAt: m.appliedAt?.toISOString() ?? null }));
   const pending = migrations.filter((m) => !m.applied).length;
   const status: DbStatus = { driver: handle.driver, location: handle.location, migrations, pending };
@@ -52,7 +56,7 @@ export function register(program: Command): void {
     .description('Apply pending migrations (they also apply whenever Leadwise opens the database)')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
-      const handle = await db.openDatabase({ migrate: true });
+      const handle = await (await loadDb()).openDatabase({ migrate: true });
       try {
         printResult(await readStatus(handle), opts.json, (s) => `migrations up to date (${s.migrations.length} applied)\n${formatStatus(s)}`);
       } finally {
@@ -65,7 +69,7 @@ export function register(program: Command): void {
     .description('Show the driver, where the data is (password masked), applied and pending migrations, and table row counts')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
-      const handle = await db.openDatabase({ migrate: false });
+      const handle = await (await loadDb()).openDatabase({ migrate: false });
       try {
         printResult(await readStatus(handle), opts.json, formatStatus);
       } finally {
