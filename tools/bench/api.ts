@@ -11,6 +11,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -116,16 +118,28 @@ function percentile(sorted: number[], q: number): number {
   return sorted[Math.max(0, index)]!;
 }
 
-async function measure(url: string, name: string, query: string, variables: Record<string, unknown>) {
+/** CPU time (user + system) the process has used, in ms, from /proc (Linux); null elsewhere. */
+function processCpuMs(pid: number): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks are 1/100 s on Linux
+  } catch {
+    return null;
+  }
+}
+
+async function measure(url: string, serverPid: number, name: string, query: string, variables: Record<string, unknown>) {
   const body = JSON.stringify({ query, variables });
   // Check the answer once before loading the server with it.
   const probe = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
   const probeJson = (await probe.json()) as { errors?: unknown };
   if (probeJson.errors) throw new Error(`${name}: ${JSON.stringify(probeJson.errors)}`);
   const latenciesMs: number[] = [];
+  const cpuBeforeMs = processCpuMs(serverPid);
   const instance = autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections, duration: durationS });
   instance.on('response', (_client: unknown, _status: number, _bytes: number, responseTimeMs: number) => latenciesMs.push(responseTimeMs));
   const result = await instance;
+  const cpuAfterMs = processCpuMs(serverPid);
   latenciesMs.sort((a, b) => a - b);
   const round = (x: number) => Math.round(x * 10) / 10;
   return {
@@ -136,6 +150,8 @@ async function measure(url: string, name: string, query: string, variables: Reco
     p50Ms: round(percentile(latenciesMs, 0.5)),
     p95Ms: round(percentile(latenciesMs, 0.95)),
     p99Ms: round(percentile(latenciesMs, 0.99)),
+    // Load-independent cost: the API process's CPU time per answered request.
+    serverCpuMsPerRequest: cpuBeforeMs === null || cpuAfterMs === null ? null : round((cpuAfterMs - cpuBeforeMs) / Math.max(latenciesMs.length, 1)),
   };
 }
 
@@ -155,10 +171,10 @@ try {
   const summary = `query($e: Int!) { studySummary(experimentId: $e) { rows { model role dataset n seeds
     rocAuc { mean sd ciLow ciHigh } prAuc { mean sd ciLow ciHigh } } } }`;
   const results = [];
-  results.push(await measure(url, 'misclassified page (100)', page, { run: runId }));
-  results.push(await measure(url, 'study summary', summary, { e: experimentId }));
+  results.push(await measure(url, child.pid!, 'misclassified page (100)', page, { run: runId }));
+  results.push(await measure(url, child.pid!, 'study summary', summary, { e: experimentId }));
   process.stdout.write(
-    `${JSON.stringify({ predictions: totalPredictions, misclassified: Number(misclassified), loadS, connections, durationS, results }, null, 2)}\n`,
+    `${JSON.stringify({ predictions: totalPredictions, misclassified: Number(misclassified), loadS, connections, durationS, loadAverage: loadavg().map((x) => Math.round(x * 10) / 10), results }, null, 2)}\n`,
   );
 } finally {
   child.kill('SIGINT');
