@@ -79,6 +79,7 @@ export const PROFILE_SETTINGS: Record<TrainingProfile, ProfileSettings> = {
     patience: 2,
     maxTrainSamples: 480,
     maxValSamples: 160,
+    maxTestSamples: 400,
   },
   standard: {
     profile: 'standard',
@@ -91,6 +92,7 @@ export const PROFILE_SETTINGS: Record<TrainingProfile, ProfileSettings> = {
     patience: 3,
     maxTrainSamples: null,
     maxValSamples: 600,
+    maxTestSamples: null,
   },
   paper: {
     profile: 'paper',
@@ -103,6 +105,7 @@ export const PROFILE_SETTINGS: Record<TrainingProfile, ProfileSettings> = {
     patience: 5,
     maxTrainSamples: null,
     maxValSamples: null,
+    maxTestSamples: null,
   },
 };
 

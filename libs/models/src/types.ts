@@ -88,4 +88,5 @@ export interface ProfileSettings {
   /** Records per split the orchestration should use (null = all), stratified by label. */
   maxTrainSamples: number | null;
   maxValSamples: number | null;
+  maxTestSamples: number | null;
 }

@@ -156,7 +156,7 @@ export async function trainRun(db: LeadwiseDatabase, options: TrainRunOptions): 
   const limit = (override: number | null | undefined, fallback: number | null) => (override === undefined ? fallback : override);
   const trainRecords = stratifiedSubset(await labelledRecords(db, dataset.id, 'train'), limit(overrides.maxTrainSamples, settings.maxTrainSamples));
   const valRecords = stratifiedSubset(await labelledRecords(db, dataset.id, 'val'), limit(overrides.maxValSamples, settings.maxValSamples));
-  const testRecords = stratifiedSubset(await labelledRecords(db, dataset.id, 'test'), limit(overrides.maxTestSamples, null));
+  const testRecords = stratifiedSubset(await labelledRecords(db, dataset.id, 'test'), limit(overrides.maxTestSamples, settings.maxTestSamples));
   if (trainRecords.length === 0 || valRecords.length === 0) {
     throw new Error(`dataset "${dataset.name}" needs records in its train and val splits (found ${trainRecords.length} and ${valRecords.length})`);
   }
