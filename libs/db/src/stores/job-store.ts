@@ -84,7 +84,8 @@ export class JobStore {
       .orderBy(asc(jobs.id))
       .limit(1)
       .for('update', { skipLocked: true });
-    const [row] = await this.db.update(jobs).set(claimSet(workerId)).where(inArray(jobs.id, next)).returning();
+    // `id = (scalar subquery)`, the canonical queue pattern: the subquery runs once and locks one row.
+    const [row] = await this.db.update(jobs).set(claimSet(workerId)).where(eq(jobs.id, sql`(${next})`)).returning();
     return row;
   }
 

@@ -56,6 +56,14 @@ describe.each(TEST_DRIVERS)('LlmResponseStore and JobStore on %s', (driver) => {
     expect((await store.listByRun(f.runId)).items).toHaveLength(2);
   });
 
+  it('ends with one row when several writers race on one cache key', async () => {
+    const store = new LlmResponseStore(t.db);
+    const results = await Promise.all([0.1, 0.2, 0.3, 0.4, 0.5].map((parsedScore) => store.insertIfAbsent(answer({ parsedScore }))));
+    expect(results.filter((r) => r.inserted)).toHaveLength(1);
+    expect(new Set(results.map((r) => r.response.id)).size).toBe(1);
+    expect((await store.listByRun(f.runId)).items).toHaveLength(1);
+  });
+
   it('replaces a cached error (no answer) but never a real answer', async () => {
     const store = new LlmResponseStore(t.db);
     const failed = await store.insertIfAbsent(answer({ rawText: null, parsedLabel: null, parsedScore: null, parseStatus: 'error', error: '429' }));
@@ -84,6 +92,15 @@ describe.each(TEST_DRIVERS)('LlmResponseStore and JobStore on %s', (driver) => {
     const done = await jobs.complete(job.id, 'worker-b');
     expect(done.status).toBe('finished');
     expect(await jobs.claim(job.id, 'worker-c', { staleAfterMs: 0 })).toBeUndefined();
+  });
+
+  it('gives each job to exactly one of several workers claiming at once', async () => {
+    const jobs = new JobStore(t.db);
+    for (let i = 0; i < 3; i++) await jobs.create({ kind: 'train' });
+    const claims = await Promise.all(['w1', 'w2', 'w3', 'w4', 'w5'].map((worker) => jobs.claimNext(worker)));
+    const claimedIds = claims.flatMap((job) => (job ? [job.id] : []));
+    expect(claimedIds).toHaveLength(3);
+    expect(new Set(claimedIds).size).toBe(3);
   });
 
   it('cancels a queued job at once and signals a running one through its heartbeat', async () => {

@@ -69,6 +69,19 @@ describe.each(TEST_DRIVERS)('ExperimentStore and RunStore on %s', (driver) => {
     expect((await runs.latestMetricsForRuns([runId], ['val_auc'])).map((m) => m.value)).toEqual([0.81]);
   });
 
+  it('stores NaN and infinite metric values as such (a diverged loss must be visible, not dropped)', async () => {
+    const { runId } = await insertFixtureRecords(t.db, 0);
+    const runs = new RunStore(t.db);
+    await runs.logMetrics(runId, [
+      { key: 'loss', value: Number.NaN, step: 1 },
+      { key: 'grad_norm', value: Number.POSITIVE_INFINITY, step: 1 },
+    ]);
+    const latest = Object.fromEntries((await runs.getLatestMetrics(runId)).map((m) => [m.key, m.value]));
+    expect(latest.loss).toBeNaN();
+    expect(latest.grad_norm).toBe(Number.POSITIVE_INFINITY);
+    expect((await runs.getMetricSeries(runId, 'loss'))[0].value).toBeNaN();
+  });
+
   it('moves through statuses only along allowed transitions and records timings', async () => {
     const { runId } = await insertFixtureRecords(t.db, 0);
     const runs = new RunStore(t.db);
