@@ -131,7 +131,17 @@ async function runKernelOn(
   return result;
 }
 
-async function compare(kernel: string, inputs: Record<string, RawTensor>, attrs: Record<string, unknown>): Promise<number> {
+/** Largest absolute error against the cpu backend, and the largest |reference value| it is judged against. */
+interface ErrorReport {
+  readonly maxAbs: number;
+  readonly maxRef: number;
+}
+
+async function compare(
+  kernel: string,
+  inputs: Record<string, RawTensor>,
+  attrs: Record<string, unknown>,
+): Promise<ErrorReport> {
   const expected = await runKernelOn('cpu', kernel, inputs, attrs);
   const actual = await runKernelOn('wasm', kernel, inputs, attrs);
   expect(actual.shape).toEqual(expected.shape);
@@ -143,7 +153,7 @@ async function compare(kernel: string, inputs: Record<string, RawTensor>, attrs:
   }
   expect(Number.isFinite(maxAbs)).toBe(true);
   expect(maxAbs).toBeLessThanOrEqual(1e-4 * Math.max(1, maxRef));
-  return maxAbs;
+  return { maxAbs, maxRef };
 }
 
 function outSize(inSize: number, k: number, s: number, pad: Pad, before: number, after: number): number {
@@ -156,7 +166,7 @@ function describeCase(c: { n: number; h: number; w: number; k: number[]; s: numb
   return `${c.n}x${c.h}x${c.w} k${c.k.join('x')} s${c.s.join('x')} ${typeof c.pad === 'string' ? c.pad : JSON.stringify(c.pad)}`;
 }
 
-const maxErrors: Record<string, number> = {};
+const maxErrors: Record<string, ErrorReport> = {};
 
 describe('wasm training kernels match the cpu backend', () => {
   beforeAll(async () => {
@@ -240,12 +250,16 @@ describe('wasm training kernels match the cpu backend', () => {
   });
 
   it('reports the largest error per kernel', () => {
-    const worst: Record<string, number> = {};
+    const worst: Record<string, { maxAbs: number; relative: number }> = {};
     for (const [key, err] of Object.entries(maxErrors)) {
       const kernel = key.split(' ')[0];
-      worst[kernel] = Math.max(worst[kernel] ?? 0, err);
+      const previous = worst[kernel] ?? { maxAbs: 0, relative: 0 };
+      worst[kernel] = {
+        maxAbs: Math.max(previous.maxAbs, err.maxAbs),
+        relative: Math.max(previous.relative, err.maxAbs / Math.max(err.maxRef, 1e-30)),
+      };
     }
-    console.info('max abs error vs cpu backend', worst);
+    console.info('max abs error vs cpu backend (and relative to the largest reference value)', worst);
     expect(Object.keys(worst).sort()).toEqual(['Cast', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'Identity', 'MaxPoolGrad', 'Mean', 'Sum', 'Tile']);
   });
 });
