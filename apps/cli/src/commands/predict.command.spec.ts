@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { extractTarArchiveCached, LEAD_GROUP_NAMES, resolveCacheDir, resolveEcgDataDir } from '@leadwise/ecg';
-import { createModel, exportOnnx, parseModelConfig } from '@leadwise/models';
 import { main } from '../main.ts';
 
 const dirs: string[] = [];
@@ -36,6 +35,8 @@ describe('leadwise predict', () => {
     const header = join(root, 'chapman_shaoxing', 'WFDBRecords', '01', '010', 'JS00001.hea');
     const dir = await mkdtemp(join(tmpdir(), 'leadwise-cli-predict-'));
     dirs.push(dir);
+    // Dynamic like the command itself (the CLI loads tfjs lazily).
+    const { createModel, exportOnnx, parseModelConfig } = await import('@leadwise/models');
     const network = createModel(parseModelConfig({ architecture: 'leadgroup', inputHeight: 64, inputWidth: 96, widthMultiplier: 0.25, seed: 2 }));
     const modelPath = join(dir, 'model.onnx');
     await writeFile(modelPath, exportOnnx(network, { trainingRunId: 5, gridStyle: 'none' }));
