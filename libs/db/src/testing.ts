@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
@@ -81,6 +81,12 @@ async function openPgliteFromTemplate(): Promise<DatabaseHandle> {
   const partPath = `${templatePath}.${process.pid}.${randomBytes(4).toString('hex')}.part`;
   writeFileSync(partPath, Buffer.from(await dump.arrayBuffer()));
   renameSync(partPath, templatePath);
+  // Templates of older migration sets are dead weight (~40 MB each).
+  for (const file of readdirSync(dirname(templatePath))) {
+    if (/^pglite-template-[0-9a-f]{16}\.tar$/.test(file) && join(dirname(templatePath), file) !== templatePath) {
+      rmSync(join(dirname(templatePath), file), { force: true });
+    }
+  }
   return handle;
 }
 
