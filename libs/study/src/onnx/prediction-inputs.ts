@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createCanvas, loadImage } from '@napi-rs/canvas';
+import { createCanvas, loadImage, type Image } from '@napi-rs/canvas';
 import { LEAD_GROUP_NAMES, LEAD_NAMES } from '@leadwise/ecg';
 import type { LeadBox, OnnxEngine, Sample, SampleSource } from '@leadwise/models';
-import type { PageSidecar } from '@leadwise/render';
+import type { PageSidecar, Rect } from '@leadwise/render';
 import { sidecarPathFor } from '../render/render-record-files.ts';
 import { RecordSampleSource } from '../training/record-sample-source.ts';
 
@@ -44,10 +44,12 @@ export interface PredictionSourceOptions {
  * - WFDB records go through RecordSampleSource, the exact preprocessing of training and evaluation
  *   (renderTrainingPixels at the model's size, no augmentation, ink = (255 - gray) / 255, panel cells
  *   as lead boxes).
- * - PNG pages are cropped to the sidecar's content area (what training images show), resampled to
- *   the model's size, converted to gray by BT.601 luma as the training raster does, and inverted the
- *   same way; lead boxes are the panel cells relative to the content area. A page drawn at print
- *   resolution and resampled is close to, not identical with, a page drawn at the model's size.
+ * - PNG pages are cropped to the sidecar's content area (what training images show), reduced to
+ *   the model's size keeping the darkest ink of each output pixel's source area (the training
+ *   raster draws a trace at least one pixel wide at full ink; averaging would fade a 200 DPI trace
+ *   to a third), converted to gray by BT.601 luma as the training raster does, and inverted the
+ *   same way; lead boxes are the panel cells relative to the content area. Close to, not identical
+ *   with, a page drawn at the model's size (onnx-run.spec.ts measures how close).
  */
 export class PredictionInputSource implements SampleSource {
   readonly size: number;
@@ -98,28 +100,9 @@ export class PredictionInputSource implements SampleSource {
     const image = await loadImage(await readFile(pngPath)).catch((error: Error) => {
       throw new PredictionInputError(`${pngPath}: not a readable PNG: ${error.message}`);
     });
-    const canvas = createCanvas(this.inputWidth, this.inputHeight);
-    const context = canvas.getContext('2d');
-    context.fillStyle = '#ffffff';
-    context.fillRect(0, 0, this.inputWidth, this.inputHeight);
-    context.imageSmoothingEnabled = true;
-    context.imageSmoothingQuality = 'high';
     const contentWidth = content.x1 - content.x0;
     const contentHeight = content.y1 - content.y0;
-    context.drawImage(image, content.x0, content.y0, contentWidth, contentHeight, 0, 0, this.inputWidth, this.inputHeight);
-    const rgba = context.getImageData(0, 0, this.inputWidth, this.inputHeight).data;
-    const pixelCount = this.inputWidth * this.inputHeight;
-    const pixels = new Float32Array(pixelCount * this.channels);
-    for (let p = 0; p < pixelCount; p += 1) {
-      const [r, g, b] = [rgba[p * 4], rgba[p * 4 + 1], rgba[p * 4 + 2]];
-      if (this.channels === 1) {
-        pixels[p] = (255 - Math.round(0.299 * r + 0.587 * g + 0.114 * b)) / 255;
-      } else {
-        pixels[p * 3] = (255 - r) / 255;
-        pixels[p * 3 + 1] = (255 - g) / 255;
-        pixels[p * 3 + 2] = (255 - b) / 255;
-      }
-    }
+    const pixels = downsampleInk(image, content, this.inputWidth, this.inputHeight, this.channels);
     const panels = new Map(sidecar.leadBoxes.filter((box) => box.kind === 'panel').map((box) => [box.lead, box.cell]));
     const leadBoxes = LEAD_NAMES.map((lead): LeadBox => {
       const cell = panels.get(lead);
@@ -133,6 +116,43 @@ export class PredictionInputSource implements SampleSource {
     });
     return { pixels, label: 0, leadBoxes };
   }
+}
+
+/** The sidecar's content area of a decoded page at `widthPx` x `heightPx`, as ink in [0, 1] (max-ink reduction). */
+function downsampleInk(image: Image, content: Rect, widthPx: number, heightPx: number, channels: 1 | 3): Float32Array {
+  const x0 = Math.max(0, Math.floor(content.x0));
+  const y0 = Math.max(0, Math.floor(content.y0));
+  const sourceWidth = Math.max(1, Math.min(image.width, Math.ceil(content.x1)) - x0);
+  const sourceHeight = Math.max(1, Math.min(image.height, Math.ceil(content.y1)) - y0);
+  const canvas = createCanvas(sourceWidth, sourceHeight);
+  const context = canvas.getContext('2d');
+  context.fillStyle = '#ffffff';
+  context.fillRect(0, 0, sourceWidth, sourceHeight);
+  context.drawImage(image, x0, y0, sourceWidth, sourceHeight, 0, 0, sourceWidth, sourceHeight);
+  const rgba = context.getImageData(0, 0, sourceWidth, sourceHeight).data;
+  const values = new Float32Array(widthPx * heightPx * channels);
+  const ink = new Float32Array(channels);
+  for (let row = 0; row < heightPx; row += 1) {
+    const top = Math.floor((row * sourceHeight) / heightPx);
+    const bottom = Math.max(top + 1, Math.floor(((row + 1) * sourceHeight) / heightPx));
+    for (let column = 0; column < widthPx; column += 1) {
+      const left = Math.floor((column * sourceWidth) / widthPx);
+      const right = Math.max(left + 1, Math.floor(((column + 1) * sourceWidth) / widthPx));
+      ink.fill(0);
+      for (let y = top; y < bottom; y += 1) {
+        for (let x = left; x < right; x += 1) {
+          const p = (y * sourceWidth + x) * 4;
+          if (channels === 1) {
+            ink[0] = Math.max(ink[0], (255 - Math.round(0.299 * rgba[p] + 0.587 * rgba[p + 1] + 0.114 * rgba[p + 2])) / 255);
+          } else {
+            for (let c = 0; c < 3; c += 1) ink[c] = Math.max(ink[c], (255 - rgba[p + c]) / 255);
+          }
+        }
+      }
+      values.set(ink, (row * widthPx + column) * channels);
+    }
+  }
+  return values;
 }
 
 export interface FilePrediction {
