@@ -1,4 +1,5 @@
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs';
+import { batchNormConfig } from './batch-norm.ts';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.ts';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.ts';
 import { castConfig, identityConfig } from './identity.ts';
@@ -17,6 +18,7 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   tileConfig,
   identityConfig,
   castConfig,
+  batchNormConfig,
 ];
 
 export type WasmTrainingKernelName =
@@ -27,7 +29,8 @@ export type WasmTrainingKernelName =
   | 'Mean'
   | 'Tile'
   | 'Identity'
-  | 'Cast';
+  | 'Cast'
+  | 'FusedBatchNorm';
 
 /**
  * Registers the training kernels on the wasm backend (all by default, or only those named, e.g.

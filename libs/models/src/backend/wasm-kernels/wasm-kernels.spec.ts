@@ -249,6 +249,27 @@ describe('wasm training kernels match the cpu backend', () => {
     tf.dispose([asInt, copy]);
   });
 
+  it.each([
+    { shape: [2, 5, 6, 7], stats: [7], withAffine: true },
+    { shape: [2, 5, 6, 7], stats: [1, 1, 1, 7], withAffine: false },
+    { shape: [30, 4], stats: [4], withAffine: true },
+    { shape: [2, 3, 4], stats: [2, 3, 4], withAffine: true },
+  ])('FusedBatchNorm of $shape with statistics $stats', async ({ shape, stats, withAffine }) => {
+    const size = (s: number[]): number => s.reduce((a, b) => a * b, 1);
+    const x = { shape, values: randomValues(size(shape), 8) };
+    const mean = { shape: stats, values: randomValues(size(stats), 9) };
+    // Variances in [0.05, 1.05): positive, some small enough to magnify rounding.
+    const variance = { shape: stats, values: randomValues(size(stats), 10).map((v) => 0.55 + v / 2) };
+    const affine = withAffine
+      ? { offset: { shape: stats, values: randomValues(size(stats), 11) }, scale: { shape: stats, values: randomValues(size(stats), 12) } }
+      : {};
+    maxErrors[`FusedBatchNorm ${shape.join('x')}`] = await compare(
+      'FusedBatchNorm',
+      { x, mean, variance, ...affine },
+      { varianceEpsilon: 1e-5 },
+    );
+  });
+
   it('reports the largest error per kernel', () => {
     const worst: Record<string, { maxAbs: number; relative: number }> = {};
     for (const [key, err] of Object.entries(maxErrors)) {
@@ -260,6 +281,6 @@ describe('wasm training kernels match the cpu backend', () => {
       };
     }
     console.info('max abs error vs cpu backend (and relative to the largest reference value)', worst);
-    expect(Object.keys(worst).sort()).toEqual(['Cast', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'Identity', 'MaxPoolGrad', 'Mean', 'Sum', 'Tile']);
+    expect(Object.keys(worst).sort()).toEqual(['Cast', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'FusedBatchNorm', 'Identity', 'MaxPoolGrad', 'Mean', 'Sum', 'Tile']);
   });
 });
