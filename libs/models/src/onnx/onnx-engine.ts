@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
 import { GROUP_COUNT, INPUT_IMAGE, INPUT_LEAD_BOXES, LEAD_COUNT, OUTPUT_GROUP_ATTENTION, OUTPUT_PROBABILITY } from '../constants.ts';
 import type { Predictions } from '../training/predict.ts';
 import { loadHostBatch, type HostBatch } from '../training/sample-batches.ts';
@@ -20,6 +20,7 @@ export const DEFAULT_INTRA_OP_THREADS = 2;
  */
 export class OnnxEngine {
   private constructor(
+    private readonly runtime: typeof ort,
     private readonly session: ort.InferenceSession,
     readonly info: OnnxModelInfo,
     readonly intraOpThreads: number,
@@ -41,9 +42,12 @@ export class OnnxEngine {
     const info = readOnnxModelInfo(bytes, source);
     const intraOpThreads = options.intraOpThreads ?? DEFAULT_INTRA_OP_THREADS;
     if (!Number.isInteger(intraOpThreads) || intraOpThreads < 1) throw new OnnxModelError(`intraOpThreads must be a positive integer, got ${intraOpThreads}`);
+    // Imported on first use: every importer of @leadwise/models (trainers, workers) would otherwise
+    // load the native runtime.
+    const runtime = await import('onnxruntime-node');
     let session: ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(bytes, {
+      session = await runtime.InferenceSession.create(bytes, {
         intraOpNumThreads: intraOpThreads,
         interOpNumThreads: 1,
         executionMode: 'sequential',
@@ -52,7 +56,7 @@ export class OnnxEngine {
     } catch (error) {
       throw new OnnxModelError(`onnxruntime cannot load ${source}: ${(error as Error).message}`);
     }
-    return new OnnxEngine(session, info, intraOpThreads);
+    return new OnnxEngine(runtime, session, info, intraOpThreads);
   }
 
   get usesLeadBoxes(): boolean {
@@ -71,13 +75,13 @@ export class OnnxEngine {
       throw new OnnxModelError(`batch of ${batch.size} images has ${batch.images.length} values, expected ${batch.size}x${inputHeight}x${inputWidth}x${channels}`);
     }
     const feeds: Record<string, ort.Tensor> = {
-      [INPUT_IMAGE]: new ort.Tensor('float32', batch.images, [batch.size, inputHeight, inputWidth, channels]),
+      [INPUT_IMAGE]: new this.runtime.Tensor('float32', batch.images, [batch.size, inputHeight, inputWidth, channels]),
     };
     if (this.usesLeadBoxes) {
       if (batch.leadBoxes.length !== batch.size * LEAD_COUNT * 4) {
         throw new OnnxModelError(`batch of ${batch.size} has ${batch.leadBoxes.length} lead-box values, expected ${batch.size}x${LEAD_COUNT}x4`);
       }
-      feeds[INPUT_LEAD_BOXES] = new ort.Tensor('float32', batch.leadBoxes, [batch.size, LEAD_COUNT, 4]);
+      feeds[INPUT_LEAD_BOXES] = new this.runtime.Tensor('float32', batch.leadBoxes, [batch.size, LEAD_COUNT, 4]);
     }
     const results = await this.session.run(feeds);
     try {
