@@ -102,8 +102,11 @@ describe('exportOnnx + OnnxEngine', () => {
     }
   });
 
-  it('documents inputs, outputs and provenance in the metadata', () => {
-    const { bytes } = exportedModel('leadgroup');
+  it('documents inputs, outputs and provenance in the metadata, and leaves no tensors behind', () => {
+    const { network, bytes } = exportedModel('leadgroup');
+    const tensorsBefore = tf.memory().numTensors;
+    exportOnnx(network);
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
     const info = readOnnxModelInfo(bytes);
     expect(info.inputNames).toEqual(['image', 'lead_boxes']);
     expect(info.outputNames).toEqual(['probability', 'group_attention']);
