@@ -260,7 +260,7 @@ describe('wasm training kernels match the cpu backend', () => {
     const mean = { shape: stats, values: randomValues(size(stats), 9) };
     // Variances in [0.05, 1.05): positive, some small enough to magnify rounding.
     const variance = { shape: stats, values: randomValues(size(stats), 10).map((v) => 0.55 + v / 2) };
-    const affine = withAffine
+    const affine: Record<string, RawTensor> = withAffine
       ? { offset: { shape: stats, values: randomValues(size(stats), 11) }, scale: { shape: stats, values: randomValues(size(stats), 12) } }
       : {};
     maxErrors[`FusedBatchNorm ${shape.join('x')}`] = await compare(
