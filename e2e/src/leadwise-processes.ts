@@ -139,11 +139,22 @@ export interface GraphqlResult<T> {
 }
 
 export async function graphql<T = Record<string, unknown>>(url: string, query: string, variables: Record<string, unknown> = {}, apiKey?: string): Promise<T> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
+  const request = () =>
+    fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) },
+      body: JSON.stringify({ query, variables }),
+    });
+  let response: Response;
+  try {
+    response = await request();
+  } catch (error) {
+    // A kept-alive socket the server closed as the request left (its event loop was busy training,
+    // embedded mode) resets; a query is safe to send again, a mutation is not.
+    const code = (error as { cause?: { code?: string } }).cause?.code;
+    if (code !== 'ECONNRESET' || query.trimStart().startsWith('mutation')) throw error;
+    response = await request();
+  }
   const body = (await response.json()) as GraphqlResult<T>;
   if (body.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(body.errors)}`);
   return body.data!;
