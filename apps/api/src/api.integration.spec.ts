@@ -231,6 +231,25 @@ describe.each(TEST_DRIVERS)('GraphQL API on %s', (driver) => {
     expect(inferiorNormal.meanOcclusionDelta).toBeCloseTo(0.1, 10);
   });
 
+  it('lists LLM responses with their parsed labels and scores, filtered and paginated', async () => {
+    const first = await execute(
+      `query($run: Int!) { llmResponses(runId: $run, first: 2) { nodes { model parsedLabel parsedScore scoreSource parseStatus record { externalId } } pageInfo { hasNextPage endCursor } } }`,
+      { run: fixture.llmRunId },
+    );
+    expect(first.errors).toBeUndefined();
+    expect(first.data!.llmResponses.nodes).toEqual([
+      { model: 'gpt-4.1', parsedLabel: 'NORMAL', parsedScore: 0.2, scoreSource: 'probability', parseStatus: 'parsed', record: { externalId: 'JS0' } },
+      { model: 'gpt-4.1', parsedLabel: 'NORMAL', parsedScore: 0.4, scoreSource: 'probability', parseStatus: 'parsed', record: { externalId: 'JS1' } },
+    ]);
+    const rest = await execute(`query($run: Int!, $after: String) { llmResponses(runId: $run, first: 2, after: $after) { nodes { parsedLabel parseStatus } pageInfo { hasNextPage } } }`, {
+      run: fixture.llmRunId,
+      after: first.data!.llmResponses.pageInfo.endCursor,
+    });
+    expect(rest.data!.llmResponses).toEqual({ nodes: [{ parsedLabel: 'ABNORMAL', parseStatus: 'parsed' }, { parsedLabel: null, parseStatus: 'unparseable' }], pageInfo: { hasNextPage: false } });
+    const unparsed = await execute(`{ llmResponses(parseStatus: "unparseable") { nodes { parsedScore } } }`);
+    expect(unparsed.data!.llmResponses.nodes).toEqual([{ parsedScore: null }]);
+  });
+
   it('reads runs with params, latest metrics and metric series', async () => {
     const result = await execute(`query($e: Int!) { experiment(id: $e) { name runs { id kind status backend metric(key: "eval.roc_auc") job { id } } } }`, {
       e: fixture.experimentId,

@@ -1,4 +1,4 @@
-import { datasets, experiments, leadGroupAttributions, predictions, records, runLatestMetrics, runParams, runs, type LeadwiseDatabase } from '@leadwise/db';
+import { datasets, experiments, leadGroupAttributions, llmResponses, predictions, records, runLatestMetrics, runParams, runs, type LeadwiseDatabase } from '@leadwise/db';
 import { SUMMARY_METRIC_KEYS } from '@leadwise/study';
 
 /** Ids of what `seedApiFixture` wrote. */
@@ -11,6 +11,7 @@ export interface ApiFixture {
   /** The run with the known-answer predictions (4 records, see below). */
   knownRunA: number;
   knownRunB: number;
+  llmRunId: number;
   /** A run with many predictions for pagination tests. */
   bigRunId: number;
   bigRunSize: number;
@@ -148,6 +149,26 @@ export async function seedApiFixture(db: LeadwiseDatabase): Promise<ApiFixture> 
     await db.insert(runLatestMetrics).values(Object.entries(values).map(([key, value]) => ({ runId, key, value, step: 0, timestamp: new Date() })));
   }
 
+  // LLM answers about the 4 chapman records: parsed scores for three, one unparseable.
+  const llmRunId = await newRun({ kind: 'llm', model: 'gpt-4.1', datasetId: external!.id });
+  await db.insert(llmResponses).values(
+    externalRecords.map((r, i) => ({
+      runId: llmRunId,
+      recordId: r.id,
+      model: 'gpt-4.1',
+      provider: 'openai',
+      promptName: 'study-zero-shot',
+      promptHash: 'p1',
+      imageSha256: `img${i}`,
+      imageStyle: 'grid',
+      rawText: i === 3 ? 'I cannot tell.' : `{"label":"${i < 2 ? 'normal' : 'abnormal'}","probability":${0.2 + 0.2 * i}}`,
+      parsedLabel: i === 3 ? null : i < 2 ? 0 : 1,
+      parsedScore: i === 3 ? null : 0.2 + 0.2 * i,
+      scoreSource: i === 3 ? ('none' as const) : ('probability' as const),
+      parseStatus: i === 3 ? ('unparseable' as const) : ('parsed' as const),
+    })),
+  );
+
   // A validation-split evaluation (it only picks operating thresholds): the summary must leave it out.
   const validationRunId = await newRun({ kind: 'evaluate', model: 'resnet18', seed: 1, datasetId: internal!.id });
   await db.insert(runParams).values({ runId: validationRunId, key: 'split', value: 'val' });
@@ -162,6 +183,7 @@ export async function seedApiFixture(db: LeadwiseDatabase): Promise<ApiFixture> 
     evaluateRuns,
     knownRunA,
     knownRunB,
+    llmRunId,
     bigRunId,
     bigRunSize: 300,
     recordIds: internalRecords.map((r) => r.id),
