@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DatasetStore, RecordStore, openDatabase } from '@leadwise/db';
 import { consistentTwelveLeadAdu, encodeFormat16Record } from '@leadwise/ecg/testing';
 import { startOpenAiTestServer, type TestServer } from '@leadwise/llm/testing';
 import { main } from '../main.ts';
@@ -18,6 +17,8 @@ beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'leadwise-cli-llm-'));
   process.env.LEADWISE_HOME = home;
   delete process.env.DATABASE_URL;
+  // Imported lazily, as the CLI's commands do (a static import of a lazily loaded library fails lint).
+  const { DatasetStore, RecordStore, openDatabase } = await import('@leadwise/db');
   const handle = await openDatabase();
   try {
     const dataset = await new DatasetStore(handle.db).upsert({ name: 'cli-llm', kind: 'manifest', sourcePath: home, labelRule: 'fixture' });

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { openDatabase } from '@leadwise/db';
 import { DEFAULT_PROMPT_NAME, DEFAULT_RETRY_POLICY, LlmConfigError, PROVIDER_ENV, providerFromEnv } from '@leadwise/llm';
-import { runLlmArm, type LlmArmResult } from '@leadwise/study';
+import type { LlmArmResult } from '@leadwise/study';
 import { createProgressBar, printResult } from '../cli-kit.ts';
 
 interface LlmFlags {
@@ -94,6 +93,8 @@ export function register(program: Command): void {
       const scorePreference = oneOf(opts.score, '--score', ['logprob-first', 'stated-first'] as const);
       const temperature = Number(opts.temperature);
       if (!Number.isFinite(temperature) || temperature < 0 || temperature > 2) throw new LlmConfigError(`--temperature must be a number from 0 to 2, got ${JSON.stringify(opts.temperature)}`);
+      // Loaded here, not at the top: every command module is imported when the CLI starts.
+      const [{ openDatabase }, { runLlmArm }] = await Promise.all([import('@leadwise/db'), import('@leadwise/study')]);
       const handle = await openDatabase();
       const bar = createProgressBar('llm', 0);
       const controller = new AbortController();
