@@ -1,4 +1,14 @@
-import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs';
+import {
+  FusedBatchNorm,
+  getGradient,
+  getKernel,
+  registerGradient,
+  registerKernel,
+  unregisterKernel,
+  type GradConfig,
+  type KernelConfig,
+} from '@tensorflow/tfjs';
+import { fastBatchNormGradient } from './batch-norm-gradient.ts';
 import { batchNormConfig } from './batch-norm.ts';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.ts';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.ts';
@@ -54,7 +64,30 @@ export function registerWasmTrainingKernels(
     }
     registered.push(name);
   }
+  if (!options.only || options.only.includes('FusedBatchNorm')) registerFastBatchNormGradient();
   return registered;
+}
+
+let stockBatchNormGradient: GradConfig | null = null;
+
+/** See batch-norm-gradient.ts; global (all backends), identical results. Idempotent. */
+function registerFastBatchNormGradient(): void {
+  if (stockBatchNormGradient) return;
+  const current = getGradient(FusedBatchNorm);
+  if (!current) return;
+  stockBatchNormGradient = current;
+  silently(() => registerGradient(fastBatchNormGradient(current)));
+}
+
+/** tfjs warns on stdout when a gradient is overridden; that override is the point here. */
+function silently(f: () => void): void {
+  const warn = console.warn;
+  console.warn = () => undefined;
+  try {
+    f();
+  } finally {
+    console.warn = warn;
+  }
 }
 
 /** Puts back the wasm backend's own kernels (and removes the ones it never had). */
@@ -65,5 +98,10 @@ export function restoreStockWasmKernels(): void {
     unregisterKernel(name, 'wasm');
     const stock = stockWasmKernels.get(name);
     if (stock) registerKernel(stock);
+  }
+  if (stockBatchNormGradient) {
+    const stock = stockBatchNormGradient;
+    silently(() => registerGradient(stock));
+    stockBatchNormGradient = null;
   }
 }
