@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { openDatabase, redactDatabaseUrl } from '@leadwise/db';
-import { STUDY_PROFILES, loadStudyConfig, parseStudyConfig, resolveStudyPlan, runStudy, type StudyProfile } from '@leadwise/study';
+import type { StudyProfile } from '@leadwise/study';
 import { createProgressBar, formatSeconds, printResult, type ProgressBar } from '../cli-kit.ts';
 
 interface StudyFlags {
@@ -10,6 +9,9 @@ interface StudyFlags {
   report?: string;
   json?: boolean;
 }
+
+// Kept here rather than imported so that `leadwise --help` does not load the study's libraries.
+const STUDY_PROFILES: readonly StudyProfile[] = ['quick', 'standard', 'paper'];
 
 export function register(program: Command): void {
   program
@@ -23,6 +25,8 @@ export function register(program: Command): void {
       if (flags.profile && !STUDY_PROFILES.includes(flags.profile)) {
         throw new Error(`--profile must be one of ${STUDY_PROFILES.join(', ')}, got "${flags.profile}"`);
       }
+      const { openDatabase, redactDatabaseUrl } = await import('@leadwise/db');
+      const { loadStudyConfig, parseStudyConfig, resolveStudyPlan, runStudy } = await import('@leadwise/study');
       const configPath = resolve(flags.config);
       const config = parseStudyConfig(loadStudyConfig(configPath), configPath);
       const plan = resolveStudyPlan(config, flags.profile);
