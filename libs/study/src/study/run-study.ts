@@ -236,7 +236,7 @@ export function planStudySteps(plan: ResolvedStudyPlan, env: NodeJS.ProcessEnv):
 export async function runStudy(db: LeadwiseDatabase, options: RunStudyOptions): Promise<RunStudyResult> {
   const startMs = Date.now();
   const env = options.env ?? process.env;
-  const log = options.log ?? (() => {});
+  const log = options.log ?? ((): void => undefined);
   const { plan } = options;
   const dataDir = options.dataDir ?? resolveEcgDataDir(env);
   const { experiment, created } = await new ExperimentStore(db).createOrGet({
