@@ -199,4 +199,37 @@ describe('API and workers end to end', () => {
     expect(predictions.totalCount).toBe(12);
     expect(new Set(predictions.nodes.map((p) => p.recordId)).size).toBe(12);
   }, 20 * MINUTES);
+
+  it('cancels a running training job through the API: the worker stops it and the run ends CANCELLED', async () => {
+    const { jobId, runId } = await launchTraining(3, { ...TINY_TRAINING, epochs: 20 });
+    await waitFor(
+      'the job to make progress',
+      async () => {
+        const { job } = await graphql<{ job: { status: string; progressDone: number } }>(url, `query($id: Int!) { job(id: $id) { status progressDone } }`, { id: jobId });
+        return job.status === 'RUNNING' && job.progressDone > 0;
+      },
+      8 * MINUTES,
+      logs,
+    );
+    const { cancelRun } = await graphql<{ cancelRun: { status: string } }>(url, `mutation($id: Int!) { cancelRun(id: $id) { status } }`, { id: runId }, API_KEY);
+    // Still running until the worker's next heartbeat sees the request.
+    expect(['RUNNING', 'CANCELLED']).toContain(cancelRun.status);
+    const job = await waitFor(
+      'the cancel',
+      async () => {
+        const { job } = await graphql<{ job: { status: string; run: { status: string; endTime: string | null } } }>(
+          url,
+          `query($id: Int!) { job(id: $id) { status run { status endTime } } }`,
+          { id: jobId },
+        );
+        return job.status === 'CANCELLED' ? job : null;
+      },
+      2 * MINUTES,
+      logs,
+    );
+    expect(job.run.status).toBe('CANCELLED');
+    expect(job.run.endTime).not.toBeNull();
+    const { run } = await graphql<{ run: { loss: { step: number }[] } }>(url, `query($id: Int!) { run(id: $id) { loss: metricSeries(key: "train.loss") { step } } }`, { id: runId });
+    expect(run.loss.length).toBeLessThan(20);
+  }, 12 * MINUTES);
 });
