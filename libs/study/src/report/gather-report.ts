@@ -204,6 +204,8 @@ async function pairedComparisons(
         const bByRecord = new Map((await scored(otherSeed.runId)).map((p) => [p.recordId, p.score]));
         const shared = a.filter((p) => bByRecord.has(p.recordId));
         const labels = Uint8Array.from(shared, (p) => p.trueLabel);
+        // DeLong needs both classes among the records the two runs share.
+        if (!labels.includes(0) || !labels.includes(1)) continue;
         const test = delongPairedTest(labels, Float64Array.from(shared, (p) => p.score), Float64Array.from(shared, (p) => bByRecord.get(p.recordId)!), { level });
         out.push({
           role,

@@ -4,7 +4,7 @@ import { and, asc, eq, isNull } from 'drizzle-orm';
 import { AttributionStore, DatasetStore, ExperimentStore, RecordStore, RunStore, runs, type LeadwiseDatabase, type Run } from '@leadwise/db';
 import { readWfdbRecord, resolveEcgDataDir } from '@leadwise/ecg';
 import { getPrompt, PROVIDER_ENV, providerFromEnv } from '@leadwise/llm';
-import { countTrainableParams, createModel, parseModelConfig, PROFILE_SETTINGS, type Architecture } from '@leadwise/models';
+import { countTrainableParams, createModel, parseModelConfig, PROFILE_SETTINGS, selectBackend, type Architecture } from '@leadwise/models';
 import { DEFAULT_RENDER_OPTIONS, renderPage } from '@leadwise/render';
 import { importDataset } from '../import/index.ts';
 import { runLlmArm } from '../llm-arm/index.ts';
@@ -241,7 +241,9 @@ export async function runStudy(db: LeadwiseDatabase, options: RunStudyOptions): 
   const dataDir = options.dataDir ?? resolveEcgDataDir(env);
   const { experiment, created } = await new ExperimentStore(db).createOrGet({
     name: plan.config.name,
-    config: JSON.parse(JSON.stringify(plan)) as Record<string, unknown>,
+    // The resolved config at top level (the API and the summary read `datasets.internal.name`),
+    // with what the profile decided beside it.
+    config: JSON.parse(JSON.stringify({ ...plan.config, plan: { seeds: plan.seeds, recordLimits: plan.recordLimits, llm: plan.llm } })) as Record<string, unknown>,
     configHash: plan.hash,
   });
   log(`${created ? 'created' : 'resuming'} experiment ${experiment.id} (${plan.config.name}, profile ${plan.config.profile}, config ${plan.hash.slice(0, 12)})`);
@@ -373,7 +375,9 @@ async function llmRows(ctx: StudyContext): Promise<LlmRow[]> {
   return rows;
 }
 
-function modelDescriptions(plan: ResolvedStudyPlan): Record<string, { description: string; parameterCount: number }> {
+async function modelDescriptions(plan: ResolvedStudyPlan): Promise<Record<string, { description: string; parameterCount: number }>> {
+  // Built on the backend training uses, so parameter counts come from the same graphs.
+  await selectBackend({ log: () => undefined });
   const settings = PROFILE_SETTINGS[plan.config.profile];
   const out: Record<string, { description: string; parameterCount: number }> = {};
   for (const model of plan.config.models) {
@@ -409,7 +413,7 @@ export async function writeStudyReport(ctx: StudyContext, options: { reportDir: 
       llmPages: `${plan.config.llm.styles.join(' and ')} at 100 DPI, no header`,
     },
     examplePages: await examplePages(ctx),
-    modelDescriptions: modelDescriptions(plan),
+    modelDescriptions: await modelDescriptions(plan),
     llm: { skippedReason: options.llmSkippedReason, prompts, rows: options.llmSkippedReason ? [] : await llmRows(ctx) },
   });
   return writeReport(data, resolve(options.reportDir));
