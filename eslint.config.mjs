@@ -31,7 +31,15 @@ export default [
     rules: {
       '@nx/enforce-module-boundaries': [
         'error',
-        { enforceBuildableLibDependency: false, allow: [], depConstraints, banTransitiveDependencies: false },
+        {
+          enforceBuildableLibDependency: false,
+          allow: [],
+          depConstraints,
+          banTransitiveDependencies: false,
+          // Node entry points lazy-load heavy libraries (tfjs, Apollo) to keep `--help` fast, and may
+          // import the same library statically elsewhere: there is no bundle to split here.
+          checkDynamicDependenciesExceptions: ['@leadwise/**'],
+        },
       ],
     },
   },

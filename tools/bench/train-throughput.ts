@@ -22,8 +22,8 @@ import {
   type Architecture,
   type BackendName,
   type TrainingProfile,
+  weightedBinaryCrossEntropy,
 } from '@leadwise/models';
-import { weightedBinaryCrossEntropy } from '../../libs/models/src/training/weighted-loss.ts';
 
 interface Options {
   profile: TrainingProfile;

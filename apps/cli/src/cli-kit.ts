@@ -31,7 +31,9 @@ export function createProgressBar(label: string, total: number): ProgressBar {
             `elapsed ${formatSeconds(elapsedS)} eta ${formatSeconds(etaS)}${detail ? ` ${detail}` : ''}\n`,
         );
       },
-      stop() {},
+      stop() {
+        // Line mode has nothing to clear.
+      },
     };
   }
   const bar = new SingleBar(

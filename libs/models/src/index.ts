@@ -38,3 +38,4 @@ export {
   type OcclusionOptions,
 } from './attribution/occlusion.ts';
 export * from './onnx/index.ts';
+export { weightedBinaryCrossEntropy } from './training/weighted-loss.ts';
