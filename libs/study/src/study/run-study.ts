@@ -110,9 +110,18 @@ async function evaluationDone(db: LeadwiseDatabase, experimentId: number, trainR
 /** Which LLM providers the environment configures; the reason when none is. */
 export function configuredLlmModels(config: StudyConfig, env: NodeJS.ProcessEnv): { models: StudyConfig['llm']['models']; skippedReason: string | null } {
   if (config.llm.mode === 'off') return { models: [], skippedReason: 'the config sets llm.mode: off' };
-  const configured = config.llm.models.filter((m) => Boolean(env[PROVIDER_ENV[m.provider].key]?.trim() || (m.provider === 'compatible' && env[PROVIDER_ENV.compatible.baseUrl]?.trim())));
+  // A compatible endpoint in the environment (vLLM, Ollama, PULSE-7B) joins the arm without a config edit.
+  const compatibleModel = env.LEADWISE_COMPAT_MODEL?.trim();
+  const listed =
+    env[PROVIDER_ENV.compatible.baseUrl]?.trim() && compatibleModel && !config.llm.models.some((m) => m.provider === 'compatible')
+      ? [...config.llm.models, { provider: 'compatible' as const, model: compatibleModel }]
+      : config.llm.models;
+  const configured = listed.filter((m) => Boolean(env[PROVIDER_ENV[m.provider].key]?.trim() || (m.provider === 'compatible' && env[PROVIDER_ENV.compatible.baseUrl]?.trim())));
   if (configured.length > 0) return { models: configured, skippedReason: null };
-  const wanted = [...new Set(config.llm.models.map((m) => (m.provider === 'compatible' ? PROVIDER_ENV.compatible.baseUrl : PROVIDER_ENV[m.provider].key)))];
+  const wanted = [
+    ...new Set(config.llm.models.map((m) => (m.provider === 'compatible' ? PROVIDER_ENV.compatible.baseUrl : PROVIDER_ENV[m.provider].key))),
+    `${PROVIDER_ENV.compatible.baseUrl} with LEADWISE_COMPAT_MODEL`,
+  ];
   return {
     models: [],
     skippedReason:
