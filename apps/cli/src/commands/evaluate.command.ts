@@ -59,7 +59,7 @@ function formatResult(r: EvaluateRunResult): string {
     '  lead group    label     occlusion mean (sd)   attention mean (sd)',
   ];
   for (const s of r.attributions) {
-    const attention = s.attentionMean === null ? '-' : `${s.attentionMean.toFixed(3)} (${s.attentionSd!.toFixed(3)})`;
+    const attention = s.attentionMean === null ? '-' : `${s.attentionMean.toFixed(3)} (${(s.attentionSd ?? NaN).toFixed(3)})`;
     lines.push(
       `  ${s.group.padEnd(12)}  ${(s.label ? 'abnormal' : 'normal').padEnd(8)}  ${s.occlusionMean.toFixed(4).padStart(8)} (${s.occlusionSd.toFixed(4)})     ${attention}`,
     );
