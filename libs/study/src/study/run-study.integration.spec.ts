@@ -1,0 +1,132 @@
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openTestDatabase, type TestDatabase } from '@leadwise/db/testing';
+import { resolveEcgDataDir } from '@leadwise/ecg';
+import { startOpenAiTestServer, type TestServer } from '@leadwise/llm/testing';
+import { computeStudySummary } from '../summary/index.ts';
+import { runStudy } from './run-study.ts';
+import { parseStudyConfig, resolveStudyPlan } from './study-config.ts';
+
+// The whole study on real recordings, small enough for CI: 48 Chapman-Shaoxing records imported
+// through a manifest as the internal set (train/val/test), the 400-record Chapman archive as the
+// external set, two models at the quick profile, and the LLM arm against a local server that speaks
+// the OpenAI wire format to the real openai SDK. Then a second run must redo nothing.
+
+const SINUS = new Set(['426783006', '426177001', '427084000', '427393009']);
+const PER_CLASS = 24;
+
+/** 24 normal + 24 abnormal Chapman headers: half train, a quarter val, a quarter test per class. */
+async function writeManifest(root: string): Promise<string> {
+  const headers: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
+      if (entry.isDirectory()) await walk(join(dir, entry.name));
+      else if (entry.name.endsWith('.hea')) headers.push(join(dir, entry.name));
+    }
+  };
+  await walk(join(root, 'WFDBRecords'));
+  const seen = { normal: 0, abnormal: 0 };
+  const lines: string[] = [];
+  for (const header of headers) {
+    const dx = /^#Dx:\s*(.*)$/m.exec(await readFile(header, 'utf8'))?.[1]?.split(',').map((c) => c.trim()) ?? [];
+    const label = dx.length > 0 && dx.every((code) => SINUS.has(code)) ? 'normal' : 'abnormal';
+    if (seen[label] >= PER_CLASS) continue;
+    const index = seen[label]++;
+    const split = index < PER_CLASS / 2 ? 'train' : index < (PER_CLASS * 3) / 4 ? 'val' : 'test';
+    lines.push(`${relative(root, header)},${label},${split}`);
+  }
+  const manifest = join(root, 'manifest.csv');
+  await writeFile(manifest, `path,label,split\n${lines.join('\n')}\n`);
+  return manifest;
+}
+
+describe('leadwise study end to end (quick profile, tiny internal set)', () => {
+  let workDir: string;
+  let handle: TestDatabase;
+  let server: TestServer;
+  let config: ReturnType<typeof parseStudyConfig>;
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    workDir = await mkdtemp(join(tmpdir(), 'leadwise-study-'));
+    const dataDir = resolveEcgDataDir();
+    const archive = join(dataDir, 'chapman-shaoxing-subset-400.tar.xz');
+    const extracted = spawnSync('tar', ['-xJf', archive, '-C', workDir]);
+    if (extracted.status !== 0) throw new Error(`tar failed: ${extracted.stderr.toString()}`);
+    const manifest = await writeManifest(join(workDir, 'chapman_shaoxing'));
+    process.env.LEADWISE_HOME = join(workDir, 'home');
+    await mkdir(process.env.LEADWISE_HOME, { recursive: true });
+    // Scripted model: confident and right on abnormal pages is not knowable from bytes, so it says
+    // "abnormal" with a probability that depends on the image hash: a real, rankable score.
+    server = await startOpenAiTestServer({
+      script: (request) => {
+        const p = parseInt(request.imageSha256s[0].slice(0, 4), 16) / 0xffff;
+        return { kind: 'answer', text: JSON.stringify({ label: p > 0.5 ? 'abnormal' : 'normal', probability: p, narrative: 'scripted' }) };
+      },
+    });
+    env = { LEADWISE_COMPAT_BASE_URL: server.baseUrl, LEADWISE_COMPAT_MODEL: 'scripted-vlm' };
+    config = parseStudyConfig({
+      name: 'tiny study',
+      datasets: {
+        internal: { kind: 'manifest', name: 'mini', path: manifest },
+        external: { kind: 'cinc', name: 'chapman', path: archive },
+      },
+      models: ['leadgroup', 'resnet18'],
+      llm: { models: [] },
+      statistics: { bootstrapResamples: 200 },
+    });
+    handle = await openTestDatabase('pglite');
+  }, 300_000);
+
+  afterAll(async () => {
+    await server?.close();
+    await handle?.close();
+    if (workDir) await rm(workDir, { recursive: true, force: true });
+  });
+
+  it('trains, evaluates, asks the LLM, writes a full report whose table equals the study summary, and resumes for free', async () => {
+    const plan = resolveStudyPlan(config, 'quick');
+    const reportDir = join(workDir, 'report');
+    const first = await runStudy(handle.db, { plan, env, reportDir, dataDir: resolveEcgDataDir() });
+    expect(first.created).toBe(true);
+    expect(first.llmSkippedReason).toBeNull();
+    // 2 imports + 2 models x (train + val/test/external evaluations) + 1 LLM model x 2 styles
+    expect(first.stepsRun).toBe(2 + 2 * 4 + 2);
+
+    const summary = await computeStudySummary(handle.db, first.experimentId);
+    expect(summary.rows.map((r) => `${r.model}/${r.role}`).sort()).toEqual(['leadgroup/external', 'leadgroup/internal', 'resnet18/external', 'resnet18/internal']);
+    const internal = summary.rows.find((r) => r.role === 'internal')!;
+    expect(internal.n).toBe(12); // the manifest's test split: 6 normal + 6 abnormal
+    expect(summary.rows.find((r) => r.role === 'external')!.n).toBe(400);
+
+    const html = await readFile(first.report.htmlPath, 'utf8');
+    for (const heading of ['Summary', 'Data', 'Methods', 'Results', 'Lead-group attributions', 'Zero-shot LLMs', 'Example pages']) {
+      expect(html, heading).toContain(`>${heading}</h`);
+    }
+    expect(html).toContain('scripted-vlm');
+    expect(html.match(/<svg/g)!.length).toBeGreaterThanOrEqual(4);
+    expect(html.match(/<img /g)!.length).toBe(4);
+
+    // Every ROC-AUC in the report's CSV is the summary's number for that model, role and seed.
+    const csv = (await readFile(join(first.report.dir, 'results.csv'), 'utf8')).trim().split('\n').slice(1).map((l) => l.split(','));
+    const rocRows = csv.filter((c) => c[5] === 'rocAuc');
+    expect(rocRows).toHaveLength(summary.rows.length);
+    for (const row of summary.rows) {
+      const line = rocRows.find((c) => c[0] === row.model && c[1] === row.role)!;
+      expect(Number(line[7])).toBe(row.rocAuc.perSeed[0].value);
+    }
+    const llm = (await readFile(join(first.report.dir, 'llm.csv'), 'utf8')).trim().split('\n');
+    expect(llm.filter((l) => l.includes('pooled')).length).toBe(2); // grid and grid-free
+
+    const requestsAfterFirst = server.requests.length;
+    expect(requestsAfterFirst).toBe(2 * 12); // two styles x 12 test pages x 1 repeat
+    const second = await runStudy(handle.db, { plan, env, reportDir, dataDir: resolveEcgDataDir() });
+    expect(second.created).toBe(false);
+    expect(second.experimentId).toBe(first.experimentId);
+    expect(second.stepsSkipped).toBe(2 + 2 * 4);
+    expect(server.requests.length).toBe(requestsAfterFirst); // answers come from the cache
+  }, 900_000);
+});
