@@ -1,8 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
@@ -102,36 +101,8 @@ export async function createScratchDatabase(): Promise<{ url: string; drop(): Pr
  * by the data README's rule (normal = every #Dx code a sinus rhythm), with `perClass` normal and
  * abnormal records split half train, a quarter val, a quarter test. Returns the manifest path.
  */
-export async function writeChapmanManifest(chapmanRoot: string, perClass: number): Promise<string> {
-  const sinus = new Set(['426783006', '426177001', '427084000', '427393009']);
-  const headers: string[] = [];
-  const walk = async (dir: string): Promise<void> => {
-    for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) await walk(path);
-      else if (entry.name.endsWith('.hea')) headers.push(path);
-    }
-  };
-  await walk(join(chapmanRoot, 'WFDBRecords'));
-  const chosen: { path: string; label: 'normal' | 'abnormal' }[] = [];
-  const counts = { normal: 0, abnormal: 0 };
-  for (const header of headers) {
-    const dx = /^#Dx:\s*(.*)$/m.exec(await readFile(header, 'utf8'))?.[1]?.split(',').map((c) => c.trim()) ?? [];
-    if (dx.length === 0) continue;
-    const label = dx.every((code) => sinus.has(code)) ? 'normal' : 'abnormal';
-    if (counts[label] >= perClass) continue;
-    counts[label]++;
-    chosen.push({ path: relative(chapmanRoot, header), label });
-    if (counts.normal >= perClass && counts.abnormal >= perClass) break;
-  }
-  const splitOf = (index: number) => (index < perClass / 2 ? 'train' : index < (perClass * 3) / 4 ? 'val' : 'test');
-  const seen = { normal: 0, abnormal: 0 };
-  const lines = chosen.map(({ path, label }) => `${path},${label},${splitOf(seen[label]++)}`);
-  const manifest = join(chapmanRoot, 'manifest.csv');
-  await mkdir(dirname(manifest), { recursive: true });
-  await writeFile(manifest, `path,label,split\n${lines.join('\n')}\n`);
-  return manifest;
-}
+/** Re-exported from the ecg fixtures so e2e and library tests build the same tiny dataset. */
+export { writeChapmanManifest } from '@leadwise/ecg/testing';
 
 export interface GraphqlResult<T> {
   data?: T;

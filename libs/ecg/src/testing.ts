@@ -3,7 +3,8 @@
  * synthetic WFDB records and zips (so error cases can be built byte by byte).
  */
 import { crc32, deflateRawSync } from 'node:zlib';
-import { join } from 'node:path';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
 import { resolveEcgDataDir } from './data-dir.ts';
 import { LEAD_NAMES } from './leads.ts';
 
@@ -112,4 +113,41 @@ export function buildZip(files: Record<string, Uint8Array | string>): Uint8Array
   end.writeUInt32LE(centralSize, 12);
   end.writeUInt32LE(offset, 16);
   return Buffer.concat([...local, ...central, end]);
+}
+
+const CHAPMAN_SINUS_CODES = new Set(['426783006', '426177001', '427084000', '427393009']);
+
+/**
+ * Writes `manifest.csv` (path,label,split) for the first `perClass` normal and `perClass` abnormal
+ * records of an extracted Chapman-Shaoxing folder (label rule of the data README), each class split
+ * half train, a quarter val, a quarter test: a tiny real dataset for end-to-end tests.
+ */
+export async function writeChapmanManifest(chapmanRoot: string, perClass: number): Promise<string> {
+  const headers: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) await walk(path);
+      else if (entry.name.endsWith('.hea')) headers.push(path);
+    }
+  };
+  await walk(join(chapmanRoot, 'WFDBRecords'));
+  const chosen: { path: string; label: 'normal' | 'abnormal' }[] = [];
+  const counts = { normal: 0, abnormal: 0 };
+  for (const header of headers) {
+    const dx = /^#Dx:\s*(.*)$/m.exec(await readFile(header, 'utf8'))?.[1]?.split(',').map((c) => c.trim()) ?? [];
+    if (dx.length === 0) continue;
+    const label = dx.every((code) => CHAPMAN_SINUS_CODES.has(code)) ? 'normal' : 'abnormal';
+    if (counts[label] >= perClass) continue;
+    counts[label]++;
+    chosen.push({ path: relative(chapmanRoot, header), label });
+    if (counts.normal >= perClass && counts.abnormal >= perClass) break;
+  }
+  const splitOf = (index: number) => (index < perClass / 2 ? 'train' : index < (perClass * 3) / 4 ? 'val' : 'test');
+  const seen = { normal: 0, abnormal: 0 };
+  const lines = chosen.map(({ path, label }) => `${path},${label},${splitOf(seen[label]++)}`);
+  const manifest = join(chapmanRoot, 'manifest.csv');
+  await mkdir(dirname(manifest), { recursive: true });
+  await writeFile(manifest, `path,label,split\n${lines.join('\n')}\n`);
+  return manifest;
 }

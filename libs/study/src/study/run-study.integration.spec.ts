@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDatabase, type TestDatabase } from '@leadwise/db/testing';
 import { resolveEcgDataDir } from '@leadwise/ecg';
+import { writeChapmanManifest } from '@leadwise/ecg/testing';
 import { startOpenAiTestServer, type TestServer } from '@leadwise/llm/testing';
 import { computeStudySummary } from '../summary/index.ts';
 import { runStudy } from './run-study.ts';
@@ -14,34 +15,6 @@ import { parseStudyConfig, resolveStudyPlan } from './study-config.ts';
 // through a manifest as the internal set (train/val/test), the 400-record Chapman archive as the
 // external set, two models at the quick profile, and the LLM arm against a local server that speaks
 // the OpenAI wire format to the real openai SDK. Then a second run must redo nothing.
-
-const SINUS = new Set(['426783006', '426177001', '427084000', '427393009']);
-const PER_CLASS = 24;
-
-/** 24 normal + 24 abnormal Chapman headers: half train, a quarter val, a quarter test per class. */
-async function writeManifest(root: string): Promise<string> {
-  const headers: string[] = [];
-  const walk = async (dir: string): Promise<void> => {
-    for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
-      if (entry.isDirectory()) await walk(join(dir, entry.name));
-      else if (entry.name.endsWith('.hea')) headers.push(join(dir, entry.name));
-    }
-  };
-  await walk(join(root, 'WFDBRecords'));
-  const seen = { normal: 0, abnormal: 0 };
-  const lines: string[] = [];
-  for (const header of headers) {
-    const dx = /^#Dx:\s*(.*)$/m.exec(await readFile(header, 'utf8'))?.[1]?.split(',').map((c) => c.trim()) ?? [];
-    const label = dx.length > 0 && dx.every((code) => SINUS.has(code)) ? 'normal' : 'abnormal';
-    if (seen[label] >= PER_CLASS) continue;
-    const index = seen[label]++;
-    const split = index < PER_CLASS / 2 ? 'train' : index < (PER_CLASS * 3) / 4 ? 'val' : 'test';
-    lines.push(`${relative(root, header)},${label},${split}`);
-  }
-  const manifest = join(root, 'manifest.csv');
-  await writeFile(manifest, `path,label,split\n${lines.join('\n')}\n`);
-  return manifest;
-}
 
 describe('leadwise study end to end (quick profile, tiny internal set)', () => {
   let workDir: string;
@@ -56,7 +29,7 @@ describe('leadwise study end to end (quick profile, tiny internal set)', () => {
     const archive = join(dataDir, 'chapman-shaoxing-subset-400.tar.xz');
     const extracted = spawnSync('tar', ['-xJf', archive, '-C', workDir]);
     if (extracted.status !== 0) throw new Error(`tar failed: ${extracted.stderr.toString()}`);
-    const manifest = await writeManifest(join(workDir, 'chapman_shaoxing'));
+    const manifest = await writeChapmanManifest(join(workDir, 'chapman_shaoxing'), 24);
     process.env.LEADWISE_HOME = join(workDir, 'home');
     await mkdir(process.env.LEADWISE_HOME, { recursive: true });
     // Scripted model: confident and right on abnormal pages is not knowable from bytes, so it says
