@@ -8,6 +8,7 @@ interface EvaluateFlags {
   dataset: string;
   split: 'train' | 'val' | 'test' | 'all';
   max?: string;
+  engine: 'tfjs' | 'onnx';
   json?: boolean;
 }
 
@@ -21,6 +22,7 @@ export function register(program: Command): void {
       new Option('--split <split>', 'split to score; a dataset without that split (external) is scored whole').choices(['train', 'val', 'test', 'all']).default('test'),
     )
     .option('--max <n>', 'cap on records (stratified subset)')
+    .addOption(new Option('--engine <engine>', 'inference engine: tfjs, or onnx (exported and run by onnxruntime-node; faster on large sets)').choices(['tfjs', 'onnx']).default('tfjs'))
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExample:\n  leadwise evaluate --run 12 --dataset chapman\n')
     .action(async (flags: EvaluateFlags) => {
@@ -36,6 +38,7 @@ export function register(program: Command): void {
           dataset: flags.dataset,
           split: flags.split,
           maxSamples: max,
+          engine: flags.engine,
           onProgress: (done, total) => {
             bar ??= createProgressBar(`evaluate run ${runId}`, total);
             bar.update(done, total);

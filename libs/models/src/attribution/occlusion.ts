@@ -23,6 +23,16 @@ export interface OcclusionOptions {
   /** Value written over a blanked box; 0 = blank paper in the Sample convention (the default). */
   blankValue?: number;
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Scores a batch of images; defaults to the tfjs model. An ONNX Runtime session (OnnxEngine)
+   * plugs in here for large evaluation sets: it returns the same shapes.
+   */
+  predict?: (batch: { size: number; images: Float32Array; leadBoxes: Float32Array }) => Promise<BatchScores> | BatchScores;
+}
+
+export interface BatchScores {
+  probabilities: Float32Array;
+  groupAttention: Float32Array | null;
 }
 
 const LEAD_INDEX = new Map<string, number>(LEAD_NAMES.map((name, index) => [name, index]));
@@ -89,7 +99,7 @@ export async function groupAttributions(network: LeadwiseModel, source: SampleSo
         leadBoxes.set(boxes, variant * LEAD_COUNT * 4);
       }
     }
-    const result = predictHostBatch(network, { size: variants, images, leadBoxes });
+    const result = options.predict ? await options.predict({ size: variants, images, leadBoxes }) : predictHostBatch(network, { size: variants, images, leadBoxes });
     for (let s = 0; s < indices.length; s += 1) {
       const sampleIndex = start + s;
       const intact = result.probabilities[s * (1 + GROUP_COUNT)];

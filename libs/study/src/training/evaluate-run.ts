@@ -2,9 +2,11 @@ import { fileURLToPath } from 'node:url';
 import { LEAD_GROUP_NAMES } from '@leadwise/ecg';
 import { AttributionStore, PredictionStore, RunStore, type LeadwiseDatabase, type NewLeadGroupAttribution, type NewPrediction, type Split } from '@leadwise/db';
 import {
+  exportOnnx,
   GROUP_COUNT,
   groupAttributions,
   loadCheckpoint,
+  OnnxEngine,
   selectBackend,
   summarizeGroupAttributions,
   type GroupAttributionSummary,
@@ -31,6 +33,11 @@ export interface EvaluateRunOptions {
   /** Stratified cap on the number of records (default all). */
   maxSamples?: number | null;
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Inference engine: `tfjs` (the training backend) or `onnx` (the checkpoint exported to ONNX and
+   * run by onnxruntime-node, 3-9x faster on CPU; see docs/benchmarks.md "onnx").
+   */
+  engine?: 'tfjs' | 'onnx';
 }
 
 export interface EvaluateRunResult {
@@ -62,7 +69,9 @@ export async function evaluateRun(db: LeadwiseDatabase, options: EvaluateRunOpti
   if (!trainRun) throw new EvaluateRunError(`run ${options.runId} does not exist`);
   if (trainRun.kind !== 'train') throw new EvaluateRunError(`run ${options.runId} is a ${trainRun.kind} run, not a train run`);
   if (!trainRun.checkpointUri) throw new EvaluateRunError(`run ${options.runId} has no checkpoint (status ${trainRun.status})`);
-  const backend = backendLabel(await selectBackend());
+  // The checkpoint is loaded through tfjs either way; the ONNX engine then scores the exported graph.
+  const tfjsBackend = backendLabel(await selectBackend());
+  const backend = options.engine === 'onnx' ? 'onnxruntime-node' : tfjsBackend;
   const dataset = await requireDataset(db, options.dataset);
   const params = await store.getParams(trainRun.id);
   const gridStyle = options.gridStyle ?? (params.grid_style === 'none' ? 'none' : 'red');
@@ -77,6 +86,7 @@ export async function evaluateRun(db: LeadwiseDatabase, options: EvaluateRunOpti
   rows = stratifiedSubset(rows, options.maxSamples ?? null);
 
   const network = await loadCheckpoint(fileURLToPath(trainRun.checkpointUri));
+  let onnxEngine: OnnxEngine | null = null;
   const run = await store.create({
     experimentId: trainRun.experimentId,
     parentRunId: trainRun.id,
@@ -95,6 +105,7 @@ export async function evaluateRun(db: LeadwiseDatabase, options: EvaluateRunOpti
       records: rows.length,
       checkpoint_uri: trainRun.checkpointUri,
       grid_style: gridStyle,
+      engine: options.engine ?? 'tfjs',
       occlusion_blank: 'paper',
     });
     await store.start(run.id);
@@ -106,7 +117,12 @@ export async function evaluateRun(db: LeadwiseDatabase, options: EvaluateRunOpti
       gridStyle,
       cachePlainPixels: false,
     });
-    const attributions = await groupAttributions(network, source, { batchSize: options.batchSize ?? 48, onProgress: options.onProgress });
+    const engine = (onnxEngine = options.engine === 'onnx' ? await OnnxEngine.load(exportOnnx(network, { trainingRunId: trainRun.id, gridStyle })) : null);
+    const attributions = await groupAttributions(network, source, {
+      batchSize: options.batchSize ?? 48,
+      onProgress: options.onProgress,
+      ...(engine ? { predict: (batch) => engine.predictBatch(batch) } : {}),
+    });
     const predictionRows: NewPrediction[] = rows.map((record, i) => ({
       runId: run.id,
       recordId: record.recordId,
@@ -143,6 +159,7 @@ export async function evaluateRun(db: LeadwiseDatabase, options: EvaluateRunOpti
     await store.fail(run.id, error instanceof Error ? `${error.name}: ${error.message}` : String(error)).catch(() => undefined);
     throw error;
   } finally {
+    await onnxEngine?.release();
     network.model.dispose();
   }
 }

@@ -111,6 +111,22 @@ describe('trainRun and evaluateRun on PGlite', () => {
     const attentionSum = attributions.reduce((sum, a) => sum + a.attentionWeight!, 0);
     expect(attentionSum).toBeCloseTo(1, 5);
     for (const a of attributions) expect(Number.isFinite(a.occlusionDelta)).toBe(true);
+
+    // The ONNX engine scores the exported checkpoint: same predictions and attributions to 1e-4.
+    const onnx = await evaluateRun(handle.db, { runId: result.runId, dataset: 'fixture-external', batchSize: 12, engine: 'onnx' });
+    expect((await store.getById(onnx.evaluationRunId))!.backend).toBe('onnxruntime-node');
+    const byRecord = async (runId: number) =>
+      new Map((await new PredictionStore(handle.db).page({ runId })).items.map((p) => [p.recordId, p.score]));
+    const tfjsScores = await byRecord(evaluation.evaluationRunId);
+    const onnxScores = await byRecord(onnx.evaluationRunId);
+    expect([...onnxScores.keys()].sort()).toEqual([...tfjsScores.keys()].sort());
+    for (const [recordId, score] of tfjsScores) expect(Math.abs(onnxScores.get(recordId)! - score)).toBeLessThan(1e-4);
+    const onnxAttributions = await new AttributionStore(handle.db).byRecord(firstRecord, { runId: onnx.evaluationRunId });
+    for (const a of onnxAttributions) {
+      const reference = attributions.find((r) => r.groupName === a.groupName)!;
+      expect(Math.abs(a.attentionWeight! - reference.attentionWeight!)).toBeLessThan(1e-4);
+      expect(Math.abs(a.occlusionDelta! - reference.occlusionDelta!)).toBeLessThan(1e-4);
+    }
   });
 
   it('names a missing dataset and a run without a checkpoint', async () => {
