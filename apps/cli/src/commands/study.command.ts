@@ -5,6 +5,7 @@ import { createProgressBar, formatSeconds, printResult, type ProgressBar } from 
 
 interface StudyFlags {
   config: string;
+  processes: string;
   profile?: StudyProfile;
   report?: string;
   json?: boolean;
@@ -20,6 +21,7 @@ export function register(program: Command): void {
     .option('--config <file>', 'study config (YAML), documented field by field in the default', 'study.yaml')
     .option('--profile <name>', `override the config's profile: ${STUDY_PROFILES.join(' | ')}`)
     .option('--report <dir>', "report folder (default: the config's report.out)")
+    .option('--processes <n>', 'training processes at once on PostgreSQL (one per core); embedded PGlite trains one at a time', '2')
     .option('--json', 'print the result as JSON')
     .action(async (flags: StudyFlags) => {
       if (flags.profile && !STUDY_PROFILES.includes(flags.profile)) {
@@ -30,7 +32,13 @@ export function register(program: Command): void {
       const configPath = resolve(flags.config);
       const config = parseStudyConfig(loadStudyConfig(configPath), configPath);
       const plan = resolveStudyPlan(config, flags.profile);
+      const processes = Number(flags.processes);
+      if (!Number.isInteger(processes) || processes < 1) throw new TypeError(`--processes must be a positive integer, got "${flags.processes}"`);
       const { db, driver, close } = await openDatabase();
+      const databaseUrl = process.env.DATABASE_URL;
+      if (driver === 'pglite' && processes > 1) {
+        process.stderr.write('embedded PGlite belongs to one process: training runs one at a time (set DATABASE_URL to train one run per core)\n');
+      }
       process.stderr.write(
         `leadwise study: ${plan.config.name}, profile ${plan.config.profile}, database ${driver}` +
           `${process.env.DATABASE_URL ? ` (${redactDatabaseUrl(process.env.DATABASE_URL)})` : ''}\n`,
@@ -41,6 +49,7 @@ export function register(program: Command): void {
         const result = await runStudy(db, {
           plan,
           reportDir: flags.report,
+          parallelTraining: driver === 'postgres' && databaseUrl && processes > 1 ? { processes, databaseUrl } : null,
           log: (line) => {
             bar?.stop();
             bar = null;

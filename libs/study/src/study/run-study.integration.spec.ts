@@ -3,6 +3,8 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
+import { runs } from '@leadwise/db';
 import { openTestDatabase, type TestDatabase } from '@leadwise/db/testing';
 import { resolveEcgDataDir } from '@leadwise/ecg';
 import { writeChapmanManifest } from '@leadwise/ecg/testing';
@@ -101,5 +103,30 @@ describe('leadwise study end to end (quick profile, tiny internal set)', () => {
     expect(second.experimentId).toBe(first.experimentId);
     expect(second.stepsSkipped).toBe(2 + 2 * 4);
     expect(server.requests.length).toBe(requestsAfterFirst); // answers come from the cache
+  }, 900_000);
+
+  it('on PostgreSQL trains the runs in parallel child processes, one per core', async () => {
+    const postgres = await openTestDatabase('postgres');
+    try {
+      const plan = resolveStudyPlan({ ...config, llm: { ...config.llm, mode: 'off' } }, 'quick');
+      const result = await runStudy(postgres.db, {
+        plan,
+        env: {},
+        reportDir: join(workDir, 'report-pg'),
+        dataDir: resolveEcgDataDir(),
+        parallelTraining: { processes: 2, databaseUrl: postgres.location },
+      });
+      expect(result.llmSkippedReason).toMatch(/mode: off/);
+      const trainRuns = (await postgres.db.select().from(runs).where(eq(runs.kind, 'train'))).filter((r) => r.status === 'finished');
+      expect(trainRuns.map((r) => r.model).sort()).toEqual(['leadgroup', 'resnet18']);
+      // Both started before either finished: they ran at the same time, in two processes.
+      const [a, b] = trainRuns;
+      expect(a.startTime!.getTime()).toBeLessThan(b.endTime!.getTime());
+      expect(b.startTime!.getTime()).toBeLessThan(a.endTime!.getTime());
+      const summary = await computeStudySummary(postgres.db, result.experimentId);
+      expect(summary.rows).toHaveLength(4);
+    } finally {
+      await postgres.close();
+    }
   }, 900_000);
 });

@@ -13,7 +13,7 @@ import type { ExamplePage, LlmRow, PromptSection } from '../report/report-data.t
 import { writeReport, type WrittenReport } from '../report/report-writer.ts';
 import { LLM_METRIC_KEYS } from '../llm-arm/run-llm-arm.ts';
 import { SUMMARY_METRIC_KEYS } from '../summary/index.ts';
-import { evaluateRun, trainRun } from '../training/index.ts';
+import { evaluateRun, trainRun, trainRunsInParallel, type TrainRunSpec } from '../training/index.ts';
 import type { ResolvedStudyPlan, StudyConfig } from './study-config.ts';
 
 /** One unit of study work; a finished step is found in the database and skipped on a re-run. */
@@ -24,6 +24,8 @@ export interface StudyStep {
   weight: number;
   done: (ctx: StudyContext) => Promise<boolean>;
   run: (ctx: StudyContext, progress: (done: number, total: number) => void) => Promise<void>;
+  /** Training steps name their run so that several can be trained at once in child processes. */
+  parallel?: { model: Architecture; seed: number };
 }
 
 export interface StudyProgress {
@@ -54,6 +56,11 @@ export interface RunStudyOptions {
   onProgress?: (progress: StudyProgress) => void;
   log?: (line: string) => void;
   env?: NodeJS.ProcessEnv;
+  /**
+   * Train the study's runs `processes` at a time in child processes, one per core (needs PostgreSQL:
+   * an embedded PGlite database belongs to one process). Evaluations then run in this process.
+   */
+  parallelTraining?: { processes: number; databaseUrl: string } | null;
 }
 
 export interface RunStudyResult {
@@ -131,6 +138,25 @@ export function configuredLlmModels(config: StudyConfig, env: NodeJS.ProcessEnv)
   };
 }
 
+/** What one training run of the study is, as `trainRun` (or a child process) takes it. */
+function trainSpec(plan: ResolvedStudyPlan, model: Architecture, seed: number, experimentId: number): TrainRunSpec {
+  const { config } = plan;
+  return {
+    model,
+    dataset: config.datasets.internal.name,
+    seed,
+    profile: config.profile,
+    experimentId,
+    resume: true,
+    overrides: {
+      gridStyle: config.trainStyle === 'grid' ? 'red' : 'none',
+      maxTrainSamples: plan.recordLimits.train,
+      maxValSamples: plan.recordLimits.val,
+      maxTestSamples: plan.recordLimits.test,
+    },
+  };
+}
+
 /** The steps of a study, in order: import, train, evaluate (val for thresholds, internal test, external), LLM arm. */
 export function planStudySteps(plan: ResolvedStudyPlan, env: NodeJS.ProcessEnv): StudyStep[] {
   const { config } = plan;
@@ -160,22 +186,9 @@ export function planStudySteps(plan: ResolvedStudyPlan, env: NodeJS.ProcessEnv):
         title: `train ${model} seed ${seed}`,
         weight: model === 'densenet121' || model === 'vgg16' ? trainWeight * 1.5 : trainWeight,
         done: async ({ db, experimentId }) => Boolean(await finishedRun(db, experimentId, 'train', model, seed)),
+        parallel: { model, seed },
         run: async ({ db, experimentId }, progress) => {
-          await trainRun(db, {
-            model,
-            dataset: internal.name,
-            seed,
-            profile,
-            experimentId,
-            resume: true,
-            overrides: {
-              gridStyle: config.trainStyle === 'grid' ? 'red' : 'none',
-              maxTrainSamples: plan.recordLimits.train,
-              maxValSamples: plan.recordLimits.val,
-              maxTestSamples: plan.recordLimits.test,
-            },
-            onBatch: (b) => progress(b.step, b.totalSteps),
-          });
+          await trainRun(db, { ...trainSpec(plan, model, seed, experimentId), onBatch: (b) => progress(b.step, b.totalSteps) });
         },
       });
       const evaluations: { dataset: string; split: 'val' | 'test' | 'all'; limit: number | null }[] = [
@@ -269,7 +282,38 @@ export async function runStudy(db: LeadwiseDatabase, options: RunStudyOptions): 
     if (measuredWeight === 0) return null;
     return (measuredSeconds / measuredWeight) * remaining;
   };
+  // With child processes, every pending training run starts together when the first one is
+  // reached (after the imports); the loop then finds them done and evaluates them.
+  let parallelPhaseDone = !(options.parallelTraining && options.parallelTraining.processes > 1);
+  const trainPendingInParallel = async (): Promise<void> => {
+    parallelPhaseDone = true;
+    const parallelTraining = options.parallelTraining!;
+    const pending: StudyStep[] = [];
+    for (const step of steps) if (step.parallel && !(await step.done(ctx))) pending.push(step);
+    if (pending.length > 1) {
+      const title = `train ${pending.length} runs in ${Math.min(parallelTraining.processes, pending.length)} processes`;
+      log(title);
+      const stepStart = Date.now();
+      const progressByRun = new Map<string, number>();
+      await trainRunsInParallel(
+        pending.map((step) => trainSpec(plan, step.parallel!.model, step.parallel!.seed, experiment.id)),
+        {
+          ...parallelTraining,
+          onBatch: (spec, step, totalSteps) => {
+            progressByRun.set(`${spec.model}:${spec.seed}`, step / Math.max(totalSteps, 1));
+            const done = [...progressByRun.values()].reduce((a, b) => a + b, 0);
+            options.onProgress?.({ step: 0, steps: steps.length, title, skipped: false, done: Math.floor(done * 100), total: pending.length * 100, etaS: null });
+          },
+        },
+      );
+      const seconds = (Date.now() - stepStart) / 1000;
+      measuredSeconds += seconds;
+      measuredWeight += pending.reduce((sum, step) => sum + step.weight, 0);
+      log(`done: ${title} (${seconds.toFixed(1)} s)`);
+    }
+  };
   for (const [index, step] of steps.entries()) {
+    if (step.parallel && !parallelPhaseDone) await trainPendingInParallel();
     const report = (extra: Partial<StudyProgress>) =>
       options.onProgress?.({ step: index + 1, steps: steps.length, title: step.title, skipped: false, etaS: eta(), ...extra });
     if (await step.done(ctx)) {
