@@ -1,9 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
+import { createScratchDatabase as createScratchDatabaseOnServer } from '@leadwise/db/testing';
 
 /** Helpers for e2e tests: real `leadwise` processes, a scratch PostgreSQL database, a tiny real dataset. */
 
@@ -78,22 +77,8 @@ export async function runLeadwise(args: string[], env: NodeJS.ProcessEnv): Promi
 }
 
 /** A new, empty PostgreSQL database on the TEST_DATABASE_URL server; `drop()` removes it. */
-export async function createScratchDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const adminUrl = process.env.TEST_DATABASE_URL?.trim() || 'postgres://postgres@127.0.0.1:5432/test';
-  const name = `leadwise_e2e_${randomBytes(6).toString('hex')}`;
-  const admin = async (statement: string) => {
-    const client = new pg.Client({ connectionString: adminUrl });
-    await client.connect();
-    try {
-      await client.query(statement);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`CREATE DATABASE ${name}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+export function createScratchDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  return createScratchDatabaseOnServer('leadwise_e2e');
 }
 
 /**

@@ -116,6 +116,19 @@ function withReset(handle: DatabaseHandle, close: () => Promise<void>): TestData
   };
 }
 
+/**
+ * A new, empty (unmigrated) PostgreSQL database on the TEST_DATABASE_URL server, for tests that hand
+ * a URL to other processes; `drop()` removes it.
+ */
+export async function createScratchDatabase(prefix = 'leadwise_scratch'): Promise<{ url: string; drop(): Promise<void> }> {
+  const adminUrl = process.env.TEST_DATABASE_URL?.trim() || DEFAULT_TEST_DATABASE_URL;
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  await adminQuery(adminUrl, `CREATE DATABASE ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
 async function adminQuery(adminUrl: string, statement: string): Promise<void> {
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
