@@ -12,26 +12,36 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   }
 }
 
-/** ROC curves of every model (one line per model and seed) with the chance diagonal. */
-export function rocSpec(title: string, series: CurveSeries[]): TopLevelSpec {
-  const values = series.flatMap((s) => s.roc.map((p) => ({ run: `${s.model} s${s.seed}`, model: s.model, fpr: p.fpr, tpr: p.tpr })));
+interface CurveChart {
+  title: string;
+  /** The dashed reference line: chance diagonal (ROC) or prevalence (PR). */
+  reference: { x: number; y: number }[];
+  values: Record<string, string | number>[];
+  interpolate: 'step-after' | 'step-before';
+  x: { field: string; title: string };
+  y: { field: string; title: string };
+}
+
+/** One line per model and seed over a dashed reference line, both axes on [0, 1]. */
+function curveSpec(chart: CurveChart): TopLevelSpec {
+  const axis = (a: { field: string; title: string }) => ({ ...a, type: 'quantitative' as const, scale: { domain: [0, 1] } });
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title,
+    title: chart.title,
     width: 340,
     height: 300,
     layer: [
       {
-        data: { values: [{ x: 0, y: 0 }, { x: 1, y: 1 }] },
+        data: { values: chart.reference },
         mark: { type: 'line', strokeDash: [4, 4], color: '#999' },
         encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } },
       },
       {
-        data: { values },
-        mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.5 },
+        data: { values: chart.values },
+        mark: { type: 'line', interpolate: chart.interpolate, strokeWidth: 1.5 },
         encoding: {
-          x: { field: 'fpr', type: 'quantitative', title: '1 − specificity', scale: { domain: [0, 1] } },
-          y: { field: 'tpr', type: 'quantitative', title: 'sensitivity', scale: { domain: [0, 1] } },
+          x: axis(chart.x),
+          y: axis(chart.y),
           color: { field: 'model', type: 'nominal' },
           detail: { field: 'run', type: 'nominal' },
         },
@@ -40,34 +50,28 @@ export function rocSpec(title: string, series: CurveSeries[]): TopLevelSpec {
   };
 }
 
+/** ROC curves of every model (one line per model and seed) with the chance diagonal. */
+export function rocSpec(title: string, series: CurveSeries[]): TopLevelSpec {
+  return curveSpec({
+    title,
+    reference: [{ x: 0, y: 0 }, { x: 1, y: 1 }],
+    values: series.flatMap((s) => s.roc.map((p) => ({ run: `${s.model} s${s.seed}`, model: s.model, fpr: p.fpr, tpr: p.tpr }))),
+    interpolate: 'step-after',
+    x: { field: 'fpr', title: '1 − specificity' },
+    y: { field: 'tpr', title: 'sensitivity' },
+  });
+}
+
 /** Precision-recall curves (step-wise, as average precision integrates them). */
 export function prSpec(title: string, series: CurveSeries[], prevalence: number): TopLevelSpec {
-  const values = series.flatMap((s) =>
-    s.pr.map((p) => ({ run: `${s.model} s${s.seed}`, model: s.model, recall: p.recall, precision: p.precision })),
-  );
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+  return curveSpec({
     title,
-    width: 340,
-    height: 300,
-    layer: [
-      {
-        data: { values: [{ x: 0, y: prevalence }, { x: 1, y: prevalence }] },
-        mark: { type: 'line', strokeDash: [4, 4], color: '#999' },
-        encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } },
-      },
-      {
-        data: { values },
-        mark: { type: 'line', interpolate: 'step-before', strokeWidth: 1.5 },
-        encoding: {
-          x: { field: 'recall', type: 'quantitative', title: 'recall', scale: { domain: [0, 1] } },
-          y: { field: 'precision', type: 'quantitative', title: 'precision', scale: { domain: [0, 1] } },
-          color: { field: 'model', type: 'nominal' },
-          detail: { field: 'run', type: 'nominal' },
-        },
-      },
-    ],
-  };
+    reference: [{ x: 0, y: prevalence }, { x: 1, y: prevalence }],
+    values: series.flatMap((s) => s.pr.map((p) => ({ run: `${s.model} s${s.seed}`, model: s.model, recall: p.recall, precision: p.precision }))),
+    interpolate: 'step-before',
+    x: { field: 'recall', title: 'recall' },
+    y: { field: 'precision', title: 'precision' },
+  });
 }
 
 /** Mean lead-group attribution per group, split by true label, with ±1 SD error bars. */
