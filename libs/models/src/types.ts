@@ -82,6 +82,12 @@ export interface ProfileSettings {
   inputWidth: number;
   widthMultiplier: number;
   epochs: number;
+  /**
+   * Epochs for architectures whose step costs several times ResNet18's, so that every run of the
+   * profile fits its time budget (DenseNet121 and VGG16 at the standard profile; see
+   * docs/benchmarks.md). Unlisted architectures train for `epochs`.
+   */
+  epochsByArchitecture?: Partial<Record<Architecture, number>>;
   batchSize: number;
   learningRate: number;
   patience: number;

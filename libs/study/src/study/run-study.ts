@@ -46,6 +46,8 @@ export interface StudyContext {
   experimentId: number;
   dataDir: string;
   log: (line: string) => void;
+  /** True while training runs are still going on in child processes (they hold both cores). */
+  childrenTraining?: () => boolean;
 }
 
 export interface RunStudyOptions {
@@ -138,6 +140,9 @@ export function configuredLlmModels(config: StudyConfig, env: NodeJS.ProcessEnv)
   };
 }
 
+/** Relative wall time of a training run at the study profiles (docs/benchmarks.md), for the ETA. */
+const TRAIN_COST: Record<Architecture, number> = { leadgroup: 1.2, resnet18: 1, densenet121: 2.2, vgg16: 3 };
+
 /** What one training run of the study is, as `trainRun` (or a child process) takes it. */
 function trainSpec(plan: ResolvedStudyPlan, model: Architecture, seed: number, experimentId: number): TrainRunSpec {
   const { config } = plan;
@@ -152,7 +157,8 @@ function trainSpec(plan: ResolvedStudyPlan, model: Architecture, seed: number, e
       gridStyle: config.trainStyle === 'grid' ? 'red' : 'none',
       maxTrainSamples: plan.recordLimits.train,
       maxValSamples: plan.recordLimits.val,
-      maxTestSamples: plan.recordLimits.test,
+      // The study's own evaluate step scores the test split (with attributions); training skips it.
+      maxTestSamples: 0,
     },
   };
 }
@@ -184,7 +190,7 @@ export function planStudySteps(plan: ResolvedStudyPlan, env: NodeJS.ProcessEnv):
       steps.push({
         key: `train:${model}:${seed}`,
         title: `train ${model} seed ${seed}`,
-        weight: model === 'densenet121' || model === 'vgg16' ? trainWeight * 1.5 : trainWeight,
+        weight: trainWeight * TRAIN_COST[model],
         done: async ({ db, experimentId }) => Boolean(await finishedRun(db, experimentId, 'train', model, seed)),
         parallel: { model, seed },
         run: async ({ db, experimentId }, progress) => {
@@ -205,10 +211,19 @@ export function planStudySteps(plan: ResolvedStudyPlan, env: NodeJS.ProcessEnv):
             const train = await finishedRun(db, experimentId, 'train', model, seed);
             return Boolean(train) && (await evaluationDone(db, experimentId, train!, evaluation.dataset, evaluation.split));
           },
-          run: async ({ db, experimentId }, progress) => {
+          run: async ({ db, experimentId, childrenTraining }, progress) => {
             const train = await finishedRun(db, experimentId, 'train', model, seed);
             if (!train) throw new StudyRunError(`no finished train run of ${model} seed ${seed} to evaluate`);
-            await evaluateRun(db, { runId: train.id, dataset: evaluation.dataset, split: evaluation.split, maxSamples: evaluation.limit, onProgress: progress });
+            await evaluateRun(db, {
+              runId: train.id,
+              dataset: evaluation.dataset,
+              split: evaluation.split,
+              maxSamples: evaluation.limit,
+              engine: config.evaluation.engine,
+              // While children train on both cores, one inference thread.
+              onnxThreads: childrenTraining?.() ? 1 : undefined,
+              onProgress: progress,
+            });
           },
         });
       }
@@ -269,7 +284,8 @@ export async function runStudy(db: LeadwiseDatabase, options: RunStudyOptions): 
     configHash: plan.hash,
   });
   log(`${created ? 'created' : 'resuming'} experiment ${experiment.id} (${plan.config.name}, profile ${plan.config.profile}, config ${plan.hash.slice(0, 12)})`);
-  const ctx: StudyContext = { db, plan, experimentId: experiment.id, dataDir, log };
+  let runsInChildren = 0;
+  const ctx: StudyContext = { db, plan, experimentId: experiment.id, dataDir, log, childrenTraining: () => runsInChildren > 0 };
   const steps = planStudySteps(plan, env);
   const totalWeight = steps.reduce((s, step) => s + step.weight, 0);
   let weightDone = 0;
@@ -282,38 +298,75 @@ export async function runStudy(db: LeadwiseDatabase, options: RunStudyOptions): 
     if (measuredWeight === 0) return null;
     return (measuredSeconds / measuredWeight) * remaining;
   };
-  // With child processes, every pending training run starts together when the first one is
-  // reached (after the imports); the loop then finds them done and evaluates them.
-  let parallelPhaseDone = !(options.parallelTraining && options.parallelTraining.processes > 1);
-  const trainPendingInParallel = async (): Promise<void> => {
-    parallelPhaseDone = true;
+  // With child processes, every pending training run is started (two at a time) when the first
+  // one is reached, after the imports; the loop then waits for each run as it reaches its train
+  // step and evaluates it while the children train the next runs, so evaluation overlaps training.
+  let parallelPhaseStarted = !(options.parallelTraining && options.parallelTraining.processes > 1);
+  const trainedInChild = new Map<string, Promise<void>>();
+  let trainingPhase: Promise<unknown> = Promise.resolve();
+  let waitingForTraining: { index: number; title: string } | null = null;
+  const startParallelTraining = async (): Promise<void> => {
+    parallelPhaseStarted = true;
     const parallelTraining = options.parallelTraining!;
     const pending: StudyStep[] = [];
     for (const step of steps) if (step.parallel && !(await step.done(ctx))) pending.push(step);
-    if (pending.length > 1) {
-      const title = `train ${pending.length} runs in ${Math.min(parallelTraining.processes, pending.length)} processes`;
-      log(title);
-      const stepStart = Date.now();
-      const progressByRun = new Map<string, number>();
-      await trainRunsInParallel(
-        pending.map((step) => trainSpec(plan, step.parallel!.model, step.parallel!.seed, experiment.id)),
-        {
-          ...parallelTraining,
-          onBatch: (spec, step, totalSteps) => {
-            progressByRun.set(`${spec.model}:${spec.seed}`, step / Math.max(totalSteps, 1));
-            const done = [...progressByRun.values()].reduce((a, b) => a + b, 0);
-            options.onProgress?.({ step: 0, steps: steps.length, title, skipped: false, done: Math.floor(done * 100), total: pending.length * 100, etaS: null });
-          },
-        },
-      );
-      const seconds = (Date.now() - stepStart) / 1000;
-      measuredSeconds += seconds;
-      measuredWeight += pending.reduce((sum, step) => sum + step.weight, 0);
-      log(`done: ${title} (${seconds.toFixed(1)} s)`);
+    if (pending.length < 2) return;
+    log(`training ${pending.length} runs in ${Math.min(parallelTraining.processes, pending.length)} processes; evaluating each as it finishes`);
+    const settle = new Map<string, (error: Error | null) => void>();
+    for (const step of pending) {
+      const promise = new Promise<void>((resolve, reject) => settle.set(step.key, (error) => (error ? reject(error) : resolve())));
+      promise.catch(() => undefined); // observed when its step is reached
+      trainedInChild.set(step.key, promise);
     }
+    const progressByRun = new Map<string, number>();
+    runsInChildren = pending.length;
+    trainingPhase = trainRunsInParallel(
+      pending.map((step) => trainSpec(plan, step.parallel!.model, step.parallel!.seed, experiment.id)),
+      {
+        ...parallelTraining,
+        onRunSettled: (spec, error) => {
+          runsInChildren -= 1;
+          settle.get(`train:${spec.model}:${spec.seed}`)?.(error);
+        },
+        onBatch: (spec, step, totalSteps) => {
+          progressByRun.set(`${spec.model}:${spec.seed}`, step / Math.max(totalSteps, 1));
+          if (!waitingForTraining) return;
+          const done = [...progressByRun.values()].reduce((a, b) => a + b, 0);
+          options.onProgress?.({
+            step: waitingForTraining.index + 1,
+            steps: steps.length,
+            title: `${waitingForTraining.title} (${pending.length} runs in ${parallelTraining.processes} processes)`,
+            skipped: false,
+            done: Math.floor(done * 100),
+            total: pending.length * 100,
+            etaS: eta(),
+          });
+        },
+      },
+    );
+    trainingPhase.catch(() => undefined); // every failure also rejects its run's step
   };
   for (const [index, step] of steps.entries()) {
-    if (step.parallel && !parallelPhaseDone) await trainPendingInParallel();
+    if (step.parallel && !parallelPhaseStarted) await startParallelTraining();
+    const inChild = trainedInChild.get(step.key);
+    if (inChild) {
+      const waitStart = Date.now();
+      waitingForTraining = { index, title: step.title };
+      try {
+        await inChild;
+      } catch (error) {
+        throw new StudyRunError(`step "${step.title}" failed: ${(error as Error).message}`);
+      } finally {
+        waitingForTraining = null;
+      }
+      const seconds = (Date.now() - waitStart) / 1000;
+      measuredSeconds += seconds;
+      measuredWeight += step.weight;
+      weightDone += step.weight;
+      stepsRun++;
+      log(`done: ${step.title} (in a child process; waited ${seconds.toFixed(1)} s)`);
+      continue;
+    }
     const report = (extra: Partial<StudyProgress>) =>
       options.onProgress?.({ step: index + 1, steps: steps.length, title: step.title, skipped: false, etaS: eta(), ...extra });
     if (await step.done(ctx)) {

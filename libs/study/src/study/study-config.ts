@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { PROFILE_SETTINGS } from '@leadwise/models';
 import { z } from 'zod';
 
 export const STUDY_PROFILES = ['quick', 'standard', 'paper'] as const;
@@ -44,6 +45,9 @@ export const studyConfigSchema = z
         seed: z.number().int().default(20260626),
       })
       .default({ bootstrapResamples: 2000, confidenceLevel: 0.95, seed: 20260626 }),
+    evaluation: z
+      .object({ engine: z.enum(['onnx', 'tfjs']).default('onnx') })
+      .default({ engine: 'onnx' }),
     report: z.object({ out: z.string().default('report') }).default({ out: 'report' }),
   })
   .strict();
@@ -97,9 +101,10 @@ export function resolveStudyPlan(config: StudyConfig, profileOverride?: StudyPro
     config: resolvedConfig,
     // The quick profile is a smoke run of the whole pipeline: one seed, small stratified subsets.
     seeds: quick ? config.seeds.slice(0, 1) : config.seeds,
+    // Validation (early stopping and the Youden threshold) uses the profile's stratified subset.
     recordLimits: quick
       ? { train: 480, val: 160, test: 400, external: 400 }
-      : { train: null, val: null, test: null, external: null },
+      : { train: null, val: PROFILE_SETTINGS[profile].maxValSamples, test: null, external: null },
     llm: quick ? { repeats: 1, limit: Math.min(config.llm.limit, 20) } : { repeats: config.llm.repeats, limit: config.llm.limit },
   };
   return { ...plan, hash: sha256Hex(canonicalJson(plan)) };

@@ -38,6 +38,8 @@ export interface EvaluateRunOptions {
    * run by onnxruntime-node, 3-9x faster on CPU; see docs/benchmarks.md "onnx").
    */
   engine?: 'tfjs' | 'onnx';
+  /** onnxruntime intra-op threads (default DEFAULT_INTRA_OP_THREADS); 1 while other processes train. */
+  onnxThreads?: number;
 }
 
 export interface EvaluateRunResult {
@@ -117,7 +119,7 @@ export async function evaluateRun(db: LeadwiseDatabase, options: EvaluateRunOpti
       gridStyle,
       cachePlainPixels: false,
     });
-    const engine = (onnxEngine = options.engine === 'onnx' ? await OnnxEngine.load(exportOnnx(network, { trainingRunId: trainRun.id, gridStyle })) : null);
+    const engine = (onnxEngine = options.engine === 'onnx' ? await OnnxEngine.load(exportOnnx(network, { trainingRunId: trainRun.id, gridStyle }), options.onnxThreads ? { intraOpThreads: options.onnxThreads } : {}) : null);
     const attributions = await groupAttributions(network, source, {
       batchSize: options.batchSize ?? 48,
       onProgress: options.onProgress,

@@ -19,6 +19,8 @@ export interface ParallelTrainingOptions {
   databaseUrl?: string;
   onEpoch?: (spec: TrainRunSpec, metrics: EpochMetrics) => void;
   onBatch?: (spec: TrainRunSpec, step: number, totalSteps: number) => void;
+  /** Called as each run ends (error null on success), so callers can use a run before the others finish. */
+  onRunSettled?: (spec: TrainRunSpec, error: Error | null) => void;
 }
 
 export class ParallelTrainingError extends Error {
@@ -46,8 +48,10 @@ export async function trainRunsInParallel(specs: readonly TrainRunSpec[], option
       const spec = specs[index];
       try {
         results[index] = await runInChild(spec, databaseUrl, options);
+        options.onRunSettled?.(spec, null);
       } catch (error) {
         failures.push(`${spec.model} seed ${spec.seed}: ${(error as Error).message}`);
+        options.onRunSettled?.(spec, error as Error);
       }
     }
   };

@@ -146,7 +146,7 @@ export async function trainRun(db: LeadwiseDatabase, options: TrainRunOptions): 
     seed: options.seed,
   });
   const trainConfig = parseTrainConfig({
-    epochs: overrides.epochs ?? settings.epochs,
+    epochs: overrides.epochs ?? settings.epochsByArchitecture?.[options.model] ?? settings.epochs,
     batchSize: overrides.batchSize ?? settings.batchSize,
     learningRate: overrides.learningRate ?? settings.learningRate,
     patience: overrides.patience ?? settings.patience,
