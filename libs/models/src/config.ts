@@ -21,6 +21,7 @@ export const modelConfigSchema = z
     dropout: z.number().min(0).lt(1).default(0.2),
     vggBatchNorm: z.boolean().default(false),
     attentionUnits: z.number().int().positive().default(64),
+    outputStride: z.union([z.literal(16), z.literal(32)]).default(32),
   })
   .strict();
 
@@ -53,6 +54,9 @@ export function parseModelConfig(input: unknown, source = 'model config'): Model
     throw new ModelConfigError(`${source} is invalid:\n  backbone: ${architecture} cannot have backbone ${parsed.backbone}`);
   }
   const backbone = architecture === 'leadgroup' ? (parsed.backbone ?? 'resnet18') : architecture;
+  if (parsed.outputStride === 16 && backbone !== 'resnet18') {
+    throw new ModelConfigError(`${source} is invalid:\n  outputStride: 16 is built for the ResNet18 backbone only, not ${backbone}`);
+  }
   return { ...parsed, architecture, backbone };
 }
 
@@ -111,6 +115,12 @@ export const PROFILE_SETTINGS: Record<TrainingProfile, ProfileSettings> = {
     maxTestSamples: null,
   },
 };
+
+/** Epochs a profile gives an architecture (its `epochsByArchitecture` entry, else `epochs`). */
+export function profileEpochs(profile: TrainingProfile, architecture: Architecture): number {
+  const settings = PROFILE_SETTINGS[profile];
+  return settings.epochsByArchitecture?.[architecture] ?? settings.epochs;
+}
 
 /** Parses `HxW` as given to `--input`, e.g. `128x160`. */
 export function parseInputSize(text: string): { inputHeight: number; inputWidth: number } {

@@ -25,6 +25,12 @@ export interface ModelConfig {
   vggBatchNorm: boolean;
   /** Hidden units of LeadGroupECG's group attention. */
   attentionUnits: number;
+  /**
+   * Downsampling of the last feature map (ResNet18 backbone only). 32 is the published network;
+   * 16 keeps the last stage at stride 1 (same weights, 4x its compute), so that LeadGroupECG's lead
+   * boxes cover several feature cells instead of about one at CPU input sizes.
+   */
+  outputStride: 16 | 32;
 }
 
 export interface TrainConfig {

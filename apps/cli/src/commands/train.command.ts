@@ -14,6 +14,7 @@ interface TrainFlags {
   lr?: string;
   input?: string;
   width?: string;
+  outputStride?: string;
   backbone?: Backbone;
   maxTrain?: string;
   maxVal?: string;
@@ -61,6 +62,7 @@ export function register(program: Command): void {
     .option('--input <HxW>', 'model input size in pixels, e.g. 128x160')
     .option('--width <x>', 'width multiplier of the backbone (1 = the paper\'s network)')
     .addOption(new Option('--backbone <name>', 'LeadGroupECG backbone').choices(BACKBONES))
+    .addOption(new Option('--output-stride <n>', 'downsampling of the last feature map (16: ResNet18 last stage at stride 1)').choices(['16', '32']))
     .option('--max-train <n>', 'cap on training records (stratified subset)')
     .option('--max-val <n>', 'cap on validation records (stratified subset)')
     .option('--max-test <n>', 'cap on test records scored at the end (stratified subset)')
@@ -89,6 +91,7 @@ export function register(program: Command): void {
         maxValSamples: positiveNumber('max-val', flags.maxVal, true),
         maxTestSamples: positiveNumber('max-test', flags.maxTest, true),
         backbone: flags.backbone,
+        outputStride: flags.outputStride === '16' ? 16 : flags.outputStride === '32' ? 32 : undefined,
         gridStyle: flags.style === 'none' ? 'none' : 'red',
         ...size,
       };

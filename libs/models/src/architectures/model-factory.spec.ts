@@ -71,6 +71,20 @@ describe('architecture factories', () => {
     }
   });
 
+  it('with output stride 16 keeps ResNet18\'s weights and doubles the last feature map for lead pooling', () => {
+    const size = { architecture: 'leadgroup' as const, inputHeight: 128, inputWidth: 160, widthMultiplier: 0.125 };
+    const stride32 = createModel(parseModelConfig(size));
+    const stride16 = createModel(parseModelConfig({ ...size, outputStride: 16 }));
+    const lastFeatures = (m: tf.LayersModel) => m.getLayer('lead_pooling').inboundNodes[0].inputTensors[0].shape;
+    expect(lastFeatures(stride32.model)).toEqual([null, 4, 5, 64]);
+    expect(lastFeatures(stride16.model)).toEqual([null, 8, 10, 64]);
+    expect(countTrainableParams(stride16.model)).toBe(countTrainableParams(stride32.model));
+    stride32.model.dispose();
+    stride16.model.dispose();
+    expect(() => parseModelConfig({ ...size, backbone: 'vgg16', outputStride: 16 })).toThrow(/outputStride: 16 is built for the ResNet18 backbone only/);
+    expect(() => parseModelConfig({ ...size, outputStride: 8 })).toThrow(/outputStride/);
+  });
+
   it('rejects a baseline with a foreign backbone and too small an input, naming the field', () => {
     expect(() => parseModelConfig({ architecture: 'resnet18', backbone: 'vgg16', inputHeight: 64, inputWidth: 64 })).toThrow(/backbone/);
     expect(() => parseModelConfig({ architecture: 'resnet18', inputHeight: 16, inputWidth: 64 })).toThrow(/inputHeight/);

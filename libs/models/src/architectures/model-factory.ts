@@ -28,7 +28,7 @@ export interface LeadwiseModel {
 function backboneFeatures(kit: LayerKit, image: tf.SymbolicTensor, config: ModelConfig): tf.SymbolicTensor {
   switch (config.backbone) {
     case 'resnet18':
-      return resnet18Features(kit, image, config.widthMultiplier);
+      return resnet18Features(kit, image, config.widthMultiplier, config.outputStride);
     case 'densenet121':
       return densenet121Features(kit, image, config.widthMultiplier);
     case 'vgg16':

@@ -5,16 +5,17 @@ import { LayerKit, scaledChannels } from './building-blocks.ts';
 /**
  * ResNet18 feature extractor (He et al. 2015, table 1; torchvision layout): 7x7/2 conv, BN, ReLU,
  * 3x3/2 max pool, then four stages of two BasicBlocks (3x3 conv-BN-ReLU, 3x3 conv-BN, identity or
- * 1x1/2 conv-BN shortcut, add, ReLU). Returns the last feature map (stride 32), before pooling.
+ * 1x1/2 conv-BN shortcut, add, ReLU). Returns the last feature map (stride `outputStride`), before pooling.
  */
-export function resnet18Features(kit: LayerKit, image: tf.SymbolicTensor, widthMultiplier: number): tf.SymbolicTensor {
+export function resnet18Features(kit: LayerKit, image: tf.SymbolicTensor, widthMultiplier: number, outputStride: 16 | 32 = 32): tf.SymbolicTensor {
   let x = kit.convBnRelu(image, 'stem', scaledChannels(64, widthMultiplier), 7, 2);
   x = kit.maxPool(x, 'stem_pool', 3, 2);
   let inChannels = scaledChannels(64, widthMultiplier);
   RESNET18_BLOCKS.forEach((blockCount, stage) => {
     const channels = scaledChannels(RESNET18_CHANNELS[stage], widthMultiplier);
     for (let block = 0; block < blockCount; block += 1) {
-      const strides = stage > 0 && block === 0 ? 2 : 1;
+      // Output stride 16 keeps the last stage at the previous stage's resolution (no dilation).
+      const strides = stage > 0 && block === 0 && !(outputStride === 16 && stage === RESNET18_BLOCKS.length - 1) ? 2 : 1;
       const local = `layer${stage + 1}_${block}`;
       let y = kit.convBnRelu(x, `${local}_a`, channels, 3, strides);
       y = kit.batchNorm(kit.conv(y, `${local}_b_conv`, channels, 3, 1), `${local}_b_bn`);

@@ -62,23 +62,36 @@ afterAll(() => {
   for (const { network } of exported.values()) network.model.dispose();
 });
 
-function exportedModel(architecture: (typeof ARCHITECTURES)[number]): { network: LeadwiseModel; bytes: Uint8Array } {
-  let entry = exported.get(architecture);
+type Variant = (typeof ARCHITECTURES)[number] | 'leadgroup-os16';
+const VARIANTS: Variant[] = [...ARCHITECTURES, 'leadgroup-os16'];
+
+function exportedModel(variant: Variant): { network: LeadwiseModel; bytes: Uint8Array } {
+  let entry = exported.get(variant);
   if (!entry) {
+    const architecture = variant === 'leadgroup-os16' ? 'leadgroup' : variant;
     const network = createModel(
-      parseModelConfig({ architecture, inputHeight: HEIGHT, inputWidth: WIDTH, channels: 1, widthMultiplier: 0.25, seed: 11, vggBatchNorm: false }),
+      parseModelConfig({
+        architecture,
+        inputHeight: HEIGHT,
+        inputWidth: WIDTH,
+        channels: 1,
+        widthMultiplier: 0.25,
+        seed: 11,
+        vggBatchNorm: false,
+        outputStride: variant === 'leadgroup-os16' ? 16 : 32,
+      }),
     );
     perturbStatistics(network, 5);
     entry = { network, bytes: exportOnnx(network, { trainingRunId: 42, gridStyle: 'none' }) };
-    exported.set(architecture, entry);
+    exported.set(variant, entry);
   }
   return entry;
 }
 
 describe('exportOnnx + OnnxEngine', () => {
   // Reference: the same tfjs model's inference output (cpu backend) on the same host buffers.
-  it.each(ARCHITECTURES)('%s: onnxruntime-node output equals tfjs to 1e-4 and the file is structurally valid', async (architecture) => {
-    const { network, bytes } = exportedModel(architecture);
+  it.each(VARIANTS)('%s: onnxruntime-node output equals tfjs to 1e-4 and the file is structurally valid', async (variant) => {
+    const { network, bytes } = exportedModel(variant);
     expect(findOnnxProblems(bytes)).toEqual([]);
     const batch = testBatch(3);
     const expected = predictHostBatch(network, batch);
@@ -91,7 +104,7 @@ describe('exportOnnx + OnnxEngine', () => {
       expect(actual.probabilities).toHaveLength(BATCH);
       const maxAbs = (a: Float32Array, b: Float32Array): number => Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i])));
       expect(maxAbs(actual.probabilities, expected.probabilities)).toBeLessThan(1e-4);
-      if (architecture === 'leadgroup') {
+      if (network.hasGroupAttention) {
         expect(actual.groupAttention).toHaveLength(BATCH * GROUP_COUNT);
         expect(maxAbs(actual.groupAttention!, expected.groupAttention!)).toBeLessThan(1e-4);
       } else {

@@ -10,6 +10,7 @@ import {
   parseTrainConfig,
   predictSource,
   PROFILE_SETTINGS,
+  profileEpochs,
   selectBackend,
   trainModel,
   type Architecture,
@@ -31,6 +32,8 @@ export interface TrainOverrides {
   inputWidth?: number;
   widthMultiplier?: number;
   backbone?: Backbone;
+  /** 16 or 32 (ResNet18 backbone only; see ModelConfig.outputStride). */
+  outputStride?: 16 | 32;
   /** Caps on records per split (stratified); null = the whole split. */
   maxTrainSamples?: number | null;
   maxValSamples?: number | null;
@@ -139,6 +142,7 @@ export async function trainRun(db: LeadwiseDatabase, options: TrainRunOptions): 
   const modelConfig = parseModelConfig({
     architecture: options.model,
     ...(overrides.backbone ? { backbone: overrides.backbone } : {}),
+    ...(overrides.outputStride ? { outputStride: overrides.outputStride } : {}),
     inputHeight: overrides.inputHeight ?? settings.inputHeight,
     inputWidth: overrides.inputWidth ?? settings.inputWidth,
     channels: 1,
@@ -146,7 +150,7 @@ export async function trainRun(db: LeadwiseDatabase, options: TrainRunOptions): 
     seed: options.seed,
   });
   const trainConfig = parseTrainConfig({
-    epochs: overrides.epochs ?? settings.epochsByArchitecture?.[options.model] ?? settings.epochs,
+    epochs: overrides.epochs ?? profileEpochs(options.profile, options.model),
     batchSize: overrides.batchSize ?? settings.batchSize,
     learningRate: overrides.learningRate ?? settings.learningRate,
     patience: overrides.patience ?? settings.patience,
@@ -184,6 +188,7 @@ export async function trainRun(db: LeadwiseDatabase, options: TrainRunOptions): 
       dataset: dataset.name,
       architecture: modelConfig.architecture,
       backbone: modelConfig.backbone,
+      output_stride: modelConfig.outputStride,
       input: `${modelConfig.inputHeight}x${modelConfig.inputWidth}x${modelConfig.channels}`,
       width_multiplier: modelConfig.widthMultiplier,
       model_seed: modelConfig.seed,

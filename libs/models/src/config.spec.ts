@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { parseModelConfig, profileEpochs, PROFILE_SETTINGS } from './config.ts';
+
+describe('profiles', () => {
+  it('gives DenseNet121 and VGG16 two epochs at the standard profile and the others its three', () => {
+    expect(PROFILE_SETTINGS.standard.epochs).toBe(3);
+    expect(profileEpochs('standard', 'leadgroup')).toBe(3);
+    expect(profileEpochs('standard', 'resnet18')).toBe(3);
+    expect(profileEpochs('standard', 'densenet121')).toBe(2);
+    expect(profileEpochs('standard', 'vgg16')).toBe(2);
+  });
+
+  it('gives every architecture the same epochs where the profile lists no exception', () => {
+    for (const architecture of ['leadgroup', 'resnet18', 'densenet121', 'vgg16'] as const) {
+      expect(profileEpochs('quick', architecture)).toBe(PROFILE_SETTINGS.quick.epochs);
+      expect(profileEpochs('paper', architecture)).toBe(PROFILE_SETTINGS.paper.epochs);
+    }
+  });
+
+  it('defaults the output stride to the published 32', () => {
+    expect(parseModelConfig({ architecture: 'leadgroup', inputHeight: 64, inputWidth: 64 }).outputStride).toBe(32);
+  });
+});
