@@ -1,4 +1,4 @@
-import { and, asc, avg, count, eq, isNull, sql } from 'drizzle-orm';
+import { and, asc, avg, count, eq, isNull, ne, sql } from 'drizzle-orm';
 import {
   DatasetStore,
   PredictionStore,
@@ -302,7 +302,17 @@ async function attributionRows(db: LeadwiseDatabase, options: GatherOptions): Pr
     .from(leadGroupAttributions)
     .innerJoin(runs, eq(runs.id, leadGroupAttributions.runId))
     .innerJoin(records, eq(records.id, leadGroupAttributions.recordId))
-    .where(and(eq(runs.experimentId, options.experimentId), eq(runs.kind, 'evaluate'), eq(runs.status, 'finished'), isNull(runs.deletedAt)))
+    // The validation evaluation (for the threshold) is not a test set: only test splits are charted.
+    .innerJoin(runParams, and(eq(runParams.runId, runs.id), eq(runParams.key, 'split')))
+    .where(
+      and(
+        eq(runs.experimentId, options.experimentId),
+        eq(runs.kind, 'evaluate'),
+        eq(runs.status, 'finished'),
+        isNull(runs.deletedAt),
+        ne(runParams.value, 'val'),
+      ),
+    )
     .groupBy(runs.model, runs.datasetId, records.label, leadGroupAttributions.groupName);
   const datasetStore = new DatasetStore(db);
   const internal = await datasetStore.getByName(options.internalDataset);

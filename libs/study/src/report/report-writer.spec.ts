@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Estimate, StudyReportData } from './report-data.ts';
-import { fmtEstimate, summarise, writeReport } from './report-writer.ts';
+import { fmtEstimate, splitTrainingSettings, summarise, writeReport } from './report-writer.ts';
 
 const estimate = (values: number[]): Estimate => {
   const mean = values.reduce((a, b) => a + b, 0) / values.length;
@@ -65,5 +65,19 @@ describe('study report writer', () => {
     const results = await readFile(written.csvPaths.find((p) => p.endsWith('results.csv'))!, 'utf8');
     // 3 result rows x 6 metrics x 3 seeds, plus the header.
     expect(results.trim().split('\n')).toHaveLength(1 + 3 * 6 * 3);
+  });
+});
+
+describe('splitTrainingSettings', () => {
+  it('lists settings shared by every model once and tabulates the ones that differ, per model', () => {
+    const model = (name: string, epochs: number) => ({ model: name, description: name, parameterCount: 1, inputSize: '128x160x1', backend: 'wasm', trainingSettings: { epochs, batch_size: 32 } });
+    const { shared, perModel } = splitTrainingSettings([model('leadgroup', 3), model('resnet18', 3), model('vgg16', 2)]);
+    expect(shared).toEqual({ batch_size: 32 });
+    expect(perModel.keys).toEqual(['epochs']);
+    expect(perModel.rows).toEqual([
+      ['leadgroup', '3'],
+      ['resnet18', '3'],
+      ['vgg16', '2'],
+    ]);
   });
 });

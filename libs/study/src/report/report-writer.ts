@@ -1,7 +1,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { attributionSpec, prSpec, renderSvg, rocSpec } from './report-charts.ts';
-import type { Estimate, ResultRow, StudyReportData } from './report-data.ts';
+import type { Estimate, ModelSection, ResultRow, StudyReportData } from './report-data.ts';
 
 export interface WrittenReport {
   dir: string;
@@ -91,8 +91,11 @@ export function renderMarkdown(data: StudyReportData): string {
   }
   parts.push('## Methods', '### Rendering', markdownTable(['parameter', 'value'], Object.entries(data.render).map(([k, v]) => [k, String(v)])));
   parts.push('### Models', markdownTable(['model', 'parameters', 'input', 'backend', 'description'], data.models.map((m) => [m.model, m.parameterCount.toLocaleString('en-US'), m.inputSize, m.backend, m.description])));
-  const settings = data.models[0]?.trainingSettings ?? {};
-  parts.push(`Seeds: ${data.seeds.join(', ')}. Training: ${Object.entries(settings).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
+  const { shared, perModel } = splitTrainingSettings(data.models);
+  parts.push(`Seeds: ${data.seeds.join(', ')}. Training (all models): ${Object.entries(shared).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
+  if (perModel.keys.length > 0) {
+    parts.push('Training settings that differ between models:', markdownTable(['model', ...perModel.keys], perModel.rows));
+  }
   parts.push(`Statistics: stratified bootstrap (${data.statistics.bootstrapResamples} resamples) ${data.statistics.confidenceLevel * 100}% CIs; DeLong (Sun & Xu 2014) paired tests with Holm correction.`);
   parts.push('### LLM prompts');
   for (const p of data.llm.prompts) parts.push(`**${p.name}** v${p.version}, sha256 \`${p.sha256}\`:`, '```text', p.text, '```');
@@ -210,4 +213,14 @@ export async function writeReport(data: StudyReportData, outDir: string): Promis
     if (name.endsWith('.csv')) csvPaths.push(path);
   }
   return { dir, htmlPath: join(dir, 'index.html'), markdownPath: join(dir, 'report.md'), csvPaths };
+}
+
+/** Training settings equal for every model, and a table of those that differ (e.g. epochs per architecture). */
+export function splitTrainingSettings(models: readonly ModelSection[]): { shared: Record<string, string | number>; perModel: { keys: string[]; rows: string[][] } } {
+  const keys = [...new Set(models.flatMap((m) => Object.keys(m.trainingSettings)))];
+  const differs = (key: string) => new Set(models.map((m) => String(m.trainingSettings[key] ?? '—'))).size > 1;
+  const shared: Record<string, string | number> = {};
+  for (const key of keys) if (!differs(key)) shared[key] = models[0].trainingSettings[key];
+  const varying = keys.filter(differs);
+  return { shared, perModel: { keys: varying, rows: models.map((m) => [m.model, ...varying.map((k) => String(m.trainingSettings[k] ?? '—'))]) } };
 }

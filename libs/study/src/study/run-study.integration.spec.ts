@@ -76,6 +76,10 @@ describe('leadwise study end to end (quick profile, tiny internal set)', () => {
     const internal = summary.rows.find((r) => r.role === 'internal')!;
     expect(internal.n).toBe(12); // the manifest's test split: 6 normal + 6 abnormal
     expect(summary.rows.find((r) => r.role === 'external')!.n).toBe(400);
+    // Attributions are charted for the test sets only: not the validation evaluation's records.
+    const attributions = (await readFile(join(first.report.dir, 'attributions.csv'), 'utf8')).trim().split('\n').slice(1).map((l) => l.split(','));
+    const internalCounts = attributions.filter((c) => c[1] === 'internal' && c[3] === 'occlusion' && c[4] === 'inferior' && c[0] === 'resnet18');
+    expect(internalCounts.reduce((sum, c) => sum + Number(c[7]), 0)).toBe(12);
 
     const html = await readFile(first.report.htmlPath, 'utf8');
     for (const heading of ['Summary', 'Data', 'Methods', 'Results', 'Lead-group attributions', 'Zero-shot LLMs', 'Example pages']) {
