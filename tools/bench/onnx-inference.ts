@@ -17,7 +17,7 @@ import {
   createModel,
   describeWasm,
   exportOnnx,
-  LEAD_COUNT,
+  selectLeadBoxes,
   OnnxEngine,
   parseModelConfig,
   PROFILE_SETTINGS,
@@ -107,7 +107,7 @@ async function main(): Promise<void> {
     const tfjsMs = await timeRuns(options.runs, options.warmup, async () => {
       const outputs = tf.tidy(() => {
         const inputs: tf.Tensor[] = [tf.tensor4d(images, [BATCH, inputHeight, inputWidth, 1])];
-        if (network.usesLeadBoxes) inputs.push(tf.tensor3d(leadBoxes, [BATCH, LEAD_COUNT, 4]));
+        if (network.usesLeadBoxes) inputs.push(tf.tensor3d(selectLeadBoxes(leadBoxes, BATCH, network.leadBoxCount), [BATCH, network.leadBoxCount, 4]));
         const result = network.model.predict(inputs.length === 1 ? inputs[0] : inputs) as tf.Tensor | tf.Tensor[];
         return Array.isArray(result) ? result : [result];
       });

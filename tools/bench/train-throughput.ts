@@ -13,7 +13,10 @@ import {
   ARCHITECTURES,
   countTrainableParams,
   createModel,
+  BOX_COUNT,
   LEAD_COUNT,
+  RHYTHM_BOX,
+  selectLeadBoxes,
   parseInputSize,
   parseModelConfig,
   predictHostBatch,
@@ -65,14 +68,15 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-// Twelve boxes of the standard 3x4 layout above a rhythm strip, as the renderer draws them.
+// Twelve boxes of the standard 3x4 layout, then the rhythm strip below them, as the renderer draws them.
 function standardLayoutBoxes(): Float32Array {
-  const boxes = new Float32Array(LEAD_COUNT * 4);
+  const boxes = new Float32Array(BOX_COUNT * 4);
   for (let lead = 0; lead < LEAD_COUNT; lead++) {
     const column = Math.floor(lead / 3);
     const row = lead % 3;
     boxes.set([column * 0.25, row * 0.2, (column + 1) * 0.25, (row + 1) * 0.2], lead * 4);
   }
+  boxes.set([0, 0.6, 1, 0.8], RHYTHM_BOX * 4);
   return boxes;
 }
 
@@ -89,8 +93,9 @@ async function main(): Promise<void> {
     const network = createModel(config);
     const pixels = size.inputHeight * size.inputWidth;
     const images = new Float32Array(batchSize * pixels).map((_, i) => ((i * 2654435761) % 1000) / 1000);
-    const boxes = new Float32Array(batchSize * LEAD_COUNT * 4);
-    for (let b = 0; b < batchSize; b++) boxes.set(standardLayoutBoxes(), b * LEAD_COUNT * 4);
+    const boxes = new Float32Array(batchSize * BOX_COUNT * 4);
+    for (let b = 0; b < batchSize; b++) boxes.set(standardLayoutBoxes(), b * BOX_COUNT * 4);
+    const modelBoxes = network.usesLeadBoxes ? selectLeadBoxes(boxes, batchSize, network.leadBoxCount) : boxes;
     const labels = new Float32Array(batchSize).map((_, i) => i % 2);
     const optimizer = tf.train.adam(1e-3);
     const trainable = network.model.trainableWeights.map((w) => w.read() as tf.Variable);
@@ -99,7 +104,7 @@ async function main(): Promise<void> {
         () =>
           tf.tidy(() => {
             const image = tf.tensor4d(images, [batchSize, size.inputHeight, size.inputWidth, 1]);
-            const inputs = network.usesLeadBoxes ? [image, tf.tensor3d(boxes, [batchSize, LEAD_COUNT, 4])] : image;
+            const inputs = network.usesLeadBoxes ? [image, tf.tensor3d(modelBoxes, [batchSize, network.leadBoxCount, 4])] : image;
             const out = network.model.apply(inputs, { training: true }) as tf.Tensor | tf.Tensor[];
             const probability = Array.isArray(out) ? out[0] : out;
             const y = tf.tensor2d(labels, [batchSize, 1]);

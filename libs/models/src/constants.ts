@@ -39,13 +39,33 @@ export const LEAD_COUNT = LEAD_NAMES.length;
 export const GROUP_COUNT = LEAD_GROUP_NAMES.length;
 
 /**
- * Lead-to-group membership in LEAD_NAMES x LEAD_GROUP_NAMES order: row g lists, for each of the 12
- * leads, 1 / (leads in group g) if the lead belongs to group g, else 0. A group feature is the mean
- * of its leads' pooled features.
+ * Lead boxes a sample carries: the 12 panels in LEAD_NAMES order, then the rhythm strip (index
+ * RHYTHM_BOX), which is a 10-second recording of RHYTHM_LEAD. A layout without a rhythm strip
+ * repeats RHYTHM_LEAD's panel there.
  */
-export function groupMembershipMatrix(): number[][] {
+export const RHYTHM_LEAD = 'II';
+export const RHYTHM_BOX = LEAD_COUNT;
+export const BOX_COUNT = LEAD_COUNT + 1;
+const RHYTHM_LEAD_INDEX = LEAD_NAMES.indexOf(RHYTHM_LEAD);
+
+/**
+ * Box-to-group membership in LEAD_GROUP_NAMES x boxes order: row g lists, for each box, 1 / (boxes
+ * in group g) if the box belongs to group g, else 0, so a group feature is the mean of its boxes'
+ * pooled features. With `rhythmStrip` there are 13 columns and the rhythm strip joins its lead's
+ * group (lead II: inferior, then the mean of II, III, aVF and the strip); without it, 12.
+ */
+export function groupMembershipMatrix(rhythmStrip = true): number[][] {
+  const boxLeads: string[] = rhythmStrip ? [...LEAD_NAMES, RHYTHM_LEAD] : [...LEAD_NAMES];
   return LEAD_GROUP_NAMES.map((group) => {
     const members = LEAD_GROUPS[group] as readonly string[];
-    return LEAD_NAMES.map((lead) => (members.includes(lead) ? 1 / members.length : 0));
+    const count = boxLeads.filter((lead) => members.includes(lead)).length;
+    return boxLeads.map((lead) => (members.includes(lead) ? 1 / count : 0));
   });
+}
+
+/** Pads a sample's 12 panel boxes with the rhythm box (RHYTHM_LEAD's panel) when it has none. */
+export function withRhythmBox<T>(boxes: readonly T[]): T[] {
+  if (boxes.length === BOX_COUNT) return [...boxes];
+  if (boxes.length !== LEAD_COUNT) throw new RangeError(`expected ${LEAD_COUNT} or ${BOX_COUNT} lead boxes, got ${boxes.length}`);
+  return [...boxes, boxes[RHYTHM_LEAD_INDEX]];
 }

@@ -26,7 +26,7 @@ export {
   type TrainModelResult,
 } from './training/trainer.ts';
 export { predictHostBatch, predictSource, type Predictions } from './training/predict.ts';
-export { SampleShapeError } from './training/sample-batches.ts';
+export { SampleShapeError, selectLeadBoxes } from './training/sample-batches.ts';
 export { learningRateAt, type WarmupCosineSchedule } from './training/learning-rate-schedule.ts';
 export { createRandom, mixSeed, seededPermutation } from './training/seeded-random.ts';
 export {

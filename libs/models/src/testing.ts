@@ -2,13 +2,17 @@ import { LEAD_COUNT } from './constants.ts';
 import type { LeadBox, Sample, SampleSource } from './types.ts';
 import { createRandom, mixSeed } from './training/seeded-random.ts';
 
-/** Boxes of the standard 3x4 layout (columns of three leads, in LEAD_NAMES order) over the top 75%. */
+/**
+ * Boxes of the standard 3x4 layout (columns of three leads, in LEAD_NAMES order) over the top 75%,
+ * then the rhythm strip over the bottom 25% (13 boxes, as RecordSampleSource gives them).
+ */
 export function standardLayoutLeadBoxes(): LeadBox[] {
-  return Array.from({ length: LEAD_COUNT }, (_, lead): LeadBox => {
+  const panels = Array.from({ length: LEAD_COUNT }, (_, lead): LeadBox => {
     const column = Math.floor(lead / 3);
     const row = lead % 3;
     return [column * 0.25, row * 0.25, (column + 1) * 0.25, (row + 1) * 0.25];
   });
+  return [...panels, [0, 0.75, 1, 1]];
 }
 
 /**

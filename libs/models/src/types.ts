@@ -31,6 +31,12 @@ export interface ModelConfig {
    * boxes cover several feature cells instead of about one at CPU input sizes.
    */
   outputStride: 16 | 32;
+  /**
+   * LeadGroupECG only: also pool the rhythm strip (a 10-second lead II) and count it in lead II's
+   * group, so the network sees the quarter of the page that carries the rhythm. Checkpoints written
+   * before this option existed load with `false` (12 boxes).
+   */
+  rhythmStrip: boolean;
 }
 
 export interface TrainConfig {
@@ -60,7 +66,10 @@ export interface Sample {
   pixels: Float32Array;
   /** 1 = abnormal, 0 = normal. */
   label: 0 | 1;
-  /** The 12 leads' boxes in LEAD_NAMES order, normalised to the image. */
+  /**
+   * The 12 leads' panel boxes in LEAD_NAMES order, normalised to the image, then (13th, optional)
+   * the rhythm strip's box; a sample without it gets RHYTHM_LEAD's panel there (withRhythmBox).
+   */
   leadBoxes: readonly LeadBox[];
 }
 

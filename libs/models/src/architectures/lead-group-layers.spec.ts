@@ -54,12 +54,24 @@ describe('GroupAggregation', () => {
   it('averages the leads of each anatomical group (inferior = II, III, aVF)', () => {
     // Lead i has feature value i + 1: I=1, II=2, III=3, aVR=4, aVL=5, aVF=6, V1=7 ... V6=12.
     const leadFeatures = tf.tensor3d(Array.from({ length: 12 }, (_, i) => i + 1), [1, 12, 1]);
-    const layer = new GroupAggregation({ membership: groupMembershipMatrix() });
+    const layer = new GroupAggregation({ membership: groupMembershipMatrix(false) });
     const groups = ((layer.apply(leadFeatures) as tf.Tensor).arraySync() as number[][][])[0].map((g) => g[0]);
     expect(groups[0]).toBeCloseTo((2 + 3 + 6) / 3, 5); // inferior
     expect(groups[1]).toBeCloseTo((1 + 5 + 11 + 12) / 4, 5); // lateral I, aVL, V5, V6
     expect(groups[2]).toBeCloseTo((7 + 8) / 2, 5); // septal V1, V2
     expect(groups[3]).toBeCloseTo((9 + 10) / 2, 5); // anterior V3, V4
     expect(groups[4]).toBeCloseTo(4, 5); // aVR
+  });
+});
+
+describe('GroupAggregation with the rhythm strip', () => {
+  it('adds the rhythm strip (box 13, a lead II recording) to the inferior mean only', () => {
+    // Boxes 1..12 as above, the rhythm strip = 20.
+    const boxFeatures = tf.tensor3d([...Array.from({ length: 12 }, (_, i) => i + 1), 20], [1, 13, 1]);
+    const layer = new GroupAggregation({ membership: groupMembershipMatrix(true) });
+    const groups = ((layer.apply(boxFeatures) as tf.Tensor).arraySync() as number[][][])[0].map((g) => g[0]);
+    expect(groups[0]).toBeCloseTo((2 + 3 + 6 + 20) / 4, 5);
+    expect(groups[1]).toBeCloseTo((1 + 5 + 11 + 12) / 4, 5);
+    expect(groups[4]).toBeCloseTo(4, 5);
   });
 });

@@ -1,27 +1,27 @@
 import * as tf from '@tensorflow/tfjs';
-import { LEAD_COUNT } from '../constants.ts';
 
 type Shape = tf.Shape;
 
 /**
  * Average-pools a feature map inside each lead's box.
  *
- * Inputs: feature map [B, h, w, C] and lead boxes [B, 12, 4] normalised [x0, y0, x1, y1].
- * Output: [B, 12, C].
+ * Inputs: feature map [B, h, w, C] and lead boxes [B, L, 4] normalised [x0, y0, x1, y1] (L = 13:
+ * the 12 panels and the rhythm strip). Output: [B, L, C].
  *
  * Each feature cell (i, j) covers [j/w, (j+1)/w] x [i/h, (i+1)/h] of the image; its weight for a box
  * is the fraction of the cell the box covers, so boxes smaller than a cell still pool something and
  * the pooled value is the area-weighted mean. In graph terms (what an ONNX export must reproduce):
  *   ox[b,l,j] = relu(min(x1[b,l], (j+1)/w) - max(x0[b,l], j/w)) * w      (same for oy with h)
  *   mask[b,l,i*w+j] = oy[b,l,i] * ox[b,l,j];  mask /= (sum_k mask[b,l,k] + 1e-9)
- *   out[b] = mask[b] (12 x hw)  @  features[b] (hw x C)
+ *   out[b] = mask[b] (L x hw)  @  features[b] (hw x C)
  */
 export class LeadPooling extends tf.layers.Layer {
   static readonly className = 'LeadwiseLeadPooling';
 
   override computeOutputShape(inputShape: Shape | Shape[]): Shape {
     const [featureShape] = inputShape as Shape[];
-    return [featureShape[0], LEAD_COUNT, featureShape[3]];
+    const [, boxShape] = inputShape as Shape[];
+    return [featureShape[0], boxShape[1], featureShape[3]];
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
@@ -35,7 +35,7 @@ export class LeadPooling extends tf.layers.Layer {
 }
 tf.serialization.registerClass(LeadPooling);
 
-/** Per-lead pooling weights [B, 12, h*w] for a feature map of h x w cells (rows sum to 1). */
+/** Per-box pooling weights [B, L, h*w] for a feature map of h x w cells (rows sum to 1). */
 export function leadMasks(boxes: tf.Tensor3D, height: number, width: number): tf.Tensor3D {
   return tf.tidy(() => {
     const [x0, y0, x1, y1] = tf.split(boxes, 4, 2);
@@ -47,7 +47,7 @@ export function leadMasks(boxes: tf.Tensor3D, height: number, width: number): tf
     const ox = coverage(x0, x1, width); // [B, 12, w]
     const oy = coverage(y0, y1, height); // [B, 12, h]
     const batch = boxes.shape[0];
-    const mask = oy.expandDims(3).mul(ox.expandDims(2)).reshape([batch, LEAD_COUNT, height * width]);
+    const mask = oy.expandDims(3).mul(ox.expandDims(2)).reshape([batch, boxes.shape[1], height * width]);
     return mask.div(mask.sum(2, true).add(1e-9)) as tf.Tensor3D;
   });
 }

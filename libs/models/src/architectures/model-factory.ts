@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import {
+  BOX_COUNT,
   groupMembershipMatrix,
   INPUT_IMAGE,
   INPUT_LEAD_BOXES,
@@ -21,6 +22,8 @@ export interface LeadwiseModel {
   model: tf.LayersModel;
   /** True when the graph takes the lead boxes as a second input (LeadGroupECG). */
   usesLeadBoxes: boolean;
+  /** Boxes the graph's lead_boxes input takes: 13 (panels + rhythm strip), 12 (panels only), 0 (no input). */
+  leadBoxCount: number;
   /** True when the graph has a second output with the five group attention weights. */
   hasGroupAttention: boolean;
 }
@@ -44,8 +47,8 @@ function backboneFeatures(kit: LayerKit, image: tf.SymbolicTensor, config: Model
  *   -> sigmoid = probability [B,1].
  * - vgg16: image -> 13 convs -> flatten -> FC(4096w)-ReLU-dropout x2 -> dense(1) -> sigmoid (the
  *   paper's dropout is 0.5; here it is config.dropout like the other heads).
- * - leadgroup: image -> backbone features [B,h,w,C]; with lead_boxes [B,12,4]: LeadPooling
- *   [B,12,C] -> GroupAggregation [B,5,C] -> GroupAttention -> (context [B,C], group_attention
+ * - leadgroup: image -> backbone features [B,h,w,C]; with lead_boxes [B,13,4] (12 panels + rhythm
+ *   strip; [B,12,4] with rhythmStrip false): LeadPooling [B,13,C] -> GroupAggregation [B,5,C] -> GroupAttention -> (context [B,C], group_attention
  *   [B,5]); context -> dropout -> dense(1) -> sigmoid = probability. Outputs [probability,
  *   group_attention] with the groups in LEAD_GROUP_NAMES order.
  */
@@ -55,9 +58,10 @@ export function createModel(config: ModelConfig): LeadwiseModel {
   const features = backboneFeatures(kit, image, config);
 
   if (config.architecture === 'leadgroup') {
-    const leadBoxes = tf.input({ name: INPUT_LEAD_BOXES, shape: [LEAD_COUNT, 4] });
+    const leadBoxCount = config.rhythmStrip ? BOX_COUNT : LEAD_COUNT;
+    const leadBoxes = tf.input({ name: INPUT_LEAD_BOXES, shape: [leadBoxCount, 4] });
     const leadFeatures = new LeadPooling({ name: 'lead_pooling' }).apply([features, leadBoxes]) as tf.SymbolicTensor;
-    const groupFeatures = new GroupAggregation({ name: 'group_aggregation', membership: groupMembershipMatrix() }).apply(
+    const groupFeatures = new GroupAggregation({ name: 'group_aggregation', membership: groupMembershipMatrix(config.rhythmStrip) }).apply(
       leadFeatures,
     ) as tf.SymbolicTensor;
     const [context, attention] = new GroupAttention({
@@ -68,7 +72,7 @@ export function createModel(config: ModelConfig): LeadwiseModel {
     const attentionOut = tf.layers.activation({ name: OUTPUT_GROUP_ATTENTION, activation: 'linear' }).apply(attention) as tf.SymbolicTensor;
     const probability = classifier(kit, context, config.dropout);
     const model = tf.model({ name: 'leadgroup_ecg', inputs: [image, leadBoxes], outputs: [probability, attentionOut] });
-    return { config, model, usesLeadBoxes: true, hasGroupAttention: true };
+    return { config, model, usesLeadBoxes: true, leadBoxCount, hasGroupAttention: true };
   }
 
   const pooled =
@@ -77,7 +81,7 @@ export function createModel(config: ModelConfig): LeadwiseModel {
       : kit.globalAvgPool(features, 'global_pool');
   const probability = classifier(kit, pooled, config.architecture === 'vgg16' ? 0 : config.dropout);
   const model = tf.model({ name: config.architecture, inputs: image, outputs: probability });
-  return { config, model, usesLeadBoxes: false, hasGroupAttention: false };
+  return { config, model, usesLeadBoxes: false, leadBoxCount: 0, hasGroupAttention: false };
 }
 
 function classifier(kit: LayerKit, x: tf.SymbolicTensor, dropout: number): tf.SymbolicTensor {

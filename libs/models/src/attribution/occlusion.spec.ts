@@ -30,11 +30,11 @@ describe('groupAttributions', () => {
       const row = Array.from(result.groupAttention!.subarray(s * 5, s * 5 + 5));
       expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
     }
-    // Independent check of sample 1, group inferior (II, III, aVF = lead indices 1, 2, 5).
+    // Independent check of sample 1, group inferior (II, III, aVF = lead indices 1, 2, 5, and the lead II rhythm strip = box 12).
     const batch = await loadHostBatch(source, [1], [null]);
     const intact = predictHostBatch(network, batch).probabilities[0];
     const occluded = batch.images.slice();
-    blankBoxes(occluded, network.config, batch.leadBoxes, [1, 2, 5], 0);
+    blankBoxes(occluded, network.config, batch.leadBoxes, [1, 2, 5, 12], 0);
     const blanked = predictHostBatch(network, { ...batch, images: occluded }).probabilities[0];
     expect(result.probabilities[1]).toBeCloseTo(intact, 5);
     expect(result.occlusionDelta[1 * 5 + 0]).toBeCloseTo(intact - blanked, 5);

@@ -1,5 +1,5 @@
 import { LEAD_GROUP_NAMES, LEAD_GROUPS, LEAD_NAMES, type LeadGroupName } from '@leadwise/ecg';
-import { GROUP_COUNT, LEAD_COUNT } from '../constants.ts';
+import { BOX_COUNT, GROUP_COUNT, RHYTHM_BOX, RHYTHM_LEAD } from '../constants.ts';
 import type { LeadwiseModel } from '../architectures/model-factory.ts';
 import { predictHostBatch } from '../training/predict.ts';
 import { loadHostBatch } from '../training/sample-batches.ts';
@@ -36,8 +36,9 @@ export interface BatchScores {
 }
 
 const LEAD_INDEX = new Map<string, number>(LEAD_NAMES.map((name, index) => [name, index]));
+/** Boxes blanked per group: its leads' panels, and the rhythm strip for the group of RHYTHM_LEAD. */
 const GROUP_LEADS: number[][] = LEAD_GROUP_NAMES.map((group: LeadGroupName) =>
-  (LEAD_GROUPS[group] as readonly string[]).map((lead) => LEAD_INDEX.get(lead) as number),
+  (LEAD_GROUPS[group] as readonly string[]).flatMap((lead) => (lead === RHYTHM_LEAD ? [LEAD_INDEX.get(lead) as number, RHYTHM_BOX] : [LEAD_INDEX.get(lead) as number])),
 );
 
 /**
@@ -87,16 +88,16 @@ export async function groupAttributions(network: LeadwiseModel, source: SampleSo
     const batch = await loadHostBatch(source, indices, indices.map(() => null));
     const variants = indices.length * (1 + GROUP_COUNT);
     const images = new Float32Array(variants * pixelsPerImage);
-    const leadBoxes = new Float32Array(variants * LEAD_COUNT * 4);
+    const leadBoxes = new Float32Array(variants * BOX_COUNT * 4);
     for (let s = 0; s < indices.length; s += 1) {
       const original = batch.images.subarray(s * pixelsPerImage, (s + 1) * pixelsPerImage);
-      const boxes = batch.leadBoxes.subarray(s * LEAD_COUNT * 4, (s + 1) * LEAD_COUNT * 4);
+      const boxes = batch.leadBoxes.subarray(s * BOX_COUNT * 4, (s + 1) * BOX_COUNT * 4);
       for (let v = 0; v <= GROUP_COUNT; v += 1) {
         const variant = s * (1 + GROUP_COUNT) + v;
         const image = images.subarray(variant * pixelsPerImage, (variant + 1) * pixelsPerImage);
         image.set(original);
         if (v > 0) blankBoxes(image, shape, boxes, GROUP_LEADS[v - 1], blankValue);
-        leadBoxes.set(boxes, variant * LEAD_COUNT * 4);
+        leadBoxes.set(boxes, variant * BOX_COUNT * 4);
       }
     }
     const result = options.predict ? await options.predict({ size: variants, images, leadBoxes }) : predictHostBatch(network, { size: variants, images, leadBoxes });

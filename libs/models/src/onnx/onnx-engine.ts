@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type * as ort from 'onnxruntime-node';
-import { GROUP_COUNT, INPUT_IMAGE, INPUT_LEAD_BOXES, LEAD_COUNT, OUTPUT_GROUP_ATTENTION, OUTPUT_PROBABILITY } from '../constants.ts';
+import { BOX_COUNT, GROUP_COUNT, INPUT_IMAGE, INPUT_LEAD_BOXES, OUTPUT_GROUP_ATTENTION, OUTPUT_PROBABILITY } from '../constants.ts';
 import type { Predictions } from '../training/predict.ts';
-import { loadHostBatch, type HostBatch } from '../training/sample-batches.ts';
+import { loadHostBatch, selectLeadBoxes, type HostBatch } from '../training/sample-batches.ts';
 import type { SampleSource } from '../types.ts';
 import { OnnxModelError, readOnnxModelInfo, type OnnxModelInfo } from './onnx-metadata.ts';
 
@@ -78,10 +78,11 @@ export class OnnxEngine {
       [INPUT_IMAGE]: new this.runtime.Tensor('float32', batch.images, [batch.size, inputHeight, inputWidth, channels]),
     };
     if (this.usesLeadBoxes) {
-      if (batch.leadBoxes.length !== batch.size * LEAD_COUNT * 4) {
-        throw new OnnxModelError(`batch of ${batch.size} has ${batch.leadBoxes.length} lead-box values, expected ${batch.size}x${LEAD_COUNT}x4`);
+      if (batch.leadBoxes.length !== batch.size * BOX_COUNT * 4) {
+        throw new OnnxModelError(`batch of ${batch.size} has ${batch.leadBoxes.length} lead-box values, expected ${batch.size}x${BOX_COUNT}x4`);
       }
-      feeds[INPUT_LEAD_BOXES] = new this.runtime.Tensor('float32', batch.leadBoxes, [batch.size, LEAD_COUNT, 4]);
+      const boxes = this.info.leadBoxCount;
+      feeds[INPUT_LEAD_BOXES] = new this.runtime.Tensor('float32', selectLeadBoxes(batch.leadBoxes, batch.size, boxes), [batch.size, boxes, 4]);
     }
     const results = await this.session.run(feeds);
     try {

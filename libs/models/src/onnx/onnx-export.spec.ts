@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createModel, type LeadwiseModel } from '../architectures/model-factory.ts';
 import { parseModelConfig } from '../config.ts';
-import { ARCHITECTURES, GROUP_COUNT, LEAD_COUNT } from '../constants.ts';
+import { ARCHITECTURES, BOX_COUNT, GROUP_COUNT } from '../constants.ts';
 import { standardLayoutLeadBoxes } from '../testing.ts';
 import { createRandom } from '../training/seeded-random.ts';
 import { predictHostBatch } from '../training/predict.ts';
@@ -44,11 +44,11 @@ function perturbStatistics(network: LeadwiseModel, seed: number): void {
 function testBatch(seed: number): { size: number; images: Float32Array; leadBoxes: Float32Array } {
   const random = createRandom(seed);
   const images = Float32Array.from({ length: BATCH * HEIGHT * WIDTH }, () => (random() < 0.15 ? random() : 0));
-  const leadBoxes = new Float32Array(BATCH * LEAD_COUNT * 4);
+  const leadBoxes = new Float32Array(BATCH * BOX_COUNT * 4);
   for (let b = 0; b < BATCH; b += 1) {
     standardLayoutLeadBoxes().forEach(([x0, y0, x1, y1], lead) => {
       const jitter = (random() - 0.5) * 0.04;
-      leadBoxes.set([x0 + jitter, y0, x1 + jitter, y1], (b * LEAD_COUNT + lead) * 4);
+      leadBoxes.set([x0 + jitter, y0, x1 + jitter, y1], (b * BOX_COUNT + lead) * 4);
     });
   }
   // Lead aVF in sample 0: 0.02 wide, well inside one of the 3 feature columns at stride 32.
@@ -62,13 +62,13 @@ afterAll(() => {
   for (const { network } of exported.values()) network.model.dispose();
 });
 
-type Variant = (typeof ARCHITECTURES)[number] | 'leadgroup-os16';
-const VARIANTS: Variant[] = [...ARCHITECTURES, 'leadgroup-os16'];
+type Variant = (typeof ARCHITECTURES)[number] | 'leadgroup-os16' | 'leadgroup-12-boxes';
+const VARIANTS: Variant[] = [...ARCHITECTURES, 'leadgroup-os16', 'leadgroup-12-boxes'];
 
 function exportedModel(variant: Variant): { network: LeadwiseModel; bytes: Uint8Array } {
   let entry = exported.get(variant);
   if (!entry) {
-    const architecture = variant === 'leadgroup-os16' ? 'leadgroup' : variant;
+    const architecture = variant === 'leadgroup-os16' || variant === 'leadgroup-12-boxes' ? 'leadgroup' : variant;
     const network = createModel(
       parseModelConfig({
         architecture,
@@ -79,6 +79,7 @@ function exportedModel(variant: Variant): { network: LeadwiseModel; bytes: Uint8
         seed: 11,
         vggBatchNorm: false,
         outputStride: variant === 'leadgroup-os16' ? 16 : 32,
+        rhythmStrip: variant !== 'leadgroup-12-boxes',
       }),
     );
     perturbStatistics(network, 5);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { LEAD_GROUP_NAMES, LEAD_NAMES } from '@leadwise/ecg';
 import type { LeadwiseModel } from '../architectures/model-factory.ts';
-import { INPUT_IMAGE, INPUT_LEAD_BOXES, LEAD_COUNT, OUTPUT_GROUP_ATTENTION, OUTPUT_PROBABILITY } from '../constants.ts';
+import { INPUT_IMAGE, INPUT_LEAD_BOXES, OUTPUT_GROUP_ATTENTION, OUTPUT_PROBABILITY, RHYTHM_LEAD } from '../constants.ts';
 import { floatValueInfo, onnx, ONNX_IR_VERSION, ONNX_OPSET, OnnxGraphBuilder, type AttributeValue, type DeclaredShape } from './onnx-graph-builder.ts';
 import { METADATA_KEYS } from './onnx-metadata.ts';
 
@@ -326,7 +326,9 @@ class LayersToOnnx {
       [g.op('Unsqueeze', [oy, g.int64Initializer(`${scope}/axis3`, [3])], scope), g.op('Unsqueeze', [ox, g.int64Initializer(`${scope}/axis2`, [2])], scope)],
       scope,
     ); // [B, 12, h, w]
-    const mask = g.op('Reshape', [outer, g.int64Initializer(`${scope}/mask_shape`, [0, LEAD_COUNT, height * width])], scope);
+    const boxCount = inputs[1].shape[1];
+    if (typeof boxCount !== 'number') throw new OnnxExportError(`layer ${layer.name}: the lead-box count must be static`);
+    const mask = g.op('Reshape', [outer, g.int64Initializer(`${scope}/mask_shape`, [0, boxCount, height * width])], scope);
     const total = g.op('ReduceSum', [mask, g.int64Initializer(`${scope}/sum_axis`, [2])], scope, { keepdims: 1 });
     const normalised = g.op('Div', [mask, g.op('Add', [total, g.scalar(`${scope}/epsilon`, 1e-9)], scope)], scope);
     // NCHW [B, C, h, w] -> [B, C, hw] -> [B, hw, C]: the same cell order (row-major i*w+j) as the mask.
@@ -445,8 +447,9 @@ export function exportOnnx(network: LeadwiseModel, options: ExportOnnxOptions = 
   };
   if (options.gridStyle) metadata[METADATA_KEYS.gridStyle] = options.gridStyle;
   if (network.usesLeadBoxes) {
+    const rhythm = network.leadBoxCount > LEAD_NAMES.length ? `, then the rhythm strip (lead ${RHYTHM_LEAD}, the whole strip's box)` : '';
     metadata[METADATA_KEYS.leadBoxes] =
-      `lead_boxes [batch, 12, 4] = [x0, y0, x1, y1] of each lead's panel divided by the image width/height (x right, y down), leads ${LEAD_NAMES.join(',')}`;
+      `lead_boxes [batch, ${network.leadBoxCount}, 4] = [x0, y0, x1, y1] of each lead's panel divided by the image width/height (x right, y down), leads ${LEAD_NAMES.join(',')}${rhythm}`;
   }
   if (network.hasGroupAttention) metadata[METADATA_KEYS.groups] = LEAD_GROUP_NAMES.join(',');
   const modelProto = onnx.ModelProto.create({

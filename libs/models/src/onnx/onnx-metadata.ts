@@ -31,6 +31,8 @@ export interface OnnxModelInfo {
   inputNames: string[];
   outputNames: string[];
   usesLeadBoxes: boolean;
+  /** Boxes per sample the lead_boxes input takes (13 = panels + rhythm strip, 12 = panels), 0 without it. */
+  leadBoxCount: number;
   hasGroupAttention: boolean;
   trainingRunId: number | null;
   /** Page background the model was trained on ('red' grid or 'none'), when the export recorded it. */
@@ -69,9 +71,18 @@ export function readOnnxModelInfo(bytes: Uint8Array, source = 'ONNX model'): Onn
     inputNames,
     outputNames,
     usesLeadBoxes: inputNames.length > 1,
+    leadBoxCount: inputNames.length > 1 ? leadBoxDimension(graph?.input?.[1], source) : 0,
     hasGroupAttention: outputNames.length > 1,
     trainingRunId: /^\d+$/.test(runText) ? Number(runText) : null,
     gridStyle: grid === 'red' || grid === 'none' ? grid : null,
     metadata,
   };
+}
+
+/** The static second dimension of the lead_boxes input ([batch, boxes, 4]). */
+function leadBoxDimension(input: { type?: { tensorType?: { shape?: { dim?: { dimValue?: unknown }[] | null } | null } | null } | null } | null | undefined, source: string): number {
+  const value = input?.type?.tensorType?.shape?.dim?.[1]?.dimValue;
+  const boxes = Number(value);
+  if (!Number.isInteger(boxes) || boxes < 1) throw new OnnxModelError(`${source}: the lead_boxes input has no static box dimension`);
+  return boxes;
 }

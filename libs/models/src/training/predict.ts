@@ -17,9 +17,9 @@ export function predictHostBatch(
   network: LeadwiseModel,
   batch: Pick<HostBatch, 'size' | 'images' | 'leadBoxes'>,
 ): { probabilities: Float32Array; groupAttention: Float32Array | null } {
-  const { config, model, usesLeadBoxes, hasGroupAttention } = network;
+  const { config, model, leadBoxCount, hasGroupAttention } = network;
   const outputs = tf.tidy(() => {
-    const inputs = batchInputs(batch, config, usesLeadBoxes);
+    const inputs = batchInputs(batch, config, leadBoxCount);
     const result = model.predict(inputs.length === 1 ? inputs[0] : inputs) as tf.Tensor | tf.Tensor[];
     return Array.isArray(result) ? result : [result];
   });

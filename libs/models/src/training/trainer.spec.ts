@@ -1,11 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseModelConfig, parseTrainConfig } from '../config.ts';
 import { SyntheticSampleSource } from '../testing.ts';
-import { loadCheckpoint, saveCheckpoint } from '../weights/checkpoint-io.ts';
+import { loadCheckpoint, MODEL_FILE, saveCheckpoint } from '../weights/checkpoint-io.ts';
 import { createModel } from '../architectures/model-factory.ts';
 import { learningRateAt } from './learning-rate-schedule.ts';
 import { predictHostBatch } from './predict.ts';
@@ -122,6 +122,26 @@ describe('checkpoints', () => {
     const after = predictHostBatch(loaded, batch);
     expect(Array.from(after.probabilities)).toEqual(Array.from(before.probabilities));
     expect(Array.from(after.groupAttention!)).toEqual(Array.from(before.groupAttention!));
+    network.model.dispose();
+    loaded.model.dispose();
+  });
+
+  it('loads a checkpoint written before the rhythm-strip option as the 12-box LeadGroupECG it was', async () => {
+    const legacyConfig = { ...modelConfig, rhythmStrip: false };
+    const network = createModel(legacyConfig);
+    expect(network.leadBoxCount).toBe(12);
+    const dir = join(scratch, 'legacy');
+    await saveCheckpoint(network, dir);
+    // Remove the key, as in a model.json saved by the earlier code.
+    const modelJson = JSON.parse(await readFile(join(dir, MODEL_FILE), 'utf8'));
+    delete modelJson.userDefinedMetadata.leadwise.modelConfig.rhythmStrip;
+    await writeFile(join(dir, MODEL_FILE), JSON.stringify(modelJson));
+    const loaded = await loadCheckpoint(dir);
+    expect(loaded.config.rhythmStrip).toBe(false);
+    expect(loaded.leadBoxCount).toBe(12);
+    // The batch carries 13 boxes; a 12-box model takes the panels only, as before.
+    const batch = await loadHostBatch(validation, [0, 1], [null, null]);
+    expect(Array.from(predictHostBatch(loaded, batch).probabilities)).toEqual(Array.from(predictHostBatch(network, batch).probabilities));
     network.model.dispose();
     loaded.model.dispose();
   });

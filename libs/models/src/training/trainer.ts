@@ -158,7 +158,7 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
         const lossTensor = optimizer.minimize(
           () =>
             tf.tidy(() => {
-              const inputs = batchInputs(batch, modelConfig, network.usesLeadBoxes);
+              const inputs = batchInputs(batch, modelConfig, network.leadBoxCount);
               const outputs = network.model.apply(inputs.length === 1 ? inputs[0] : inputs, { training: true }) as
                 | tf.Tensor
                 | tf.Tensor[];

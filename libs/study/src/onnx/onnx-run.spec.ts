@@ -101,7 +101,13 @@ describe('ONNX export of a run and prediction on files', () => {
     const training = await new RecordSampleSource([{ recordId: 1, signalPath: headerPath, label: 1 }], options).sample(0, null);
     const page = await new PredictionInputSource([{ path: pngPath, kind: 'png' }], options).sample(0);
     // Both come from the same page layout: the cells relative to the content area are the same numbers.
+    expect(training.leadBoxes).toHaveLength(13);
+    expect(page.leadBoxes).toHaveLength(13);
     page.leadBoxes.forEach((box, lead) => box.forEach((v, k) => expect(Math.abs(v - training.leadBoxes[lead][k])).toBeLessThan(1e-9)));
+    // The 13th box is the lead II rhythm strip: the full width, below every panel.
+    const [x0, y0, x1] = training.leadBoxes[12];
+    expect(x1 - x0).toBeGreaterThan(0.9);
+    expect(y0).toBeGreaterThanOrEqual(Math.max(...training.leadBoxes.slice(0, 12).map((b) => b[3])) - 1e-9);
     // Pixels differ by resampling only. Measured: this fixture mean ink 0.174 (training) vs 0.179
     // (page), correlation 0.94; PTB-XL 00001 at 128x160 0.063 vs 0.057, correlation 0.92, where
     // plain area averaging gave 0.013 mean ink, a fifth of training's (far outside the bounds below).

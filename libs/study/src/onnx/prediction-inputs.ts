@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createCanvas, loadImage, type Image } from '@napi-rs/canvas';
 import { LEAD_GROUP_NAMES, LEAD_NAMES } from '@leadwise/ecg';
-import type { LeadBox, OnnxEngine, Sample, SampleSource } from '@leadwise/models';
+import { RHYTHM_LEAD, withRhythmBox, type LeadBox, type OnnxEngine, type Sample, type SampleSource } from '@leadwise/models';
 import type { PageSidecar, Rect } from '@leadwise/render';
 import { sidecarPathFor } from '../render/render-record-files.ts';
 import { RecordSampleSource } from '../training/record-sample-source.ts';
@@ -104,17 +104,20 @@ export class PredictionInputSource implements SampleSource {
     const contentHeight = content.y1 - content.y0;
     const pixels = downsampleInk(image, content, this.inputWidth, this.inputHeight, this.channels);
     const panels = new Map(sidecar.leadBoxes.filter((box) => box.kind === 'panel').map((box) => [box.lead, box.cell]));
+    const relative = (cell: { x0: number; y0: number; x1: number; y1: number }): LeadBox => [
+      (cell.x0 - content.x0) / contentWidth,
+      (cell.y0 - content.y0) / contentHeight,
+      (cell.x1 - content.x0) / contentWidth,
+      (cell.y1 - content.y0) / contentHeight,
+    ];
     const leadBoxes = LEAD_NAMES.map((lead): LeadBox => {
       const cell = panels.get(lead);
       if (!cell) throw new PredictionInputError(`${sidecarPath}: leadBoxes has no panel for lead ${lead}`);
-      return [
-        (cell.x0 - content.x0) / contentWidth,
-        (cell.y0 - content.y0) / contentHeight,
-        (cell.x1 - content.x0) / contentWidth,
-        (cell.y1 - content.y0) / contentHeight,
-      ];
+      return relative(cell);
     });
-    return { pixels, label: 0, leadBoxes };
+    // The rhythm strip (lead II), as training sees it; a layout without one repeats lead II's panel.
+    const rhythm = sidecar.leadBoxes.find((box) => box.kind === 'rhythm' && box.lead === RHYTHM_LEAD);
+    return { pixels, label: 0, leadBoxes: withRhythmBox(rhythm ? [...leadBoxes, relative(rhythm.cell)] : leadBoxes) };
   }
 }
 

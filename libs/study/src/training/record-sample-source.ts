@@ -1,5 +1,5 @@
 import { LEAD_NAMES, readWfdbRecord, type EcgRecording } from '@leadwise/ecg';
-import type { LeadBox, Sample, SampleSource } from '@leadwise/models';
+import { RHYTHM_LEAD, withRhythmBox, type LeadBox, type Sample, type SampleSource } from '@leadwise/models';
 import { DEFAULT_TRAINING_AUGMENTATIONS, renderTrainingPixels, type AugmentationOptions } from '@leadwise/render';
 
 /** A record as training needs it: where its signals are and its binary label. */
@@ -34,7 +34,8 @@ interface PlainSample {
  * into a typed array at the model's input size; augmented samples (training) are drawn anew for
  * every seed, unaugmented ones (validation, test, attribution) once and cached. Pixels are inverted
  * to the models' convention (0 = paper, 1 = ink); lead boxes are the 12 panel cells of the layout,
- * in LEAD_NAMES order, normalised to the image (after any geometric augmentation).
+ * in LEAD_NAMES order, then the rhythm strip's cell, normalised to the image (after any geometric
+ * augmentation).
  */
 export class RecordSampleSource implements SampleSource {
   readonly size: number;
@@ -97,7 +98,9 @@ export class RecordSampleSource implements SampleSource {
       if (!cell) throw new Error(`the rendered page of record ${record.recordId} has no panel for lead ${lead}`);
       return [cell.x0, cell.y0, cell.x1, cell.y1];
     });
-    return { ink: rendered.pixels, leadBoxes };
+    const rhythm = rendered.leadBoxes.find((box) => box.kind === 'rhythm' && box.lead === RHYTHM_LEAD);
+    if (rhythm) leadBoxes.push([rhythm.cellNorm.x0, rhythm.cellNorm.y0, rhythm.cellNorm.x1, rhythm.cellNorm.y1]);
+    return { ink: rendered.pixels, leadBoxes: withRhythmBox(leadBoxes) };
   }
 }
 

@@ -189,6 +189,7 @@ export async function trainRun(db: LeadwiseDatabase, options: TrainRunOptions): 
       architecture: modelConfig.architecture,
       backbone: modelConfig.backbone,
       output_stride: modelConfig.outputStride,
+      ...(modelConfig.architecture === 'leadgroup' ? { rhythm_strip: modelConfig.rhythmStrip } : {}),
       input: `${modelConfig.inputHeight}x${modelConfig.inputWidth}x${modelConfig.channels}`,
       width_multiplier: modelConfig.widthMultiplier,
       model_seed: modelConfig.seed,
