@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { and, desc, eq, inArray } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull } from 'drizzle-orm';
 import { ExperimentStore, resolveLeadwiseHome, runs, RunStore, type LeadwiseDatabase, type Run } from '@leadwise/db';
 import {
   LAST_CHECKPOINT,
@@ -118,6 +118,7 @@ async function findResumableRun(db: LeadwiseDatabase, experimentId: number, mode
         eq(runs.seed, seed),
         eq(runs.datasetId, datasetId),
         inArray(runs.status, ['queued', 'running', 'failed']),
+        isNull(runs.deletedAt),
       ),
     )
     .orderBy(desc(runs.id))
