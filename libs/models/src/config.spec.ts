@@ -17,6 +17,12 @@ describe('profiles', () => {
     }
   });
 
+  it('trains VGG16 with batch normalisation at the CPU profiles and as published at the paper profile', () => {
+    expect(PROFILE_SETTINGS.quick.vggBatchNorm).toBe(true);
+    expect(PROFILE_SETTINGS.standard.vggBatchNorm).toBe(true);
+    expect(PROFILE_SETTINGS.paper.vggBatchNorm).toBe(false);
+  });
+
   it('defaults the output stride to the published 32', () => {
     expect(parseModelConfig({ architecture: 'leadgroup', inputHeight: 64, inputWidth: 64 }).outputStride).toBe(32);
   });

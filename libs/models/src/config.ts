@@ -79,6 +79,7 @@ export const PROFILE_SETTINGS: Record<TrainingProfile, ProfileSettings> = {
     inputWidth: 128,
     widthMultiplier: 0.25,
     epochs: 2,
+    vggBatchNorm: true,
     batchSize: 16,
     learningRate: 2e-3,
     patience: 2,
@@ -95,6 +96,7 @@ export const PROFILE_SETTINGS: Record<TrainingProfile, ProfileSettings> = {
     // At 8-11 training images/s against 31-38 for ResNet18 and LeadGroupECG (quiet machine), three
     // epochs would take 20-30 min per run; two keep each run near the 15-minute budget.
     epochsByArchitecture: { densenet121: 2, vgg16: 2 },
+    vggBatchNorm: true,
     batchSize: 32,
     learningRate: 2e-3,
     patience: 3,
@@ -108,6 +110,7 @@ export const PROFILE_SETTINGS: Record<TrainingProfile, ProfileSettings> = {
     inputWidth: 288,
     widthMultiplier: 1,
     epochs: 30,
+    vggBatchNorm: false,
     batchSize: 32,
     learningRate: 1e-3,
     patience: 5,

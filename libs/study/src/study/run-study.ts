@@ -80,7 +80,8 @@ export class StudyRunError extends Error {
 }
 
 const MODEL_DESCRIPTIONS: Record<Architecture, string> = {
-  leadgroup: 'LeadGroupECG: ResNet18 backbone, per-lead pooling in the sidecar lead boxes, anatomical group aggregation, attention over groups',
+  leadgroup:
+    'LeadGroupECG: ResNet18 backbone, per-lead pooling in the sidecar lead boxes (12 panels and the lead II rhythm strip), anatomical group aggregation, attention over groups',
   resnet18: 'ResNet18 (BasicBlock [2,2,2,2])',
   densenet121: 'DenseNet121 (blocks [6,12,24,16], growth 32, bottleneck 4, compression 0.5)',
   vgg16: 'VGG16 (13 conv layers)',
@@ -487,8 +488,11 @@ async function modelDescriptions(plan: ResolvedStudyPlan): Promise<Record<string
   const settings = PROFILE_SETTINGS[plan.config.profile];
   const out: Record<string, { description: string; parameterCount: number }> = {};
   for (const model of plan.config.models) {
-    const network = createModel(parseModelConfig({ architecture: model, inputHeight: settings.inputHeight, inputWidth: settings.inputWidth, widthMultiplier: settings.widthMultiplier }));
-    out[model] = { description: MODEL_DESCRIPTIONS[model], parameterCount: countTrainableParams(network.model) };
+    const network = createModel(
+      parseModelConfig({ architecture: model, inputHeight: settings.inputHeight, inputWidth: settings.inputWidth, widthMultiplier: settings.widthMultiplier, vggBatchNorm: settings.vggBatchNorm }),
+    );
+    const description = model === 'vgg16' && settings.vggBatchNorm ? `${MODEL_DESCRIPTIONS.vgg16}, with batch normalisation (vgg16_bn)` : MODEL_DESCRIPTIONS[model];
+    out[model] = { description, parameterCount: countTrainableParams(network.model) };
     network.model.dispose();
   }
   return out;
