@@ -22,7 +22,7 @@ export const modelConfigSchema = z
     vggBatchNorm: z.boolean().default(false),
     attentionUnits: z.number().int().positive().default(64),
     outputStride: z.union([z.literal(16), z.literal(32)]).default(32),
-    rhythmStrip: z.boolean().default(true),
+    rhythmStrip: z.boolean().default(false),
   })
   .strict();
 

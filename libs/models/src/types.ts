@@ -33,8 +33,8 @@ export interface ModelConfig {
   outputStride: 16 | 32;
   /**
    * LeadGroupECG only: also pool the rhythm strip (a 10-second lead II) and count it in lead II's
-   * group, so the network sees the quarter of the page that carries the rhythm. Checkpoints written
-   * before this option existed load with `false` (12 boxes).
+   * group, so the network sees the quarter of the page that carries the rhythm. Off by default (the
+   * paper's 12 leads): at the standard profile it did not help (docs/benchmarks.md).
    */
   rhythmStrip: boolean;
 }

@@ -81,7 +81,7 @@ export class StudyRunError extends Error {
 
 const MODEL_DESCRIPTIONS: Record<Architecture, string> = {
   leadgroup:
-    'LeadGroupECG: ResNet18 backbone, per-lead pooling in the sidecar lead boxes (12 panels and the lead II rhythm strip), anatomical group aggregation, attention over groups',
+    'LeadGroupECG: ResNet18 backbone, per-lead pooling in the sidecar lead boxes (the 12 panels), anatomical group aggregation, attention over groups',
   resnet18: 'ResNet18 (BasicBlock [2,2,2,2])',
   densenet121: 'DenseNet121 (blocks [6,12,24,16], growth 32, bottleneck 4, compression 0.5)',
   vgg16: 'VGG16 (13 conv layers)',
