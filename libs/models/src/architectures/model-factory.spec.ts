@@ -45,7 +45,7 @@ describe('architecture factories', () => {
     for (const architecture of ['resnet18', 'densenet121', 'vgg16', 'leadgroup'] as const) {
       const network = createModel(parseModelConfig({ architecture, ...size }));
       const image = tf.randomUniform([2, 40, 72, 1], 0, 1, 'float32', 3);
-      const boxes = tf.tensor3d(Array.from({ length: 2 * 13 }, (_, i) => [0.25 * (i % 4), 0, 0.25 * (i % 4) + 0.25, 0.5]).flat(), [2, 13, 4]);
+      const boxes = tf.tensor3d(Array.from({ length: 2 * 12 }, (_, i) => [0.25 * (i % 4), 0, 0.25 * (i % 4) + 0.25, 0.5]).flat(), [2, 12, 4]);
       const outputs = network.model.predict(network.usesLeadBoxes ? [image, boxes] : image) as tf.Tensor | tf.Tensor[];
       const list = Array.isArray(outputs) ? outputs : [outputs];
       expect(list[0].shape).toEqual([2, 1]);
@@ -65,10 +65,16 @@ describe('architecture factories', () => {
       const network = createModel(parseModelConfig({ architecture: 'leadgroup', backbone, inputHeight: 64, inputWidth: 64, widthMultiplier: 0.125 }));
       expect(network.model.inputs.map((i) => i.shape)).toEqual([
         [null, 64, 64, 1],
-        [null, 13, 4],
+        [null, 12, 4],
       ]);
+      expect(network.leadBoxCount).toBe(12);
       network.model.dispose();
     }
+    // With the rhythm strip: a 13th box, counted in the inferior group.
+    const rhythm = createModel(parseModelConfig({ architecture: 'leadgroup', inputHeight: 64, inputWidth: 64, widthMultiplier: 0.125, rhythmStrip: true }));
+    expect(rhythm.model.inputs[1].shape).toEqual([null, 13, 4]);
+    expect(rhythm.leadBoxCount).toBe(13);
+    rhythm.model.dispose();
   });
 
   it('with output stride 16 keeps ResNet18\'s weights and doubles the last feature map for lead pooling', () => {

@@ -62,13 +62,13 @@ afterAll(() => {
   for (const { network } of exported.values()) network.model.dispose();
 });
 
-type Variant = (typeof ARCHITECTURES)[number] | 'leadgroup-os16' | 'leadgroup-12-boxes' | 'vgg16-bn';
-const VARIANTS: Variant[] = [...ARCHITECTURES, 'leadgroup-os16', 'leadgroup-12-boxes', 'vgg16-bn'];
+type Variant = (typeof ARCHITECTURES)[number] | 'leadgroup-os16' | 'leadgroup-rhythm-strip' | 'vgg16-bn';
+const VARIANTS: Variant[] = [...ARCHITECTURES, 'leadgroup-os16', 'leadgroup-rhythm-strip', 'vgg16-bn'];
 
 function exportedModel(variant: Variant): { network: LeadwiseModel; bytes: Uint8Array } {
   let entry = exported.get(variant);
   if (!entry) {
-    const architecture = variant === 'leadgroup-os16' || variant === 'leadgroup-12-boxes' ? 'leadgroup' : variant === 'vgg16-bn' ? 'vgg16' : variant;
+    const architecture = variant === 'leadgroup-os16' || variant === 'leadgroup-rhythm-strip' ? 'leadgroup' : variant === 'vgg16-bn' ? 'vgg16' : variant;
     const network = createModel(
       parseModelConfig({
         architecture,
@@ -79,7 +79,7 @@ function exportedModel(variant: Variant): { network: LeadwiseModel; bytes: Uint8
         seed: variant === 'vgg16-bn' ? 13 : 11,
         vggBatchNorm: variant === 'vgg16-bn',
         outputStride: variant === 'leadgroup-os16' ? 16 : 32,
-        rhythmStrip: variant !== 'leadgroup-12-boxes',
+        rhythmStrip: variant === 'leadgroup-rhythm-strip',
       }),
     );
     perturbStatistics(network, 5);
