@@ -8,6 +8,7 @@ interface StudyFlags {
   processes: string;
   profile?: StudyProfile;
   report?: string;
+  reportOnly?: boolean;
   json?: boolean;
 }
 
@@ -22,6 +23,7 @@ export function register(program: Command): void {
     .option('--profile <name>', `override the config's profile: ${STUDY_PROFILES.join(' | ')}`)
     .option('--report <dir>', "report folder (default: the config's report.out)")
     .option('--processes <n>', 'training processes at once on PostgreSQL (one per core); embedded PGlite trains one at a time', '2')
+    .option('--report-only', 'write the report of the existing experiment from the database, running no step')
     .option('--json', 'print the result as JSON')
     .action(async (flags: StudyFlags) => {
       if (flags.profile && !STUDY_PROFILES.includes(flags.profile)) {
@@ -49,6 +51,7 @@ export function register(program: Command): void {
         const result = await runStudy(db, {
           plan,
           reportDir: flags.report,
+          reportOnly: flags.reportOnly,
           parallelTraining: driver === 'postgres' && databaseUrl && processes > 1 ? { processes, databaseUrl } : null,
           log: (line) => {
             bar?.stop();

@@ -107,6 +107,13 @@ describe('leadwise study end to end (quick profile, tiny internal set)', () => {
     expect(second.experimentId).toBe(first.experimentId);
     expect(second.stepsSkipped).toBe(2 + 2 * 4);
     expect(server.requests.length).toBe(requestsAfterFirst); // answers come from the cache
+
+    // --report-only: the same report from the database, no step run; an unknown config is refused.
+    const reportOnly = await runStudy(handle.db, { plan, env, reportDir: join(workDir, 'report-only'), dataDir: resolveEcgDataDir(), reportOnly: true });
+    expect(reportOnly.stepsRun + reportOnly.stepsSkipped).toBe(0);
+    expect(await readFile(join(reportOnly.report.dir, 'results.csv'), 'utf8')).toBe(await readFile(join(first.report.dir, 'results.csv'), 'utf8'));
+    const other = resolveStudyPlan({ ...config, name: 'never run' }, 'quick');
+    await expect(runStudy(handle.db, { plan: other, env, reportDir: join(workDir, 'x'), dataDir: resolveEcgDataDir(), reportOnly: true })).rejects.toThrow(/no experiment has this config/);
   }, 900_000);
 
   it('on PostgreSQL trains the runs in parallel child processes, one per core', async () => {

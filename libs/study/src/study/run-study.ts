@@ -63,6 +63,11 @@ export interface RunStudyOptions {
    * an embedded PGlite database belongs to one process). Evaluations then run in this process.
    */
   parallelTraining?: { processes: number; databaseUrl: string } | null;
+  /**
+   * Write the report of the existing experiment from what the database holds, running no step
+   * (e.g. to redraw it, or to report a study stopped early); refuses when no experiment matches.
+   */
+  reportOnly?: boolean;
 }
 
 export interface RunStudyResult {
@@ -277,6 +282,10 @@ export async function runStudy(db: LeadwiseDatabase, options: RunStudyOptions): 
   const log = options.log ?? ((): void => undefined);
   const { plan } = options;
   const dataDir = options.dataDir ?? resolveEcgDataDir(env);
+  if (options.reportOnly) {
+    const existing = await new ExperimentStore(db).getByConfigHash(plan.hash);
+    if (!existing) throw new StudyRunError(`no experiment has this config (hash ${plan.hash.slice(0, 12)}): run the study first`);
+  }
   const { experiment, created } = await new ExperimentStore(db).createOrGet({
     name: plan.config.name,
     // The resolved config at top level (the API and the summary read `datasets.internal.name`),
@@ -305,6 +314,8 @@ export async function runStudy(db: LeadwiseDatabase, options: RunStudyOptions): 
   let parallelPhaseStarted = !(options.parallelTraining && options.parallelTraining.processes > 1);
   const trainedInChild = new Map<string, Promise<void>>();
   let trainingPhase: Promise<unknown> = Promise.resolve();
+  // A failed step stops the children too: none keeps training for a study that has ended.
+  const stopTraining = new AbortController();
   let waitingForTraining: { index: number; title: string } | null = null;
   const startParallelTraining = async (): Promise<void> => {
     parallelPhaseStarted = true;
@@ -325,6 +336,7 @@ export async function runStudy(db: LeadwiseDatabase, options: RunStudyOptions): 
       pending.map((step) => trainSpec(plan, step.parallel!.model, step.parallel!.seed, experiment.id)),
       {
         ...parallelTraining,
+        signal: stopTraining.signal,
         onRunSettled: (spec, error) => {
           runsInChildren -= 1;
           settle.get(`train:${spec.model}:${spec.seed}`)?.(error);
@@ -347,7 +359,7 @@ export async function runStudy(db: LeadwiseDatabase, options: RunStudyOptions): 
     );
     trainingPhase.catch(() => undefined); // every failure also rejects its run's step
   };
-  for (const [index, step] of steps.entries()) {
+  for (const [index, step] of options.reportOnly ? [] : steps.entries()) {
     if (step.parallel && !parallelPhaseStarted) await startParallelTraining();
     const inChild = trainedInChild.get(step.key);
     if (inChild) {
@@ -356,6 +368,7 @@ export async function runStudy(db: LeadwiseDatabase, options: RunStudyOptions): 
       try {
         await inChild;
       } catch (error) {
+        stopTraining.abort();
         throw new StudyRunError(`step "${step.title}" failed: ${(error as Error).message}`);
       } finally {
         waitingForTraining = null;
@@ -381,6 +394,7 @@ export async function runStudy(db: LeadwiseDatabase, options: RunStudyOptions): 
     try {
       await step.run(ctx, (done, total) => report({ done, total }));
     } catch (error) {
+      stopTraining.abort();
       throw new StudyRunError(`step "${step.title}" failed: ${(error as Error).message}`);
     }
     const seconds = (Date.now() - stepStart) / 1000;

@@ -21,6 +21,11 @@ export interface ParallelTrainingOptions {
   onBatch?: (spec: TrainRunSpec, step: number, totalSteps: number) => void;
   /** Called as each run ends (error null on success), so callers can use a run before the others finish. */
   onRunSettled?: (spec: TrainRunSpec, error: Error | null) => void;
+  /**
+   * Aborting stops the batch: no further run starts and running children get SIGTERM (their runs
+   * stay resumable from the last epoch checkpoint). The study aborts when one of its steps fails.
+   */
+  signal?: AbortSignal;
 }
 
 export class ParallelTrainingError extends Error {
@@ -43,7 +48,7 @@ export async function trainRunsInParallel(specs: readonly TrainRunSpec[], option
   const failures: string[] = [];
   let next = 0;
   const worker = async (): Promise<void> => {
-    while (next < specs.length) {
+    while (next < specs.length && !options.signal?.aborted) {
       const index = next++;
       const spec = specs[index];
       try {
@@ -56,6 +61,7 @@ export async function trainRunsInParallel(specs: readonly TrainRunSpec[], option
     }
   };
   await Promise.all(Array.from({ length: Math.min(processes, specs.length) }, worker));
+  if (options.signal?.aborted) throw new ParallelTrainingError(`stopped: ${results.filter(Boolean).length} of ${specs.length} runs had finished`);
   if (failures.length > 0) throw new ParallelTrainingError(`${failures.length} of ${specs.length} runs failed:\n  ${failures.join('\n  ')}`);
   return results as TrainRunResult[];
 }
@@ -67,6 +73,11 @@ function runInChild(spec: TrainRunSpec, databaseUrl: string, options: ParallelTr
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     let settled = false;
+    const stop = (): void => {
+      child.kill('SIGTERM');
+    };
+    options.signal?.addEventListener('abort', stop, { once: true });
+    child.on('exit', () => options.signal?.removeEventListener('abort', stop));
     child.on('message', (message: ChildMessage) => {
       if (message.type === 'epoch') options.onEpoch?.(spec, message.metrics);
       else if (message.type === 'batch') options.onBatch?.(spec, message.step, message.totalSteps);
