@@ -280,7 +280,8 @@ async function modelSections(db: LeadwiseDatabase, runStore: RunStore, options: 
       parameterCount: Number(p.parameterCount ?? p.parameter_count ?? known?.parameterCount ?? 0),
       inputSize: p.inputSize ?? p.input ?? '',
       backend: run.backend ?? '',
-      trainingSettings: Object.fromEntries(Object.entries(p).filter(([k]) => !['parameterCount', 'seed', 'model', 'dataset'].includes(k))),
+      // Seeds are listed on their own; the study scores the test split in its evaluate step, not in training.
+      trainingSettings: Object.fromEntries(Object.entries(p).filter(([k]) => !['parameterCount', 'seed', 'model_seed', 'model', 'dataset', 'test_records'].includes(k))),
     });
   }
   return [...sections.values()];
