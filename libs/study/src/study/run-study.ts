@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { isAbsolute, resolve } from 'node:path';
-import { and, asc, eq, isNull } from 'drizzle-orm';
+import { and, asc, eq, isNull, max } from 'drizzle-orm';
 import { AttributionStore, DatasetStore, ExperimentStore, RecordStore, RunStore, runs, type LeadwiseDatabase, type Run } from '@leadwise/db';
 import { readWfdbRecord, resolveEcgDataDir } from '@leadwise/ecg';
 import { getPrompt, PROVIDER_ENV, providerFromEnv } from '@leadwise/llm';
@@ -410,9 +410,19 @@ export async function runStudy(db: LeadwiseDatabase, options: RunStudyOptions): 
   const report = await writeStudyReport(ctx, {
     reportDir: options.reportDir ?? plan.config.report.out,
     llmSkippedReason: llm.skippedReason,
-    wallTimeS: (Date.now() - startMs) / 1000,
+    // A report-only run reports the study's own span: from the experiment's creation to its last run's end.
+    wallTimeS: options.reportOnly ? await experimentSpanSeconds(db, experiment.id, experiment.createdAt) : (Date.now() - startMs) / 1000,
   });
   return { experimentId: experiment.id, created, report, stepsRun, stepsSkipped, llmSkippedReason: llm.skippedReason, wallTimeS: (Date.now() - startMs) / 1000 };
+}
+
+async function experimentSpanSeconds(db: LeadwiseDatabase, experimentId: number, createdAt: Date): Promise<number> {
+  const [row] = await db
+    .select({ lastEnd: max(runs.endTime) })
+    .from(runs)
+    .where(and(eq(runs.experimentId, experimentId), isNull(runs.deletedAt)));
+  const lastEnd = row?.lastEnd ? new Date(row.lastEnd) : createdAt;
+  return Math.max(0, (lastEnd.getTime() - createdAt.getTime()) / 1000);
 }
 
 function gitCommit(): string {
