@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consistentTwelveLeadAdu, encodeFormat16Record } from '@leadwise/ecg/testing';
 import { startOpenAiTestServer, type TestServer } from '@leadwise/llm/testing';
-import { main } from '../main.ts';
+import { runCli } from '../testing.ts';
 
 // The command end to end: embedded PGlite under a temporary LEADWISE_HOME, four synthetic WFDB
 // records, and a local server speaking OpenAI's wire format in place of a real model.
@@ -47,19 +47,7 @@ afterAll(async () => {
   rmSync(home, { recursive: true, force: true });
 });
 
-async function run(args: string[]): Promise<{ stdout: string; stderr: string; exitCode: number }> {
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  process.exitCode = 0;
-  try {
-    await main(['node', 'leadwise', 'llm', ...args]);
-    return { stdout: out.mock.calls.map((c) => String(c[0])).join(''), stderr: err.mock.calls.map((c) => String(c[0])).join(''), exitCode: Number(process.exitCode ?? 0) };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    process.exitCode = 0;
-  }
-}
+const run = (args: string[]) => runCli(['llm', ...args]);
 
 describe('leadwise llm', () => {
   it('names the missing environment variable instead of running', async () => {

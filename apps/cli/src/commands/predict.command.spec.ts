@@ -1,33 +1,14 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { extractTarArchiveCached, LEAD_GROUP_NAMES, resolveCacheDir, resolveEcgDataDir } from '@leadwise/ecg';
-import { main } from '../main.ts';
+import { runCli } from '../testing.ts';
 
 const dirs: string[] = [];
 afterAll(async () => {
   await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
 });
-
-async function runCli(args: string[]): Promise<{ stdout: string; stderr: string; exitCode: number }> {
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  const previousExitCode = process.exitCode;
-  process.exitCode = 0;
-  try {
-    await main(['node', 'leadwise', ...args]);
-    return {
-      stdout: out.mock.calls.map((call) => String(call[0])).join(''),
-      stderr: err.mock.calls.map((call) => String(call[0])).join(''),
-      exitCode: Number(process.exitCode ?? 0),
-    };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    process.exitCode = previousExitCode;
-  }
-}
 
 describe('leadwise predict', () => {
   it('prints P(abnormal) and the five group weights for a real WFDB record with an exported LeadGroupECG model', async () => {

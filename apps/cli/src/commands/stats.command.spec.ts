@@ -1,9 +1,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ties1000 } from '@leadwise/metrics/testing';
-import { main } from '../main.ts';
+import { runCli } from '../testing.ts';
 
 let dir: string;
 beforeAll(async () => {
@@ -13,23 +13,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function run(args: string[]): Promise<{ stdout: string; stderr: string; exitCode: number }> {
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  process.exitCode = 0;
-  try {
-    await main(['node', 'leadwise', ...args]);
-    return {
-      stdout: out.mock.calls.map((call) => String(call[0])).join(''),
-      stderr: err.mock.calls.map((call) => String(call[0])).join(''),
-      exitCode: Number(process.exitCode ?? 0),
-    };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    process.exitCode = 0;
-  }
-}
+const run = runCli;
 
 async function writeTies1000(): Promise<string> {
   const d = ties1000();
