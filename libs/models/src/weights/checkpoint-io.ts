@@ -104,10 +104,8 @@ async function readJson<T>(path: string): Promise<T> {
 /** The ModelConfig stored in a checkpoint, without loading weights. */
 export async function readCheckpointConfig(dir: string): Promise<ModelConfig> {
   const modelJson = await readJson<ModelJson>(join(dir, MODEL_FILE));
-  const stored = modelJson.userDefinedMetadata?.leadwise?.modelConfig;
-  // Checkpoints written before the rhythm-strip option pooled the 12 panels only.
-  const legacy = stored && typeof stored === 'object' && !('rhythmStrip' in stored) ? { ...(stored as Record<string, unknown>), rhythmStrip: false } : stored;
-  return parseModelConfig(legacy, `${join(dir, MODEL_FILE)} userDefinedMetadata.leadwise.modelConfig`);
+  // Configs written before the rhythm-strip option lack it and parse with its default (false, 12 boxes).
+  return parseModelConfig(modelJson.userDefinedMetadata?.leadwise?.modelConfig, `${join(dir, MODEL_FILE)} userDefinedMetadata.leadwise.modelConfig`);
 }
 
 /**

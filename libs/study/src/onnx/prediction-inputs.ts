@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createCanvas, loadImage, type Image } from '@napi-rs/canvas';
 import { LEAD_GROUP_NAMES, LEAD_NAMES } from '@leadwise/ecg';
-import { RHYTHM_LEAD, withRhythmBox, type LeadBox, type OnnxEngine, type Sample, type SampleSource } from '@leadwise/models';
+import { RHYTHM_LEAD, type LeadBox, type OnnxEngine, type Sample, type SampleSource } from '@leadwise/models';
 import type { PageSidecar, Rect } from '@leadwise/render';
 import { sidecarPathFor } from '../render/render-record-files.ts';
 import { RecordSampleSource } from '../training/record-sample-source.ts';
@@ -115,9 +115,10 @@ export class PredictionInputSource implements SampleSource {
       if (!cell) throw new PredictionInputError(`${sidecarPath}: leadBoxes has no panel for lead ${lead}`);
       return relative(cell);
     });
-    // The rhythm strip (lead II), as training sees it; a layout without one repeats lead II's panel.
+    // The rhythm strip (lead II), as training sees it; without one, batching repeats lead II's panel.
     const rhythm = sidecar.leadBoxes.find((box) => box.kind === 'rhythm' && box.lead === RHYTHM_LEAD);
-    return { pixels, label: 0, leadBoxes: withRhythmBox(rhythm ? [...leadBoxes, relative(rhythm.cell)] : leadBoxes) };
+    if (rhythm) leadBoxes.push(relative(rhythm.cell));
+    return { pixels, label: 0, leadBoxes };
   }
 }
 

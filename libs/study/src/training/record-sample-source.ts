@@ -1,5 +1,5 @@
 import { LEAD_NAMES, readWfdbRecord, type EcgRecording } from '@leadwise/ecg';
-import { RHYTHM_LEAD, withRhythmBox, type LeadBox, type Sample, type SampleSource } from '@leadwise/models';
+import { RHYTHM_LEAD, type LeadBox, type Sample, type SampleSource } from '@leadwise/models';
 import { DEFAULT_TRAINING_AUGMENTATIONS, renderTrainingPixels, type AugmentationOptions } from '@leadwise/render';
 
 /** A record as training needs it: where its signals are and its binary label. */
@@ -100,7 +100,7 @@ export class RecordSampleSource implements SampleSource {
     });
     const rhythm = rendered.leadBoxes.find((box) => box.kind === 'rhythm' && box.lead === RHYTHM_LEAD);
     if (rhythm) leadBoxes.push([rhythm.cellNorm.x0, rhythm.cellNorm.y0, rhythm.cellNorm.x1, rhythm.cellNorm.y1]);
-    return { ink: rendered.pixels, leadBoxes: withRhythmBox(leadBoxes) };
+    return { ink: rendered.pixels, leadBoxes };
   }
 }
 
