@@ -80,6 +80,7 @@ export const PROFILE_SETTINGS: Record<TrainingProfile, ProfileSettings> = {
     widthMultiplier: 0.25,
     epochs: 2,
     vggBatchNorm: true,
+    augment: false,
     batchSize: 16,
     learningRate: 2e-3,
     patience: 2,
@@ -97,6 +98,7 @@ export const PROFILE_SETTINGS: Record<TrainingProfile, ProfileSettings> = {
     // epochs would take 20-30 min per run; two keep each run near the 15-minute budget.
     epochsByArchitecture: { densenet121: 2, vgg16: 2 },
     vggBatchNorm: true,
+    augment: false,
     batchSize: 32,
     learningRate: 2e-3,
     patience: 3,
@@ -111,6 +113,8 @@ export const PROFILE_SETTINGS: Record<TrainingProfile, ProfileSettings> = {
     widthMultiplier: 1,
     epochs: 30,
     vggBatchNorm: false,
+    // Thirty epochs at full size can overfit clean renders; not measured here (no GPU).
+    augment: true,
     batchSize: 32,
     learningRate: 1e-3,
     patience: 5,

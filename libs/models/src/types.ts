@@ -109,6 +109,14 @@ export interface ProfileSettings {
    * ROC-AUC 0.500, a constant output (docs/benchmarks.md).
    */
   vggBatchNorm: boolean;
+  /**
+   * Draw training pages with the default augmentations (rotation, blur, noise, salt and pepper,
+   * brightness/contrast, DPI jitter, crop, baseline wander). Off at the CPU profiles: on at the
+   * standard profile they cost ResNet18 about 0.02 and LeadGroupECG about 0.04 fold-9 ROC-AUC in
+   * 3 epochs (docs/benchmarks.md, "Training recipe"); with them off the training page is exactly
+   * the evaluation page.
+   */
+  augment: boolean;
   batchSize: number;
   learningRate: number;
   patience: number;

@@ -40,7 +40,7 @@ export class LaunchRunInput {
   @Field(() => JsonObjectScalar, {
     nullable: true,
     description:
-      'Job settings, checked before anything is queued. TRAIN: profile, epochs, batchSize, learningRate, inputHeight, inputWidth, widthMultiplier, maxTrainSamples, maxValSamples, maxTestSamples, gridStyle, evaluateOn (dataset names), evaluateInternal, evaluateMaxSamples. EVALUATE: split, maxSamples, gridStyle. LLM: provider (required), split, limit, repeats, style, dpi, promptName, temperature, concurrency, requestsPerMinute, timeoutMs.',
+      'Job settings, checked before anything is queued. TRAIN: profile, epochs, batchSize, learningRate, inputHeight, inputWidth, widthMultiplier, maxTrainSamples, maxValSamples, maxTestSamples, gridStyle, augment, evaluateOn (dataset names), evaluateInternal, evaluateMaxSamples. EVALUATE: split, maxSamples, gridStyle. LLM: provider (required), split, limit, repeats, style, dpi, promptName, temperature, concurrency, requestsPerMinute, timeoutMs.',
   })
   @IsOptional()
   @IsObject()

@@ -9,7 +9,17 @@ interface StudyFlags {
   profile?: StudyProfile;
   report?: string;
   reportOnly?: boolean;
+  only?: string;
   json?: boolean;
+}
+
+/** `--only resnet18,leadgroup`: each name must be one of the config's models. */
+function parseOnlyModels<T extends string>(text: string, configModels: readonly T[]): T[] {
+  const names = text.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const name of names) {
+    if (!configModels.includes(name as T)) throw new TypeError(`--only "${name}" is not one of the config's models: ${configModels.join(', ')}`);
+  }
+  return names as T[];
 }
 
 // Kept here rather than imported so that `leadwise --help` does not load the study's libraries.
@@ -23,6 +33,7 @@ export function register(program: Command): void {
     .option('--profile <name>', `override the config's profile: ${STUDY_PROFILES.join(' | ')}`)
     .option('--report <dir>', "report folder (default: the config's report.out)")
     .option('--processes <n>', 'training processes at once on PostgreSQL (one per core); embedded PGlite trains one at a time', '2')
+    .option('--only <models>', "run only these models' training and evaluation steps now (comma-separated); a later full run skips what they finished")
     .option('--report-only', 'write the report of the existing experiment from the database, running no step')
     .option('--json', 'print the result as JSON')
     .action(async (flags: StudyFlags) => {
@@ -52,6 +63,7 @@ export function register(program: Command): void {
           plan,
           reportDir: flags.report,
           reportOnly: flags.reportOnly,
+          onlyModels: flags.only ? parseOnlyModels(flags.only, plan.config.models) : undefined,
           parallelTraining: driver === 'postgres' && databaseUrl && processes > 1 ? { processes, databaseUrl } : null,
           log: (line) => {
             bar?.stop();

@@ -20,6 +20,7 @@ interface TrainFlags {
   maxVal?: string;
   maxTest?: string;
   style?: 'grid' | 'none';
+  augment?: boolean;
   resume?: boolean;
   processes?: string;
   json?: boolean;
@@ -67,6 +68,8 @@ export function register(program: Command): void {
     .option('--max-val <n>', 'cap on validation records (stratified subset)')
     .option('--max-test <n>', 'cap on test records scored at the end (stratified subset)')
     .addOption(new Option('--style <style>', 'page background of the training images').choices(['grid', 'none']).default('grid'))
+    .option('--augment', 'draw training pages with the default augmentations (rotation, blur, noise, ...; profile default otherwise: on only at paper)')
+    .option('--no-augment', 'draw training pages exactly as evaluation draws them')
     .option('--resume', 'continue the latest unfinished run of this model, dataset and seed from its last checkpoint')
     .option('--processes <n>', 'several runs (models x seeds) train in this many processes at once (PostgreSQL only)', '2')
     .option('--json', 'print the result as JSON')
@@ -93,6 +96,7 @@ export function register(program: Command): void {
         backbone: flags.backbone,
         outputStride: flags.outputStride === '16' ? 16 : flags.outputStride === '32' ? 32 : undefined,
         gridStyle: flags.style === 'none' ? 'none' : 'red',
+        augment: flags.augment,
         ...size,
       };
       for (const key of Object.keys(overrides) as (keyof TrainOverrides)[]) if (overrides[key] === undefined) delete overrides[key];

@@ -29,6 +29,8 @@ export const trainJobPayloadSchema = z
     maxValSamples: cap,
     maxTestSamples: cap,
     gridStyle: z.enum(['red', 'none']).optional(),
+    /** Training pages with augmentations; absent: the profile's setting. */
+    augment: z.boolean().optional(),
     /** Evaluate the best checkpoint afterwards on these datasets (the training dataset's test split first). */
     evaluateOn: z.array(datasetName).max(20).default([]),
     /** Evaluate on the training dataset's test split (default true). */
@@ -146,6 +148,7 @@ export async function runTrainJob(ctx: JobContext): Promise<void> {
         maxValSamples: payload.maxValSamples,
         maxTestSamples: payload.maxTestSamples,
         gridStyle: payload.gridStyle,
+        augment: payload.augment,
       },
       experimentId: run.experimentId,
       // Adopts the queued run created at launch, and continues from its last epoch after a crash.

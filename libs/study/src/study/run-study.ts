@@ -26,6 +26,8 @@ export interface StudyStep {
   run: (ctx: StudyContext, progress: (done: number, total: number) => void) => Promise<void>;
   /** Training steps name their run so that several can be trained at once in child processes. */
   parallel?: { model: Architecture; seed: number };
+  /** The model a training or evaluation step belongs to (for `onlyModels`). */
+  model?: Architecture;
 }
 
 export interface StudyProgress {
@@ -68,6 +70,12 @@ export interface RunStudyOptions {
    * (e.g. to redraw it, or to report a study stopped early); refuses when no experiment matches.
    */
   reportOnly?: boolean;
+  /**
+   * Run only these models' training and evaluation steps (and the imports) of the experiment now,
+   * e.g. one arm while another model's code is still changing; the experiment stays the config's,
+   * a later full run skips what these steps finished, and the report covers what is stored.
+   */
+  onlyModels?: readonly Architecture[];
 }
 
 export interface RunStudyResult {
@@ -161,6 +169,7 @@ function trainSpec(plan: ResolvedStudyPlan, model: Architecture, seed: number, e
     resume: true,
     overrides: {
       gridStyle: config.trainStyle === 'grid' ? 'red' : 'none',
+      augment: plan.augment,
       maxTrainSamples: plan.recordLimits.train,
       maxValSamples: plan.recordLimits.val,
       // The study's own evaluate step scores the test split (with attributions); training skips it.
@@ -199,6 +208,7 @@ export function planStudySteps(plan: ResolvedStudyPlan, env: NodeJS.ProcessEnv):
         weight: trainWeight * TRAIN_COST[model],
         done: async ({ db, experimentId }) => Boolean(await finishedRun(db, experimentId, 'train', model, seed)),
         parallel: { model, seed },
+        model,
         run: async ({ db, experimentId }, progress) => {
           await trainRun(db, { ...trainSpec(plan, model, seed, experimentId), onBatch: (b) => progress(b.step, b.totalSteps) });
         },
@@ -213,6 +223,7 @@ export function planStudySteps(plan: ResolvedStudyPlan, env: NodeJS.ProcessEnv):
           key: `evaluate:${model}:${seed}:${evaluation.dataset}:${evaluation.split}`,
           title: `evaluate ${model} seed ${seed} on ${evaluation.dataset} ${evaluation.split}`,
           weight: trainWeight / 4,
+          model,
           done: async ({ db, experimentId }) => {
             const train = await finishedRun(db, experimentId, 'train', model, seed);
             return Boolean(train) && (await evaluationDone(db, experimentId, train!, evaluation.dataset, evaluation.split));
@@ -296,7 +307,8 @@ export async function runStudy(db: LeadwiseDatabase, options: RunStudyOptions): 
   log(`${created ? 'created' : 'resuming'} experiment ${experiment.id} (${plan.config.name}, profile ${plan.config.profile}, config ${plan.hash.slice(0, 12)})`);
   let runsInChildren = 0;
   const ctx: StudyContext = { db, plan, experimentId: experiment.id, dataDir, log, childrenTraining: () => runsInChildren > 0 };
-  const steps = planStudySteps(plan, env);
+  const onlyModels = options.onlyModels;
+  const steps = planStudySteps(plan, env).filter((step) => !onlyModels || (step.model ? onlyModels.includes(step.model) : step.key.startsWith('import:')));
   const totalWeight = steps.reduce((s, step) => s + step.weight, 0);
   let weightDone = 0;
   let measuredSeconds = 0;

@@ -31,6 +31,17 @@ describe('study config', () => {
     expect(resolveStudyPlan(a, 'standard').seeds).toEqual([1, 2, 3]);
   });
 
+  it('takes augmentation from the profile unless the config sets it, and a different setting is a new experiment', () => {
+    const base = { name: 'n', datasets: { internal: { kind: 'ptbxl', name: 'p', path: 'ptbxl' } } };
+    const byProfile = resolveStudyPlan(parseStudyConfig(base), 'standard');
+    expect(byProfile.augment).toBe(false);
+    expect(resolveStudyPlan(parseStudyConfig(base), 'paper').augment).toBe(true);
+    const augmented = resolveStudyPlan(parseStudyConfig({ ...base, augment: true }), 'standard');
+    expect(augmented.augment).toBe(true);
+    expect(augmented.hash).not.toBe(byProfile.hash);
+    expect(resolveStudyPlan(parseStudyConfig({ ...base, augment: false }), 'standard').hash).not.toBe(augmented.hash);
+  });
+
   it('serialises objects with sorted keys', () => {
     expect(canonicalJson({ b: 1, a: [{ d: 2, c: 3 }] })).toBe('{"a":[{"c":3,"d":2}],"b":1}');
   });

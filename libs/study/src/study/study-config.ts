@@ -28,6 +28,8 @@ export const studyConfigSchema = z
     models: z.array(z.enum(STUDY_MODELS)).min(1).default([...STUDY_MODELS]),
     seeds: z.array(z.number().int().nonnegative()).min(1).default([1, 2, 3]),
     trainStyle: z.enum(['grid', 'none']).default('grid'),
+    // Absent: the profile's setting (PROFILE_SETTINGS[profile].augment).
+    augment: z.boolean().optional(),
     llm: z
       .object({
         mode: z.enum(['auto', 'off']).default('auto'),
@@ -59,6 +61,8 @@ export type StudyConfig = z.output<typeof studyConfigSchema>;
 export interface ResolvedStudyPlan {
   config: StudyConfig;
   seeds: number[];
+  /** Training pages drawn with augmentations (the config's `augment`, else the profile's). */
+  augment: boolean;
   /** Per-split record caps (null = the whole split), stratified by label, chosen by a fixed seed. */
   recordLimits: { train: number | null; val: number | null; test: number | null; external: number | null };
   llm: { repeats: number; limit: number };
@@ -101,6 +105,7 @@ export function resolveStudyPlan(config: StudyConfig, profileOverride?: StudyPro
     config: resolvedConfig,
     // The quick profile is a smoke run of the whole pipeline: one seed, small stratified subsets.
     seeds: quick ? config.seeds.slice(0, 1) : config.seeds,
+    augment: config.augment ?? PROFILE_SETTINGS[profile].augment,
     // Validation (early stopping and the Youden threshold) uses the profile's stratified subset.
     recordLimits: quick
       ? { train: 480, val: 160, test: 400, external: 400 }

@@ -16,8 +16,12 @@ export interface RecordSampleSourceOptions {
   channels: 1 | 3;
   /** Page background: a grid colour (`red`) or grid-free (`none`). */
   gridStyle: 'red' | 'none';
-  /** Distortions applied when a sample is asked for with an augmentation seed. */
-  augmentations?: AugmentationOptions;
+  /**
+   * Distortions applied when a sample is asked for with an augmentation seed (default: the renderer's
+   * DEFAULT_TRAINING_AUGMENTATIONS). null switches augmentation off: every seed gets the plain page,
+   * the very pixels and boxes evaluation draws.
+   */
+  augmentations?: AugmentationOptions | null;
   /** Keep decoded recordings in memory (a 100 Hz PTB-XL record is 48 KB). */
   cacheRecordings?: boolean;
   /** Keep unaugmented pixels in memory (validation and test images are drawn once). */
@@ -62,7 +66,7 @@ export class RecordSampleSource implements SampleSource {
   async sample(index: number, augmentationSeed: number | null): Promise<Sample> {
     const record = this.records[index];
     if (!record) throw new RangeError(`sample ${index} is outside 0..${this.size - 1}`);
-    if (augmentationSeed === null) {
+    if (augmentationSeed === null || this.options.augmentations === null) {
       let plain = this.plain.get(index);
       if (!plain) {
         plain = await this.draw(record, {}, 0);

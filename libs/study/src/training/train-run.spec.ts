@@ -90,7 +90,7 @@ describe('trainRun and evaluateRun on PGlite', () => {
     expect(run.checkpointUri).toBe(result.checkpointUri);
     expect(existsSync(join(fileURLToPath(run.checkpointUri!), 'model.json'))).toBe(true);
     const params = await store.getParams(result.runId);
-    expect(params).toMatchObject({ architecture: 'leadgroup', backbone: 'resnet18', input: '48x64x1', train_records: '8', val_records: '4', test_records: '4' });
+    expect(params).toMatchObject({ architecture: 'leadgroup', backbone: 'resnet18', input: '48x64x1', augment: 'false', train_records: '8', val_records: '4', test_records: '4' });
     const series = await store.getMetricSeries(result.runId, TRAIN_METRIC_KEYS.valRocAuc);
     expect(series.map((m) => m.step)).toEqual([1, 2]);
     const latest = new Map((await store.getLatestMetrics(result.runId)).map((m) => [m.key, m.value]));

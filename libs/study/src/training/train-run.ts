@@ -40,6 +40,8 @@ export interface TrainOverrides {
   maxTestSamples?: number | null;
   gridStyle?: 'red' | 'none';
   patience?: number;
+  /** Draw training pages with the default augmentations (the profile's `augment` otherwise). */
+  augment?: boolean;
 }
 
 export interface TrainRunOptions {
@@ -159,6 +161,7 @@ export async function trainRun(db: LeadwiseDatabase, options: TrainRunOptions): 
     seed: options.seed,
   });
   const gridStyle = overrides.gridStyle ?? 'red';
+  const augment = overrides.augment ?? settings.augment;
   const limit = (override: number | null | undefined, fallback: number | null) => (override === undefined ? fallback : override);
   const trainRecords = stratifiedSubset(await labelledRecords(db, dataset.id, 'train'), limit(overrides.maxTrainSamples, settings.maxTrainSamples));
   const valRecords = stratifiedSubset(await labelledRecords(db, dataset.id, 'val'), limit(overrides.maxValSamples, settings.maxValSamples));
@@ -205,6 +208,7 @@ export async function trainRun(db: LeadwiseDatabase, options: TrainRunOptions): 
       patience: trainConfig.patience,
       class_weighting: trainConfig.classWeighting,
       grid_style: gridStyle,
+      augment,
       train_records: trainRecords.length,
       val_records: valRecords.length,
       test_records: testRecords.length,
@@ -215,7 +219,8 @@ export async function trainRun(db: LeadwiseDatabase, options: TrainRunOptions): 
     const result = await trainModel({
       modelConfig,
       trainConfig,
-      train: new RecordSampleSource(trainRecords, { ...sourceOptions, cachePlainPixels: false }),
+      // Without augmentation every epoch sees the same pages: drawn once and kept (a byte a pixel).
+      train: new RecordSampleSource(trainRecords, { ...sourceOptions, augmentations: augment ? undefined : null, cachePlainPixels: !augment }),
       validation: new RecordSampleSource(valRecords, sourceOptions),
       checkpointDir,
       resume: resuming,
