@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { delongAucCi, delongCovariance, delongPairedTest, delongUnpairedTest, MetricsInputError, rocAuc } from './index.ts';
+import { delongAucCi, delongCovariance, delongPairedTest, delongSeedAveragedTest, delongUnpairedTest, MetricsInputError, rocAuc } from './index.ts';
 import { asah, hard1000, ties1000 } from './testing.ts';
 
 /**
@@ -114,5 +114,50 @@ describe('DeLong edge cases', () => {
     expect(test.pValue).toBeGreaterThan(0.05);
     expect(test.lower).toBeLessThan(0);
     expect(test.upper).toBeGreaterThan(0);
+  });
+});
+
+describe('DeLong test of seed-mean AUCs', () => {
+  /** Seed-averaged kernel placements, the O(m n) way: independent of the midrank code. */
+  function pairwiseSeedAveraged(labels: number[], seedsA: number[][], seedsB: number[][]): { aucA: number; aucB: number; varDiff: number } {
+    const pos = labels.flatMap((y, i) => (y === 1 ? [i] : []));
+    const neg = labels.flatMap((y, i) => (y === 0 ? [i] : []));
+    const psi = (x: number, y: number) => (x > y ? 1 : x === y ? 0.5 : 0);
+    const mean = (v: number[]) => v.reduce((x, y) => x + y, 0) / v.length;
+    const v10 = (seeds: number[][]) => pos.map((i) => mean(seeds.map((s) => neg.reduce((acc, j) => acc + psi(s[i], s[j]), 0) / neg.length)));
+    const v01 = (seeds: number[][]) => neg.map((j) => mean(seeds.map((s) => pos.reduce((acc, i) => acc + psi(s[i], s[j]), 0) / pos.length)));
+    const cov = (u: number[], v: number[]) => u.reduce((acc, x, k) => acc + (x - mean(u)) * (v[k] - mean(v)), 0) / (u.length - 1);
+    const [xa, xb, ya, yb] = [v10(seedsA), v10(seedsB), v01(seedsA), v01(seedsB)];
+    const s = (p: number[], q: number[], r: number[], t: number[]) => cov(p, q) / pos.length + cov(r, t) / neg.length;
+    return { aucA: mean(xa), aucB: mean(xb), varDiff: s(xa, xa, ya, ya) + s(xb, xb, yb, yb) - 2 * s(xa, xb, ya, yb) };
+  }
+
+  it('equals the pairwise computation on three seeds with ties, and the mean of the per-seed AUCs', () => {
+    const d = asah();
+    const noisy = (scores: ArrayLike<number>, k: number) => Array.from(scores, (v, i) => Math.round((v + ((i * 37 + k * 11) % 7) * 0.05) * 10) / 10);
+    const seedsA = [0, 1, 2].map((k) => noisy(d.scores.s100b, k));
+    const seedsB = [0, 1, 2].map((k) => noisy(d.scores.wfns, k));
+    const labels = Array.from(d.labels);
+    const test = delongSeedAveragedTest(labels, seedsA, seedsB);
+    const reference = pairwiseSeedAveraged(labels, seedsA, seedsB);
+    expect(test.aucA).toBeCloseTo(reference.aucA, 12);
+    expect(test.aucB).toBeCloseTo(reference.aucB, 12);
+    expect(test.variance).toBeCloseTo(reference.varDiff, 12);
+    const meanAuc = seedsA.map((s) => rocAuc(labels, s).auc).reduce((x, y) => x + y, 0) / 3;
+    expect(test.aucA).toBeCloseTo(meanAuc, 12);
+    expect(test.seedsA).toBe(3);
+  });
+
+  it('is the ordinary paired DeLong test with one seed each', () => {
+    const d = asah();
+    const pooled = delongSeedAveragedTest(d.labels, [d.scores.s100b], [d.scores.wfns]);
+    const paired = delongPairedTest(d.labels, d.scores.s100b, d.scores.wfns);
+    expect(pooled.z).toBeCloseTo(paired.z, 12);
+    expect(pooled.pValue).toBeCloseTo(paired.pValue, 12);
+  });
+
+  it('names the seed whose scores are malformed', () => {
+    const d = asah();
+    expect(() => delongSeedAveragedTest(d.labels, [d.scores.s100b], [d.scores.wfns, [0.1, 0.2]])).toThrow(/scoresB\[1\]/);
   });
 });

@@ -227,6 +227,71 @@ export function delongPairedTest(
   };
 }
 
+export interface DelongSeedAveragedComparison extends AucComparison {
+  method: 'DeLong paired, seed-averaged placements';
+  /** Training seeds per model (A and B may differ in count). */
+  seedsA: number;
+  seedsB: number;
+  correlation: number;
+  n: number;
+  positives: number;
+  negatives: number;
+}
+
+/**
+ * Paired DeLong test of the seed-mean ROC-AUCs of two models scored on the same samples, each model
+ * trained with several seeds. A seed's AUC is the mean of its placement values (V10 over positives,
+ * V01 over negatives), so the mean AUC over seeds is the mean of the seed-averaged placement values;
+ * their covariances across samples give Var(mean AUC A - mean AUC B) exactly as DeLong's do for one
+ * run. The samples stay the unit of replication (the test set is what is resampled in principle),
+ * and the seeds' correlation through the shared samples is kept rather than treating the seeds'
+ * predictions as independent samples. With one seed each it is `delongPairedTest`.
+ */
+export function delongSeedAveragedTest(
+  labels: NumericArray,
+  seedScoresA: readonly NumericArray[],
+  seedScoresB: readonly NumericArray[],
+  options: { level?: number } = {},
+): DelongSeedAveragedComparison {
+  const level = options.level ?? 0.95;
+  if (seedScoresA.length === 0 || seedScoresB.length === 0) throw new MetricsInputError('each model needs the scores of at least one seed', seedScoresA.length === 0 ? 'scoresA' : 'scoresB');
+  const sample = checkBinarySample(labels, seedScoresA[0], { scores: 'scoresA[0]' });
+  const m = sample.positives;
+  const n = sample.labels.length - m;
+  if (m < 2 || n < 2) throw new MetricsInputError(`DeLong's variance needs at least 2 positives and 2 negatives, got ${m} and ${n}`, 'labels');
+  const classIndex = new Uint32Array(sample.labels.length);
+  for (let i = 0, p = 0, q = 0; i < sample.labels.length; i++) classIndex[i] = sample.labels[i] === 1 ? p++ : q++;
+  const averaged = (seedScores: readonly NumericArray[], model: 'A' | 'B') => {
+    const v10 = new Float64Array(m);
+    const v01 = new Float64Array(n);
+    let hard = true;
+    seedScores.forEach((raw, s) => {
+      const scores = checkScores(raw, sample.labels.length, `scores${model}[${s}]`, 'labels');
+      hard &&= isHardLabel(scores);
+      const placement = placementValues(sample.labels, scores, classIndex, m, n);
+      for (let i = 0; i < m; i++) v10[i] += placement.v10[i] / seedScores.length;
+      for (let j = 0; j < n; j++) v01[j] += placement.v01[j] / seedScores.length;
+    });
+    const auc = v10.reduce((sum, v) => sum + v, 0) / m;
+    return { v10, v01, auc, hard };
+  };
+  const a = averaged(seedScoresA, 'A');
+  const b = averaged(seedScoresB, 'B');
+  const cov = (x: typeof a, y: typeof a) => sampleCovariance(x.v10, y.v10, x.auc, y.auc) / m + sampleCovariance(x.v01, y.v01, x.auc, y.auc) / n;
+  const [varA, varB, covAB] = [cov(a, a), cov(b, b), cov(a, b)];
+  const denominator = Math.sqrt(varA * varB);
+  return {
+    method: 'DeLong paired, seed-averaged placements',
+    ...comparisonTail(a.auc, b.auc, varA + varB - 2 * covAB, level, a.hard, b.hard),
+    seedsA: seedScoresA.length,
+    seedsB: seedScoresB.length,
+    correlation: denominator > 0 ? covAB / denominator : NaN,
+    n: sample.labels.length,
+    positives: m,
+    negatives: n,
+  };
+}
+
 export interface LabelledSample {
   labels: NumericArray;
   scores: NumericArray;

@@ -15,6 +15,7 @@ import {
   bootstrapCi,
   brierScore,
   delongPairedTest,
+  delongSeedAveragedTest,
   expectedCalibrationError,
   holmAdjust,
   prCurve,
@@ -225,8 +226,35 @@ async function pairedComparisons(
     }
     const adjusted = holmAdjust(out.slice(start).map((c) => c.p));
     adjusted.forEach((p, i) => (out[start + i].pHolm = p));
+    const pooledStart = out.length;
+    for (const other of rows.filter((r) => r.role === role && r.model !== REFERENCE_MODEL)) {
+      const seeds = reference.rocAuc.perSeed.filter((s) => other.rocAuc.perSeed.some((o) => o.seed === s.seed)).map((s) => s.seed);
+      if (seeds.length < 2) continue;
+      const pooled = await seedPooledComparison(seeds, reference, other, scored, level);
+      if (pooled) out.push({ role, seed: 'pooled', modelA: REFERENCE_MODEL, modelB: other.model, ...pooled, pHolm: Number.NaN });
+    }
+    holmAdjust(out.slice(pooledStart).map((c) => c.p)).forEach((p, i) => (out[pooledStart + i].pHolm = p));
   }
   return out;
+}
+
+/** DeLong on the seed-mean AUCs of two models over the records every one of their runs scored. */
+async function seedPooledComparison(
+  seeds: number[],
+  reference: Awaited<ReturnType<typeof computeStudySummary>>['rows'][number],
+  other: Awaited<ReturnType<typeof computeStudySummary>>['rows'][number],
+  scored: (runId: number) => Promise<ScoredLabel[]>,
+  level: number,
+): Promise<Omit<ComparisonRow, 'role' | 'seed' | 'modelA' | 'modelB' | 'pHolm'> | null> {
+  const runIds = (row: typeof reference) => seeds.map((seed) => row.rocAuc.perSeed.find((s) => s.seed === seed)!.runId);
+  const byRecord = async (runId: number) => new Map((await scored(runId)).map((p) => [p.recordId, p]));
+  const maps = await Promise.all([...runIds(reference), ...runIds(other)].map(byRecord));
+  const shared = [...maps[0].values()].filter((p) => maps.every((m) => m.has(p.recordId)));
+  const labels = Uint8Array.from(shared, (p) => p.trueLabel);
+  if (!labels.includes(0) || !labels.includes(1)) return null;
+  const scores = maps.map((m) => Float64Array.from(shared, (p) => m.get(p.recordId)!.score));
+  const test = delongSeedAveragedTest(labels, scores.slice(0, seeds.length), scores.slice(seeds.length), { level });
+  return { aucA: test.aucA, aucB: test.aucB, difference: test.difference, ciLow: test.lower, ciHigh: test.upper, z: test.z, p: test.pValue };
 }
 
 async function datasetSections(db: LeadwiseDatabase, options: GatherOptions, rows: { role: 'internal' | 'external'; dataset: string; n: number; positives: number }[]): Promise<DatasetSection[]> {

@@ -57,7 +57,11 @@ export interface ResultRow {
 
 export interface ComparisonRow {
   role: 'internal' | 'external';
-  seed: number;
+  /**
+   * The seed both runs share, or 'pooled': the seed-mean AUCs over every seed both models have,
+   * tested by DeLong on seed-averaged placement values (Holm over the pooled rows of a test set).
+   */
+  seed: number | 'pooled';
   modelA: string;
   modelB: string;
   aucA: number;

@@ -33,7 +33,10 @@ function fixture(): StudyReportData {
     seeds: [1, 2, 3],
     statistics: { bootstrapResamples: 2000, confidenceLevel: 0.95 },
     results: [row('leadgroup', 'internal', [0.93, 0.94, 0.92]), row('resnet18', 'internal', [0.91, 0.92, 0.9]), row('leadgroup', 'external', [0.86, 0.85, 0.86])],
-    comparisons: [{ role: 'internal', seed: 1, modelA: 'leadgroup', modelB: 'resnet18', aucA: 0.93, aucB: 0.91, difference: 0.02, ciLow: 0.005, ciHigh: 0.035, z: 2.6, p: 0.009, pHolm: 0.027 }],
+    comparisons: [
+      { role: 'internal', seed: 1, modelA: 'leadgroup', modelB: 'resnet18', aucA: 0.93, aucB: 0.91, difference: 0.02, ciLow: 0.005, ciHigh: 0.035, z: 2.6, p: 0.009, pHolm: 0.027 },
+      { role: 'internal', seed: 'pooled', modelA: 'leadgroup', modelB: 'resnet18', aucA: 0.93, aucB: 0.91, difference: 0.02, ciLow: 0.008, ciHigh: 0.032, z: 3.3, p: 0.001, pHolm: 0.001 },
+    ],
     curves: [{ role: 'internal', dataset: 'ptbxl', series: [{ model: 'leadgroup', seed: 1, roc: [{ fpr: 0, tpr: 0 }, { fpr: 0.1, tpr: 0.8 }, { fpr: 1, tpr: 1 }], pr: [{ recall: 0, precision: 1 }, { recall: 1, precision: 0.58 }] }] }],
     attributions: ['inferior', 'lateral', 'septal', 'anterior', 'aVR'].flatMap((group) => (['normal', 'abnormal'] as const).map((label) => ({ model: 'leadgroup', role: 'internal' as const, label, group, kind: 'attention' as const, mean: 0.2, sd: 0.05, n: 100 }))),
     llm: { skippedReason: 'no OPENAI_API_KEY, GEMINI_API_KEY or LEADWISE_COMPAT_BASE_URL in the environment', prompts: [{ name: 'study-zero-shot', version: '1', sha256: 'ef'.repeat(32), text: 'Is this ECG normal or abnormal?' }], rows: [] },
@@ -48,7 +51,8 @@ describe('study report writer', () => {
   it('states findings with numbers and names the weak evidence', () => {
     const lines = summarise(fixture()).join('\n');
     expect(lines).toMatch(/best CNN was leadgroup with ROC-AUC 0\.930/);
-    expect(lines).toMatch(/significant after Holm correction in 1 of 1 seed/);
+    expect(lines).toMatch(/higher in 1 of 1 seed\(s\); the DeLong difference was significant after Holm correction in 1 of 1 seed/);
+    expect(lines).toMatch(/seed-mean difference 0\.020 \(95% CI 0\.008 to 0\.032\), pooled DeLong p = 0\.001/);
     expect(lines).toMatch(/LLM arm was skipped: no OPENAI_API_KEY/);
     expect(lines).toMatch(/external set is small \(n = 400\)/);
   });

@@ -36,11 +36,15 @@ export function summarise(data: StudyReportData): string[] {
     const leadgroup = rows.find((r) => r.model === 'leadgroup');
     const backbone = rows.find((r) => r.model === 'resnet18');
     if (leadgroup && backbone) {
-      const tests = data.comparisons.filter((c) => c.role === role && c.modelA === 'leadgroup' && c.modelB === 'resnet18');
+      const pairs = data.comparisons.filter((c) => c.role === role && c.modelA === 'leadgroup' && c.modelB === 'resnet18');
+      const tests = pairs.filter((c) => c.seed !== 'pooled');
       const significant = tests.filter((c) => c.pHolm < 0.05).length;
+      const higher = tests.filter((c) => c.difference > 0).length;
+      const pooled = pairs.find((c) => c.seed === 'pooled');
       lines.push(
         `LeadGroupECG vs its ResNet18 backbone (${role}): ${fmt(leadgroup.rocAuc.mean)} vs ${fmt(backbone.rocAuc.mean)} ROC-AUC; ` +
-          `the DeLong difference was significant after Holm correction in ${significant} of ${tests.length} seed(s).`,
+          `higher in ${higher} of ${tests.length} seed(s); the DeLong difference was significant after Holm correction in ${significant} of ${tests.length} seed(s)` +
+          (pooled ? `; seed-mean difference ${fmt(pooled.difference)} (95% CI ${fmt(pooled.ciLow)} to ${fmt(pooled.ciHigh)}), pooled DeLong p = ${fmtP(pooled.p)}.` : '.'),
       );
     }
   }
