@@ -191,7 +191,7 @@ export async function trainRun(db: LeadwiseDatabase, options: TrainRunOptions): 
       architecture: modelConfig.architecture,
       backbone: modelConfig.backbone,
       output_stride: modelConfig.outputStride,
-      ...(modelConfig.architecture === 'leadgroup' ? { rhythm_strip: modelConfig.rhythmStrip } : {}),
+      ...(modelConfig.architecture === 'leadgroup' ? { lead_group_head: modelConfig.leadGroupHead, rhythm_strip: modelConfig.rhythmStrip } : {}),
       ...(modelConfig.architecture === 'vgg16' ? { vgg_batch_norm: modelConfig.vggBatchNorm } : {}),
       input: `${modelConfig.inputHeight}x${modelConfig.inputWidth}x${modelConfig.channels}`,
       width_multiplier: modelConfig.widthMultiplier,
