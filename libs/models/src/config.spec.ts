@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseModelConfig, profileEpochs, PROFILE_SETTINGS } from './config.ts';
+import { parseModelConfig, parseStoredModelConfig, profileEpochs, PROFILE_SETTINGS } from './config.ts';
 
 describe('profiles', () => {
   it('gives DenseNet121 and VGG16 two epochs at the standard profile and the others its three', () => {
@@ -25,5 +25,24 @@ describe('profiles', () => {
 
   it('defaults the output stride to the published 32', () => {
     expect(parseModelConfig({ architecture: 'leadgroup', inputHeight: 64, inputWidth: 64 }).outputStride).toBe(32);
+  });
+});
+
+describe('LeadGroupECG head', () => {
+  const size = { architecture: 'leadgroup', inputHeight: 64, inputWidth: 64 } as const;
+
+  it('gives new configs the residual head with the rhythm strip, and the paper head its 12 leads', () => {
+    expect(parseModelConfig(size)).toMatchObject({ leadGroupHead: 'residual', rhythmStrip: true });
+    expect(parseModelConfig({ ...size, leadGroupHead: 'paper' })).toMatchObject({ leadGroupHead: 'paper', rhythmStrip: false });
+    expect(parseModelConfig({ ...size, rhythmStrip: false }).rhythmStrip).toBe(false);
+    // The baselines pool no boxes.
+    expect(parseModelConfig({ ...size, architecture: 'resnet18' }).rhythmStrip).toBe(false);
+    expect(() => parseModelConfig({ ...size, leadGroupHead: 'attention' })).toThrow(/leadGroupHead/);
+  });
+
+  it('reads a stored config without the field (saved before it existed) as the paper head, and keeps a stored choice', () => {
+    expect(parseStoredModelConfig(size)).toMatchObject({ leadGroupHead: 'paper', rhythmStrip: false });
+    expect(parseStoredModelConfig({ ...size, rhythmStrip: true })).toMatchObject({ leadGroupHead: 'paper', rhythmStrip: true });
+    expect(parseStoredModelConfig({ ...size, leadGroupHead: 'residual', rhythmStrip: true })).toMatchObject({ leadGroupHead: 'residual', rhythmStrip: true });
   });
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ARCHITECTURES, BACKBONES, type Architecture, type TrainingProfile } from './constants.ts';
+import { ARCHITECTURES, BACKBONES, LEAD_GROUP_HEADS, type Architecture, type TrainingProfile } from './constants.ts';
 import type { ModelConfig, ProfileSettings, TrainConfig } from './types.ts';
 
 export class ModelConfigError extends Error {
@@ -22,7 +22,9 @@ export const modelConfigSchema = z
     vggBatchNorm: z.boolean().default(false),
     attentionUnits: z.number().int().positive().default(64),
     outputStride: z.union([z.literal(16), z.literal(32)]).default(32),
-    rhythmStrip: z.boolean().default(false),
+    leadGroupHead: z.enum(LEAD_GROUP_HEADS).default('residual'),
+    // Resolved in parseModelConfig: its default depends on the head.
+    rhythmStrip: z.boolean().optional(),
   })
   .strict();
 
@@ -58,7 +60,18 @@ export function parseModelConfig(input: unknown, source = 'model config'): Model
   if (parsed.outputStride === 16 && backbone !== 'resnet18') {
     throw new ModelConfigError(`${source} is invalid:\n  outputStride: 16 is built for the ResNet18 backbone only, not ${backbone}`);
   }
-  return { ...parsed, architecture, backbone };
+  const rhythmStrip = parsed.rhythmStrip ?? (architecture === 'leadgroup' && parsed.leadGroupHead === 'residual');
+  return { ...parsed, architecture, backbone, rhythmStrip };
+}
+
+/**
+ * Parses a config stored with a checkpoint or an ONNX export. One saved before `leadGroupHead`
+ * existed was built with the paper's head (and, lacking `rhythmStrip`, 12 boxes), so a missing
+ * field means 'paper' here, not the default for new configs.
+ */
+export function parseStoredModelConfig(input: unknown, source = 'stored model config'): ModelConfig {
+  const stored = input !== null && typeof input === 'object' && !('leadGroupHead' in input) ? { ...input, leadGroupHead: 'paper' } : input;
+  return parseModelConfig(stored, source);
 }
 
 export function parseTrainConfig(input: unknown, source = 'train config'): TrainConfig {

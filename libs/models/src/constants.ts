@@ -6,6 +6,21 @@ export type Architecture = (typeof ARCHITECTURES)[number];
 export const BACKBONES = ['resnet18', 'densenet121', 'vgg16'] as const;
 export type Backbone = (typeof BACKBONES)[number];
 
+/**
+ * LeadGroupECG heads. 'residual': the backbone's own classifier plus a lead-group branch whose output
+ * starts at zero (issue 13); 'paper': the published head, one attention-weighted mix of the five
+ * group means. Checkpoints saved before the choice existed are 'paper'.
+ */
+export const LEAD_GROUP_HEADS = ['residual', 'paper'] as const;
+export type LeadGroupHead = (typeof LEAD_GROUP_HEADS)[number];
+
+/**
+ * Width and attention heads of the residual head's lead tokens. Fixed rather than scaled with the
+ * backbone: d = 64 with 4 heads is the size tested in PyTorch (about 0.3 MMAC over the backbone).
+ */
+export const LEAD_TOKEN_UNITS = 64;
+export const LEAD_TOKEN_HEADS = 4;
+
 export const TRAINING_PROFILES = ['quick', 'standard', 'paper'] as const;
 export type TrainingProfile = (typeof TRAINING_PROFILES)[number];
 

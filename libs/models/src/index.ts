@@ -1,9 +1,28 @@
 export * from './backend/index.ts';
 export * from './constants.ts';
 export type * from './types.ts';
-export { ModelConfigError, modelConfigSchema, parseInputSize, parseModelConfig, parseTrainConfig, PROFILE_SETTINGS, profileEpochs, trainConfigSchema } from './config.ts';
+export {
+  ModelConfigError,
+  modelConfigSchema,
+  parseInputSize,
+  parseModelConfig,
+  parseStoredModelConfig,
+  parseTrainConfig,
+  PROFILE_SETTINGS,
+  profileEpochs,
+  trainConfigSchema,
+} from './config.ts';
 export { countTrainableParams, createModel, type LeadwiseModel } from './architectures/model-factory.ts';
-export { GroupAggregation, GroupAttention, LeadPooling, leadMasks } from './architectures/lead-group-layers.ts';
+export {
+  GroupAggregation,
+  GroupAttention,
+  LeadEmbedding,
+  LeadMaxPooling,
+  LeadPooling,
+  LeadSelfAttention,
+  LinearGroupAttention,
+  leadMasks,
+} from './architectures/lead-group-layers.ts';
 export { SeededDropout } from './architectures/seeded-dropout.ts';
 export {
   CheckpointError,

@@ -1,4 +1,4 @@
-import type { Architecture, Backbone, TrainingProfile } from './constants.ts';
+import type { Architecture, Backbone, LeadGroupHead, TrainingProfile } from './constants.ts';
 
 /**
  * One lead's box on the model input, normalised to [0, 1]: [x0, y0, x1, y1] with x to the right
@@ -23,8 +23,15 @@ export interface ModelConfig {
   dropout: number;
   /** VGG16 as published has no batch normalisation; `true` gives the vgg16_bn variant. */
   vggBatchNorm: boolean;
-  /** Hidden units of LeadGroupECG's group attention. */
+  /** Hidden units of the 'paper' head's group attention (unused by the 'residual' head). */
   attentionUnits: number;
+  /**
+   * LeadGroupECG only: 'residual' (the default for new configs) adds a zero-initialised lead-group
+   * branch to the backbone's classifier, so training starts from the backbone and the branch must
+   * earn its contribution; 'paper' is the published head, kept for the comparison. A stored config
+   * without the field (saved before it existed) is 'paper' (parseStoredModelConfig).
+   */
+  leadGroupHead: LeadGroupHead;
   /**
    * Downsampling of the last feature map (ResNet18 backbone only). 32 is the published network;
    * 16 keeps the last stage at stride 1 (same weights, 4x its compute), so that LeadGroupECG's lead
@@ -33,8 +40,9 @@ export interface ModelConfig {
   outputStride: 16 | 32;
   /**
    * LeadGroupECG only: also pool the rhythm strip (a 10-second lead II) and count it in lead II's
-   * group, so the network sees the quarter of the page that carries the rhythm. Off by default (the
-   * paper's 12 leads): at the standard profile it did not help (docs/benchmarks.md).
+   * group, so the network sees the quarter of the page that carries the rhythm. Defaults to on for
+   * the 'residual' head (the design tested in PyTorch pools 13 boxes) and off for 'paper' (the
+   * paper's 12 leads; there it did not help at the standard profile, docs/benchmarks.md).
    */
   rhythmStrip: boolean;
 }

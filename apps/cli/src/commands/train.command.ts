@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { openDatabase } from '@leadwise/db';
-import { ARCHITECTURES, BACKBONES, parseInputSize, TRAINING_PROFILES, type Backbone, type TrainingProfile } from '@leadwise/models';
+import { ARCHITECTURES, BACKBONES, LEAD_GROUP_HEADS, parseInputSize, TRAINING_PROFILES, type Backbone, type LeadGroupHead, type TrainingProfile } from '@leadwise/models';
 import { trainRun, trainRunsInParallel, type TrainOverrides, type TrainRunResult, type TrainRunSpec } from '@leadwise/study';
 import { createProgressBar, formatSeconds, printResult, type ProgressBar } from '../cli-kit.ts';
 
@@ -16,6 +16,7 @@ interface TrainFlags {
   width?: string;
   outputStride?: string;
   backbone?: Backbone;
+  leadGroupHead?: LeadGroupHead;
   maxTrain?: string;
   maxVal?: string;
   maxTest?: string;
@@ -63,6 +64,9 @@ export function register(program: Command): void {
     .option('--input <HxW>', 'model input size in pixels, e.g. 128x160')
     .option('--width <x>', 'width multiplier of the backbone (1 = the paper\'s network)')
     .addOption(new Option('--backbone <name>', 'LeadGroupECG backbone').choices(BACKBONES))
+    .addOption(
+      new Option('--lead-group-head <head>', 'LeadGroupECG head: residual (backbone + zero-initialised lead-group branch) or paper (published)').choices(LEAD_GROUP_HEADS),
+    )
     .addOption(new Option('--output-stride <n>', 'downsampling of the last feature map (16: ResNet18 last stage at stride 1)').choices(['16', '32']))
     .option('--max-train <n>', 'cap on training records (stratified subset)')
     .option('--max-val <n>', 'cap on validation records (stratified subset)')
@@ -94,6 +98,7 @@ export function register(program: Command): void {
         maxValSamples: positiveNumber('max-val', flags.maxVal, true),
         maxTestSamples: positiveNumber('max-test', flags.maxTest, true),
         backbone: flags.backbone,
+        leadGroupHead: flags.leadGroupHead,
         outputStride: flags.outputStride === '16' ? 16 : flags.outputStride === '32' ? 32 : undefined,
         gridStyle: flags.style === 'none' ? 'none' : 'red',
         augment: flags.augment,

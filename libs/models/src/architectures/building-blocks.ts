@@ -4,6 +4,12 @@ import { SeededDropout } from './seeded-dropout.ts';
 type Symbolic = tf.SymbolicTensor;
 type Initializer = ReturnType<typeof tf.initializers.heNormal>;
 
+/** A backbone's outputs: the final feature map, and the last one at stride 16 (LeadGroupECG's residual head pools it). */
+export interface BackboneFeatures {
+  features: Symbolic;
+  stride16: Symbolic;
+}
+
 /**
  * Hands out seeded initializers and layer names in build order. Names are explicit so that two
  * builds of the same config have the same weight names (checkpoints are matched by name), and seeds
@@ -96,6 +102,18 @@ export class LayerKit {
     return tf.layers
       .dense({ name: this.name(local), units, activation, kernelInitializer: this.glorotUniform(), biasInitializer: 'zeros' })
       .apply(x) as Symbolic;
+  }
+
+  /**
+   * Dense layer whose kernel and bias start at zero: its output is exactly 0 until the first update,
+   * so a branch ending in it adds nothing to the model at initialisation.
+   */
+  zeroDense(x: Symbolic, local: string, units: number): Symbolic {
+    return tf.layers.dense({ name: this.name(local), units, kernelInitializer: 'zeros', biasInitializer: 'zeros' }).apply(x) as Symbolic;
+  }
+
+  flatten(x: Symbolic, local: string): Symbolic {
+    return tf.layers.flatten({ name: this.name(local) }).apply(x) as Symbolic;
   }
 
   dropout(x: Symbolic, local: string, rate: number): Symbolic {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { groupMembershipMatrix } from '../constants.ts';
-import { GroupAggregation, LeadPooling } from './lead-group-layers.ts';
+import { GroupAggregation, LeadMaxPooling, LeadPooling } from './lead-group-layers.ts';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -47,6 +47,45 @@ describe('LeadPooling', () => {
     ]);
     expect(partial[1]).toBeCloseTo((0 * 1 + 1 * 0.5) / 1.5, 4);
     expect(tiny[1]).toBeCloseTo(3, 4);
+  });
+});
+
+/** Max pooling of featureMap() over 12 boxes (the given ones, then whole-image padding). */
+function maxPool(boxes: number[][], features = featureMap()): number[][] {
+  const padded = [...boxes, ...Array.from({ length: 12 - boxes.length }, () => [0, 0, 1, 1])];
+  const out = new LeadMaxPooling({}).apply([features, tf.tensor3d([padded], [1, 12, 4])]) as tf.Tensor;
+  return (out.arraySync() as number[][][])[0].slice(0, boxes.length);
+}
+
+describe('LeadMaxPooling', () => {
+  it('takes the max over the cells a box covers at all, partly covered ones included', () => {
+    const [rightHalf, partial, tiny, outside] = maxPool([
+      [0.5, 0, 1, 1], // columns 2-3
+      [0, 0, 0.375, 0.25], // column 0 and half of column 1 in row 0
+      [0.8, 0.8, 0.85, 0.85], // inside cell (3, 3)
+      [1.2, 1.2, 1.5, 1.5], // beyond the image: covers no cell
+    ]);
+    expect(rightHalf).toEqual([0, 3]);
+    expect(partial).toEqual([5, 1]);
+    expect(tiny).toEqual([0, 3]);
+    expect(outside.map(Math.abs)).toEqual([0, 0]); // -1e9 * 0 is -0
+    // A box ending exactly on a cell edge does not cover the next cell.
+    expect(maxPool([[0, 0, 0.25, 1]])[0][1]).toBe(0);
+  });
+
+  it('sends the gradient to the maximal covered cell only, summed over the boxes that share it', () => {
+    const features = featureMap();
+    const boxes = tf.tensor3d([[[0.5, 0, 1, 0.25], [0.75, 0, 1, 1], ...Array.from({ length: 10 }, () => [1.2, 1.2, 1.5, 1.5])]], [1, 12, 4]);
+    const layer = new LeadMaxPooling({});
+    const gradient = tf.grad((x: tf.Tensor) => (layer.apply([x, boxes]) as tf.Tensor).sum())(features);
+    const perCell = (gradient.arraySync() as number[][][][])[0].map((row) => row.map((cell) => cell[1]));
+    // Channel 1 (the column index) peaks in column 3: both boxes' max is cell (0, 3), the first in row order.
+    expect(perCell).toEqual([
+      [0, 0, 0, 2],
+      [0, 0, 0, 0],
+      [0, 0, 0, 0],
+      [0, 0, 0, 0],
+    ]);
   });
 });
 

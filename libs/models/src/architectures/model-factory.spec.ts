@@ -42,15 +42,23 @@ describe('architecture factories', () => {
 
   it('gives each architecture a probability per image on grayscale input of any size, and LeadGroupECG five attention weights', () => {
     const size = { inputHeight: 40, inputWidth: 72, channels: 1 as const, widthMultiplier: 0.125 };
-    for (const architecture of ['resnet18', 'densenet121', 'vgg16', 'leadgroup'] as const) {
-      const network = createModel(parseModelConfig({ architecture, ...size }));
+    const variants = [
+      { architecture: 'resnet18' },
+      { architecture: 'densenet121' },
+      { architecture: 'vgg16' },
+      { architecture: 'leadgroup', leadGroupHead: 'residual' },
+      { architecture: 'leadgroup', leadGroupHead: 'paper' },
+    ] as const;
+    for (const variant of variants) {
+      const network = createModel(parseModelConfig({ ...variant, ...size }));
+      const boxCount = network.leadBoxCount;
       const image = tf.randomUniform([2, 40, 72, 1], 0, 1, 'float32', 3);
-      const boxes = tf.tensor3d(Array.from({ length: 2 * 12 }, (_, i) => [0.25 * (i % 4), 0, 0.25 * (i % 4) + 0.25, 0.5]).flat(), [2, 12, 4]);
+      const boxes = tf.tensor3d(Array.from({ length: 2 * boxCount }, (_, i) => [0.25 * (i % 4), 0, 0.25 * (i % 4) + 0.25, 0.5]).flat(), [2, boxCount, 4]);
       const outputs = network.model.predict(network.usesLeadBoxes ? [image, boxes] : image) as tf.Tensor | tf.Tensor[];
       const list = Array.isArray(outputs) ? outputs : [outputs];
       expect(list[0].shape).toEqual([2, 1]);
       for (const p of list[0].dataSync()) expect(p > 0 && p < 1).toBe(true);
-      if (architecture === 'leadgroup') {
+      if (variant.architecture === 'leadgroup') {
         expect(list[1].shape).toEqual([2, 5]);
         const weights = list[1].arraySync() as number[][];
         for (const row of weights) expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
@@ -60,25 +68,34 @@ describe('architecture factories', () => {
     }
   });
 
-  it('builds LeadGroupECG on each backbone', () => {
+  it('builds LeadGroupECG on each backbone with either head; the residual head pools 13 boxes by default, the paper head 12', () => {
     for (const backbone of ['resnet18', 'densenet121', 'vgg16'] as const) {
-      const network = createModel(parseModelConfig({ architecture: 'leadgroup', backbone, inputHeight: 64, inputWidth: 64, widthMultiplier: 0.125 }));
-      expect(network.model.inputs.map((i) => i.shape)).toEqual([
-        [null, 64, 64, 1],
-        [null, 12, 4],
-      ]);
-      expect(network.leadBoxCount).toBe(12);
-      network.model.dispose();
+      for (const [leadGroupHead, boxes] of [
+        ['residual', 13],
+        ['paper', 12],
+      ] as const) {
+        const network = createModel(parseModelConfig({ architecture: 'leadgroup', backbone, leadGroupHead, inputHeight: 64, inputWidth: 64, widthMultiplier: 0.125 }));
+        expect(network.model.inputs.map((i) => i.shape)).toEqual([
+          [null, 64, 64, 1],
+          [null, boxes, 4],
+        ]);
+        expect(network.leadBoxCount).toBe(boxes);
+        network.model.dispose();
+      }
     }
-    // With the rhythm strip: a 13th box, counted in the inferior group.
-    const rhythm = createModel(parseModelConfig({ architecture: 'leadgroup', inputHeight: 64, inputWidth: 64, widthMultiplier: 0.125, rhythmStrip: true }));
+    // The paper head with the rhythm strip: a 13th box, counted in the inferior group.
+    const rhythm = createModel(
+      parseModelConfig({ architecture: 'leadgroup', leadGroupHead: 'paper', inputHeight: 64, inputWidth: 64, widthMultiplier: 0.125, rhythmStrip: true }),
+    );
     expect(rhythm.model.inputs[1].shape).toEqual([null, 13, 4]);
     expect(rhythm.leadBoxCount).toBe(13);
     rhythm.model.dispose();
+    const residualPanelsOnly = parseModelConfig({ architecture: 'leadgroup', inputHeight: 64, inputWidth: 64, rhythmStrip: false });
+    expect(residualPanelsOnly).toMatchObject({ leadGroupHead: 'residual', rhythmStrip: false });
   });
 
   it('with output stride 16 keeps ResNet18\'s weights and doubles the last feature map for lead pooling', () => {
-    const size = { architecture: 'leadgroup' as const, inputHeight: 128, inputWidth: 160, widthMultiplier: 0.125 };
+    const size = { architecture: 'leadgroup' as const, leadGroupHead: 'paper' as const, inputHeight: 128, inputWidth: 160, widthMultiplier: 0.125 };
     const stride32 = createModel(parseModelConfig(size));
     const stride16 = createModel(parseModelConfig({ ...size, outputStride: 16 }));
     const lastFeatures = (m: tf.LayersModel) => m.getLayer('lead_pooling').inboundNodes[0].inputTensors[0].shape;
@@ -87,6 +104,10 @@ describe('architecture factories', () => {
     expect(countTrainableParams(stride16.model)).toBe(countTrainableParams(stride32.model));
     stride32.model.dispose();
     stride16.model.dispose();
+    // The residual head pools layer3's output (stride 16) whatever the last stage's stride.
+    const residual = createModel(parseModelConfig({ ...size, leadGroupHead: 'residual', outputStride: 16 }));
+    expect(residual.model.getLayer('lead_mean_pooling').inboundNodes[0].inputTensors[0].name).toMatch(/^layer3_1_relu/);
+    residual.model.dispose();
     expect(() => parseModelConfig({ ...size, backbone: 'vgg16', outputStride: 16 })).toThrow(/outputStride: 16 is built for the ResNet18 backbone only/);
     expect(() => parseModelConfig({ ...size, outputStride: 8 })).toThrow(/outputStride/);
   });

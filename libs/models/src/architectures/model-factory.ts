@@ -5,14 +5,24 @@ import {
   INPUT_IMAGE,
   INPUT_LEAD_BOXES,
   LEAD_COUNT,
+  LEAD_TOKEN_HEADS,
+  LEAD_TOKEN_UNITS,
   OUTPUT_GROUP_ATTENTION,
   OUTPUT_PROBABILITY,
   VGG16_FC_UNITS,
 } from '../constants.ts';
 import type { ModelConfig } from '../types.ts';
-import { LayerKit, scaledChannels } from './building-blocks.ts';
+import { LayerKit, scaledChannels, type BackboneFeatures } from './building-blocks.ts';
 import { densenet121Features } from './densenet121.ts';
-import { GroupAggregation, GroupAttention, LeadPooling } from './lead-group-layers.ts';
+import {
+  GroupAggregation,
+  GroupAttention,
+  LeadEmbedding,
+  LeadMaxPooling,
+  LeadPooling,
+  LeadSelfAttention,
+  LinearGroupAttention,
+} from './lead-group-layers.ts';
 import { resnet18Features } from './resnet18.ts';
 import { vgg16Features, vgg16Head } from './vgg16.ts';
 
@@ -28,7 +38,7 @@ export interface LeadwiseModel {
   hasGroupAttention: boolean;
 }
 
-function backboneFeatures(kit: LayerKit, image: tf.SymbolicTensor, config: ModelConfig): tf.SymbolicTensor {
+function backboneFeatures(kit: LayerKit, image: tf.SymbolicTensor, config: ModelConfig): BackboneFeatures {
   switch (config.backbone) {
     case 'resnet18':
       return resnet18Features(kit, image, config.widthMultiplier, config.outputStride);
@@ -47,46 +57,98 @@ function backboneFeatures(kit: LayerKit, image: tf.SymbolicTensor, config: Model
  *   -> sigmoid = probability [B,1].
  * - vgg16: image -> 13 convs -> flatten -> FC(4096w)-ReLU-dropout x2 -> dense(1) -> sigmoid (the
  *   paper's dropout is 0.5; here it is config.dropout like the other heads).
- * - leadgroup: image -> backbone features [B,h,w,C]; with lead_boxes [B,13,4] (12 panels + rhythm
- *   strip; [B,12,4] with rhythmStrip false): LeadPooling [B,13,C] -> GroupAggregation [B,5,C] -> GroupAttention -> (context [B,C], group_attention
- *   [B,5]); context -> dropout -> dense(1) -> sigmoid = probability. Outputs [probability,
- *   group_attention] with the groups in LEAD_GROUP_NAMES order.
+ * - leadgroup, both heads: inputs image and lead_boxes [B,13,4] (12 panels + rhythm strip; [B,12,4]
+ *   with rhythmStrip false); outputs [probability, group_attention [B,5]] with the groups in
+ *   LEAD_GROUP_NAMES order.
+ *   - 'residual' head (issue 13): logit = the backbone's own classifier logit (the baseline graph
+ *     above, same layer names and seeds, so the same seed gives the same backbone weights as the
+ *     baseline) + a lead-group branch logit. Branch: the stride-16 map [B,h,w,C] -> per box, the
+ *     area-weighted mean (LeadPooling) and the max over covered cells (LeadMaxPooling) -> concat
+ *     [B,L,2C] -> dense(64) -> + lead embedding [L,64] -> pre-LN self-attention block (4 heads) ->
+ *     GroupAggregation [B,5,64] -> LinearGroupAttention (zero-initialised: uniform 0.2) -> context
+ *     [B,64]; concat(flatten(groups) [B,320], context) -> dense(1) with zero kernel and bias. At
+ *     initialisation the branch logit is exactly 0 and the model is its backbone.
+ *   - 'paper' head: final backbone features -> LeadPooling [B,L,C] -> GroupAggregation [B,5,C] ->
+ *     GroupAttention -> (context [B,C], group_attention); context -> dropout -> dense(1) -> sigmoid.
  */
 export function createModel(config: ModelConfig): LeadwiseModel {
   const kit = new LayerKit(config.seed, '');
   const image = tf.input({ name: INPUT_IMAGE, shape: [config.inputHeight, config.inputWidth, config.channels] });
-  const features = backboneFeatures(kit, image, config);
+  const { features, stride16 } = backboneFeatures(kit, image, config);
 
   if (config.architecture === 'leadgroup') {
     const leadBoxCount = config.rhythmStrip ? BOX_COUNT : LEAD_COUNT;
     const leadBoxes = tf.input({ name: INPUT_LEAD_BOXES, shape: [leadBoxCount, 4] });
-    const leadFeatures = new LeadPooling({ name: 'lead_pooling' }).apply([features, leadBoxes]) as tf.SymbolicTensor;
-    const groupFeatures = new GroupAggregation({ name: 'group_aggregation', membership: groupMembershipMatrix(config.rhythmStrip) }).apply(
-      leadFeatures,
-    ) as tf.SymbolicTensor;
-    const [context, attention] = new GroupAttention({
-      name: 'group_attention_scores',
-      units: scaledChannels(config.attentionUnits, 1),
-      seed: kit.nextSeed(),
-    }).apply(groupFeatures) as tf.SymbolicTensor[];
+    const membership = groupMembershipMatrix(config.rhythmStrip);
+    const [probability, attention] =
+      config.leadGroupHead === 'residual'
+        ? residualLeadGroupHead(kit, config, { features, stride16 }, leadBoxes, membership)
+        : paperLeadGroupHead(kit, config, features, leadBoxes, membership);
     const attentionOut = tf.layers.activation({ name: OUTPUT_GROUP_ATTENTION, activation: 'linear' }).apply(attention) as tf.SymbolicTensor;
-    const probability = classifier(kit, context, config.dropout);
     const model = tf.model({ name: 'leadgroup_ecg', inputs: [image, leadBoxes], outputs: [probability, attentionOut] });
     return { config, model, usesLeadBoxes: true, leadBoxCount, hasGroupAttention: true };
   }
 
-  const pooled =
-    config.architecture === 'vgg16'
-      ? vgg16Head(kit, features, scaledChannels(VGG16_FC_UNITS, config.widthMultiplier), config.dropout)
-      : kit.globalAvgPool(features, 'global_pool');
-  const probability = classifier(kit, pooled, config.architecture === 'vgg16' ? 0 : config.dropout);
+  const probability = tf.layers.activation({ name: OUTPUT_PROBABILITY, activation: 'sigmoid' }).apply(baselineLogit(kit, features, config)) as tf.SymbolicTensor;
   const model = tf.model({ name: config.architecture, inputs: image, outputs: probability });
   return { config, model, usesLeadBoxes: false, leadBoxCount: 0, hasGroupAttention: false };
 }
 
-function classifier(kit: LayerKit, x: tf.SymbolicTensor, dropout: number): tf.SymbolicTensor {
-  const logit = kit.dense(kit.dropout(x, 'classifier_dropout', dropout), 'classifier', 1);
-  return tf.layers.activation({ name: OUTPUT_PROBABILITY, activation: 'sigmoid' }).apply(logit) as tf.SymbolicTensor;
+/** The baseline classifier on the backbone's final features, as a logit [B,1]. */
+function baselineLogit(kit: LayerKit, features: tf.SymbolicTensor, config: ModelConfig): tf.SymbolicTensor {
+  const pooled =
+    config.backbone === 'vgg16'
+      ? vgg16Head(kit, features, scaledChannels(VGG16_FC_UNITS, config.widthMultiplier), config.dropout)
+      : kit.globalAvgPool(features, 'global_pool');
+  return classifierLogit(kit, pooled, config.backbone === 'vgg16' ? 0 : config.dropout);
+}
+
+/** Returns [probability, group attention]. */
+function residualLeadGroupHead(
+  kit: LayerKit,
+  config: ModelConfig,
+  { features, stride16 }: BackboneFeatures,
+  leadBoxes: tf.SymbolicTensor,
+  membership: number[][],
+): [tf.SymbolicTensor, tf.SymbolicTensor] {
+  // Built first so that its layers draw the same seeds as in the baseline model.
+  const backboneLogit = baselineLogit(kit, features, config);
+  const leadMean = new LeadPooling({ name: 'lead_mean_pooling' }).apply([stride16, leadBoxes]) as tf.SymbolicTensor;
+  const leadMax = new LeadMaxPooling({ name: 'lead_max_pooling' }).apply([stride16, leadBoxes]) as tf.SymbolicTensor;
+  let tokens = kit.dense(kit.concat([leadMean, leadMax], 'lead_statistics'), 'lead_projection', LEAD_TOKEN_UNITS);
+  tokens = new LeadEmbedding({ name: 'lead_embedding', seed: kit.nextSeed() }).apply(tokens) as tf.SymbolicTensor;
+  tokens = new LeadSelfAttention({ name: 'lead_self_attention', heads: LEAD_TOKEN_HEADS, seed: kit.nextSeed() }).apply(tokens) as tf.SymbolicTensor;
+  const groups = new GroupAggregation({ name: 'group_aggregation', membership }).apply(tokens) as tf.SymbolicTensor;
+  const [context, attention] = new LinearGroupAttention({ name: 'group_attention_scores' }).apply(groups) as tf.SymbolicTensor[];
+  // All five group vectors, not only their attention-weighted mix, so the classifier knows which group a feature came from.
+  const groupsAndContext = kit.concat([kit.flatten(groups, 'group_vectors'), context], 'group_readout');
+  const branchLogit = kit.zeroDense(groupsAndContext, 'lead_group_classifier', 1);
+  const logit = kit.add([backboneLogit, branchLogit], 'logit');
+  const probability = tf.layers.activation({ name: OUTPUT_PROBABILITY, activation: 'sigmoid' }).apply(logit) as tf.SymbolicTensor;
+  return [probability, attention];
+}
+
+/** Returns [probability, group attention]. */
+function paperLeadGroupHead(
+  kit: LayerKit,
+  config: ModelConfig,
+  features: tf.SymbolicTensor,
+  leadBoxes: tf.SymbolicTensor,
+  membership: number[][],
+): [tf.SymbolicTensor, tf.SymbolicTensor] {
+  const leadFeatures = new LeadPooling({ name: 'lead_pooling' }).apply([features, leadBoxes]) as tf.SymbolicTensor;
+  const groupFeatures = new GroupAggregation({ name: 'group_aggregation', membership }).apply(leadFeatures) as tf.SymbolicTensor;
+  const [context, attention] = new GroupAttention({
+    name: 'group_attention_scores',
+    units: scaledChannels(config.attentionUnits, 1),
+    seed: kit.nextSeed(),
+  }).apply(groupFeatures) as tf.SymbolicTensor[];
+  const probability = tf.layers.activation({ name: OUTPUT_PROBABILITY, activation: 'sigmoid' }).apply(classifierLogit(kit, context, config.dropout)) as tf.SymbolicTensor;
+  return [probability, attention];
+}
+
+function classifierLogit(kit: LayerKit, x: tf.SymbolicTensor, dropout: number): tf.SymbolicTensor {
+  return kit.dense(kit.dropout(x, 'classifier_dropout', dropout), 'classifier', 1);
 }
 
 /** Number of trainable parameters (what torchvision's `sum(p.numel() for p in parameters())` counts). */

@@ -1,16 +1,18 @@
 import type * as tf from '@tensorflow/tfjs';
 import { RESNET18_BLOCKS, RESNET18_CHANNELS } from '../constants.ts';
-import { LayerKit, scaledChannels } from './building-blocks.ts';
+import { LayerKit, scaledChannels, type BackboneFeatures } from './building-blocks.ts';
 
 /**
  * ResNet18 feature extractor (He et al. 2015, table 1; torchvision layout): 7x7/2 conv, BN, ReLU,
  * 3x3/2 max pool, then four stages of two BasicBlocks (3x3 conv-BN-ReLU, 3x3 conv-BN, identity or
- * 1x1/2 conv-BN shortcut, add, ReLU). Returns the last feature map (stride `outputStride`), before pooling.
+ * 1x1/2 conv-BN shortcut, add, ReLU). Returns the last feature map (stride `outputStride`), before
+ * pooling, and layer3's output (stride 16).
  */
-export function resnet18Features(kit: LayerKit, image: tf.SymbolicTensor, widthMultiplier: number, outputStride: 16 | 32 = 32): tf.SymbolicTensor {
+export function resnet18Features(kit: LayerKit, image: tf.SymbolicTensor, widthMultiplier: number, outputStride: 16 | 32 = 32): BackboneFeatures {
   let x = kit.convBnRelu(image, 'stem', scaledChannels(64, widthMultiplier), 7, 2);
   x = kit.maxPool(x, 'stem_pool', 3, 2);
   let inChannels = scaledChannels(64, widthMultiplier);
+  let stride16 = x;
   RESNET18_BLOCKS.forEach((blockCount, stage) => {
     const channels = scaledChannels(RESNET18_CHANNELS[stage], widthMultiplier);
     for (let block = 0; block < blockCount; block += 1) {
@@ -26,7 +28,8 @@ export function resnet18Features(kit: LayerKit, image: tf.SymbolicTensor, widthM
       x = kit.relu(kit.add([y, shortcut], `${local}_add`), `${local}_relu`);
       inChannels = channels;
     }
+    if (stage === 2) stride16 = x;
   });
-  return x;
+  return { features: x, stride16 };
 }
 

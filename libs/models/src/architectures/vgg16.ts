@@ -1,19 +1,21 @@
 import * as tf from '@tensorflow/tfjs';
 import { VGG16_BLOCKS } from '../constants.ts';
-import { LayerKit, scaledChannels } from './building-blocks.ts';
+import { LayerKit, scaledChannels, type BackboneFeatures } from './building-blocks.ts';
 
 /**
  * VGG16 convolutional part (Simonyan and Zisserman 2014, configuration D): 13 3x3 conv layers with
  * bias and ReLU in five blocks, each followed by 2x2/2 max pooling; with `batchNorm` each conv is
- * followed by BN (torchvision's vgg16_bn). Returns the stride-32 feature map.
+ * followed by BN (torchvision's vgg16_bn). Returns the stride-32 feature map and block 4's last
+ * conv output (stride 16, before its pool).
  */
 export function vgg16Features(
   kit: LayerKit,
   image: tf.SymbolicTensor,
   widthMultiplier: number,
   batchNorm: boolean,
-): tf.SymbolicTensor {
+): BackboneFeatures {
   let x = image;
+  let stride16 = image;
   VGG16_BLOCKS.forEach((block, blockIndex) => {
     block.forEach((baseChannels, convIndex) => {
       const local = `block${blockIndex + 1}_conv${convIndex + 1}`;
@@ -21,9 +23,10 @@ export function vgg16Features(
       if (batchNorm) x = kit.batchNorm(x, `${local}_bn`);
       x = kit.relu(x, `${local}_relu`);
     });
+    if (blockIndex === 3) stride16 = x;
     x = kit.maxPool(x, `block${blockIndex + 1}_pool`, 2, 2);
   });
-  return x;
+  return { features: x, stride16 };
 }
 
 /** VGG16's classifier: flatten, FC-4096, ReLU, dropout, FC-4096, ReLU, dropout (then the caller's output layer). */

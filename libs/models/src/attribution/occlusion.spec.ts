@@ -21,8 +21,10 @@ describe('blankBoxes', () => {
 });
 
 describe('groupAttributions', () => {
-  it('reports intact minus occluded probability per group, and attention rows that sum to 1', async () => {
-    const network = createModel(parseModelConfig({ architecture: 'leadgroup', inputHeight: 32, inputWidth: 32, widthMultiplier: 0.0625, seed: 2 }));
+  it.each(['residual', 'paper'] as const)('%s head: reports intact minus occluded probability per group, and attention rows that sum to 1', async (leadGroupHead) => {
+    const network = createModel(
+      parseModelConfig({ architecture: 'leadgroup', leadGroupHead, rhythmStrip: true, inputHeight: 32, inputWidth: 32, widthMultiplier: 0.0625, seed: 2 }),
+    );
     const source = new SyntheticSampleSource(3, 32, 32);
     const result = await groupAttributions(network, source, { batchSize: 12 });
     expect(result.occlusionDelta).toHaveLength(15);

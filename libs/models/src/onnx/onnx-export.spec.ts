@@ -22,8 +22,9 @@ beforeAll(async () => {
 
 /**
  * Fresh models have BN moving mean 0 / variance 1 and zero biases, which would let a mis-mapped BN
- * or bias pass unnoticed; give every such weight seeded non-trivial values (variance and gamma in
- * [0.5, 1.5], the others in [-0.2, 0.2]).
+ * or bias pass unnoticed, and the residual LeadGroupECG head's output and group-score kernels start
+ * at zero, which would hide its whole branch; give every such weight seeded non-trivial values
+ * (variance and gamma in [0.5, 1.5], the others in [-0.2, 0.2]).
  */
 function perturbStatistics(network: LeadwiseModel, seed: number): void {
   const random = createRandom(seed);
@@ -31,7 +32,8 @@ function perturbStatistics(network: LeadwiseModel, seed: number): void {
     if (layer.weights.length === 0) continue;
     const updated = layer.getWeights().map((value, i) => {
       const shortName = (layer.weights[i].originalName ?? layer.weights[i].name).split('/').pop() ?? '';
-      if (!['gamma', 'beta', 'moving_mean', 'moving_variance', 'bias'].includes(shortName)) return value.clone();
+      const allZero = value.dataSync().every((v) => v === 0);
+      if (!allZero && !['gamma', 'beta', 'moving_mean', 'moving_variance', 'bias'].includes(shortName)) return value.clone();
       const positive = shortName === 'gamma' || shortName === 'moving_variance';
       return tf.tensor(Float32Array.from({ length: value.size }, () => (positive ? 0.5 + random() : (random() - 0.5) * 0.4)), value.shape);
     });
@@ -62,24 +64,31 @@ afterAll(() => {
   for (const { network } of exported.values()) network.model.dispose();
 });
 
-type Variant = (typeof ARCHITECTURES)[number] | 'leadgroup-os16' | 'leadgroup-rhythm-strip' | 'vgg16-bn';
-const VARIANTS: Variant[] = [...ARCHITECTURES, 'leadgroup-os16', 'leadgroup-rhythm-strip', 'vgg16-bn'];
+/** LeadGroupECG variants: the residual head (default, 13 boxes) and the paper head (12 boxes by default). */
+const LEADGROUP_VARIANTS = {
+  leadgroup: {},
+  'leadgroup-residual-12-boxes': { rhythmStrip: false },
+  'leadgroup-paper': { leadGroupHead: 'paper' },
+  'leadgroup-paper-os16': { leadGroupHead: 'paper', outputStride: 16 },
+  'leadgroup-paper-rhythm-strip': { leadGroupHead: 'paper', rhythmStrip: true },
+} as const;
+type Variant = Exclude<(typeof ARCHITECTURES)[number], 'leadgroup'> | keyof typeof LEADGROUP_VARIANTS | 'vgg16-bn';
+const VARIANTS: Variant[] = ['resnet18', 'densenet121', 'vgg16', 'vgg16-bn', ...(Object.keys(LEADGROUP_VARIANTS) as (keyof typeof LEADGROUP_VARIANTS)[])];
 
 function exportedModel(variant: Variant): { network: LeadwiseModel; bytes: Uint8Array } {
   let entry = exported.get(variant);
   if (!entry) {
-    const architecture = variant === 'leadgroup-os16' || variant === 'leadgroup-rhythm-strip' ? 'leadgroup' : variant === 'vgg16-bn' ? 'vgg16' : variant;
+    const leadGroup = variant in LEADGROUP_VARIANTS ? LEADGROUP_VARIANTS[variant as keyof typeof LEADGROUP_VARIANTS] : null;
     const network = createModel(
       parseModelConfig({
-        architecture,
+        architecture: leadGroup ? 'leadgroup' : variant === 'vgg16-bn' ? 'vgg16' : variant,
         inputHeight: HEIGHT,
         inputWidth: WIDTH,
         channels: 1,
         widthMultiplier: 0.25,
         seed: variant === 'vgg16-bn' ? 13 : 11,
         vggBatchNorm: variant === 'vgg16-bn',
-        outputStride: variant === 'leadgroup-os16' ? 16 : 32,
-        rhythmStrip: variant === 'leadgroup-rhythm-strip',
+        ...leadGroup,
       }),
     );
     perturbStatistics(network, 5);
@@ -108,6 +117,8 @@ describe('exportOnnx + OnnxEngine', () => {
       if (network.hasGroupAttention) {
         expect(actual.groupAttention).toHaveLength(BATCH * GROUP_COUNT);
         expect(maxAbs(actual.groupAttention!, expected.groupAttention!)).toBeLessThan(1e-4);
+        // Uniform attention (the residual head at initialisation) would compare nothing.
+        expect(Math.max(...expected.groupAttention!) - Math.min(...expected.groupAttention!)).toBeGreaterThan(1e-3);
       } else {
         expect(actual.groupAttention).toBeNull();
       }

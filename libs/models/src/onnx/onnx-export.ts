@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { LEAD_GROUP_NAMES, LEAD_NAMES } from '@leadwise/ecg';
 import type { LeadwiseModel } from '../architectures/model-factory.ts';
+import { LEAD_TOKEN_NORM_EPSILON, UNCOVERED_CELL_PENALTY } from '../architectures/lead-group-layers.ts';
 import { INPUT_IMAGE, INPUT_LEAD_BOXES, OUTPUT_GROUP_ATTENTION, OUTPUT_PROBABILITY, RHYTHM_LEAD } from '../constants.ts';
 import { floatValueInfo, onnx, ONNX_IR_VERSION, ONNX_OPSET, OnnxGraphBuilder, type AttributeValue, type DeclaredShape } from './onnx-graph-builder.ts';
 import { METADATA_KEYS } from './onnx-metadata.ts';
@@ -277,9 +278,29 @@ class LayersToOnnx {
         single(this.graph.op('Flatten', [nhwc], layer.name, { axis: 1 }), false);
         return;
       }
-      case 'LeadwiseLeadPooling':
-        single(this.leadPooling(layer, inputs, graphInputs), false);
+      case 'LeadwiseLeadPooling': {
+        const { mask, cells } = this.leadCells(layer, inputs, graphInputs);
+        single(this.graph.op('MatMul', [mask, cells], layer.name), false);
         return;
+      }
+      case 'LeadwiseLeadMaxPooling':
+        single(this.leadMaxPooling(layer, inputs, graphInputs), false);
+        return;
+      case 'LeadwiseLeadEmbedding': {
+        const embedding = weight(layer, 'embedding');
+        // [B, L, d] + [L, d] broadcasts over the batch.
+        single(this.graph.op('Add', [x.name, this.graph.floatInitializer(`${layer.name}/embedding`, embedding.shape, embedding.values)], layer.name), false);
+        return;
+      }
+      case 'LeadwiseLeadSelfAttention':
+        single(this.leadSelfAttention(layer, inputs[0], x.name, config.heads as number), false);
+        return;
+      case 'LeadwiseLinearGroupAttention': {
+        const [context, attention] = this.linearGroupAttention(layer, inputs[0], x.name);
+        this.setOutput(outputs[0], { name: context, nchw: false });
+        this.setOutput(outputs[1], { name: attention, nchw: false });
+        return;
+      }
       case 'LeadwiseGroupAggregation': {
         const membership = config.membership as number[][];
         const matrix = this.graph.floatInitializer(`${layer.name}/membership`, [membership.length, membership[0].length], Float32Array.from(membership.flat()));
@@ -299,10 +320,12 @@ class LayersToOnnx {
   }
 
   /**
-   * LeadPooling (lead-group-layers.ts): per-lead masks from the boxes, area-weighted over the
-   * feature cells, rows normalised, then mask [B,12,hw] @ features [B,hw,C].
+   * What LeadPooling and LeadMaxPooling (lead-group-layers.ts) share: per-lead masks from the boxes,
+   * area-weighted over the feature cells, rows normalised (mask [B, L, hw]), and the feature map as
+   * cells x channels ([B, hw, C], the same row-major cell order i*w+j as the mask). LeadPooling is
+   * then mask @ cells.
    */
-  private leadPooling(layer: Layer, inputs: tf.SymbolicTensor[], [features, boxes]: GraphValue[]): string {
+  private leadCells(layer: Layer, inputs: tf.SymbolicTensor[], [features, boxes]: GraphValue[]): { mask: string; cells: string } {
     const [, height, width, channels] = inputs[0].shape;
     if (!features.nchw || typeof height !== 'number' || typeof width !== 'number' || typeof channels !== 'number') {
       throw new OnnxExportError(`layer ${layer.name}: lead pooling needs a static 4-D feature map, got [${inputs[0].shape.join(', ')}]`);
@@ -319,22 +342,88 @@ class LayersToOnnx {
       const overlap = g.op('Sub', [g.op('Min', [hi, end], scope), g.op('Max', [lo, start], scope)], scope);
       return g.op('Mul', [g.op('Relu', [overlap], scope), g.scalar(`${scope}/${axisName}_cells`, cells)], scope);
     };
-    const ox = coverage(x0, x1, width, 'x'); // [B, 12, w]
-    const oy = coverage(y0, y1, height, 'y'); // [B, 12, h]
+    const ox = coverage(x0, x1, width, 'x'); // [B, L, w]
+    const oy = coverage(y0, y1, height, 'y'); // [B, L, h]
     const outer = g.op(
       'Mul',
       [g.op('Unsqueeze', [oy, g.int64Initializer(`${scope}/axis3`, [3])], scope), g.op('Unsqueeze', [ox, g.int64Initializer(`${scope}/axis2`, [2])], scope)],
       scope,
-    ); // [B, 12, h, w]
+    ); // [B, L, h, w]
     const boxCount = inputs[1].shape[1];
     if (typeof boxCount !== 'number') throw new OnnxExportError(`layer ${layer.name}: the lead-box count must be static`);
     const mask = g.op('Reshape', [outer, g.int64Initializer(`${scope}/mask_shape`, [0, boxCount, height * width])], scope);
     const total = g.op('ReduceSum', [mask, g.int64Initializer(`${scope}/sum_axis`, [2])], scope, { keepdims: 1 });
     const normalised = g.op('Div', [mask, g.op('Add', [total, g.scalar(`${scope}/epsilon`, 1e-9)], scope)], scope);
-    // NCHW [B, C, h, w] -> [B, C, hw] -> [B, hw, C]: the same cell order (row-major i*w+j) as the mask.
+    // NCHW [B, C, h, w] -> [B, C, hw] -> [B, hw, C].
     const flat = g.op('Reshape', [features.name, g.int64Initializer(`${scope}/features_shape`, [0, channels, height * width])], scope);
-    const cellsByChannel = g.op('Transpose', [flat], scope, { perm: [0, 2, 1] });
-    return g.op('MatMul', [normalised, cellsByChannel], scope);
+    return { mask: normalised, cells: g.op('Transpose', [flat], scope, { perm: [0, 2, 1] }) };
+  }
+
+  /** LeadMaxPooling: max over the cells with mask > 0, uncovered cells pushed down by the penalty; 0 for a box covering none. */
+  private leadMaxPooling(layer: Layer, inputs: tf.SymbolicTensor[], graphInputs: GraphValue[]): string {
+    const g = this.graph;
+    const scope = layer.name;
+    const { mask, cells } = this.leadCells(layer, inputs, graphInputs);
+    const covered = g.op('Cast', [g.op('Greater', [mask, g.scalar(`${scope}/zero`, 0)], scope)], scope, { to: onnx.TensorProto.DataType.FLOAT }); // [B, L, hw]
+    const penalty = g.op('Mul', [g.op('Sub', [covered, g.scalar(`${scope}/one`, 1)], scope), g.scalar(`${scope}/penalty`, UNCOVERED_CELL_PENALTY)], scope);
+    const penaltyByChannel = g.op('Unsqueeze', [penalty, g.int64Initializer(`${scope}/channel_axis`, [3])], scope); // [B, L, hw, 1]
+    const cellsByLead = g.op('Unsqueeze', [cells, g.int64Initializer(`${scope}/lead_axis`, [1])], scope); // [B, 1, hw, C]
+    // Opset 17 ReduceMax takes its axes as an attribute (an input only from opset 18).
+    const pooled = g.op('ReduceMax', [g.op('Add', [cellsByLead, penaltyByChannel], scope)], scope, { axes: [2], keepdims: 0 }); // [B, L, C]
+    const anyCovered = g.op('ReduceMax', [covered], scope, { axes: [2], keepdims: 1 }); // [B, L, 1]
+    return g.op('Mul', [pooled, anyCovered], scope);
+  }
+
+  /** LeadSelfAttention: pre-LayerNorm multi-head self-attention over the lead tokens, plus the residual. */
+  private leadSelfAttention(layer: Layer, input: tf.SymbolicTensor, tokens: string, heads: number): string {
+    const [, leads, units] = input.shape;
+    if (typeof leads !== 'number' || typeof units !== 'number') throw new OnnxExportError(`layer ${layer.name}: token shape must be static`);
+    const g = this.graph;
+    const scope = layer.name;
+    const headUnits = units / heads;
+    const initializer = (shortName: string): string => {
+      const w = weight(layer, shortName);
+      return g.floatInitializer(`${scope}/${shortName}`, w.shape, w.values);
+    };
+    // LayerNorm spelt out as tfjs computes it (mean, centred square mean, sqrt, divide), for parity.
+    const mean = g.op('ReduceMean', [tokens], scope, { axes: [2], keepdims: 1 });
+    const centred = g.op('Sub', [tokens, mean], scope);
+    const variance = g.op('ReduceMean', [g.op('Mul', [centred, centred], scope)], scope, { axes: [2], keepdims: 1 });
+    const deviation = g.op('Sqrt', [g.op('Add', [variance, g.scalar(`${scope}/epsilon`, LEAD_TOKEN_NORM_EPSILON)], scope)], scope);
+    const normalised = g.op('Add', [g.op('Mul', [g.op('Div', [centred, deviation], scope), initializer('gamma')], scope), initializer('beta')], scope);
+    const qkv = g.op('Add', [g.op('MatMul', [normalised, initializer('qkv_kernel')], scope), initializer('qkv_bias')], scope); // [B, L, 3d]
+    const [q, k, v] = g.node('Split', [qkv, g.int64Initializer(`${scope}/qkv_sizes`, [units, units, units])], scope, { axis: 2 }, 3);
+    const headShape = g.int64Initializer(`${scope}/head_shape`, [0, leads, heads, headUnits]);
+    const byHead = (t: string): string => g.op('Transpose', [g.op('Reshape', [t, headShape], scope)], scope, { perm: [0, 2, 1, 3] }); // [B, H, L, dh]
+    const keysTransposed = g.op('Transpose', [g.op('Reshape', [k, headShape], scope)], scope, { perm: [0, 2, 3, 1] }); // [B, H, dh, L]
+    const scores = g.op('Mul', [g.op('MatMul', [byHead(q), keysTransposed], scope), g.scalar(`${scope}/scale`, 1 / Math.sqrt(headUnits))], scope);
+    const mixed = g.op('MatMul', [g.op('Softmax', [scores], scope, { axis: -1 }), byHead(v)], scope); // [B, H, L, dh]
+    const merged = g.op(
+      'Reshape',
+      [g.op('Transpose', [mixed], scope, { perm: [0, 2, 1, 3] }), g.int64Initializer(`${scope}/token_shape`, [0, leads, units])],
+      scope,
+    );
+    const update = g.op('Add', [g.op('MatMul', [merged, initializer('out_kernel')], scope), initializer('out_bias')], scope);
+    return g.op('Add', [tokens, update], scope);
+  }
+
+  /** LinearGroupAttention: score = w . f + b, softmax over groups, context = sum_g a_g f_g. */
+  private linearGroupAttention(layer: Layer, input: tf.SymbolicTensor, groupFeatures: string): [string, string] {
+    const groups = input.shape[1];
+    if (typeof groups !== 'number') throw new OnnxExportError(`layer ${layer.name}: group count must be static`);
+    const g = this.graph;
+    const scope = layer.name;
+    const kernel = weight(layer, 'kernel');
+    const bias = weight(layer, 'bias');
+    const scores = g.op(
+      'Add',
+      [g.op('MatMul', [groupFeatures, g.floatInitializer(`${scope}/kernel`, kernel.shape, kernel.values)], scope), g.floatInitializer(`${scope}/bias`, bias.shape, bias.values)],
+      scope,
+    ); // [B, G, 1]
+    const attention = g.op('Softmax', [g.op('Reshape', [scores, g.int64Initializer(`${scope}/scores_shape`, [0, groups])], scope)], scope, { axis: -1 });
+    const weighted = g.op('Mul', [g.op('Unsqueeze', [attention, g.int64Initializer(`${scope}/axis2`, [2])], scope), groupFeatures], scope);
+    const context = g.op('ReduceSum', [weighted, g.int64Initializer(`${scope}/group_axis`, [1])], scope, { keepdims: 0 });
+    return [context, attention];
   }
 
   /** GroupAttention: score = v . tanh(W f + b), softmax over groups, context = sum_g a_g f_g. */
@@ -404,7 +493,7 @@ class LayersToOnnx {
 
 const INPUT_DOCS: Record<string, string> = {
   [INPUT_IMAGE]: 'ECG page pixels, NHWC float32 [batch, height, width, channels], 0 = blank paper, 1 = full ink (what tfjs was trained on).',
-  [INPUT_LEAD_BOXES]: `Lead boxes [batch, 12, 4] as [x0, y0, x1, y1] normalised to the image (x right, y down), leads in order ${LEAD_NAMES.join(', ')}.`,
+  [INPUT_LEAD_BOXES]: `Lead boxes [batch, 13 or 12, 4] as [x0, y0, x1, y1] normalised to the image (x right, y down), leads in order ${LEAD_NAMES.join(', ')}, then the rhythm strip when there are 13 (see leadwise.lead_boxes).`,
 };
 const OUTPUT_DOCS: Record<string, string> = {
   [OUTPUT_PROBABILITY]: 'P(abnormal) [batch, 1]: sigmoid of the classifier logit; 1 = abnormal ECG, 0 = normal.',

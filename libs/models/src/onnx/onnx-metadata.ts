@@ -1,4 +1,4 @@
-import { parseModelConfig } from '../config.ts';
+import { parseStoredModelConfig } from '../config.ts';
 import type { ModelConfig } from '../types.ts';
 import { onnx } from './onnx-graph-builder.ts';
 
@@ -60,7 +60,7 @@ export function readOnnxModelInfo(bytes: Uint8Array, source = 'ONNX model'): Onn
   } catch (error) {
     throw new OnnxModelError(`${source} metadata ${METADATA_KEYS.modelConfig} is not JSON: ${(error as Error).message}`);
   }
-  const modelConfig = parseModelConfig(configJson, `${source} metadata ${METADATA_KEYS.modelConfig}`);
+  const modelConfig = parseStoredModelConfig(configJson, `${source} metadata ${METADATA_KEYS.modelConfig}`);
   const graph = model.graph;
   const inputNames = (graph?.input ?? []).map((v) => v.name ?? '');
   const outputNames = (graph?.output ?? []).map((v) => v.name ?? '');

@@ -126,22 +126,37 @@ describe('checkpoints', () => {
     loaded.model.dispose();
   });
 
-  it('loads a checkpoint written before the rhythm-strip option as the 12-box LeadGroupECG it was', async () => {
-    const legacyConfig = { ...modelConfig, rhythmStrip: false };
+  it('loads a checkpoint written before the head and rhythm-strip options as the 12-box paper LeadGroupECG it was', async () => {
+    const legacyConfig = { ...modelConfig, leadGroupHead: 'paper' as const, rhythmStrip: false };
     const network = createModel(legacyConfig);
     expect(network.leadBoxCount).toBe(12);
     const dir = join(scratch, 'legacy');
     await saveCheckpoint(network, dir);
-    // Remove the key, as in a model.json saved by the earlier code.
+    // Remove the keys, as in a model.json saved by the earlier code.
     const modelJson = JSON.parse(await readFile(join(dir, MODEL_FILE), 'utf8'));
     delete modelJson.userDefinedMetadata.leadwise.modelConfig.rhythmStrip;
+    delete modelJson.userDefinedMetadata.leadwise.modelConfig.leadGroupHead;
     await writeFile(join(dir, MODEL_FILE), JSON.stringify(modelJson));
     const loaded = await loadCheckpoint(dir);
+    expect(loaded.config.leadGroupHead).toBe('paper');
     expect(loaded.config.rhythmStrip).toBe(false);
     expect(loaded.leadBoxCount).toBe(12);
     // The batch carries 13 boxes; a 12-box model takes the panels only, as before.
     const batch = await loadHostBatch(validation, [0, 1], [null, null]);
     expect(Array.from(predictHostBatch(loaded, batch).probabilities)).toEqual(Array.from(predictHostBatch(network, batch).probabilities));
+    network.model.dispose();
+    loaded.model.dispose();
+  });
+
+  it('round-trips the paper head with the rhythm strip (the head is stored, not re-defaulted)', async () => {
+    const paperConfig = { ...modelConfig, leadGroupHead: 'paper' as const, rhythmStrip: true };
+    const network = createModel(paperConfig);
+    const dir = join(scratch, 'paper');
+    await saveCheckpoint(network, dir);
+    const loaded = await loadCheckpoint(dir);
+    expect(loaded.config).toEqual(paperConfig);
+    const batch = await loadHostBatch(validation, [0, 1], [null, null]);
+    expect(Array.from(predictHostBatch(loaded, batch).groupAttention!)).toEqual(Array.from(predictHostBatch(network, batch).groupAttention!));
     network.model.dispose();
     loaded.model.dispose();
   });

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { createModel, type LeadwiseModel } from '../architectures/model-factory.ts';
-import { parseModelConfig } from '../config.ts';
+import { parseStoredModelConfig } from '../config.ts';
 import type { ModelConfig } from '../types.ts';
 
 /**
@@ -104,8 +104,8 @@ async function readJson<T>(path: string): Promise<T> {
 /** The ModelConfig stored in a checkpoint, without loading weights. */
 export async function readCheckpointConfig(dir: string): Promise<ModelConfig> {
   const modelJson = await readJson<ModelJson>(join(dir, MODEL_FILE));
-  // Configs written before the rhythm-strip option lack it and parse with its default (false, 12 boxes).
-  return parseModelConfig(modelJson.userDefinedMetadata?.leadwise?.modelConfig, `${join(dir, MODEL_FILE)} userDefinedMetadata.leadwise.modelConfig`);
+  // Configs written before the head choice lack it (and maybe rhythmStrip): they load as the 12-box paper head.
+  return parseStoredModelConfig(modelJson.userDefinedMetadata?.leadwise?.modelConfig, `${join(dir, MODEL_FILE)} userDefinedMetadata.leadwise.modelConfig`);
 }
 
 /**

@@ -17,6 +17,7 @@ import {
   type Backbone,
   type BatchProgress,
   type EpochMetrics,
+  type LeadGroupHead,
   type TrainingProfile,
 } from '@leadwise/models';
 import { averagePrecision, rocAuc } from '@leadwise/metrics';
@@ -34,6 +35,8 @@ export interface TrainOverrides {
   backbone?: Backbone;
   /** 16 or 32 (ResNet18 backbone only; see ModelConfig.outputStride). */
   outputStride?: 16 | 32;
+  /** LeadGroupECG's head: 'residual' (default) or the published 'paper' head, for the comparison. */
+  leadGroupHead?: LeadGroupHead;
   /** Caps on records per split (stratified); null = the whole split. */
   maxTrainSamples?: number | null;
   maxValSamples?: number | null;
@@ -146,6 +149,7 @@ export async function trainRun(db: LeadwiseDatabase, options: TrainRunOptions): 
     architecture: options.model,
     ...(overrides.backbone ? { backbone: overrides.backbone } : {}),
     ...(overrides.outputStride ? { outputStride: overrides.outputStride } : {}),
+    ...(overrides.leadGroupHead ? { leadGroupHead: overrides.leadGroupHead } : {}),
     vggBatchNorm: settings.vggBatchNorm,
     inputHeight: overrides.inputHeight ?? settings.inputHeight,
     inputWidth: overrides.inputWidth ?? settings.inputWidth,
@@ -194,7 +198,7 @@ export async function trainRun(db: LeadwiseDatabase, options: TrainRunOptions): 
       architecture: modelConfig.architecture,
       backbone: modelConfig.backbone,
       output_stride: modelConfig.outputStride,
-      ...(modelConfig.architecture === 'leadgroup' ? { rhythm_strip: modelConfig.rhythmStrip } : {}),
+      ...(modelConfig.architecture === 'leadgroup' ? { lead_group_head: modelConfig.leadGroupHead, rhythm_strip: modelConfig.rhythmStrip } : {}),
       ...(modelConfig.architecture === 'vgg16' ? { vgg_batch_norm: modelConfig.vggBatchNorm } : {}),
       input: `${modelConfig.inputHeight}x${modelConfig.inputWidth}x${modelConfig.channels}`,
       width_multiplier: modelConfig.widthMultiplier,
