@@ -42,6 +42,14 @@ describe('study config', () => {
     expect(resolveStudyPlan(parseStudyConfig({ ...base, augment: false }), 'standard').hash).not.toBe(augmented.hash);
   });
 
+  it('keeps the default LeadGroupECG head out of the identity and gives the paper head a new experiment', () => {
+    const base = { name: 'n', datasets: { internal: { kind: 'ptbxl', name: 'p', path: 'ptbxl' } } };
+    const plain = resolveStudyPlan(parseStudyConfig(base), 'standard');
+    expect(resolveStudyPlan(parseStudyConfig({ ...base, leadGroupHead: 'paper' }), 'standard').hash).not.toBe(plain.hash);
+    expect(resolveStudyPlan(parseStudyConfig({ ...base, leadGroupHead: 'residual' }), 'standard').hash).toBe(plain.hash);
+    expect(() => parseStudyConfig({ ...base, leadGroupHead: 'sideways' })).toThrow(/leadGroupHead/);
+  });
+
   it('serialises objects with sorted keys', () => {
     expect(canonicalJson({ b: 1, a: [{ d: 2, c: 3 }] })).toBe('{"a":[{"c":3,"d":2}],"b":1}');
   });

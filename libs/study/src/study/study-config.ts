@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { PROFILE_SETTINGS } from '@leadwise/models';
+import { LEAD_GROUP_HEADS, PROFILE_SETTINGS } from '@leadwise/models';
 import { z } from 'zod';
 
 export const STUDY_PROFILES = ['quick', 'standard', 'paper'] as const;
@@ -30,6 +30,9 @@ export const studyConfigSchema = z
     trainStyle: z.enum(['grid', 'none']).default('grid'),
     // Absent: the profile's setting (PROFILE_SETTINGS[profile].augment).
     augment: z.boolean().optional(),
+    // LeadGroupECG's head: residual (backbone + zero-initialised lead-group branch) or paper.
+    // Absent: residual; only a non-default value enters the experiment's identity.
+    leadGroupHead: z.enum(LEAD_GROUP_HEADS).optional(),
     llm: z
       .object({
         mode: z.enum(['auto', 'off']).default('auto'),
@@ -99,7 +102,8 @@ export function parseStudyConfig(input: unknown, source = 'study config'): Study
 
 export function resolveStudyPlan(config: StudyConfig, profileOverride?: StudyProfile): ResolvedStudyPlan {
   const profile = profileOverride ?? config.profile;
-  const resolvedConfig: StudyConfig = { ...config, profile };
+  // The default head is left out so that configs written before the field existed keep their identity.
+  const resolvedConfig: StudyConfig = { ...config, profile, leadGroupHead: config.leadGroupHead === 'residual' ? undefined : config.leadGroupHead };
   const quick = profile === 'quick';
   const plan = {
     config: resolvedConfig,
