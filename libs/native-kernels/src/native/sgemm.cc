@@ -1,7 +1,9 @@
 #include "sgemm.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 #include <vector>
 
 namespace leadwise {
@@ -13,8 +15,25 @@ constexpr int kKc = 256;
 constexpr int kMcPanels = 8;
 constexpr int kNc = 2048;
 
+// GCC drops vector_size on an alias template with a dependent size (leaving plain float), so each
+// width is spelled out.
 template <int W>
-using Vec = float __attribute__((vector_size(W * 4)));
+struct VecOf;
+template <>
+struct VecOf<4> {
+  typedef float type __attribute__((vector_size(16)));
+};
+template <>
+struct VecOf<8> {
+  typedef float type __attribute__((vector_size(32)));
+};
+template <>
+struct VecOf<16> {
+  typedef float type __attribute__((vector_size(64)));
+};
+template <int W>
+using Vec = typename VecOf<W>::type;
+static_assert(sizeof(Vec<16>) == 64, "vector type lost its width");
 
 template <int W>
 inline __attribute__((always_inline)) Vec<W> load(const float* p) {
@@ -170,12 +189,19 @@ void gemmGeneric(int m, int n, int k, MatrixView a, MatrixView b, OutputView c, 
   gemmBlocked<6, 2, 4>(m, n, k, a, b, c, accumulate);
 }
 
+// LEADWISE_NATIVE_ISA=avx2 or =generic caps the choice, so that the narrower paths can be tested
+// (and timed) on a machine that has AVX-512.
 Kernel chooseKernel() {
+  const char* cap = std::getenv("LEADWISE_NATIVE_ISA");
+  const std::string limit = cap ? cap : "";
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")) return {gemmAvx512, 12, 32, "avx512"};
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return {gemmAvx2, 6, 16, "avx2+fma"};
+  if (limit.empty() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl"))
+    return {gemmAvx512, 12, 32, "avx512"};
+  if (limit != "generic" && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    return {gemmAvx2, 6, 16, "avx2+fma"};
 #endif
+  (void)limit;
   return {gemmGeneric, 6, 8, "generic"};
 }
 

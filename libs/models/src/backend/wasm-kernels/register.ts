@@ -13,8 +13,10 @@ import { batchNormConfig } from './batch-norm.ts';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.ts';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.ts';
 import { castConfig, identityConfig } from './identity.ts';
+import { loadNativeKernels, type NativeKernels } from '@leadwise/native-kernels';
 import { stockWasmKernels } from './kernel-utils.ts';
 import { maxPoolGradConfig } from './max-pool-grad.ts';
+import { nativeTrainingKernelConfigs } from './native-kernels.ts';
 import { meanConfig, sumConfig } from './reduce.ts';
 import { tileConfig } from './tile.ts';
 
@@ -42,22 +44,48 @@ export type WasmTrainingKernelName =
   | 'Cast'
   | 'FusedBatchNorm';
 
+export interface RegisterTrainingKernelsOptions {
+  /** Register only these (e.g. just the missing filter gradient, to measure stock tfjs). */
+  readonly only?: readonly WasmTrainingKernelName[];
+  /**
+   * The loaded native addon: its kernels then replace ours for the conv gradients and the max-pool
+   * gradient (see native-kernels.ts). Absent: the addon if it loads (`loadNativeKernels`, which
+   * honours LEADWISE_NATIVE_KERNELS=0). Null: the wasm kernels only.
+   */
+  readonly native?: NativeKernels | null;
+}
+
+/** Every kernel function Leadwise has registered, so that none is ever recorded as a stock kernel. */
+const leadwiseKernelFuncs = new Set<KernelConfig['kernelFunc']>(WASM_TRAINING_KERNELS.map((k) => k.kernelFunc));
+
+let nativeConfigs: { native: NativeKernels; configs: KernelConfig[] } | null = null;
+
+function configsFor(native: NativeKernels | null | undefined): readonly KernelConfig[] {
+  if (!native) return WASM_TRAINING_KERNELS;
+  // One set of kernel functions per addon, so that registering twice is a no-op.
+  if (nativeConfigs?.native !== native) {
+    nativeConfigs = { native, configs: nativeTrainingKernelConfigs(native) };
+    for (const config of nativeConfigs.configs) leadwiseKernelFuncs.add(config.kernelFunc);
+  }
+  const replaced = new Map(nativeConfigs.configs.map((c) => [c.kernelName, c]));
+  return WASM_TRAINING_KERNELS.map((c) => replaced.get(c.kernelName) ?? c);
+}
+
 /**
- * Registers the training kernels on the wasm backend (all by default, or only those named, e.g.
- * just the missing filter gradient to measure stock tfjs). Idempotent; the stock kernels it
- * replaces are kept so that `restoreStockWasmKernels` can put them back. Returns what it registered.
+ * Registers the training kernels on the wasm backend (all by default, or only those named), the
+ * native ones where given. Idempotent; the stock kernels it replaces are kept so that
+ * `restoreStockWasmKernels` can put them back. Returns what it registered.
  */
-export function registerWasmTrainingKernels(
-  options: { readonly only?: readonly WasmTrainingKernelName[] } = {},
-): WasmTrainingKernelName[] {
+export function registerWasmTrainingKernels(options: RegisterTrainingKernelsOptions = {}): WasmTrainingKernelName[] {
   const registered: WasmTrainingKernelName[] = [];
-  for (const config of WASM_TRAINING_KERNELS) {
+  const native = options.native === undefined ? defaultNativeKernels() : options.native;
+  for (const config of configsFor(native)) {
     const name = config.kernelName as WasmTrainingKernelName;
     if (options.only && !options.only.includes(name)) continue;
     const current = getKernel(name, 'wasm');
     if (current?.kernelFunc !== config.kernelFunc) {
       if (current) {
-        if (!stockWasmKernels.has(name)) stockWasmKernels.set(name, current);
+        if (!stockWasmKernels.has(name) && !leadwiseKernelFuncs.has(current.kernelFunc)) stockWasmKernels.set(name, current);
         unregisterKernel(name, 'wasm');
       }
       registerKernel(config);
@@ -66,6 +94,16 @@ export function registerWasmTrainingKernels(
   }
   if (!options.only || options.only.includes('FusedBatchNorm')) registerFastBatchNormGradient();
   return registered;
+}
+
+function defaultNativeKernels(): NativeKernels | null {
+  const status = loadNativeKernels();
+  return status.loaded ? status.kernels : null;
+}
+
+/** Whether the wasm backend now runs the native addon's kernels (`registerWasmTrainingKernels` with `native`). */
+export function nativeKernelsRegistered(): boolean {
+  return nativeConfigs !== null && nativeConfigs.configs.some((c) => getKernel(c.kernelName, 'wasm')?.kernelFunc === c.kernelFunc);
 }
 
 let stockBatchNormGradient: GradConfig | null = null;
@@ -94,7 +132,8 @@ function silently(f: () => void): void {
 export function restoreStockWasmKernels(): void {
   for (const config of WASM_TRAINING_KERNELS) {
     const name = config.kernelName;
-    if (getKernel(name, 'wasm')?.kernelFunc !== config.kernelFunc) continue;
+    const current = getKernel(name, 'wasm');
+    if (!current || !leadwiseKernelFuncs.has(current.kernelFunc)) continue;
     unregisterKernel(name, 'wasm');
     const stock = stockWasmKernels.get(name);
     if (stock) registerKernel(stock);
