@@ -1,6 +1,7 @@
 import {
   FusedBatchNorm,
   getGradient,
+  Mean,
   getKernel,
   registerGradient,
   registerKernel,
@@ -16,6 +17,7 @@ import { castConfig, identityConfig } from './identity.ts';
 import { loadNativeKernels, type NativeKernels } from '@leadwise/native-kernels';
 import { stockWasmKernels } from './kernel-utils.ts';
 import { maxPoolGradConfig } from './max-pool-grad.ts';
+import { fastMeanGradient } from './mean-gradient.ts';
 import { nativeTrainingKernelConfigs } from './native-kernels.ts';
 import { meanConfig, sumConfig } from './reduce.ts';
 import { tileConfig } from './tile.ts';
@@ -93,6 +95,7 @@ export function registerWasmTrainingKernels(options: RegisterTrainingKernelsOpti
     registered.push(name);
   }
   if (!options.only || options.only.includes('FusedBatchNorm')) registerFastBatchNormGradient();
+  if (!options.only || options.only.includes('Mean')) registerFastMeanGradient();
   return registered;
 }
 
@@ -115,6 +118,17 @@ function registerFastBatchNormGradient(): void {
   if (!current) return;
   stockBatchNormGradient = current;
   silently(() => registerGradient(fastBatchNormGradient(current)));
+}
+
+let stockMeanGradient: GradConfig | null = null;
+
+/** See mean-gradient.ts; global (all backends), bit-identical results. Idempotent. */
+function registerFastMeanGradient(): void {
+  if (stockMeanGradient) return;
+  const current = getGradient(Mean);
+  if (!current) return;
+  stockMeanGradient = current;
+  silently(() => registerGradient(fastMeanGradient(current)));
 }
 
 /** tfjs warns on stdout when a gradient is overridden; that override is the point here. */
@@ -142,5 +156,10 @@ export function restoreStockWasmKernels(): void {
     const stock = stockBatchNormGradient;
     silently(() => registerGradient(stock));
     stockBatchNormGradient = null;
+  }
+  if (stockMeanGradient) {
+    const stock = stockMeanGradient;
+    silently(() => registerGradient(stock));
+    stockMeanGradient = null;
   }
 }
