@@ -101,6 +101,34 @@ napi_value conv2dBackpropInput(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// (x, filter, bias or null, y, shape, activation) with activation 0 = linear, 1 = relu.
+napi_value conv2d(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 6) return fail(env, "expected x, filter, bias (or null), y, shape and activation"), nullptr;
+  int v[13];
+  if (!getInts(env, argv[4], 13, v)) return nullptr;
+  const ConvShape s{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12]};
+  if (s.strideHeight < 1 || s.strideWidth < 1) return fail(env, "strides must be at least 1"), nullptr;
+  Floats x, filter, y, bias{nullptr, 0};
+  napi_valuetype biasType;
+  napi_typeof(env, argv[2], &biasType);
+  if (!getFloats(env, argv[0], "x", &x) || !getFloats(env, argv[1], "filter", &filter) ||
+      !getFloats(env, argv[3], "y", &y) || (biasType != napi_null && !getFloats(env, argv[2], "bias", &bias)))
+    return nullptr;
+  int activation = 0;
+  if (napi_get_value_int32(env, argv[5], &activation) != napi_ok || activation < 0 || activation > 1)
+    return fail(env, "activation must be 0 (linear) or 1 (relu)"), nullptr;
+  if (!checkLength(env, x, sizeOf(s.batch, s.inHeight, s.inWidth, s.inChannels), "x") ||
+      !checkLength(env, filter, sizeOf(s.filterHeight, s.filterWidth, s.inChannels, s.outChannels), "filter") ||
+      !checkLength(env, y, sizeOf(s.batch, s.outHeight, s.outWidth, s.outChannels), "y") ||
+      (bias.data != nullptr && !checkLength(env, bias, static_cast<size_t>(s.outChannels), "bias")))
+    return nullptr;
+  leadwise::conv2dForward(x.data, filter.data, bias.data, y.data, s, static_cast<leadwise::Activation>(activation));
+  return nullptr;
+}
+
 // (x, dy, dx, shape) with shape = batch, inHeight, inWidth, channels, outHeight, outWidth,
 // filterHeight, filterWidth, strideHeight, strideWidth, padTop, padLeft.
 napi_value maxPoolGrad(napi_env env, napi_callback_info info) {
@@ -149,6 +177,7 @@ napi_value init(napi_env env, napi_value exports) {
   const napi_property_descriptor methods[] = {
       {"conv2dBackpropFilter", nullptr, conv2dBackpropFilter, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2dBackpropInput", nullptr, conv2dBackpropInput, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2d", nullptr, conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxPoolGrad", nullptr, maxPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, setThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"threads", nullptr, threads, nullptr, nullptr, nullptr, napi_default, nullptr},

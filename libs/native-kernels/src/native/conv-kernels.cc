@@ -41,8 +41,15 @@ void im2col(const float* x, const ConvShape& s, long first, int count, float* co
         continue;
       }
       const float* src = x + ((b * s.inHeight + iy) * s.inWidth) * ci;
+      const int ix0 = ox * s.strideWidth - s.padLeft;
+      if (ix0 >= 0 && ix0 + s.filterWidth <= s.inWidth) {
+        // The window's row lies inside x: kw * ci contiguous floats, one copy (with one input
+        // channel, a copy per tap would cost more than the GEMM).
+        std::memcpy(dst, src + static_cast<long>(ix0) * ci, sizeof(float) * s.filterWidth * ci);
+        continue;
+      }
       for (int kx = 0; kx < s.filterWidth; ++kx) {
-        const int ix = ox * s.strideWidth - s.padLeft + kx;
+        const int ix = ix0 + kx;
         if (ix < 0 || ix >= s.inWidth)
           std::memset(dst + kx * ci, 0, sizeof(float) * ci);
         else
@@ -66,12 +73,18 @@ void col2imAdd(const float* col, const ConvShape& s, long first, int count, floa
       const int iy = oy * s.strideHeight - s.padTop + ky;
       if (iy < 0 || iy >= s.inHeight) continue;
       float* dstRow = dxImage + static_cast<long>(iy) * s.inWidth * ci;
+      const int ix0 = ox * s.strideWidth - s.padLeft;
+      const float* src = row + ky * s.filterWidth * ci;
+      if (ix0 >= 0 && ix0 + s.filterWidth <= s.inWidth) {
+        float* dst = dstRow + static_cast<long>(ix0) * ci;
+        for (int e = 0; e < s.filterWidth * ci; ++e) dst[e] += src[e];
+        continue;
+      }
       for (int kx = 0; kx < s.filterWidth; ++kx) {
-        const int ix = ox * s.strideWidth - s.padLeft + kx;
+        const int ix = ix0 + kx;
         if (ix < 0 || ix >= s.inWidth) continue;
         float* dst = dstRow + static_cast<long>(ix) * ci;
-        const float* src = row + (ky * s.filterWidth + kx) * ci;
-        for (int c = 0; c < ci; ++c) dst[c] += src[c];
+        for (int c = 0; c < ci; ++c) dst[c] += src[kx * ci + c];
       }
     }
   }
@@ -164,6 +177,36 @@ void conv2dBackpropInput(const float* dy, const float* filter, float* dx, const 
       const long first = b * perImage + m0;
       sgemm(count, k, co, {dy + first * co, co, 1}, filterT, {col.data(), k, 1}, false);
       col2imAdd(col.data(), s, first, count, dxImage);
+    }
+  });
+}
+
+void conv2dForward(const float* x, const float* filter, const float* bias, float* y, const ConvShape& s,
+                   Activation activation) {
+  const int k = filterSize(s);
+  const int co = s.outChannels;
+  const long positions = static_cast<long>(s.batch) * s.outHeight * s.outWidth;
+  const long blocks = (positions + kPositionsPerBlock - 1) / kPositionsPerBlock;
+  const bool pointwise = isPointwise(s);
+  parallelFor(static_cast<int>(blocks), [&](int block) {
+    const long m0 = static_cast<long>(block) * kPositionsPerBlock;
+    const int count = static_cast<int>(std::min<long>(kPositionsPerBlock, positions - m0));
+    const float* rows = x + m0 * k;
+    thread_local std::vector<float> col;
+    if (!pointwise) {
+      col.resize(static_cast<size_t>(kPositionsPerBlock) * k);
+      im2col(x, s, m0, count, col.data());
+      rows = col.data();
+    }
+    float* out = y + m0 * co;
+    sgemm(count, co, k, {rows, k, 1}, {filter, co, 1}, {out, co, 1}, false);
+    if (bias == nullptr && activation == Activation::kLinear) return;
+    for (int r = 0; r < count; ++r) {
+      float* row = out + static_cast<long>(r) * co;
+      if (bias != nullptr)
+        for (int c = 0; c < co; ++c) row[c] += bias[c];
+      if (activation == Activation::kRelu)
+        for (int c = 0; c < co; ++c) row[c] = row[c] > 0.0f ? row[c] : 0.0f;
     }
   });
 }

@@ -20,6 +20,13 @@ void conv2dBackpropFilter(const float* x, const float* dy, float* dw, const Conv
 // fixed order whatever the thread count.
 void conv2dBackpropInput(const float* dy, const float* filter, float* dx, const ConvShape& shape);
 
+enum class Activation { kLinear = 0, kRelu = 1 };
+
+// y = activation(im2col(x) W + bias), bias optional (null). Output positions are split across
+// threads in fixed blocks, each element computed by one thread: results do not depend on threads.
+void conv2dForward(const float* x, const float* filter, const float* bias, float* y, const ConvShape& shape,
+                   Activation activation);
+
 struct PoolShape {
   int batch, inHeight, inWidth, channels;
   int outHeight, outWidth;

@@ -132,6 +132,17 @@ describe.skipIf(native === null)('native training kernels match the wasm kernels
     await expectNativeMatches('Conv2DBackpropInput', { dy, filter }, { ...common, inputShape: x.shape });
   });
 
+  it.each(CONV_CASES)('Conv2D and FusedConv2D (bias, ReLU), n$n h$h w$w ci$ci co$co k$k s$s $pad', async (c) => {
+    const { x, filter, common } = convInputs(c);
+    const bias = { shape: [c.co], values: randomValues(c.co, 6) };
+    const forward = { ...common, dilations: [1, 1] };
+    await expectNativeMatches('Conv2D', { x, filter }, forward);
+    await expectNativeMatches('FusedConv2D', { x, filter, bias }, { ...forward, activation: 'relu' });
+    await expectNativeMatches('FusedConv2D', { x, filter }, { ...forward, activation: 'linear' });
+    // Not handled natively (tfjs-wasm's kernel runs): still the same answer.
+    await expectNativeMatches('FusedConv2D', { x, filter, bias }, { ...forward, activation: 'elu' });
+  });
+
   it.each(POOL_CASES)('MaxPoolGrad, n$n h$h w$w c$c k$k s$s $pad', async (c) => {
     const oh = outSize(c.h, c.k, c.s, c.pad);
     const ow = outSize(c.w, c.k, c.s, c.pad);

@@ -1,17 +1,21 @@
 import {
   backend_util,
+  Conv2D,
   Conv2DBackpropFilter,
   Conv2DBackpropInput,
   MaxPoolGrad,
   type Conv2DBackpropFilterAttrs,
+  type Conv2DAttrs,
   type Conv2DBackpropInputAttrs,
+  FusedConv2D,
+  type FusedConv2DAttrs,
   type KernelConfig,
   type KernelFunc,
   type MaxPoolGradAttrs,
   type TensorInfo,
 } from '@tensorflow/tfjs';
 import type { NativeKernels } from '@leadwise/native-kernels';
-import { heapF32, shape4, type WasmKernelArgs } from './kernel-utils.ts';
+import { heapF32, runStockWasmKernel, shape4, type WasmKernelArgs } from './kernel-utils.ts';
 
 /**
  * The training kernels of @leadwise/native-kernels (C++, FMA, threads) registered on the wasm
@@ -23,7 +27,55 @@ export function nativeTrainingKernelConfigs(native: NativeKernels): KernelConfig
     { kernelName: Conv2DBackpropFilter, backendName: 'wasm', kernelFunc: nativeBackpropFilter(native) as unknown as KernelFunc },
     { kernelName: Conv2DBackpropInput, backendName: 'wasm', kernelFunc: nativeBackpropInput(native) as unknown as KernelFunc },
     { kernelName: MaxPoolGrad, backendName: 'wasm', kernelFunc: nativeMaxPoolGrad(native) as unknown as KernelFunc },
+    { kernelName: Conv2D, backendName: 'wasm', kernelFunc: nativeConv2D(native, Conv2D) as unknown as KernelFunc },
+    { kernelName: FusedConv2D, backendName: 'wasm', kernelFunc: nativeConv2D(native, FusedConv2D) as unknown as KernelFunc },
   ];
+}
+
+/**
+ * Forward convolution as im2col + the addon's SGEMM, with bias and ReLU fused. The cases it does
+ * not cover (dilation, other activations, PReLU weights, a bias that is not one value per output
+ * channel, NCHW) go to tfjs-wasm's own XNNPACK kernel.
+ */
+function nativeConv2D(native: NativeKernels, kernelName: typeof Conv2D | typeof FusedConv2D) {
+  return function conv2DNative(args: WasmKernelArgs): TensorInfo {
+    const { backend } = args;
+    const x = args.inputs['x'] as TensorInfo;
+    const filter = args.inputs['filter'] as TensorInfo;
+    const bias = args.inputs['bias'] as TensorInfo | undefined;
+    const attrs = args.attrs as unknown as FusedConv2DAttrs & Conv2DAttrs;
+    const activation = attrs.activation ?? 'linear';
+    const dilations = typeof attrs.dilations === 'number' ? [attrs.dilations, attrs.dilations] : (attrs.dilations ?? [1, 1]);
+    const supported =
+      (activation === 'linear' || activation === 'relu') &&
+      args.inputs['preluActivationWeights'] === undefined &&
+      (bias === undefined || (bias.shape.length === 1 && bias.shape[0] === filter.shape[3])) &&
+      dilations[0] === 1 &&
+      dilations[1] === 1 &&
+      backend_util.convertConv2DDataFormat(attrs.dataFormat) === 'channelsLast' &&
+      x.dtype === 'float32';
+    if (!supported) return runStockWasmKernel(kernelName, args);
+    const info = backend_util.computeConv2DInfo(
+      shape4(x, `${kernelName} x`),
+      shape4(filter, `${kernelName} filter`),
+      attrs.strides,
+      1,
+      attrs.pad,
+      attrs.dimRoundingMode,
+      false,
+      'channelsLast',
+    );
+    const y = backend.makeOutput([info.batchSize, info.outHeight, info.outWidth, info.outChannels], 'float32');
+    native.conv2d(
+      heapF32(backend, x),
+      heapF32(backend, filter),
+      bias ? heapF32(backend, bias) : null,
+      heapF32(backend, y),
+      convShape(info),
+      activation === 'relu' ? 1 : 0,
+    );
+    return y;
+  };
 }
 
 function convShape(info: backend_util.Conv2DInfo): Int32Array {

@@ -36,6 +36,8 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
 ];
 
 export type WasmTrainingKernelName =
+  | 'Conv2D'
+  | 'FusedConv2D'
   | 'Conv2DBackpropFilter'
   | 'Conv2DBackpropInput'
   | 'MaxPoolGrad'
@@ -70,7 +72,11 @@ function configsFor(native: NativeKernels | null | undefined): readonly KernelCo
     for (const config of nativeConfigs.configs) leadwiseKernelFuncs.add(config.kernelFunc);
   }
   const replaced = new Map(nativeConfigs.configs.map((c) => [c.kernelName, c]));
-  return WASM_TRAINING_KERNELS.map((c) => replaced.get(c.kernelName) ?? c);
+  const ours = new Set(WASM_TRAINING_KERNELS.map((c) => c.kernelName));
+  return [
+    ...WASM_TRAINING_KERNELS.map((c) => replaced.get(c.kernelName) ?? c),
+    ...nativeConfigs.configs.filter((c) => !ours.has(c.kernelName)),
+  ];
 }
 
 /**
@@ -94,9 +100,21 @@ export function registerWasmTrainingKernels(options: RegisterTrainingKernelsOpti
     }
     registered.push(name);
   }
+  if (!native) restoreNativeOnlyKernels();
   if (!options.only || options.only.includes('FusedBatchNorm')) registerFastBatchNormGradient();
   if (!options.only || options.only.includes('Mean')) registerFastMeanGradient();
   return registered;
+}
+
+/** The kernels only the addon replaces (the forward convolutions) go back to tfjs-wasm's own. */
+function restoreNativeOnlyKernels(): void {
+  const ours = new Set(WASM_TRAINING_KERNELS.map((c) => c.kernelName));
+  for (const config of nativeConfigs?.configs ?? []) {
+    if (ours.has(config.kernelName) || getKernel(config.kernelName, 'wasm')?.kernelFunc !== config.kernelFunc) continue;
+    unregisterKernel(config.kernelName, 'wasm');
+    const stock = stockWasmKernels.get(config.kernelName);
+    if (stock) registerKernel(stock);
+  }
 }
 
 function defaultNativeKernels(): NativeKernels | null {
@@ -144,8 +162,8 @@ function silently(f: () => void): void {
 
 /** Puts back the wasm backend's own kernels (and removes the ones it never had). */
 export function restoreStockWasmKernels(): void {
-  for (const config of WASM_TRAINING_KERNELS) {
-    const name = config.kernelName;
+  const names = new Set([...WASM_TRAINING_KERNELS, ...(nativeConfigs?.configs ?? [])].map((c) => c.kernelName));
+  for (const name of names) {
     const current = getKernel(name, 'wasm');
     if (!current || !leadwiseKernelFuncs.has(current.kernelFunc)) continue;
     unregisterKernel(name, 'wasm');
