@@ -212,7 +212,7 @@ describe('without the native kernels', () => {
     expect(nativeKernelsRegistered()).toBe(false);
     const grad = tf.tidy(() => {
       const x = tf.tensor4d(randomValues(2 * 6 * 6 * 2, 9), [2, 6, 6, 2]);
-      return tf.grad((input: tf.Tensor4D) => tf.conv2d(input, tf.ones([3, 3, 2, 4]) as tf.Tensor4D, 1, 'same').sum())(x).dataSync();
+      return tf.grad((input: tf.Tensor) => tf.conv2d(input as tf.Tensor4D, tf.ones([3, 3, 2, 4]) as tf.Tensor4D, 1, 'same').sum())(x).dataSync();
     });
     // Interior positions receive all 3 x 3 x 4 filter taps of weight one.
     expect(grad[(1 * 6 + 2) * 2 + 1]).toBeCloseTo(36, 4);
