@@ -59,12 +59,14 @@ void im2col(const float* x, const ConvShape& s, long first, int count, float* co
   }
 }
 
-// The inverse scatter: adds row r of col into every x position of its window, for one image.
-void col2imAdd(const float* col, const ConvShape& s, long first, int count, float* dxImage) {
+// The inverse scatter: adds row r of col into every dx position of its window.
+void col2imAdd(const float* col, const ConvShape& s, long first, int count, float* dx) {
   const int k = filterSize(s);
   const int ci = s.inChannels;
   const long perImage = static_cast<long>(s.outHeight) * s.outWidth;
+  const long imageSize = static_cast<long>(s.inHeight) * s.inWidth * ci;
   for (int r = 0; r < count; ++r) {
+    float* dxImage = dx + (first + r) / perImage * imageSize;
     const long m = (first + r) % perImage;
     const int oy = static_cast<int>(m / s.outWidth);
     const int ox = static_cast<int>(m % s.outWidth);
@@ -153,30 +155,39 @@ void conv2dBackpropFilter(const float* x, const float* dy, float* dw, const Conv
 void conv2dBackpropInput(const float* dy, const float* filter, float* dx, const ConvShape& s) {
   const int k = filterSize(s);
   const int co = s.outChannels;
-  // W^T as a [co, k] view of the [k, co] filter.
-  const MatrixView filterT{filter, 1, co};
+  // W^T [co, k], transposed once here: read through strides instead, every GEMM call would repack
+  // it element by element (for 4x5 maps with 128 channels that cost 7x the FMAs).
+  std::vector<float> filterT(static_cast<size_t>(k) * co);
+  for (int row = 0; row < k; ++row)
+    for (int o = 0; o < co; ++o) filterT[static_cast<size_t>(o) * k + row] = filter[static_cast<size_t>(row) * co + o];
+  const MatrixView wT{filterT.data(), k, 1};
+  const long positions = static_cast<long>(s.batch) * s.outHeight * s.outWidth;
   if (isPointwise(s)) {
-    const long positions = static_cast<long>(s.batch) * s.outHeight * s.outWidth;
     const long blocks = (positions + kPositionsPerBlock - 1) / kPositionsPerBlock;
     parallelFor(static_cast<int>(blocks), [&](int block) {
       const long m0 = static_cast<long>(block) * kPositionsPerBlock;
       const int count = static_cast<int>(std::min<long>(kPositionsPerBlock, positions - m0));
-      sgemm(count, k, co, {dy + m0 * co, co, 1}, filterT, {dx + m0 * k, k, 1}, false);
+      sgemm(count, k, co, {dy + m0 * co, co, 1}, wT, {dx + m0 * k, k, 1}, false);
     });
     return;
   }
+  // Each task owns whole images, so no two threads add into the same dx element, and each element
+  // sums its contributions in position order whatever the split: the same bits for any thread count.
+  // A GEMM block may span images of one task, so small late-stage maps still fill a block.
   const long perImage = static_cast<long>(s.outHeight) * s.outWidth;
   const long imageSize = static_cast<long>(s.inHeight) * s.inWidth * s.inChannels;
-  parallelFor(s.batch, [&](int b) {
-    float* dxImage = dx + b * imageSize;
-    std::fill(dxImage, dxImage + imageSize, 0.0f);
+  const int tasks = std::max(1, std::min(threadCount(), s.batch));
+  parallelFor(tasks, [&](int task) {
+    const long firstImage = static_cast<long>(s.batch) * task / tasks;
+    const long endImage = static_cast<long>(s.batch) * (task + 1) / tasks;
+    std::fill(dx + firstImage * imageSize, dx + endImage * imageSize, 0.0f);
     thread_local std::vector<float> col;
     col.resize(static_cast<size_t>(kPositionsPerBlock) * k);
-    for (long m0 = 0; m0 < perImage; m0 += kPositionsPerBlock) {
-      const int count = static_cast<int>(std::min<long>(kPositionsPerBlock, perImage - m0));
-      const long first = b * perImage + m0;
-      sgemm(count, k, co, {dy + first * co, co, 1}, filterT, {col.data(), k, 1}, false);
-      col2imAdd(col.data(), s, first, count, dxImage);
+    const long end = endImage * perImage;
+    for (long m0 = firstImage * perImage; m0 < end; m0 += kPositionsPerBlock) {
+      const int count = static_cast<int>(std::min<long>(kPositionsPerBlock, end - m0));
+      sgemm(count, k, co, {dy + m0 * co, co, 1}, wT, {col.data(), k, 1}, false);
+      col2imAdd(col.data(), s, m0, count, dx);
     }
   });
 }
