@@ -53,7 +53,7 @@ export interface RegisterTrainingKernelsOptions {
   readonly only?: readonly WasmTrainingKernelName[];
   /**
    * The loaded native addon: its kernels then replace ours for the conv gradients and the max-pool
-   * gradient (see native-kernels.ts). Absent: the addon if it loads (`loadNativeKernels`, which
+   * gradient, and tfjs-wasm's forward convolutions (see native-kernels.ts). Absent: the addon if it loads (`loadNativeKernels`, which
    * honours LEADWISE_NATIVE_KERNELS=0). Null: the wasm kernels only.
    */
   readonly native?: NativeKernels | null;
