@@ -21,6 +21,7 @@ import {
   parseModelConfig,
   predictHostBatch,
   PROFILE_SETTINGS,
+  backendEngineName,
   selectBackend,
   type Architecture,
   type BackendName,
@@ -82,7 +83,7 @@ function standardLayoutBoxes(): Float32Array {
 
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
-  const backend = await selectBackend({ prefer: options.backend });
+  const backend = backendEngineName(await selectBackend({ prefer: options.backend }));
   const settings = PROFILE_SETTINGS[options.profile];
   const size = options.input ? parseInputSize(options.input) : { inputHeight: settings.inputHeight, inputWidth: settings.inputWidth };
   const widthMultiplier = options.width ?? settings.widthMultiplier;

@@ -2,6 +2,7 @@ export {
   BACKEND_ENV_VAR,
   BACKEND_NAMES,
   BackendSelectionError,
+  backendEngineName,
   describeWasm,
   initWasmBackend,
   parseBackendEnv,
@@ -10,8 +11,10 @@ export {
   type SelectBackendOptions,
 } from './select-backend.ts';
 export {
+  nativeKernelsRegistered,
   registerWasmTrainingKernels,
   restoreStockWasmKernels,
   WASM_TRAINING_KERNELS,
+  type RegisterTrainingKernelsOptions,
   type WasmTrainingKernelName,
 } from './wasm-kernels/register.ts';

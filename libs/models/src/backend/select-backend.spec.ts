@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BACKEND_ENV_VAR, BackendSelectionError, parseBackendEnv, selectBackend } from './select-backend.ts';
+import { loadNativeKernels } from '@leadwise/native-kernels';
+import { BACKEND_ENV_VAR, backendEngineName, BackendSelectionError, parseBackendEnv, selectBackend } from './select-backend.ts';
 
 /**
  * Backend choice on this machine: the native tfjs-node packages are optional dependencies that are
@@ -34,7 +35,14 @@ describe('selectBackend', () => {
     expect(tf.getBackend()).toBe('wasm');
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^leadwise: tfjs backend wasm \(SIMD, single-threaded\); skipped tfjs-node-gpu: .*; tfjs-node: /);
+    // With the native addon built (and not switched off) the engine is named for it.
+    const native = loadNativeKernels();
+    expect(backendEngineName(chosen)).toBe(native.loaded ? 'wasm+native' : 'wasm');
+    const engine = native.loaded ? 'wasm\\+native' : 'wasm';
+    const detail = native.loaded ? 'native kernels (avx512|avx2\\+fma|generic), \\d+ thread\\(s\\)' : 'native kernels off: .*';
+    expect(lines[0]).toMatch(
+      new RegExp(`^leadwise: tfjs backend ${engine} \\(SIMD, single-threaded; ${detail}\\); skipped tfjs-node-gpu: .*; tfjs-node: `),
+    );
     await selectBackend({ log: (line) => lines.push(line) });
     expect(lines).toHaveLength(1);
   });

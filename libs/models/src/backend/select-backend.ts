@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { registerWasmTrainingKernels } from './wasm-kernels/register.ts';
+import { loadNativeKernels } from '@leadwise/native-kernels';
+import { nativeKernelsRegistered, registerWasmTrainingKernels } from './wasm-kernels/register.ts';
 
 /**
  * The backends Leadwise can train on, fastest first. The two native ones are optional
@@ -27,11 +28,16 @@ export interface SelectBackendOptions {
   readonly prefer?: BackendName;
   /** Register Leadwise's training kernels when the wasm backend is chosen (default true). */
   readonly wasmTrainingKernels?: boolean;
+  /**
+   * Among those, use the native addon's (@leadwise/native-kernels) where it is built (default
+   * true; `LEADWISE_NATIVE_KERNELS=0` also turns it off).
+   */
+  readonly nativeKernels?: boolean;
   /** Where to say which backend was chosen; defaults to stderr, once per process. */
   readonly log?: (line: string) => void;
 }
 
-let announced: BackendName | null = null;
+let announced: string | null = null;
 
 /**
  * Picks the fastest backend that starts here and makes it tfjs's active backend:
@@ -43,14 +49,15 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
   const candidates: readonly BackendName[] = forced ? [forced] : BACKEND_NAMES;
   const failures: string[] = [];
   for (const name of candidates) {
-    const failure = await tryBackend(name, options.wasmTrainingKernels ?? true);
+    const failure = await tryBackend(name, options.wasmTrainingKernels ?? true, options.nativeKernels ?? true);
     if (failure === null) {
-      if (announced !== name) {
+      const engine = backendEngineName(name);
+      if (announced !== engine) {
         const detail = name === 'wasm' ? ` (${describeWasm()})` : '';
         (options.log ?? ((line) => process.stderr.write(`${line}\n`)))(
-          `leadwise: tfjs backend ${name}${detail}${failures.length ? `; skipped ${failures.join('; ')}` : ''}`,
+          `leadwise: tfjs backend ${engine}${detail}${failures.length ? `; skipped ${failures.join('; ')}` : ''}`,
         );
-        announced = name;
+        announced = engine;
       }
       return name;
     }
@@ -74,7 +81,7 @@ export function parseBackendEnv(value: string | undefined): BackendName | null {
 }
 
 /** Returns null when the backend is now active, else why it is not. */
-async function tryBackend(name: BackendName, wasmTrainingKernels: boolean): Promise<string | null> {
+async function tryBackend(name: BackendName, wasmTrainingKernels: boolean, nativeKernels: boolean): Promise<string | null> {
   try {
     switch (name) {
       case 'tfjs-node-gpu':
@@ -86,7 +93,9 @@ async function tryBackend(name: BackendName, wasmTrainingKernels: boolean): Prom
       case 'wasm':
         await initWasmBackend();
         if (!(await tf.setBackend('wasm'))) return 'backend "wasm" did not initialise';
-        if (wasmTrainingKernels) registerWasmTrainingKernels();
+        if (wasmTrainingKernels) {
+          registerWasmTrainingKernels(nativeKernels ? {} : { native: null });
+        }
         return null;
       case 'cpu':
         return (await tf.setBackend('cpu')) ? null : 'backend "cpu" did not initialise';
@@ -117,11 +126,24 @@ export async function initWasmBackend(): Promise<void> {
 }
 
 /**
+ * The name to record for a run's engine: 'wasm+native' when the wasm backend trains with the
+ * native addon's kernels (a different speed and, in the last bits, different results).
+ */
+export function backendEngineName(name: BackendName): string {
+  return name === 'wasm' && nativeKernelsRegistered() ? 'wasm+native' : name;
+}
+
+/**
  * In Node the wasm backend runs single-threaded: tfjs disables its threaded build there
  * (tfjs issue #3830), so SIMD is the only speed-up. Parallelism comes from separate processes.
  */
 export function describeWasm(): string {
   const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
   const threads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT');
-  return `${simd ? 'SIMD' : 'no SIMD'}, ${threads ? 'multi-threaded' : 'single-threaded'}`;
+  const wasm = `${simd ? 'SIMD' : 'no SIMD'}, ${threads ? 'multi-threaded' : 'single-threaded'}`;
+  const native = loadNativeKernels();
+  if (nativeKernelsRegistered() && native.loaded) {
+    return `${wasm}; native kernels ${native.kernels.isa()}, ${native.kernels.threads()} thread(s)`;
+  }
+  return native.loaded ? wasm : `${wasm}; native kernels off: ${native.reason}`;
 }

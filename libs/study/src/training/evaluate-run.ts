@@ -7,6 +7,7 @@ import {
   groupAttributions,
   loadCheckpoint,
   OnnxEngine,
+  backendEngineName,
   selectBackend,
   summarizeGroupAttributions,
   type GroupAttributionSummary,
@@ -72,7 +73,7 @@ export async function evaluateRun(db: LeadwiseDatabase, options: EvaluateRunOpti
   if (trainRun.kind !== 'train') throw new EvaluateRunError(`run ${options.runId} is a ${trainRun.kind} run, not a train run`);
   if (!trainRun.checkpointUri) throw new EvaluateRunError(`run ${options.runId} has no checkpoint (status ${trainRun.status})`);
   // The checkpoint is loaded through tfjs either way; the ONNX engine then scores the exported graph.
-  const tfjsBackend = backendLabel(await selectBackend());
+  const tfjsBackend = backendLabel(backendEngineName(await selectBackend()));
   const backend = options.engine === 'onnx' ? 'onnxruntime-node' : tfjsBackend;
   const dataset = await requireDataset(db, options.dataset);
   const params = await store.getParams(trainRun.id);

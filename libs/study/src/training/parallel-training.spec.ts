@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { trainRunsInParallel, type TrainRunSpec } from './parallel-training.ts';
+import { childEnv, trainRunsInParallel, type TrainRunSpec } from './parallel-training.ts';
 
 const spec = (seed: number): TrainRunSpec => ({ model: 'resnet18', dataset: 'nowhere', seed, profile: 'quick' });
 
@@ -20,5 +20,13 @@ describe('trainRunsInParallel', () => {
       }),
     ).rejects.toThrow(/stopped: 0 of 3 runs had finished/);
     expect(settled).toEqual([]);
+  });
+
+  it('gives each training child one native-kernel thread unless LEADWISE_THREADS is set', () => {
+    const url = 'postgres://postgres@127.0.0.1:5432/unused';
+    // Two children on two cores: more threads each would only fight over the same cores.
+    expect(childEnv(url, { PATH: '/bin' })).toEqual({ PATH: '/bin', DATABASE_URL: url, LEADWISE_THREADS: '1' });
+    expect(childEnv(url, { LEADWISE_THREADS: '2' }).LEADWISE_THREADS).toBe('2');
+    expect(childEnv(url, { LEADWISE_THREADS: ' ' }).LEADWISE_THREADS).toBe('1');
   });
 });

@@ -1,4 +1,5 @@
 import { fork } from 'node:child_process';
+import { THREADS_ENV_VAR } from '@leadwise/native-kernels';
 import { openDatabase } from '@leadwise/db';
 import type { EpochMetrics } from '@leadwise/models';
 import { trainRun, type TrainRunOptions, type TrainRunResult } from './train-run.ts';
@@ -66,10 +67,19 @@ export async function trainRunsInParallel(specs: readonly TrainRunSpec[], option
   return results as TrainRunResult[];
 }
 
+/**
+ * Children train one per core, so each keeps the native kernels to one thread (more would only
+ * contend for the same cores); a LEADWISE_THREADS the user set is passed on as is.
+ */
+export function childEnv(databaseUrl: string, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const threads = env[THREADS_ENV_VAR]?.trim() ? env[THREADS_ENV_VAR] : '1';
+  return { ...env, DATABASE_URL: databaseUrl, [THREADS_ENV_VAR]: threads };
+}
+
 function runInChild(spec: TrainRunSpec, databaseUrl: string, options: ParallelTrainingOptions): Promise<TrainRunResult> {
   return new Promise((resolve, reject) => {
     const child = fork(new URL('./train-run-child-entry.mjs', import.meta.url), [], {
-      env: { ...process.env, DATABASE_URL: databaseUrl },
+      env: childEnv(databaseUrl),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     let settled = false;

@@ -11,6 +11,7 @@ import {
   predictSource,
   PROFILE_SETTINGS,
   profileEpochs,
+  backendEngineName,
   selectBackend,
   trainModel,
   type Architecture,
@@ -142,7 +143,7 @@ export async function trainRun(db: LeadwiseDatabase, options: TrainRunOptions): 
   const startMs = Date.now();
   const settings = PROFILE_SETTINGS[options.profile];
   const overrides = options.overrides ?? {};
-  const backend = backendLabel(await selectBackend());
+  const backend = backendLabel(backendEngineName(await selectBackend()));
   options.onPhase?.('loading', 'records');
   const dataset = await requireDataset(db, options.dataset);
   const modelConfig = parseModelConfig({

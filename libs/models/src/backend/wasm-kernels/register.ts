@@ -1,6 +1,7 @@
 import {
   FusedBatchNorm,
   getGradient,
+  Mean,
   getKernel,
   registerGradient,
   registerKernel,
@@ -13,8 +14,11 @@ import { batchNormConfig } from './batch-norm.ts';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.ts';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.ts';
 import { castConfig, identityConfig } from './identity.ts';
+import { loadNativeKernels, type NativeKernels } from '@leadwise/native-kernels';
 import { stockWasmKernels } from './kernel-utils.ts';
 import { maxPoolGradConfig } from './max-pool-grad.ts';
+import { fastMeanGradient } from './mean-gradient.ts';
+import { nativeTrainingKernelConfigs } from './native-kernels.ts';
 import { meanConfig, sumConfig } from './reduce.ts';
 import { tileConfig } from './tile.ts';
 
@@ -32,6 +36,8 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
 ];
 
 export type WasmTrainingKernelName =
+  | 'Conv2D'
+  | 'FusedConv2D'
   | 'Conv2DBackpropFilter'
   | 'Conv2DBackpropInput'
   | 'MaxPoolGrad'
@@ -42,30 +48,83 @@ export type WasmTrainingKernelName =
   | 'Cast'
   | 'FusedBatchNorm';
 
+export interface RegisterTrainingKernelsOptions {
+  /** Register only these (e.g. just the missing filter gradient, to measure stock tfjs). */
+  readonly only?: readonly WasmTrainingKernelName[];
+  /**
+   * The loaded native addon: its kernels then replace ours for the conv gradients and the max-pool
+   * gradient, and tfjs-wasm's forward convolutions (see native-kernels.ts). Absent: the addon if it loads (`loadNativeKernels`, which
+   * honours LEADWISE_NATIVE_KERNELS=0). Null: the wasm kernels only.
+   */
+  readonly native?: NativeKernels | null;
+}
+
+/** Every kernel function Leadwise has registered, so that none is ever recorded as a stock kernel. */
+const leadwiseKernelFuncs = new Set<KernelConfig['kernelFunc']>(WASM_TRAINING_KERNELS.map((k) => k.kernelFunc));
+
+let nativeConfigs: { native: NativeKernels; configs: KernelConfig[] } | null = null;
+
+function configsFor(native: NativeKernels | null | undefined): readonly KernelConfig[] {
+  if (!native) return WASM_TRAINING_KERNELS;
+  // One set of kernel functions per addon, so that registering twice is a no-op.
+  if (nativeConfigs?.native !== native) {
+    nativeConfigs = { native, configs: nativeTrainingKernelConfigs(native) };
+    for (const config of nativeConfigs.configs) leadwiseKernelFuncs.add(config.kernelFunc);
+  }
+  const replaced = new Map(nativeConfigs.configs.map((c) => [c.kernelName, c]));
+  const ours = new Set(WASM_TRAINING_KERNELS.map((c) => c.kernelName));
+  return [
+    ...WASM_TRAINING_KERNELS.map((c) => replaced.get(c.kernelName) ?? c),
+    ...nativeConfigs.configs.filter((c) => !ours.has(c.kernelName)),
+  ];
+}
+
 /**
- * Registers the training kernels on the wasm backend (all by default, or only those named, e.g.
- * just the missing filter gradient to measure stock tfjs). Idempotent; the stock kernels it
- * replaces are kept so that `restoreStockWasmKernels` can put them back. Returns what it registered.
+ * Registers the training kernels on the wasm backend (all by default, or only those named), the
+ * native ones where given. Idempotent; the stock kernels it replaces are kept so that
+ * `restoreStockWasmKernels` can put them back. Returns what it registered.
  */
-export function registerWasmTrainingKernels(
-  options: { readonly only?: readonly WasmTrainingKernelName[] } = {},
-): WasmTrainingKernelName[] {
+export function registerWasmTrainingKernels(options: RegisterTrainingKernelsOptions = {}): WasmTrainingKernelName[] {
   const registered: WasmTrainingKernelName[] = [];
-  for (const config of WASM_TRAINING_KERNELS) {
+  const native = options.native === undefined ? defaultNativeKernels() : options.native;
+  for (const config of configsFor(native)) {
     const name = config.kernelName as WasmTrainingKernelName;
     if (options.only && !options.only.includes(name)) continue;
     const current = getKernel(name, 'wasm');
     if (current?.kernelFunc !== config.kernelFunc) {
       if (current) {
-        if (!stockWasmKernels.has(name)) stockWasmKernels.set(name, current);
+        if (!stockWasmKernels.has(name) && !leadwiseKernelFuncs.has(current.kernelFunc)) stockWasmKernels.set(name, current);
         unregisterKernel(name, 'wasm');
       }
       registerKernel(config);
     }
     registered.push(name);
   }
+  if (!native) restoreNativeOnlyKernels();
   if (!options.only || options.only.includes('FusedBatchNorm')) registerFastBatchNormGradient();
+  if (!options.only || options.only.includes('Mean')) registerFastMeanGradient();
   return registered;
+}
+
+/** The kernels only the addon replaces (the forward convolutions) go back to tfjs-wasm's own. */
+function restoreNativeOnlyKernels(): void {
+  const ours = new Set(WASM_TRAINING_KERNELS.map((c) => c.kernelName));
+  for (const config of nativeConfigs?.configs ?? []) {
+    if (ours.has(config.kernelName) || getKernel(config.kernelName, 'wasm')?.kernelFunc !== config.kernelFunc) continue;
+    unregisterKernel(config.kernelName, 'wasm');
+    const stock = stockWasmKernels.get(config.kernelName);
+    if (stock) registerKernel(stock);
+  }
+}
+
+function defaultNativeKernels(): NativeKernels | null {
+  const status = loadNativeKernels();
+  return status.loaded ? status.kernels : null;
+}
+
+/** Whether the wasm backend now runs the native addon's kernels (`registerWasmTrainingKernels` with `native`). */
+export function nativeKernelsRegistered(): boolean {
+  return nativeConfigs !== null && nativeConfigs.configs.some((c) => getKernel(c.kernelName, 'wasm')?.kernelFunc === c.kernelFunc);
 }
 
 let stockBatchNormGradient: GradConfig | null = null;
@@ -77,6 +136,17 @@ function registerFastBatchNormGradient(): void {
   if (!current) return;
   stockBatchNormGradient = current;
   silently(() => registerGradient(fastBatchNormGradient(current)));
+}
+
+let stockMeanGradient: GradConfig | null = null;
+
+/** See mean-gradient.ts; global (all backends), bit-identical results. Idempotent. */
+function registerFastMeanGradient(): void {
+  if (stockMeanGradient) return;
+  const current = getGradient(Mean);
+  if (!current) return;
+  stockMeanGradient = current;
+  silently(() => registerGradient(fastMeanGradient(current)));
 }
 
 /** tfjs warns on stdout when a gradient is overridden; that override is the point here. */
@@ -92,9 +162,10 @@ function silently(f: () => void): void {
 
 /** Puts back the wasm backend's own kernels (and removes the ones it never had). */
 export function restoreStockWasmKernels(): void {
-  for (const config of WASM_TRAINING_KERNELS) {
-    const name = config.kernelName;
-    if (getKernel(name, 'wasm')?.kernelFunc !== config.kernelFunc) continue;
+  const names = new Set([...WASM_TRAINING_KERNELS, ...(nativeConfigs?.configs ?? [])].map((c) => c.kernelName));
+  for (const name of names) {
+    const current = getKernel(name, 'wasm');
+    if (!current || !leadwiseKernelFuncs.has(current.kernelFunc)) continue;
     unregisterKernel(name, 'wasm');
     const stock = stockWasmKernels.get(name);
     if (stock) registerKernel(stock);
@@ -103,5 +174,10 @@ export function restoreStockWasmKernels(): void {
     const stock = stockBatchNormGradient;
     silently(() => registerGradient(stock));
     stockBatchNormGradient = null;
+  }
+  if (stockMeanGradient) {
+    const stock = stockMeanGradient;
+    silently(() => registerGradient(stock));
+    stockMeanGradient = null;
   }
 }

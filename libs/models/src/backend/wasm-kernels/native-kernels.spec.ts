@@ -1,0 +1,220 @@
+import * as tf from '@tensorflow/tfjs';
+import { loadNativeKernels, type NativeKernels } from '@leadwise/native-kernels';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initWasmBackend } from '../select-backend.ts';
+import { nativeKernelsRegistered, registerWasmTrainingKernels } from './register.ts';
+
+/**
+ * The native addon's kernels against Leadwise's wasm kernels and tfjs's cpu backend, on shapes that
+ * reach every path (pointwise GEMM, im2col with padding, strides, ragged register tiles, one input
+ * channel, batch 1 and 5). Skipped where the addon is not built; the fallback test always runs.
+ */
+
+const status = loadNativeKernels();
+const native: NativeKernels | null = status.loaded ? status.kernels : null;
+
+type Pad = 'same' | 'valid';
+interface Case {
+  readonly n: number;
+  readonly h: number;
+  readonly w: number;
+  readonly ci: number;
+  readonly co: number;
+  readonly k: number;
+  readonly s: number;
+  readonly pad: Pad;
+}
+
+const CONV_CASES: Case[] = [
+  { n: 1, h: 9, w: 11, ci: 3, co: 5, k: 3, s: 1, pad: 'same' },
+  { n: 5, h: 9, w: 11, ci: 3, co: 5, k: 3, s: 2, pad: 'same' },
+  { n: 5, h: 10, w: 7, ci: 1, co: 16, k: 3, s: 1, pad: 'valid' },
+  { n: 1, h: 13, w: 15, ci: 1, co: 8, k: 7, s: 2, pad: 'same' },
+  { n: 5, h: 13, w: 9, ci: 2, co: 3, k: 7, s: 2, pad: 'valid' },
+  { n: 5, h: 8, w: 8, ci: 16, co: 33, k: 1, s: 1, pad: 'valid' },
+  { n: 1, h: 7, w: 9, ci: 6, co: 4, k: 1, s: 2, pad: 'same' },
+  { n: 5, h: 16, w: 20, ci: 16, co: 32, k: 3, s: 2, pad: 'same' },
+  // More output positions than one 256-position block per thread, channels past one register tile.
+  { n: 5, h: 24, w: 30, ci: 5, co: 40, k: 3, s: 1, pad: 'same' },
+];
+
+const POOL_CASES = [
+  { n: 1, h: 8, w: 8, c: 3, k: 2, s: 2, pad: 'valid' as Pad },
+  { n: 5, h: 9, w: 7, c: 4, k: 2, s: 2, pad: 'same' as Pad },
+  { n: 5, h: 9, w: 9, c: 17, k: 3, s: 2, pad: 'same' as Pad },
+  { n: 1, h: 11, w: 10, c: 5, k: 3, s: 1, pad: 'same' as Pad },
+];
+
+/** Deterministic uniform values in [-1, 1) (a 32-bit LCG; Numerical Recipes constants). */
+function randomValues(size: number, seed: number): Float32Array {
+  const out = new Float32Array(size);
+  let state = seed >>> 0;
+  for (let i = 0; i < size; i++) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    out[i] = state / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+type Engine = 'cpu' | 'wasm' | 'wasm+native';
+
+async function useEngine(engine: Engine): Promise<void> {
+  await tf.setBackend(engine === 'cpu' ? 'cpu' : 'wasm');
+  if (engine !== 'cpu') registerWasmTrainingKernels({ native: engine === 'wasm+native' ? native : null });
+}
+
+async function runKernel(
+  engine: Engine,
+  kernel: string,
+  inputs: Record<string, { shape: number[]; values: Float32Array }>,
+  attrs: Record<string, unknown>,
+): Promise<Float32Array> {
+  await useEngine(engine);
+  const before = tf.memory().numTensors;
+  const tensors = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, tf.tensor(v.values, v.shape)]));
+  const out = tf.engine().runKernel(kernel, tensors, attrs as never) as tf.Tensor;
+  const values = out.dataSync() as Float32Array;
+  tf.dispose([out, ...Object.values(tensors)]);
+  expect(tf.memory().numTensors).toBe(before);
+  return values;
+}
+
+/** Native against both references, relative to the largest reference value (sums of many products). */
+async function expectNativeMatches(
+  kernel: string,
+  inputs: Record<string, { shape: number[]; values: Float32Array }>,
+  attrs: Record<string, unknown>,
+): Promise<void> {
+  const actual = await runKernel('wasm+native', kernel, inputs, attrs);
+  for (const reference of ['wasm', 'cpu'] as const) {
+    const expected = await runKernel(reference, kernel, inputs, attrs);
+    expect(actual.length).toBe(expected.length);
+    let maxAbs = 0;
+    let maxRef = 0;
+    for (let i = 0; i < expected.length; i++) {
+      maxAbs = Math.max(maxAbs, Math.abs(actual[i] - expected[i]));
+      maxRef = Math.max(maxRef, Math.abs(expected[i]));
+    }
+    expect(maxAbs, `${kernel} vs ${reference}`).toBeLessThanOrEqual(1e-4 * Math.max(1, maxRef));
+  }
+}
+
+function outSize(inSize: number, k: number, s: number, pad: Pad): number {
+  return pad === 'same' ? Math.ceil(inSize / s) : Math.ceil((inSize - k + 1) / s);
+}
+
+function convInputs(c: Case) {
+  const oh = outSize(c.h, c.k, c.s, c.pad);
+  const ow = outSize(c.w, c.k, c.s, c.pad);
+  const filterShape = [c.k, c.k, c.ci, c.co];
+  return {
+    x: { shape: [c.n, c.h, c.w, c.ci], values: randomValues(c.n * c.h * c.w * c.ci, 1) },
+    dy: { shape: [c.n, oh, ow, c.co], values: randomValues(c.n * oh * ow * c.co, 2) },
+    filter: { shape: filterShape, values: randomValues(c.k * c.k * c.ci * c.co, 3) },
+    filterShape,
+    common: { strides: [c.s, c.s], pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined },
+  };
+}
+
+describe.skipIf(native === null)('native training kernels match the wasm kernels and the cpu backend', () => {
+  let threadsBefore = 1;
+  beforeAll(async () => {
+    await initWasmBackend();
+    threadsBefore = native!.threads();
+    // Two threads even on one core: the split of work across threads is what these tests check.
+    native!.setThreads(2);
+  });
+  afterAll(() => native!.setThreads(threadsBefore));
+
+  it.each(CONV_CASES)('Conv2DBackpropFilter and Conv2DBackpropInput, n$n h$h w$w ci$ci co$co k$k s$s $pad', async (c) => {
+    const { x, dy, filter, filterShape, common } = convInputs(c);
+    await expectNativeMatches('Conv2DBackpropFilter', { x, dy }, { ...common, filterShape });
+    await expectNativeMatches('Conv2DBackpropInput', { dy, filter }, { ...common, inputShape: x.shape });
+  });
+
+  it.each(CONV_CASES)('Conv2D and FusedConv2D (bias, ReLU), n$n h$h w$w ci$ci co$co k$k s$s $pad', async (c) => {
+    const { x, filter, common } = convInputs(c);
+    const bias = { shape: [c.co], values: randomValues(c.co, 6) };
+    const forward = { ...common, dilations: [1, 1] };
+    await expectNativeMatches('Conv2D', { x, filter }, forward);
+    await expectNativeMatches('FusedConv2D', { x, filter, bias }, { ...forward, activation: 'relu' });
+    await expectNativeMatches('FusedConv2D', { x, filter }, { ...forward, activation: 'linear' });
+    // Not handled natively (tfjs-wasm's kernel runs): still the same answer.
+    await expectNativeMatches('FusedConv2D', { x, filter, bias }, { ...forward, activation: 'elu' });
+  });
+
+  it.each(POOL_CASES)('MaxPoolGrad, n$n h$h w$w c$c k$k s$s $pad', async (c) => {
+    const oh = outSize(c.h, c.k, c.s, c.pad);
+    const ow = outSize(c.w, c.k, c.s, c.pad);
+    const input = { shape: [c.n, c.h, c.w, c.c], values: randomValues(c.n * c.h * c.w * c.c, 4) };
+    // Ties, as after a ReLU: the first maximum in the window must get the whole gradient.
+    for (let i = 0; i < input.values.length; i += 3) input.values[i] = Math.max(input.values[i], 0);
+    const dy = { shape: [c.n, oh, ow, c.c], values: randomValues(c.n * oh * ow * c.c, 5) };
+    const output = { shape: dy.shape, values: new Float32Array(dy.values.length) };
+    const attrs = { filterSize: [c.k, c.k], strides: [c.s, c.s], pad: c.pad };
+    // Same argmax rule as the wasm kernel: bit-identical, not merely close.
+    const actual = await runKernel('wasm+native', 'MaxPoolGrad', { dy, input, output }, attrs);
+    const expected = await runKernel('wasm', 'MaxPoolGrad', { dy, input, output }, attrs);
+    expect(Array.from(actual)).toEqual(Array.from(expected));
+  });
+
+  it('gives the same bits on every run with the same thread count', async () => {
+    const c = CONV_CASES[CONV_CASES.length - 1];
+    const { x, dy, filter, filterShape, common } = convInputs(c);
+    const runs = [];
+    for (let i = 0; i < 2; i++) {
+      runs.push({
+        dw: await runKernel('wasm+native', 'Conv2DBackpropFilter', { x, dy }, { ...common, filterShape }),
+        dx: await runKernel('wasm+native', 'Conv2DBackpropInput', { dy, filter }, { ...common, inputShape: x.shape }),
+      });
+    }
+    expect(Array.from(runs[1].dw)).toEqual(Array.from(runs[0].dw));
+    expect(Array.from(runs[1].dx)).toEqual(Array.from(runs[0].dx));
+  });
+
+  it('trains a small net to the same weights twice (same seed, same engine)', async () => {
+    const train = async (): Promise<Float32Array[]> => {
+      await useEngine('wasm+native');
+      expect(nativeKernelsRegistered()).toBe(true);
+      const model = tf.sequential({
+        layers: [
+          tf.layers.conv2d({ inputShape: [16, 20, 1], filters: 8, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
+          tf.layers.maxPooling2d({ poolSize: 2 }),
+          tf.layers.conv2d({ filters: 16, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
+          tf.layers.globalAveragePooling2d({}),
+          tf.layers.dense({ units: 1, kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }),
+        ],
+      });
+      const xs = tf.tensor4d(randomValues(6 * 16 * 20, 7), [6, 16, 20, 1]);
+      const ys = tf.tensor2d([0, 1, 0, 1, 1, 0], [6, 1]);
+      const optimizer = tf.train.adam(1e-2);
+      for (let step = 0; step < 3; step++) {
+        optimizer.minimize(() => tf.losses.sigmoidCrossEntropy(ys, model.apply(xs, { training: true }) as tf.Tensor) as tf.Scalar)?.dispose();
+      }
+      const weights = model.getWeights().map((w) => w.dataSync() as Float32Array);
+      tf.dispose([xs, ys]);
+      optimizer.dispose();
+      model.dispose();
+      return weights;
+    };
+    const first = await train();
+    const second = await train();
+    expect(second.map((w) => Array.from(w))).toEqual(first.map((w) => Array.from(w)));
+  });
+});
+
+describe('without the native kernels', () => {
+  it('LEADWISE_NATIVE_KERNELS=0 turns the addon off and the wasm kernels stay registered', async () => {
+    expect(loadNativeKernels({ LEADWISE_NATIVE_KERNELS: '0' })).toEqual({ loaded: false, reason: 'LEADWISE_NATIVE_KERNELS=0' });
+    await initWasmBackend();
+    await tf.setBackend('wasm');
+    registerWasmTrainingKernels({ native: null });
+    expect(nativeKernelsRegistered()).toBe(false);
+    const grad = tf.tidy(() => {
+      const x = tf.tensor4d(randomValues(2 * 6 * 6 * 2, 9), [2, 6, 6, 2]);
+      return tf.grad((input: tf.Tensor) => tf.conv2d(input as tf.Tensor4D, tf.ones([3, 3, 2, 4]) as tf.Tensor4D, 1, 'same').sum())(x).dataSync();
+    });
+    // Interior positions receive all 3 x 3 x 4 filter taps of weight one.
+    expect(grad[(1 * 6 + 2) * 2 + 1]).toBeCloseTo(36, 4);
+  });
+});

@@ -1,0 +1,187 @@
+import {
+  backend_util,
+  Conv2D,
+  Conv2DBackpropFilter,
+  Conv2DBackpropInput,
+  MaxPoolGrad,
+  type Conv2DBackpropFilterAttrs,
+  type Conv2DAttrs,
+  type Conv2DBackpropInputAttrs,
+  FusedConv2D,
+  type FusedConv2DAttrs,
+  type KernelConfig,
+  type KernelFunc,
+  type MaxPoolGradAttrs,
+  type TensorInfo,
+} from '@tensorflow/tfjs';
+import type { NativeKernels } from '@leadwise/native-kernels';
+import { heapF32, runStockWasmKernel, shape4, type WasmKernelArgs } from './kernel-utils.ts';
+
+/**
+ * The training kernels of @leadwise/native-kernels (C++, FMA, threads) registered on the wasm
+ * backend. Each allocates its output on the wasm heap, then hands the addon views of its inputs and
+ * output: the views are taken after the allocation, since heap growth detaches earlier ones.
+ */
+export function nativeTrainingKernelConfigs(native: NativeKernels): KernelConfig[] {
+  return [
+    { kernelName: Conv2DBackpropFilter, backendName: 'wasm', kernelFunc: nativeBackpropFilter(native) as unknown as KernelFunc },
+    { kernelName: Conv2DBackpropInput, backendName: 'wasm', kernelFunc: nativeBackpropInput(native) as unknown as KernelFunc },
+    { kernelName: MaxPoolGrad, backendName: 'wasm', kernelFunc: nativeMaxPoolGrad(native) as unknown as KernelFunc },
+    { kernelName: Conv2D, backendName: 'wasm', kernelFunc: nativeConv2D(native, Conv2D) as unknown as KernelFunc },
+    { kernelName: FusedConv2D, backendName: 'wasm', kernelFunc: nativeConv2D(native, FusedConv2D) as unknown as KernelFunc },
+  ];
+}
+
+const MIN_NATIVE_FORWARD_CHANNELS = 16;
+
+/**
+ * Forward convolution as im2col + the addon's SGEMM, with bias and ReLU fused. The cases it does
+ * not cover (dilation, other activations, PReLU weights, a bias that is not one value per output
+ * channel, NCHW, few output channels) go to tfjs-wasm's own XNNPACK kernel.
+ */
+function nativeConv2D(native: NativeKernels, kernelName: typeof Conv2D | typeof FusedConv2D) {
+  return function conv2DNative(args: WasmKernelArgs): TensorInfo {
+    const { backend } = args;
+    const x = args.inputs['x'] as TensorInfo;
+    const filter = args.inputs['filter'] as TensorInfo;
+    const bias = args.inputs['bias'] as TensorInfo | undefined;
+    const attrs = args.attrs as unknown as FusedConv2DAttrs & Conv2DAttrs;
+    const activation = attrs.activation ?? 'linear';
+    const dilations = typeof attrs.dilations === 'number' ? [attrs.dilations, attrs.dilations] : (attrs.dilations ?? [1, 1]);
+    const supported =
+      (activation === 'linear' || activation === 'relu') &&
+      args.inputs['preluActivationWeights'] === undefined &&
+      (bias === undefined || (bias.shape.length === 1 && bias.shape[0] === filter.shape[3])) &&
+      // Fewer than 16 output channels fill under half of a register tile (DenseNet's 3x3 convs
+      // have 8 at width 0.25): XNNPACK was twice as fast there.
+      filter.shape[3] >= MIN_NATIVE_FORWARD_CHANNELS &&
+      dilations[0] === 1 &&
+      dilations[1] === 1 &&
+      backend_util.convertConv2DDataFormat(attrs.dataFormat) === 'channelsLast' &&
+      x.dtype === 'float32';
+    if (!supported) return runStockWasmKernel(kernelName, args);
+    const info = backend_util.computeConv2DInfo(
+      shape4(x, `${kernelName} x`),
+      shape4(filter, `${kernelName} filter`),
+      attrs.strides,
+      1,
+      attrs.pad,
+      attrs.dimRoundingMode,
+      false,
+      'channelsLast',
+    );
+    const y = backend.makeOutput([info.batchSize, info.outHeight, info.outWidth, info.outChannels], 'float32');
+    native.conv2d(
+      heapF32(backend, x),
+      heapF32(backend, filter),
+      bias ? heapF32(backend, bias) : null,
+      heapF32(backend, y),
+      convShape(info),
+      activation === 'relu' ? 1 : 0,
+    );
+    return y;
+  };
+}
+
+function convShape(info: backend_util.Conv2DInfo): Int32Array {
+  if (info.dilationHeight !== 1 || info.dilationWidth !== 1) throw new Error('native conv gradients support dilation 1 only');
+  return Int32Array.of(
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outHeight,
+    info.outWidth,
+    info.outChannels,
+    info.filterHeight,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+  );
+}
+
+function requireNhwc(dataFormat: 'NHWC' | 'NCHW', kernel: string): 'channelsLast' {
+  const format = backend_util.convertConv2DDataFormat(dataFormat);
+  if (format !== 'channelsLast') throw new Error(`native ${kernel} supports NHWC only`);
+  return format;
+}
+
+function nativeBackpropFilter(native: NativeKernels) {
+  return function conv2DBackpropFilterNative(args: WasmKernelArgs): TensorInfo {
+    const { backend } = args;
+    const x = args.inputs['x'] as TensorInfo;
+    const dy = args.inputs['dy'] as TensorInfo;
+    const attrs = args.attrs as unknown as Conv2DBackpropFilterAttrs;
+    const info = backend_util.computeConv2DInfo(
+      shape4(x, 'Conv2DBackpropFilter x'),
+      attrs.filterShape,
+      attrs.strides,
+      1,
+      attrs.pad,
+      attrs.dimRoundingMode,
+      false,
+      requireNhwc(attrs.dataFormat, 'Conv2DBackpropFilter'),
+    );
+    const dw = backend.makeOutput(attrs.filterShape, 'float32');
+    native.conv2dBackpropFilter(heapF32(backend, x), heapF32(backend, dy), heapF32(backend, dw), convShape(info));
+    return dw;
+  };
+}
+
+function nativeBackpropInput(native: NativeKernels) {
+  return function conv2DBackpropInputNative(args: WasmKernelArgs): TensorInfo {
+    const { backend } = args;
+    const dy = args.inputs['dy'] as TensorInfo;
+    const filter = args.inputs['filter'] as TensorInfo;
+    const attrs = args.attrs as unknown as Conv2DBackpropInputAttrs;
+    const info = backend_util.computeConv2DInfo(
+      attrs.inputShape,
+      shape4(filter, 'Conv2DBackpropInput filter'),
+      attrs.strides,
+      1,
+      attrs.pad,
+      attrs.dimRoundingMode,
+      false,
+      requireNhwc(attrs.dataFormat, 'Conv2DBackpropInput'),
+    );
+    const dx = backend.makeOutput([...attrs.inputShape], 'float32');
+    native.conv2dBackpropInput(heapF32(backend, dy), heapF32(backend, filter), heapF32(backend, dx), convShape(info));
+    return dx;
+  };
+}
+
+function nativeMaxPoolGrad(native: NativeKernels) {
+  return function maxPoolGradNative(args: WasmKernelArgs): TensorInfo {
+    const { backend } = args;
+    const dy = args.inputs['dy'] as TensorInfo;
+    const input = args.inputs['input'] as TensorInfo;
+    const attrs = args.attrs as unknown as MaxPoolGradAttrs;
+    const info = backend_util.computePool2DInfo(
+      shape4(input, 'MaxPoolGrad input'),
+      attrs.filterSize,
+      attrs.strides,
+      1,
+      attrs.pad,
+      attrs.dimRoundingMode,
+    );
+    const dx = backend.makeOutput(input.shape, 'float32');
+    const shape = Int32Array.of(
+      info.batchSize,
+      info.inHeight,
+      info.inWidth,
+      info.inChannels,
+      info.outHeight,
+      info.outWidth,
+      info.filterHeight,
+      info.filterWidth,
+      info.strideHeight,
+      info.strideWidth,
+      info.padInfo.top,
+      info.padInfo.left,
+    );
+    native.maxPoolGrad(heapF32(backend, input), heapF32(backend, dy), heapF32(backend, dx), shape);
+    return dx;
+  };
+}

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { loadNativeKernels, parseThreads } from './native-addon.ts';
+
+describe('native kernels addon', () => {
+  it('reads LEADWISE_THREADS, rejecting what is not a whole number of threads', () => {
+    expect(parseThreads(undefined)).toBeNull();
+    expect(parseThreads(' ')).toBeNull();
+    expect(parseThreads('3')).toBe(3);
+    expect(() => parseThreads('0')).toThrow(/LEADWISE_THREADS="0" is not a whole number of threads/);
+    expect(() => parseThreads('1.5')).toThrow(/LEADWISE_THREADS/);
+  });
+
+  it('is off with LEADWISE_NATIVE_KERNELS=0, whether or not it is built', () => {
+    expect(loadNativeKernels({ LEADWISE_NATIVE_KERNELS: '0' })).toEqual({ loaded: false, reason: 'LEADWISE_NATIVE_KERNELS=0' });
+  });
+
+  it('either loads with a known instruction set or says why not', () => {
+    const status = loadNativeKernels({});
+    if (status.loaded) {
+      expect(['avx512', 'avx2+fma', 'generic']).toContain(status.kernels.isa());
+      expect(status.kernels.threads()).toBeGreaterThanOrEqual(1);
+      // A wrong length is a clear error, never a write past the buffer.
+      expect(() =>
+        status.kernels.maxPoolGrad(new Float32Array(4), new Float32Array(1), new Float32Array(3), Int32Array.of(1, 2, 2, 1, 1, 1, 2, 2, 2, 2, 0, 0)),
+      ).toThrow(/dx has 3 floats, the shape needs 4/);
+    } else {
+      expect(status.reason).toMatch(/not built|failed to load/);
+    }
+  });
+});

@@ -1,0 +1,69 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+/** Set to 0 to train on the wasm kernels even where the addon is built. */
+export const NATIVE_KERNELS_ENV_VAR = 'LEADWISE_NATIVE_KERNELS';
+/** Threads the native kernels use; defaults to `os.availableParallelism()`. */
+export const THREADS_ENV_VAR = 'LEADWISE_THREADS';
+
+/**
+ * The addon built by node-gyp at install (binding.gyp). Tensors are Float32Array views, normally
+ * of the tfjs-wasm heap, read and written in place; shapes are Int32Arrays (see addon.cc).
+ */
+export interface NativeKernels {
+  /** shape: batch, inH, inW, inC, outH, outW, outC, filterH, filterW, strideH, strideW, padTop, padLeft. */
+  conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, shape: Int32Array): void;
+  conv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, shape: Int32Array): void;
+  /** y = activation(conv(x, filter) + bias); activation 0 = linear, 1 = relu; conv shape as above. */
+  conv2d(x: Float32Array, filter: Float32Array, bias: Float32Array | null, y: Float32Array, shape: Int32Array, activation: 0 | 1): void;
+  /** shape: batch, inH, inW, channels, outH, outW, filterH, filterW, strideH, strideW, padTop, padLeft. */
+  maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, shape: Int32Array): void;
+  setThreads(threads: number): void;
+  threads(): number;
+  /** The SGEMM microkernel runtime dispatch chose: 'avx512', 'avx2+fma' or 'generic'. */
+  isa(): string;
+}
+
+export type NativeKernelsStatus =
+  | { readonly loaded: true; readonly kernels: NativeKernels }
+  | { readonly loaded: false; readonly reason: string };
+
+const ADDON_PATH = fileURLToPath(new URL('../build/Release/leadwise_native.node', import.meta.url));
+
+let addon: NativeKernelsStatus | null = null;
+
+/**
+ * The addon, unless `LEADWISE_NATIVE_KERNELS=0` (read on every call, so that one process can
+ * compare both engines). It is loaded once per process, and its threads set then. Not built (no
+ * compiler at install) or not loadable (moved to another platform) is not an error: the caller
+ * falls back to the wasm kernels and can say why from `reason`.
+ */
+export function loadNativeKernels(env: NodeJS.ProcessEnv = process.env): NativeKernelsStatus {
+  if (env[NATIVE_KERNELS_ENV_VAR]?.trim() === '0') return { loaded: false, reason: `${NATIVE_KERNELS_ENV_VAR}=0` };
+  addon ??= loadAddon(env);
+  return addon;
+}
+
+function loadAddon(env: NodeJS.ProcessEnv): NativeKernelsStatus {
+  if (!existsSync(ADDON_PATH)) return { loaded: false, reason: 'addon not built (npm install found no C++ toolchain?)' };
+  let kernels: NativeKernels;
+  try {
+    kernels = createRequire(import.meta.url)(ADDON_PATH) as NativeKernels;
+  } catch (error) {
+    return { loaded: false, reason: `addon failed to load: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}` };
+  }
+  kernels.setThreads(parseThreads(env[THREADS_ENV_VAR]) ?? availableParallelism());
+  return { loaded: true, kernels };
+}
+
+/** Reads `LEADWISE_THREADS`; empty means the default. */
+export function parseThreads(value: string | undefined): number | null {
+  if (value === undefined || value.trim() === '') return null;
+  const threads = Number(value.trim());
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new Error(`${THREADS_ENV_VAR}=${JSON.stringify(value)} is not a whole number of threads (at least 1)`);
+  }
+  return threads;
+}

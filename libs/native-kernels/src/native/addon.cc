@@ -1,0 +1,192 @@
+// N-API surface of the native kernels. Every tensor argument is a Float32Array view, normally of
+// the tfjs-wasm heap; the kernels read and write through its pointer, so nothing is copied.
+#include <node_api.h>
+
+#include <string>
+
+#include "conv-kernels.h"
+#include "sgemm.h"
+#include "thread-pool.h"
+
+namespace {
+
+using leadwise::ConvShape;
+using leadwise::PoolShape;
+
+struct Floats {
+  float* data;
+  size_t length;
+};
+
+bool fail(napi_env env, const std::string& message) {
+  napi_throw_error(env, nullptr, message.c_str());
+  return false;
+}
+
+bool getFloats(napi_env env, napi_value value, const char* what, Floats* out) {
+  bool isTyped = false;
+  napi_is_typedarray(env, value, &isTyped);
+  if (!isTyped) return fail(env, std::string(what) + " must be a Float32Array");
+  napi_typedarray_type type;
+  void* data = nullptr;
+  napi_get_typedarray_info(env, value, &type, &out->length, &data, nullptr, nullptr);
+  if (type != napi_float32_array) return fail(env, std::string(what) + " must be a Float32Array");
+  out->data = static_cast<float*>(data);
+  return true;
+}
+
+bool getInts(napi_env env, napi_value value, size_t count, int* out) {
+  bool isTyped = false;
+  napi_is_typedarray(env, value, &isTyped);
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  if (isTyped) napi_get_typedarray_info(env, value, &type, &length, &data, nullptr, nullptr);
+  if (!isTyped || type != napi_int32_array || length != count)
+    return fail(env, "shape must be an Int32Array of " + std::to_string(count) + " values");
+  const int* values = static_cast<const int*>(data);
+  for (size_t i = 0; i < count; ++i) {
+    if (values[i] < 0 && i < count - 2) return fail(env, "shape sizes must not be negative");
+    out[i] = values[i];
+  }
+  return true;
+}
+
+bool checkLength(napi_env env, const Floats& f, size_t expected, const char* what) {
+  if (f.length == expected) return true;
+  return fail(env, std::string(what) + " has " + std::to_string(f.length) + " floats, the shape needs " +
+                       std::to_string(expected));
+}
+
+size_t sizeOf(long a, long b, long c, long d) { return static_cast<size_t>(a * b * c * d); }
+
+// (a, b, out, shape) with shape = batch, inHeight, inWidth, inChannels, outHeight, outWidth,
+// outChannels, filterHeight, filterWidth, strideHeight, strideWidth, padTop, padLeft.
+bool convArgs(napi_env env, napi_callback_info info, Floats* tensors, ConvShape* shape) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 4) return fail(env, "expected 3 Float32Arrays and a shape");
+  int v[13];
+  if (!getInts(env, argv[3], 13, v)) return false;
+  *shape = {v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12]};
+  if (shape->strideHeight < 1 || shape->strideWidth < 1) return fail(env, "strides must be at least 1");
+  const char* names[3] = {"first tensor", "second tensor", "output"};
+  for (int i = 0; i < 3; ++i)
+    if (!getFloats(env, argv[i], names[i], &tensors[i])) return false;
+  return true;
+}
+
+napi_value conv2dBackpropFilter(napi_env env, napi_callback_info info) {
+  Floats t[3];
+  ConvShape s;
+  if (!convArgs(env, info, t, &s)) return nullptr;
+  if (!checkLength(env, t[0], sizeOf(s.batch, s.inHeight, s.inWidth, s.inChannels), "x") ||
+      !checkLength(env, t[1], sizeOf(s.batch, s.outHeight, s.outWidth, s.outChannels), "dy") ||
+      !checkLength(env, t[2], sizeOf(s.filterHeight, s.filterWidth, s.inChannels, s.outChannels), "dw"))
+    return nullptr;
+  leadwise::conv2dBackpropFilter(t[0].data, t[1].data, t[2].data, s);
+  return nullptr;
+}
+
+napi_value conv2dBackpropInput(napi_env env, napi_callback_info info) {
+  Floats t[3];
+  ConvShape s;
+  if (!convArgs(env, info, t, &s)) return nullptr;
+  if (!checkLength(env, t[0], sizeOf(s.batch, s.outHeight, s.outWidth, s.outChannels), "dy") ||
+      !checkLength(env, t[1], sizeOf(s.filterHeight, s.filterWidth, s.inChannels, s.outChannels), "filter") ||
+      !checkLength(env, t[2], sizeOf(s.batch, s.inHeight, s.inWidth, s.inChannels), "dx"))
+    return nullptr;
+  leadwise::conv2dBackpropInput(t[0].data, t[1].data, t[2].data, s);
+  return nullptr;
+}
+
+// (x, filter, bias or null, y, shape, activation) with activation 0 = linear, 1 = relu.
+napi_value conv2d(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 6) return fail(env, "expected x, filter, bias (or null), y, shape and activation"), nullptr;
+  int v[13];
+  if (!getInts(env, argv[4], 13, v)) return nullptr;
+  const ConvShape s{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12]};
+  if (s.strideHeight < 1 || s.strideWidth < 1) return fail(env, "strides must be at least 1"), nullptr;
+  Floats x, filter, y, bias{nullptr, 0};
+  napi_valuetype biasType;
+  napi_typeof(env, argv[2], &biasType);
+  if (!getFloats(env, argv[0], "x", &x) || !getFloats(env, argv[1], "filter", &filter) ||
+      !getFloats(env, argv[3], "y", &y) || (biasType != napi_null && !getFloats(env, argv[2], "bias", &bias)))
+    return nullptr;
+  int activation = 0;
+  if (napi_get_value_int32(env, argv[5], &activation) != napi_ok || activation < 0 || activation > 1)
+    return fail(env, "activation must be 0 (linear) or 1 (relu)"), nullptr;
+  if (!checkLength(env, x, sizeOf(s.batch, s.inHeight, s.inWidth, s.inChannels), "x") ||
+      !checkLength(env, filter, sizeOf(s.filterHeight, s.filterWidth, s.inChannels, s.outChannels), "filter") ||
+      !checkLength(env, y, sizeOf(s.batch, s.outHeight, s.outWidth, s.outChannels), "y") ||
+      (bias.data != nullptr && !checkLength(env, bias, static_cast<size_t>(s.outChannels), "bias")))
+    return nullptr;
+  leadwise::conv2dForward(x.data, filter.data, bias.data, y.data, s, static_cast<leadwise::Activation>(activation));
+  return nullptr;
+}
+
+// (x, dy, dx, shape) with shape = batch, inHeight, inWidth, channels, outHeight, outWidth,
+// filterHeight, filterWidth, strideHeight, strideWidth, padTop, padLeft.
+napi_value maxPoolGrad(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 4) return fail(env, "expected x, dy, dx and a shape"), nullptr;
+  int v[12];
+  if (!getInts(env, argv[3], 12, v)) return nullptr;
+  const PoolShape s{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11]};
+  Floats x, dy, dx;
+  if (!getFloats(env, argv[0], "x", &x) || !getFloats(env, argv[1], "dy", &dy) || !getFloats(env, argv[2], "dx", &dx))
+    return nullptr;
+  if (!checkLength(env, x, sizeOf(s.batch, s.inHeight, s.inWidth, s.channels), "x") ||
+      !checkLength(env, dy, sizeOf(s.batch, s.outHeight, s.outWidth, s.channels), "dy") ||
+      !checkLength(env, dx, x.length, "dx"))
+    return nullptr;
+  leadwise::maxPoolGrad(x.data, dy.data, dx.data, s);
+  return nullptr;
+}
+
+napi_value setThreads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  int threads = 0;
+  if (argc != 1 || napi_get_value_int32(env, argv[0], &threads) != napi_ok || threads < 1)
+    return fail(env, "threads must be a whole number of at least 1"), nullptr;
+  leadwise::setThreadCount(threads);
+  return nullptr;
+}
+
+napi_value threads(napi_env env, napi_callback_info) {
+  napi_value out;
+  napi_create_int32(env, leadwise::threadCount(), &out);
+  return out;
+}
+
+napi_value isa(napi_env env, napi_callback_info) {
+  napi_value out;
+  napi_create_string_utf8(env, leadwise::sgemmIsa(), NAPI_AUTO_LENGTH, &out);
+  return out;
+}
+
+napi_value init(napi_env env, napi_value exports) {
+  const napi_property_descriptor methods[] = {
+      {"conv2dBackpropFilter", nullptr, conv2dBackpropFilter, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2dBackpropInput", nullptr, conv2dBackpropInput, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2d", nullptr, conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"maxPoolGrad", nullptr, maxPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setThreads", nullptr, setThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"threads", nullptr, threads, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"isa", nullptr, isa, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof methods / sizeof methods[0], methods);
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

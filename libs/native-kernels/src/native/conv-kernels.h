@@ -1,0 +1,42 @@
+// Training kernels on NHWC float32 tensors, reading and writing the caller's memory in place
+// (the tfjs-wasm heap). Filters are [kh, kw, ci, co] as in tfjs. Dilation is 1.
+#pragma once
+
+namespace leadwise {
+
+struct ConvShape {
+  int batch, inHeight, inWidth, inChannels;
+  int outHeight, outWidth, outChannels;
+  int filterHeight, filterWidth;
+  int strideHeight, strideWidth;
+  int padTop, padLeft;
+};
+
+// dw = im2col(x)^T dy: a sum over every output position, split across threads by position with one
+// partial dw per task, summed in task order so that a fixed thread count gives fixed bits.
+void conv2dBackpropFilter(const float* x, const float* dy, float* dw, const ConvShape& shape);
+
+// dx = col2im(dy W^T): each image is one task, so every dx element is summed by one thread in a
+// fixed order whatever the thread count.
+void conv2dBackpropInput(const float* dy, const float* filter, float* dx, const ConvShape& shape);
+
+enum class Activation { kLinear = 0, kRelu = 1 };
+
+// y = activation(im2col(x) W + bias), bias optional (null). Output positions are split across
+// threads in fixed blocks, each element computed by one thread: results do not depend on threads.
+void conv2dForward(const float* x, const float* filter, const float* bias, float* y, const ConvShape& shape,
+                   Activation activation);
+
+struct PoolShape {
+  int batch, inHeight, inWidth, channels;
+  int outHeight, outWidth;
+  int filterHeight, filterWidth;
+  int strideHeight, strideWidth;
+  int padTop, padLeft;
+};
+
+// Each window's dy goes to the first (row-major) position holding the window's maximum of x, with
+// the same comparisons, NaN behaviour included, as Leadwise's wasm kernel (max-pool-grad.ts).
+void maxPoolGrad(const float* x, const float* dy, float* dx, const PoolShape& shape);
+
+}  // namespace leadwise

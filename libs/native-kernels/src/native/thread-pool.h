@@ -1,0 +1,17 @@
+// A persistent pool of worker threads. Kernels are called synchronously from Node's main thread,
+// which takes part in the work, so one call runs at a time and `run` needs no queue.
+#pragma once
+
+#include <functional>
+
+namespace leadwise {
+
+// Sets the number of threads kernels use (the caller included); at least 1.
+void setThreadCount(int threads);
+int threadCount();
+
+// Calls task(t) for every t in [0, tasks) on the pool and returns when all have finished. Task t
+// always runs on worker t % threadCount(), so a fixed thread count gives a fixed split of work.
+void parallelFor(int tasks, const std::function<void(int)>& task);
+
+}  // namespace leadwise
