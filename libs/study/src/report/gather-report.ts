@@ -166,7 +166,7 @@ export async function gatherStudyReport(db: LeadwiseDatabase, options: GatherOpt
 }
 
 /** Youden's J on the train run's validation-split evaluation; 0.5 when there is none. */
-async function validationThreshold(
+export async function validationThreshold(
   db: LeadwiseDatabase,
   trainRunId: number | null,
   scored: (runId: number) => Promise<ScoredLabel[]>,
