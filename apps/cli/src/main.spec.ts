@@ -42,7 +42,7 @@ describe('leadwise CLI', () => {
   it('exits 2 on usage errors with one line that says where to look', async () => {
     const unknown = await runCli(['split']);
     expect(unknown.exitCode).toBe(2);
-    expect(unknown.stderr).toBe("error: missing required argument 'dataset' (see leadwise --help)\n");
+    expect(unknown.stderr).toBe("error: missing required argument 'dataset' (see leadwise split --help)\n");
     expect((await runCli(['no-such-command'])).exitCode).toBe(2);
     const badValue = await runCli(['predictions', '--run', 'x']);
     expect(badValue).toMatchObject({ exitCode: 2, stderr: 'leadwise: --run must be a run id, got "x"\n' });

@@ -44,14 +44,14 @@ async function loadCommand(name: string): Promise<CommandModule> {
   return (await import(new URL(`${name}.command.ts`, commandsDir).href)) as CommandModule;
 }
 
-function newProgram(): Command {
+function newProgram(commandName?: string): Command {
   return new Command('leadwise')
     .description('ECG image classification research: import, render, train, evaluate, compare, report')
     .version(leadwiseVersion(), '-V, --version', 'print the Leadwise version')
     .option('--debug', 'print stack traces of failures (or set LEADWISE_DEBUG=1)')
     .configureOutput({
       // One line per usage error, with where to look, instead of the whole help text.
-      outputError: (text, write) => write(`${text.trimEnd()} (see leadwise --help)\n`),
+      outputError: (text, write) => write(`${text.trimEnd()} (see leadwise ${commandName ? `${commandName} ` : ''}--help)\n`),
     })
     .exitOverride();
 }
@@ -83,7 +83,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<v
     const wanted = requestedCommand(args);
     let program: Command;
     if (wanted !== undefined && names.includes(wanted)) {
-      program = newProgram();
+      program = newProgram(wanted);
       await options.beforeCommandLoad?.();
       (await loadCommand(wanted)).register(program);
     } else if (options.catalog) {

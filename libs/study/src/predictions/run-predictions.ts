@@ -1,3 +1,5 @@
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { and, asc, eq, isNull } from 'drizzle-orm';
 import {
   datasets,
@@ -194,4 +196,33 @@ export function predictionsToCsv(p: RunPredictions): string {
     );
   }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Writes `predictions/run-<id>-<model>-seed<seed>-<dataset>-<split>.csv` for every finished
+ * evaluation run of an experiment into a report folder, each file atomically. Returns the paths.
+ */
+export async function writeExperimentPredictions(db: LeadwiseDatabase, experimentId: number, reportDir: string): Promise<string[]> {
+  const evaluations = await db
+    .select({ id: runs.id, model: runs.model, seed: runs.seed, dataset: datasets.name })
+    .from(runs)
+    .leftJoin(datasets, eq(datasets.id, runs.datasetId))
+    .where(and(eq(runs.experimentId, experimentId), eq(runs.kind, 'evaluate'), eq(runs.status, 'finished'), isNull(runs.deletedAt)))
+    .orderBy(asc(runs.id));
+  if (evaluations.length === 0) return [];
+  const dir = join(reportDir, 'predictions');
+  await mkdir(dir, { recursive: true });
+  const paths: string[] = [];
+  for (const evaluation of evaluations) {
+    const table = await loadRunPredictions(db, evaluation.id);
+    const splits = [...new Set(table.rows.map((r) => r.split ?? 'all'))];
+    const name = [`run-${evaluation.id}`, evaluation.model, `seed${evaluation.seed ?? 'none'}`, evaluation.dataset ?? 'dataset', splits.length === 1 ? splits[0] : 'all']
+      .join('-')
+      .replace(/[^\w.-]+/g, '-');
+    const path = join(dir, `${name}.csv`);
+    await writeFile(`${path}.tmp`, predictionsToCsv(table));
+    await rename(`${path}.tmp`, path);
+    paths.push(path);
+  }
+  return paths;
 }
