@@ -4,6 +4,12 @@
 import { readFileSync } from 'node:fs';
 import { main, type CommandCatalogEntry } from './main.ts';
 
+// `leadwise --help | head` closes the pipe early: that ends the output, it is not a failure.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 const catalog = JSON.parse(readFileSync(new URL('./commands.json', import.meta.url), 'utf8')) as CommandCatalogEntry[];
 await main(process.argv, {
   catalog,
