@@ -12,9 +12,13 @@ export function debugRequested(argv: readonly string[], env: NodeJS.ProcessEnv =
   return argv.includes('--debug') || (flag !== undefined && flag !== '' && flag !== '0' && flag !== 'false');
 }
 
-/** Usage errors: ours, and the flag-parsing errors commands throw before doing any work. */
+/**
+ * Usage errors: ours, and the flag-parsing errors commands throw before doing any work. By name,
+ * not `instanceof`: the compiled entry bundles its own copy of this module, while the command
+ * modules (loaded from source) throw the source copy's class.
+ */
 function isUsageError(error: unknown): boolean {
-  return error instanceof UsageError || (error instanceof Error && /FlagError$/.test(error.name));
+  return error instanceof Error && (error.name === 'UsageError' || /FlagError$/.test(error.name));
 }
 
 /**

@@ -78,14 +78,25 @@ describe('leadwise CLI', () => {
     }
   });
 
-  // The compiled entry, as `npx leadwise` runs it (dist/ is built by `npm ci` through `prepare`).
-  it.runIf(existsSync(new URL('../dist/leadwise.mjs', import.meta.url)))('starts the compiled entry for --help and --version in well under a second of CPU', () => {
+  // The compiled entry, as `npx leadwise` runs it; built here as `npm ci` builds it (prepare), so the
+  // test never runs a stale dist/.
+  it('starts the compiled entry for --help and --version in well under a second of CPU', { timeout: 120_000 }, () => {
+    const build = spawnSync(process.execPath, [fileURLToPath(new URL('../build.mjs', import.meta.url))], { cwd: repoRoot, encoding: 'utf8' });
+    expect(build.status, build.stderr).toBe(0);
+    expect(existsSync(new URL('../dist/leadwise.mjs', import.meta.url))).toBe(true);
     for (const flag of ['--help', '--version']) {
       const result = spawnSync(process.execPath, [bin, flag], { cwd: repoRoot, encoding: 'utf8' });
       expect(result.status, result.stderr).toBe(0);
       expect(result.stderr).toBe('');
       if (flag === '--help') expect(result.stdout).toContain('split ');
     }
+    // Exit codes through the compiled entry, whose error handling is a separate copy from the commands'.
+    const usage = spawnSync(process.execPath, [bin, 'predictions', '--run', 'x'], { cwd: repoRoot, encoding: 'utf8' });
+    expect([usage.status, usage.stderr]).toEqual([2, 'leadwise: --run must be a run id, got "x"\n']);
+    const commander = spawnSync(process.execPath, [bin, 'split'], { cwd: repoRoot, encoding: 'utf8' });
+    expect(commander.status).toBe(2);
+    const failure = spawnSync(process.execPath, [bin, 'stats', '/nonexistent.csv'], { cwd: repoRoot, encoding: 'utf8' });
+    expect([failure.status, failure.stderr]).toEqual([1, 'leadwise: /nonexistent.csv: cannot read file (ENOENT)\n']);
     const timed = spawnSync('/usr/bin/time', ['-f', '%U %S', process.execPath, bin, '--help'], { cwd: repoRoot, encoding: 'utf8' });
     if (timed.error) return; // no /usr/bin/time on this machine
     const [user, system] = timed.stderr.trim().split('\n').at(-1)!.split(' ').map(Number);
