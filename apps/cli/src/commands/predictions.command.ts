@@ -21,7 +21,7 @@ export function register(program: Command): void {
       'after',
       '\npredicted_label is score >= threshold, the run\'s operating point (Youden\'s J on the validation\n' +
         'evaluation of its train run, else 0.5). label is the true label (1 abnormal, 0 normal).\n\n' +
-        'Examples:\n  leadwise predictions --run 12 --out run-12.csv\n  leadwise stats run-12.csv --scores score\n',
+        'Examples:\n  leadwise predictions --run 12 --out run-12.csv\n  leadwise stats run-12.csv\n',
     )
     .action(async (flags: PredictionsFlags) => {
       const runId = Number(flags.run);

@@ -119,7 +119,7 @@ describe('leadwise split, train, evaluate, predictions on Chapman-Shaoxing', () 
       expect(Number(row.occlusion_inferior)).not.toBeNaN();
     }
 
-    const stats = await runCli(['stats', csvPath, '--scores', 'score', '--bootstrap', '0', '--json']);
+    const stats = await runCli(['stats', csvPath, '--bootstrap', '0', '--json']);
     expect(stats.exitCode, stats.stderr).toBe(0);
     const report = JSON.parse(stats.stdout) as { n: number; models: { name: string; auc: number }[] };
     expect(report.n).toBe(24);

@@ -172,7 +172,7 @@ export function predictionsCsvHeader(p: RunPredictions): string[] {
 
 /**
  * RFC 4180 CSV, one row per record, for scikit-learn, pROC or a spreadsheet. `label` is the true
- * label (0/1), so `leadwise stats <file> --scores score` reads it back directly.
+ * label (0/1), so `leadwise stats <file>` reads it back directly (it takes `score` as the score column).
  */
 export function predictionsToCsv(p: RunPredictions): string {
   const cell = (v: string | number | null) => (v === null ? '' : typeof v === 'number' ? String(v) : /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
