@@ -1,8 +1,15 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx's loader so `npx leadwise` works right after `npm ci`,
-// with no build step between a source edit and the command a researcher types.
-import { register } from 'tsx/esm/api';
+// The `leadwise` command. It runs the compiled entry (dist/, built by `npm ci` / `npm install`
+// through the workspace's prepare script); a checkout not built yet runs the sources through tsx,
+// which works the same but starts slower.
+import { existsSync } from 'node:fs';
 
-register();
-const { main } = await import('../src/main.ts');
-await main(process.argv);
+const compiled = new URL('../dist/leadwise.mjs', import.meta.url);
+if (existsSync(compiled)) {
+  await import(compiled.href);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  const { main } = await import('../src/main.ts');
+  await main(process.argv);
+}

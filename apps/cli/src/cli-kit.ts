@@ -61,12 +61,4 @@ export function formatSeconds(s: number): string {
   return `${Math.floor(s / 3600)}h${Math.round((s % 3600) / 60).toString().padStart(2, '0')}m`;
 }
 
-/** Prints an error for a person: typed errors by message, unexpected ones with their stack. Returns the exit code. */
-export function reportFailure(error: unknown): number {
-  if (error instanceof Error && error.name !== 'Error' && error.name !== 'TypeError') {
-    process.stderr.write(`leadwise: ${error.name}: ${error.message}\n`);
-    return 2;
-  }
-  process.stderr.write(`leadwise: unexpected failure\n${error instanceof Error ? error.stack : String(error)}\n`);
-  return 1;
-}
+export { UsageError } from './cli-errors.ts';

@@ -1,12 +1,4 @@
-import {
-  GoogleGenerativeAI,
-  GoogleGenerativeAIAbortError,
-  GoogleGenerativeAIFetchError,
-  GoogleGenerativeAIResponseError,
-  type GenerateContentResponse,
-  type GenerationConfig,
-  type Part,
-} from '@google/generative-ai';
+import { ApiError, GoogleGenAI, type GenerateContentConfig, type GenerateContentResponse, type Part } from '@google/genai';
 import { LlmRequestError, failureKindForStatus } from './errors.ts';
 import { buildRequestParts, type LlmRequest } from './llm-request.ts';
 import type { TokenLogprob } from './logprob-score.ts';
@@ -17,7 +9,7 @@ import { redactSecrets } from './redact.ts';
 export interface GeminiProviderOptions {
   model: string;
   apiKey: string;
-  /** Defaults to the SDK's https://generativelanguage.googleapis.com; the SDK appends `/v1beta/models/{model}:generateContent`. */
+  /** Defaults to https://generativelanguage.googleapis.com; the SDK appends `/v1beta/models/{model}:generateContent`. */
   baseUrl?: string;
   /** Ask for `responseLogprobs` (support varies by model; off by default). */
   logprobs?: boolean;
@@ -39,14 +31,28 @@ function retryDelayFromDetails(details: unknown): number | null {
   return null;
 }
 
-/** Gemini through `@google/generative-ai`, images as inline data. */
+/** The parsed body of an `ApiError`, whose message is the JSON error body Google sent. */
+function apiErrorBody(error: ApiError): { message: string | null; details: unknown } {
+  try {
+    const body = JSON.parse(error.message) as { error?: { message?: unknown; details?: unknown } };
+    return { message: typeof body.error?.message === 'string' ? body.error.message : null, details: body.error?.details };
+  } catch {
+    return { message: null, details: undefined };
+  }
+}
+
+/**
+ * Gemini through `@google/genai` (the supported SDK; `@google/generative-ai` reached end of life on
+ * 31 Aug 2025), images as inline data. The SDK's own retries stay off (no `retryOptions`): retries
+ * are Leadwise's retry policy, which honours `RetryInfo` and counts every attempt.
+ */
 export class GeminiProvider implements LlmProvider {
   readonly provider = 'gemini' as const;
   readonly model: string;
   readonly info: ModelInfo;
   readonly baseUrl: string;
   readonly #apiKey: string;
-  readonly #client: GoogleGenerativeAI;
+  readonly #client: GoogleGenAI;
   private readonly logprobs: boolean;
   private readonly topLogprobs: number;
 
@@ -55,13 +61,13 @@ export class GeminiProvider implements LlmProvider {
     this.info = modelInfo('gemini', options.model);
     this.baseUrl = options.baseUrl ?? DEFAULT_GEMINI_BASE_URL;
     this.#apiKey = options.apiKey;
-    this.#client = new GoogleGenerativeAI(options.apiKey);
+    this.#client = new GoogleGenAI({ apiKey: options.apiKey, apiVersion: 'v1beta', httpOptions: { baseUrl: this.baseUrl } });
     this.logprobs = options.logprobs ?? this.info.logprobs;
     this.topLogprobs = options.topLogprobs ?? 5;
   }
 
-  buildGenerationConfig(request: LlmRequest): GenerationConfig {
-    const config: GenerationConfig = { maxOutputTokens: request.maxOutputTokens ?? this.info.defaultMaxOutputTokens };
+  buildGenerationConfig(request: LlmRequest): GenerateContentConfig {
+    const config: GenerateContentConfig = { maxOutputTokens: request.maxOutputTokens ?? this.info.defaultMaxOutputTokens };
     if (this.info.temperature) config.temperature = request.temperature;
     if (this.logprobs) {
       config.responseLogprobs = true;
@@ -77,12 +83,13 @@ export class GeminiProvider implements LlmProvider {
         : { inlineData: { mimeType: part.image.mimeType, data: Buffer.from(part.image.bytes.buffer, part.image.bytes.byteOffset, part.image.bytes.byteLength).toString('base64') } },
     );
     const generationConfig = this.buildGenerationConfig(request);
-    // No SDK `timeout`: the SDK never clears that timer, which would keep the process alive. Our signal covers it.
-    const model = this.#client.getGenerativeModel({ model: this.model, generationConfig }, { baseUrl: this.baseUrl });
     let response: GenerateContentResponse;
     try {
-      const result = await model.generateContent({ contents: [{ role: 'user', parts }] }, { signal: options.signal });
-      response = result.response;
+      response = await this.#client.models.generateContent({
+        model: this.model,
+        contents: [{ role: 'user', parts }],
+        config: { ...generationConfig, abortSignal: options.signal },
+      });
     } catch (error) {
       throw this.toRequestError(error, options.signal);
     }
@@ -96,12 +103,12 @@ export class GeminiProvider implements LlmProvider {
     const logprobsResult = candidate?.logprobsResult;
     const logprobs: TokenLogprob[] | null = logprobsResult?.chosenCandidates
       ? logprobsResult.chosenCandidates.map((chosen, i) => ({
-          token: chosen.token,
-          logprob: chosen.logProbability,
-          top: (logprobsResult.topCandidates?.[i]?.candidates ?? []).map((c) => ({ token: c.token, logprob: c.logProbability })),
+          token: chosen.token ?? '',
+          logprob: chosen.logProbability ?? Number.NaN,
+          top: (logprobsResult.topCandidates?.[i]?.candidates ?? []).map((c) => ({ token: c.token ?? '', logprob: c.logProbability ?? Number.NaN })),
         }))
       : null;
-    const usage = response.usageMetadata as (GenerateContentResponse['usageMetadata'] & { thoughtsTokenCount?: number }) | undefined;
+    const usage = response.usageMetadata;
     const reasoningTokens = usage?.thoughtsTokenCount ?? null;
     return {
       text: text === '' ? null : text,
@@ -111,7 +118,7 @@ export class GeminiProvider implements LlmProvider {
       inputTokens: usage?.promptTokenCount ?? null,
       outputTokens: usage ? (usage.candidatesTokenCount ?? 0) + (reasoningTokens ?? 0) : null,
       reasoningTokens,
-      servedModel: (response as { modelVersion?: string }).modelVersion ?? null,
+      servedModel: response.modelVersion ?? null,
       temperatureSent: generationConfig.temperature ?? null,
       logprobsRequested: generationConfig.responseLogprobs === true,
     };
@@ -120,17 +127,23 @@ export class GeminiProvider implements LlmProvider {
   private toRequestError(error: unknown, signal: AbortSignal): LlmRequestError {
     const where = `gemini ${this.model}`;
     const redact = (text: string) => redactSecrets(text, [this.#apiKey]);
-    if (error instanceof GoogleGenerativeAIAbortError || signal.aborted) {
+    if (signal.aborted || (error instanceof Error && error.name === 'AbortError')) {
       const reason = signal.reason instanceof LlmRequestError ? signal.reason : null;
       return reason ?? new LlmRequestError(`${where}: request aborted`, 'aborted');
     }
-    if (error instanceof GoogleGenerativeAIFetchError && typeof error.status === 'number') {
-      return new LlmRequestError(redact(`${where}: ${error.message}`), failureKindForStatus(error.status), error.status, retryDelayFromDetails(error.errorDetails));
+    if (error instanceof ApiError && typeof error.status === 'number') {
+      const body = apiErrorBody(error);
+      return new LlmRequestError(
+        redact(`${where}: [${error.status}] ${body.message ?? error.message}`),
+        failureKindForStatus(error.status),
+        error.status,
+        retryDelayFromDetails(body.details),
+      );
     }
-    if (error instanceof GoogleGenerativeAIResponseError) return new LlmRequestError(redact(`${where}: ${error.message}`), 'malformed-response');
     const message = error instanceof Error ? error.message : String(error);
-    // The SDK wraps fetch failures ("Error fetching from ...") and JSON errors in plain GoogleGenerativeAIError.
-    const kind = /Error fetching from/.test(message) ? 'network' : 'malformed-response';
+    // fetch fails with a TypeError ("fetch failed") on connection errors; a body that is not JSON
+    // fails in the SDK's response.json() with a SyntaxError.
+    const kind = error instanceof TypeError && /fetch failed|network|ECONNREFUSED|ECONNRESET|socket/i.test(`${message} ${String((error as { cause?: unknown }).cause)}`) ? 'network' : 'malformed-response';
     return new LlmRequestError(redact(`${where}: ${message}`), kind);
   }
 }

@@ -7,7 +7,7 @@ import { providerFromEnv } from './provider-config.ts';
 import type { LlmProvider } from './provider.ts';
 import { makeTestImage, startGeminiTestServer, startOpenAiTestServer, type ReplyScript, type TestServer } from './testing.ts';
 
-// The real SDKs (`openai`, `@google/generative-ai`) talk HTTP to local servers that speak each
+// The real SDKs (`openai`, `@google/genai`) talk HTTP to local servers that speak each
 // provider's wire format; nothing in the SDKs is replaced.
 
 const servers: TestServer[] = [];
@@ -107,7 +107,7 @@ describe('OpenAI provider through the openai SDK', () => {
   });
 });
 
-describe('Gemini provider through @google/generative-ai', () => {
+describe('Gemini provider through @google/genai', () => {
   it('posts to /v1beta/models/{model}:generateContent at the configured base URL with the page as inline data', async () => {
     const { server, provider } = await gemini('gemini-2.5-pro', () => ({ kind: 'answer', text: `Sure.\n${ANSWER}`, inputTokens: 1500, outputTokens: 40 }));
     const completion = await provider.complete(request, { signal: new AbortController().signal });
@@ -117,6 +117,8 @@ describe('Gemini provider through @google/generative-ai', () => {
     expect(seen.imageSha256s).toEqual([image.sha256]);
     expect(seen.temperature).toBe(0);
     expect(seen.logprobsRequested).toBe(false);
+    // The supported SDK, not the end-of-life @google/generative-ai (which names itself genai-js).
+    expect(seen.client).toMatch(/^google-genai-sdk\/2\.\d+\.\d+ gl-node\//);
     expect(completion).toMatchObject({ text: `Sure.\n${ANSWER}`, inputTokens: 1500, outputTokens: 40, finishReason: 'STOP', servedModel: 'gemini-2.5-pro' });
   });
 

@@ -3,7 +3,7 @@ import { GlobalFonts, loadImage, createCanvas } from '@napi-rs/canvas';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { EcgRecording, LeadName } from '@leadwise/ecg';
 import { LEAD_NAMES, leadSignal } from '@leadwise/ecg';
-import { drawPage, LABEL_FONT_FAMILY, rasterizePage, renderPage, RenderOptionsError, type LeadBox, type RenderOptions } from './index.ts';
+import { drawPage, encodePng, LABEL_FONT_FAMILY, rasterizePage, readPngDpi, renderPage, RenderOptionsError, withPngDpi, type LeadBox, type RenderOptions } from './index.ts';
 import { readExampleRecord, syntheticRecording } from './testing.ts';
 
 /** Pixels of a page as renderPage encodes them (gray or RGB). */
@@ -278,6 +278,22 @@ describe('paper', () => {
       for (let c = 0; c < 3; c++) if (decoded[4 * p + c] !== drawn.data[3 * p + c]) differing++;
     }
     expect(differing).toBe(0);
+  });
+
+  it('declares its DPI in a pHYs chunk, so that a print at actual size is 25 mm/s', () => {
+    for (const dpi of [72, 200, 300]) {
+      const { png } = renderPage(ptbxl, { dpi });
+      // Parsed by hand, independently of readPngDpi: the chunk right after IHDR (8 + 25 bytes in).
+      expect(png.toString('latin1', 33 + 4, 33 + 8)).toBe('pHYs');
+      const pixelsPerMetre = png.readUInt32BE(33 + 8);
+      expect(png.readUInt32BE(33 + 12)).toBe(pixelsPerMetre);
+      expect(png[33 + 16]).toBe(1);
+      expect(pixelsPerMetre).toBe(Math.round(dpi / 0.0254));
+      expect(readPngDpi(png)?.x).toBeCloseTo(dpi, 1);
+    }
+    const plain = encodePng({ widthPx: 1, heightPx: 1, channels: 1, data: new Uint8Array([0]) });
+    expect(readPngDpi(plain)).toBeNull();
+    expect(readPngDpi(withPngDpi(plain, 150))?.y).toBeCloseTo(150, 1);
   });
 
   it('sizes letter and A4 pages from the DPI', () => {

@@ -39,7 +39,7 @@ export interface RasterPage {
  */
 export function renderPage(recording: EcgRecording, options: RenderOptions = {}): RenderedPage {
   const { image, sidecar } = rasterizePage(recording, options);
-  return { png: encodePng(image), sidecar };
+  return { png: encodePng(image, 1, sidecar.dpi), sidecar };
 }
 
 /** The page as pixels in a typed array, with its sidecar. */

@@ -10,3 +10,5 @@ export * from './render/index.ts';
 export * from './llm-arm/index.ts';
 export * from './training/index.ts';
 export * from './onnx/index.ts';
+export * from './split/index.ts';
+export * from './predictions/index.ts';

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_TEST_DATABASE_URL } from '@leadwise/db/testing';
 import { consistentTwelveLeadAdu, encodeFormat16Record } from '@leadwise/ecg/testing';
 import { main } from '../main.ts';
+import { runCli } from '../testing.ts';
 
 // Runs the real commands against a fresh PostgreSQL database given through DATABASE_URL, as a user
 // would (a first PGlite open on disk runs initdb, which takes tens of seconds on a busy machine;
@@ -80,18 +81,39 @@ describe('leadwise import / datasets', () => {
     expect(await run(['datasets'])).toMatch(/demo \(id \d+, manifest/);
   });
 
-  it('reports bad input as a typed error with exit code 2', async () => {
+  it('reports bad input as one line naming the file, exit 1, no stack trace', async () => {
     const csv = join(home, 'bad.csv');
     await writeFile(csv, 'path\nr1\n');
-    process.exitCode = 0;
-    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    try {
-      await main(['node', 'leadwise', 'import', 'manifest', csv]);
-      expect(err.mock.calls.map((c) => String(c[0])).join('')).toContain('DatasetError');
-    } finally {
-      err.mockRestore();
+    const result = await runCli(['import', 'manifest', csv]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^leadwise: .*bad\.csv/)]);
+  });
+
+  it('splits at import with --split, refuses to replace the split on a re-import without --force', async () => {
+    const dir = join(home, 'split-at-import');
+    await mkdir(dir, { recursive: true });
+    const lines = ['path,label,patient_id'];
+    for (let i = 0; i < 20; i++) {
+      const name = `s${i}`;
+      const record = encodeFormat16Record({ recordName: name, leadsAdu: consistentTwelveLeadAdu(30) });
+      await writeFile(join(dir, `${name}.hea`), record.header);
+      await writeFile(join(dir, record.datName), record.dat);
+      lines.push(`${name},${i % 2 ? 'normal' : 'abnormal'},p${Math.floor(i / 2)}`);
     }
-    expect(process.exitCode).toBe(2);
-    process.exitCode = 0;
+    await writeFile(join(dir, 'manifest.csv'), `${lines.join('\n')}\n`);
+    const first = await runCli(['import', 'manifest', dir, '--name', 'split-demo', '--split', '0.6,0.2,0.2', '--seed', '5', '--json']);
+    expect(first.exitCode, first.stderr).toBe(0);
+    const summary = JSON.parse(first.stdout) as { split: { counts: { split: string; records: number }[]; patientsInSeveralSplits: number } };
+    const total = (s: string) => summary.split.counts.filter((c) => c.split === s).reduce((n, c) => n + c.records, 0);
+    expect([total('train'), total('val'), total('test')]).toEqual([12, 4, 4]);
+    expect(summary.split.patientsInSeveralSplits).toBe(0);
+
+    const again = await runCli(['import', 'manifest', dir, '--name', 'split-demo', '--split', '0.6,0.2,0.2', '--seed', '6']);
+    expect(again.exitCode).toBe(1);
+    expect(again.stderr).toMatch(/already has splits .*add --force/);
+    expect((await runCli(['import', 'manifest', dir, '--name', 'split-demo', '--split', '0.6,0.2,0.2', '--seed', '6', '--force'])).exitCode).toBe(0);
+
+    const bad = await runCli(['import', 'manifest', dir, '--split', '0.6,0.4']);
+    expect(bad).toMatchObject({ exitCode: 2, stderr: expect.stringContaining('--split takes three fractions') });
   });
 });

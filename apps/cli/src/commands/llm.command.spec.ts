@@ -7,7 +7,7 @@ import { startOpenAiTestServer, type TestServer } from '@leadwise/llm/testing';
 import { runCli } from '../testing.ts';
 
 // The command end to end: embedded PGlite under a temporary LEADWISE_HOME, four synthetic WFDB
-// records, and a local server speaking OpenAI's wire format in place of a real model.
+// records (four in the test split, two without a split), and a local server speaking OpenAI's wire format in place of a real model.
 
 let home: string;
 let server: TestServer;
@@ -22,13 +22,13 @@ beforeAll(async () => {
   const handle = await openDatabase();
   try {
     const dataset = await new DatasetStore(handle.db).upsert({ name: 'cli-llm', kind: 'manifest', sourcePath: home, labelRule: 'fixture' });
-    const rows = Array.from({ length: 4 }, (_, i) => {
+    const rows = Array.from({ length: 6 }, (_, i) => {
       const leads = consistentTwelveLeadAdu(1000);
       for (let t = 0; t < 1000; t++) leads[7][t] += 300 * i;
       const { header, dat, datName } = encodeFormat16Record({ recordName: `C${i}`, leadsAdu: leads });
       writeFileSync(join(home, `C${i}.hea`), header);
       writeFileSync(join(home, datName), dat);
-      return { datasetId: dataset.id, externalId: `C${i}`, split: 'test' as const, label: i % 2 ? ('normal' as const) : ('abnormal' as const), sourceCodes: {}, samplingRateHz: 100, lengthSamples: 1000, signalPath: join(home, `C${i}.hea`) };
+      return { datasetId: dataset.id, externalId: `C${i}`, split: i < 4 ? ('test' as const) : null, label: i % 2 ? ('normal' as const) : ('abnormal' as const), sourceCodes: {}, samplingRateHz: 100, lengthSamples: 1000, signalPath: join(home, `C${i}.hea`) };
     });
     await new RecordStore(handle.db).upsertMany(rows);
   } finally {
@@ -53,7 +53,7 @@ describe('leadwise llm', () => {
   it('names the missing environment variable instead of running', async () => {
     delete process.env.LEADWISE_COMPAT_BASE_URL;
     const result = await run(['--provider', 'compatible', '--model', 'm', '--dataset', 'cli-llm']);
-    expect(result.exitCode).toBe(2);
+    expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain('LEADWISE_COMPAT_BASE_URL is not set');
   });
 
@@ -68,5 +68,15 @@ describe('leadwise llm', () => {
     const second = JSON.parse((await run(args)).stdout);
     expect(second).toMatchObject({ responses: 8, cached: 8, requested: 0 });
     expect(server.requests.length).toBe(8);
+  });
+
+  it('asks about every labelled record of an external set with --split all', async () => {
+    process.env.LEADWISE_COMPAT_BASE_URL = server.baseUrl;
+    const result = await run(['--provider', 'compatible', '--model', 'scripted', '--dataset', 'cli-llm', '--split', 'all', '--style', 'none', '--dpi', '40', '--no-logprobs', '--json']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ records: 6, responses: 6, failed: 0 });
+    const fewShot = await run(['--provider', 'compatible', '--model', 'scripted', '--dataset', 'cli-llm', '--split', 'all', '--prompt', 'few-shot']);
+    expect(fewShot.exitCode).toBe(1);
+    expect(fewShot.stderr).toContain('cannot evaluate --split all');
   });
 });

@@ -64,7 +64,7 @@ export function register(program: Command): void {
     .requiredOption('--provider <name>', 'openai | gemini | compatible')
     .requiredOption('--model <id>', 'model id, e.g. gpt-4.1, gpt-5.2, gemini-2.5-pro, or the served name on a compatible server')
     .requiredOption('--dataset <name>', 'imported dataset name')
-    .option('--split <split>', 'train | val | test', 'test')
+    .option('--split <split>', 'train | val | test | all (every labelled record: an external test set without folds)', 'test')
     .option('--limit <n>', 'first n labelled records of the split (by id)')
     .option('--repeats <r>', 'answers per image', '1')
     .option('--style <style>', 'grid | none (grid-free)', 'grid')
@@ -88,7 +88,7 @@ export function register(program: Command): void {
     )
     .action(async (opts: LlmFlags) => {
       const provider = providerFromEnv(opts.provider, opts.model, process.env, opts.logprobs === false ? { logprobs: false } : {});
-      const split = oneOf(opts.split, '--split', ['train', 'val', 'test'] as const);
+      const split = oneOf(opts.split, '--split', ['train', 'val', 'test', 'all'] as const);
       const style = oneOf(opts.style, '--style', ['grid', 'none'] as const);
       const scorePreference = oneOf(opts.score, '--score', ['logprob-first', 'stated-first'] as const);
       const temperature = Number(opts.temperature);

@@ -76,11 +76,12 @@ describe('leadwise stats', () => {
     ['label,a\n1,0.1\n1,0.4\n', ' (column label): needs both classes, got 2 positive and 0 negative label(s)'],
     ['outcome,a\n1,0.1\n0,0.4\n', ':1: no "label" column; columns are outcome, a'],
     ['label,a\n1,0.1\n0,0.2,0.3\n', ':3: not a valid CSV'],
-  ])('reports bad input with file, line and column (exit code 2): %j', async (csv, message) => {
+  ])('reports bad input with file, line and column as one line (exit code 1): %j', async (csv, message) => {
     const file = join(dir, 'bad.csv');
     await writeFile(file, csv);
     const { stderr, exitCode } = await run(['stats', file, '--bootstrap', '0']);
-    expect(exitCode).toBe(2);
-    expect(stderr).toContain(`StatsInputError: ${file}${message}`);
+    expect(exitCode).toBe(1);
+    expect(stderr).toMatch(/^leadwise: [^\n]*\n$/);
+    expect(stderr).toContain(`leadwise: ${file}${message}`);
   });
 });

@@ -45,7 +45,9 @@ export function readScoreTable(file: string, labelColumn = 'label', scoreColumns
   const rows = records.slice(1);
   const labelIndex = header.indexOf(labelColumn);
   if (labelIndex < 0) throw new StatsInputError(`no "${labelColumn}" column; columns are ${header.join(', ')}`, file, records[0].info.lines);
-  const chosen = scoreColumns ?? header.filter((c) => c !== labelColumn);
+  // A `leadwise predictions` file: its one score column is `score` (the others are ids, text and weights).
+  const predictionsFile = ['record_id', 'score', 'predicted_label'].every((c) => header.includes(c));
+  const chosen = scoreColumns ?? (predictionsFile ? ['score'] : header.filter((c) => c !== labelColumn));
   if (chosen.length === 0) throw new StatsInputError(`needs at least one score column besides "${labelColumn}"`, file, records[0].info.lines);
   for (const column of chosen) {
     if (!header.includes(column)) throw new StatsInputError(`no "${column}" column; columns are ${header.join(', ')}`, file, records[0].info.lines);
@@ -127,7 +129,7 @@ export function register(program: Command): void {
     .description('ROC-AUC and average precision with DeLong and bootstrap CIs, and DeLong tests between score columns, from a CSV')
     .argument('<csv>', 'CSV with a 0/1 label column and one or more score columns')
     .option('--label <column>', 'label column', 'label')
-    .option('--scores <columns>', 'comma-separated score columns (default: every column but the label)')
+    .option('--scores <columns>', 'comma-separated score columns (default: every column but the label; "score" for a leadwise predictions file)')
     .option('--bootstrap <n>', 'stratified bootstrap resamples for the CIs (0: skip)', '2000')
     .option('--seed <s>', 'bootstrap seed', '1')
     .option('--level <p>', 'confidence level', '0.95')

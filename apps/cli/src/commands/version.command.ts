@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { printResult } from '../cli-kit.ts';
+import { leadwiseVersion } from '../main.ts';
 
 export function register(program: Command): void {
   program
@@ -7,6 +8,6 @@ export function register(program: Command): void {
     .description('Print the Leadwise version and the Node.js runtime')
     .option('--json', 'print JSON')
     .action((opts: { json?: boolean }) => {
-      printResult({ leadwise: '0.1.0', node: process.version }, opts.json, (r) => `leadwise ${r.leadwise} (node ${r.node})`);
+      printResult({ leadwise: leadwiseVersion(), node: process.version }, opts.json, (r) => `leadwise ${r.leadwise} (node ${r.node})`);
     });
 }

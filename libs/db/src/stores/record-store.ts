@@ -4,7 +4,8 @@ import { records, type NewRecordRow, type RecordRow } from '../schema/datasets.t
 import type { RecordLabel, Split } from '../schema/enums.ts';
 import { DbError } from '../errors.ts';
 import { bulkUpsert } from './bulk-upsert.ts';
-import { clampLimit, type Page } from './store-kit.ts';
+import { queryRows } from '../raw-query.ts';
+import { chunk, clampLimit, type Page } from './store-kit.ts';
 
 export interface RecordFilter {
   datasetId: number;
@@ -19,11 +20,13 @@ export interface RecordPageOptions {
   limit?: number;
 }
 
-/** Columns an upsert overwrites: everything the source defines (the key and creation time stay). */
+/**
+ * Columns an upsert overwrites: everything the source defines (the key and creation time stay). The
+ * split is set apart: a source without folds leaves the split `leadwise split` stored in place.
+ */
 const UPSERT_COLUMNS = [
   'patientId',
   'fold',
-  'split',
   'label',
   'sourceCodes',
   'samplingRateHz',
@@ -47,7 +50,7 @@ export class RecordStore {
     const written = await bulkUpsert(this.db, records, rows, {
       conflictTarget: ['datasetId', 'externalId'],
       update: UPSERT_COLUMNS,
-      extraSet: sql`"updated_at" = now()`,
+      extraSet: sql`"split" = coalesce(excluded."split", ${records}."split"), "updated_at" = now()`,
       returning: ['id', 'datasetId', 'externalId'],
       chunkSize: options.chunkSize,
     });
@@ -57,6 +60,26 @@ export class RecordStore {
       if (id === undefined) throw new DbError(`record ${row.externalId} of dataset ${row.datasetId} was not written`);
       return { id, externalId: row.externalId };
     });
+  }
+
+  /**
+   * Sets the split of records of one dataset (ids of other datasets are left alone), with one array
+   * parameter per column whatever the count. Returns the number of records updated.
+   */
+  async setSplits(datasetId: number, splits: ReadonlyMap<number, Split | null>): Promise<number> {
+    let updated = 0;
+    const entries = [...splits.entries()];
+    for (const part of chunk(entries, 10_000)) {
+      const rows = await queryRows<{ id: unknown }>(
+        this.db,
+        sql`update ${records} set "split" = v.split, "updated_at" = now()
+            from unnest(${sql.param(part.map(([id]) => id))}::bigint[], ${sql.param(part.map(([, split]) => split))}::text[]) as v(id, split)
+            where ${records}."id" = v.id and ${records}."dataset_id" = ${datasetId}
+            returning ${records}."id"`,
+      );
+      updated += rows.length;
+    }
+    return updated;
   }
 
   async getById(id: number): Promise<RecordRow | undefined> {

@@ -10,8 +10,9 @@ interface GenerateBody {
 const STATUS_NAMES: Record<number, string> = { 400: 'INVALID_ARGUMENT', 401: 'UNAUTHENTICATED', 403: 'PERMISSION_DENIED', 429: 'RESOURCE_EXHAUSTED', 500: 'INTERNAL', 503: 'UNAVAILABLE' };
 
 /**
- * A local server speaking the Gemini API's wire format
- * (`POST /v1beta/models/{model}:generateContent`, key in `x-goog-api-key`), including Google's
+ * A local server speaking the Gemini API's wire format as `@google/genai` uses it
+ * (`POST /v1beta/models/{model}:generateContent`, key in `x-goog-api-key`, the SDK named in
+ * `x-goog-api-client`; an error's JSON body is what `ApiError.message` carries), including Google's
  * error body with `google.rpc.RetryInfo` on 429 and `logprobsResult` when asked for.
  */
 export async function startGeminiTestServer(options: { script: ReplyScript; apiKey?: string }): Promise<TestServer> {
@@ -52,6 +53,7 @@ export async function startGeminiTestServer(options: { script: ReplyScript; apiK
       attempt,
       logprobsRequested: body.generationConfig?.responseLogprobs === true,
       temperature: body.generationConfig?.temperature ?? null,
+      client: ((req.headers['x-goog-api-client'] ?? req.headers['user-agent']) as string | undefined) ?? null,
     };
     requests.push(received);
     const reply = await options.script(received);

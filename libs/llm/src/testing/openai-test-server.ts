@@ -53,6 +53,7 @@ export async function startOpenAiTestServer(options: { script: ReplyScript; apiK
       attempt,
       logprobsRequested: body.logprobs === true,
       temperature: typeof body.temperature === 'number' ? body.temperature : null,
+      client: (req.headers['user-agent'] as string | undefined) ?? null,
     };
     requests.push(received);
     const reply = await options.script(received);

@@ -29,6 +29,8 @@ export interface ReceivedRequest {
   attempt: number;
   logprobsRequested: boolean;
   temperature: number | null;
+  /** The client library as it names itself (`x-goog-api-client`, else `user-agent`), to check which SDK is talking. */
+  client: string | null;
 }
 
 export type ReplyScript = (request: ReceivedRequest) => ScriptedReply | Promise<ScriptedReply>;

@@ -11,6 +11,7 @@ import {
   type DatasetListing,
   type OpenDatasetOptions,
 } from '@leadwise/ecg';
+import { splitDatasetRecords, type SplitDatasetInput, type SplitSummary } from '../split/split-dataset.ts';
 
 export interface ImportDatasetInput {
   kind: DatasetKind;
@@ -24,6 +25,8 @@ export interface ImportDatasetInput {
   adapters?: Pick<OpenDatasetOptions, 'ptbxl' | 'cinc'>;
   /** Records read at once (default 8): overlaps file I/O with decoding. */
   concurrency?: number;
+  /** Split the dataset in the same transaction (as `leadwise split` does), e.g. for sources without folds. */
+  split?: SplitDatasetInput;
 }
 
 export interface ImportProgress {
@@ -46,6 +49,8 @@ export interface ImportSummary {
   /** Imported records whose limb leads break Einthoven/Goldberger beyond tolerance. */
   qualityFlags: number;
   labelRule: string;
+  /** The split made at import, when one was asked for. */
+  split?: SplitSummary;
 }
 
 /**
@@ -70,10 +75,11 @@ export async function importDataset(
     for (const [file, bytes] of Object.entries(listing.tables)) sourceFileHashes[file] = sha256(bytes);
 
     report({ phase: 'writing', done: 0, total: rows.length });
-    const datasetId = await db.transaction(async (tx) => {
+    const { datasetId, split } = await db.transaction(async (tx) => {
       const dataset = await new DatasetStore(tx).upsert({ name, kind: input.kind, sourcePath, sourceFileHashes, labelRule: listing.labelRule });
       await new RecordStore(tx).upsertMany(rows.map((row) => ({ ...row, datasetId: dataset.id })));
-      return dataset.id;
+      const splitSummary = input.split ? await splitDatasetRecords(tx, dataset.id, name, input.split) : undefined;
+      return { datasetId: dataset.id, split: splitSummary };
     });
     report({ phase: 'done', done: rows.length, total: rows.length });
 
@@ -89,6 +95,7 @@ export async function importDataset(
       missingFiles,
       qualityFlags: rows.filter((r) => r.quality?.limbLeadsConsistent === false).length,
       labelRule: listing.labelRule,
+      ...(split ? { split } : {}),
     };
   } finally {
     await listing.source.close();

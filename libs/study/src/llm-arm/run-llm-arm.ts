@@ -26,7 +26,8 @@ import { llmRenderOptions, prepareLlmPages, type LlmImageStyle } from './llm-pag
 export interface LlmArmInput {
   provider: LlmProvider;
   datasetName: string;
-  split: 'train' | 'val' | 'test';
+  /** The split evaluated; 'all' takes every labelled record whatever its split (an external test set). */
+  split: 'train' | 'val' | 'test' | 'all';
   /** First N labelled records of the split by id (deterministic); all when omitted. */
   limit?: number | null;
   repeats: number;
@@ -118,7 +119,7 @@ async function splitRecords(db: LeadwiseDatabase, datasetId: number, split: stri
   const rows: RecordRow[] = [];
   let afterId: number | null = null;
   for (;;) {
-    const page = await store.list({ datasetId, split: split as RecordRow['split'] }, { afterId, limit: 1000 });
+    const page = await store.list({ datasetId, ...(split === 'all' ? {} : { split: split as RecordRow['split'] }) }, { afterId, limit: 1000 });
     rows.push(...page.items);
     if (page.nextCursor === null) break;
     afterId = page.nextCursor;
@@ -152,7 +153,13 @@ export async function runLlmArm(db: LeadwiseDatabase, input: LlmArmInput, onProg
   const dataset = await new DatasetStore(db).getByName(input.datasetName);
   if (!dataset) throw new LlmConfigError(`dataset "${input.datasetName}" is not imported (see \`leadwise datasets\`)`);
   const all = await splitRecords(db, dataset.id, input.split);
-  if (all.length === 0) throw new LlmConfigError(`dataset "${input.datasetName}" has no labelled records in split "${input.split}"`);
+  if (all.length === 0) {
+    throw new LlmConfigError(
+      input.split === 'all'
+        ? `dataset "${input.datasetName}" has no labelled records`
+        : `dataset "${input.datasetName}" has no labelled records in split "${input.split}"; ask about every record with --split all, or split it first (leadwise split ${input.datasetName} ...)`,
+    );
+  }
   const records = input.limit ? all.slice(0, input.limit) : all;
   const renderOptions = llmRenderOptions(input.style, input.dpi);
 
@@ -160,6 +167,7 @@ export async function runLlmArm(db: LeadwiseDatabase, input: LlmArmInput, onProg
   const examples: FewShotExample[] = [];
   if (prompt.fewShot) {
     const fewShot = input.fewShot ?? { k: 4, split: 'train' as const };
+    if (input.split === 'all') throw new LlmConfigError('a few-shot prompt needs examples from another split, so it cannot evaluate --split all');
     if (fewShot.split === input.split) throw new LlmConfigError(`few-shot examples must come from a split other than the evaluated "${input.split}"`);
     const evaluatedPatients = new Set(records.map((r) => r.patientId).filter((p): p is string => p !== null));
     const pool = (await splitRecords(db, dataset.id, fewShot.split)).filter((r) => r.patientId === null || !evaluatedPatients.has(r.patientId));

@@ -19,6 +19,7 @@ import {
   expectedCalibrationError,
   holmAdjust,
   prCurve,
+  reliabilityBins,
   rocCurve,
   summarizeAcrossSeeds,
   thresholdMetric,
@@ -38,7 +39,9 @@ import type {
   PromptSection,
   ResultRow,
   StudyReportData,
+  TrainingCurve,
 } from './report-data.ts';
+import { TRAIN_METRIC_KEYS } from '../training/train-run.ts';
 
 export interface GatherOptions {
   experimentId: number;
@@ -117,6 +120,9 @@ export async function gatherStudyReport(db: LeadwiseDatabase, options: GatherOpt
         seed: seedValue.seed,
         roc: thin(roc.fpr.map((fpr, i) => ({ fpr, tpr: roc.tpr[i] }))),
         pr: thin(pr.recall.map((recall, i) => ({ recall, precision: pr.precision[i] }))),
+        reliability: reliabilityBins(labels, scores).flatMap((b) =>
+          b.meanPredicted === null || b.observedRate === null ? [] : [{ meanPredicted: b.meanPredicted, observedRate: b.observedRate, count: b.count }],
+        ),
       });
     }
     const fromOperating = (key: 'sensitivity' | 'specificity' | 'brier' | 'ece'): Estimate =>
@@ -140,6 +146,7 @@ export async function gatherStudyReport(db: LeadwiseDatabase, options: GatherOpt
   const datasets = await datasetSections(db, options, summary.rows);
   const models = await modelSections(db, runStore, options);
   const attributions = await attributionRows(db, options);
+  const trainingCurves = await trainingCurveRows(db, runStore, options.experimentId);
 
   return {
     experiment: {
@@ -161,12 +168,38 @@ export async function gatherStudyReport(db: LeadwiseDatabase, options: GatherOpt
     comparisons,
     curves: [...curves.values()],
     attributions,
+    trainingCurves,
     llm: options.llm,
   };
 }
 
+/** Loss and validation ROC-AUC per epoch of every finished train run, from their stored metric series. */
+async function trainingCurveRows(db: LeadwiseDatabase, runStore: RunStore, experimentId: number): Promise<TrainingCurve[]> {
+  const trainRuns = await db
+    .select({ id: runs.id, model: runs.model, seed: runs.seed })
+    .from(runs)
+    .where(and(eq(runs.experimentId, experimentId), eq(runs.kind, 'train'), eq(runs.status, 'finished'), isNull(runs.deletedAt)))
+    .orderBy(asc(runs.id));
+  const out: TrainingCurve[] = [];
+  for (const run of trainRuns) {
+    const series = await runStore.getMetricSeries(run.id);
+    const byEpoch = new Map<number, TrainingCurve['epochs'][number]>();
+    for (const point of series) {
+      const field =
+        point.key === TRAIN_METRIC_KEYS.trainLoss ? 'trainLoss' : point.key === TRAIN_METRIC_KEYS.valLoss ? 'valLoss' : point.key === TRAIN_METRIC_KEYS.valRocAuc ? 'valRocAuc' : null;
+      if (field === null) continue;
+      const epoch = byEpoch.get(point.step) ?? { epoch: point.step, trainLoss: null, valLoss: null, valRocAuc: null };
+      // A resumed run may log an epoch again: the later value (series order) wins.
+      epoch[field] = point.value;
+      byEpoch.set(point.step, epoch);
+    }
+    if (byEpoch.size > 0) out.push({ model: run.model, seed: run.seed ?? 0, epochs: [...byEpoch.values()].sort((a, b) => a.epoch - b.epoch) });
+  }
+  return out;
+}
+
 /** Youden's J on the train run's validation-split evaluation; 0.5 when there is none. */
-async function validationThreshold(
+export async function validationThreshold(
   db: LeadwiseDatabase,
   trainRunId: number | null,
   scored: (runId: number) => Promise<ScoredLabel[]>,

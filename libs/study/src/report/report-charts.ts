@@ -1,6 +1,6 @@
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import type { AttributionRow, CurveSeries } from './report-data.ts';
+import type { AttributionRow, CurveSeries, TrainingCurve } from './report-data.ts';
 
 /** Renders a Vega-Lite spec to a standalone SVG string (no browser, no canvas). */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
@@ -104,5 +104,75 @@ export function attributionSpec(title: string, rows: AttributionRow[]): TopLevel
         },
       ],
     },
+  };
+}
+
+/** Reliability diagram of one model: observed abnormal rate against mean predicted probability per bin, one line per seed. */
+export function calibrationSpec(title: string, series: CurveSeries[]): TopLevelSpec {
+  const values = series.flatMap((s) => (s.reliability ?? []).map((b) => ({ run: `seed ${s.seed}`, predicted: b.meanPredicted, observed: b.observedRate, records: b.count })));
+  const axis = (field: string, axisTitle: string) => ({ field, title: axisTitle, type: 'quantitative' as const, scale: { domain: [0, 1] } });
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    width: 300,
+    height: 300,
+    layer: [
+      {
+        data: { values: [{ x: 0, y: 0 }, { x: 1, y: 1 }] },
+        mark: { type: 'line', strokeDash: [4, 4], color: '#999' },
+        encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } },
+      },
+      {
+        data: { values },
+        mark: { type: 'line', point: true, strokeWidth: 1.5 },
+        encoding: {
+          x: axis('predicted', 'mean predicted probability of abnormal'),
+          y: axis('observed', 'observed fraction abnormal'),
+          color: { field: 'run', type: 'nominal', title: null },
+          tooltip: [{ field: 'records', type: 'quantitative' }],
+        },
+      },
+    ],
+  };
+}
+
+/** Training curves of one model: loss (train and validation) and validation ROC-AUC per epoch, one line per seed. */
+export function trainingCurvesSpec(title: string, curves: TrainingCurve[]): TopLevelSpec {
+  const loss = curves.flatMap((c) =>
+    c.epochs.flatMap((e) => [
+      ...(e.trainLoss === null ? [] : [{ run: `seed ${c.seed}`, epoch: e.epoch, split: 'train', value: e.trainLoss }]),
+      ...(e.valLoss === null ? [] : [{ run: `seed ${c.seed}`, epoch: e.epoch, split: 'validation', value: e.valLoss }]),
+    ]),
+  );
+  const auc = curves.flatMap((c) => c.epochs.flatMap((e) => (e.valRocAuc === null ? [] : [{ run: `seed ${c.seed}`, epoch: e.epoch, value: e.valRocAuc }])));
+  const epoch = { field: 'epoch', type: 'quantitative' as const, title: 'epoch', axis: { tickMinStep: 1 } };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    hconcat: [
+      {
+        width: 260,
+        height: 220,
+        data: { values: loss },
+        mark: { type: 'line', point: true },
+        encoding: {
+          x: epoch,
+          y: { field: 'value', type: 'quantitative', title: 'loss (binary cross-entropy)' },
+          color: { field: 'run', type: 'nominal', title: null },
+          strokeDash: { field: 'split', type: 'nominal', title: null },
+        },
+      },
+      {
+        width: 260,
+        height: 220,
+        data: { values: auc },
+        mark: { type: 'line', point: true },
+        encoding: {
+          x: epoch,
+          y: { field: 'value', type: 'quantitative', title: 'validation ROC-AUC', scale: { zero: false } },
+          color: { field: 'run', type: 'nominal', title: null },
+        },
+      },
+    ],
   };
 }

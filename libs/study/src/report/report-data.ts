@@ -79,6 +79,15 @@ export interface CurveSeries {
   seed: number;
   roc: { fpr: number; tpr: number }[];
   pr: { recall: number; precision: number }[];
+  /** Reliability diagram: ten equal-width probability bins, empty ones left out. */
+  reliability?: { meanPredicted: number; observedRate: number; count: number }[];
+}
+
+/** Loss and validation ROC-AUC per epoch of one train run (its stored metric series). */
+export interface TrainingCurve {
+  model: string;
+  seed: number;
+  epochs: { epoch: number; trainLoss: number | null; valLoss: number | null; valRocAuc: number | null }[];
 }
 
 export interface AttributionRow {
@@ -132,5 +141,7 @@ export interface StudyReportData {
   comparisons: ComparisonRow[];
   curves: { role: 'internal' | 'external'; dataset: string; series: CurveSeries[] }[];
   attributions: AttributionRow[];
+  /** Per train run of the experiment; absent in reports written before training curves were stored. */
+  trainingCurves?: TrainingCurve[];
   llm: { skippedReason: string | null; prompts: PromptSection[]; rows: LlmRow[] };
 }

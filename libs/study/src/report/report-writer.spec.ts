@@ -1,8 +1,9 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Estimate, StudyReportData } from './report-data.ts';
+import { FIGURE_PNG_DPI } from './report-figures.ts';
 import { fmtEstimate, splitTrainingSettings, summarise, writeReport } from './report-writer.ts';
 
 const estimate = (values: number[]): Estimate => {
@@ -37,7 +38,8 @@ function fixture(): StudyReportData {
       { role: 'internal', seed: 1, modelA: 'leadgroup', modelB: 'resnet18', aucA: 0.93, aucB: 0.91, difference: 0.02, ciLow: 0.005, ciHigh: 0.035, z: 2.6, p: 0.009, pHolm: 0.027 },
       { role: 'internal', seed: 'pooled', modelA: 'leadgroup', modelB: 'resnet18', aucA: 0.93, aucB: 0.91, difference: 0.02, ciLow: 0.008, ciHigh: 0.032, z: 3.3, p: 0.001, pHolm: 0.001 },
     ],
-    curves: [{ role: 'internal', dataset: 'ptbxl', series: [{ model: 'leadgroup', seed: 1, roc: [{ fpr: 0, tpr: 0 }, { fpr: 0.1, tpr: 0.8 }, { fpr: 1, tpr: 1 }], pr: [{ recall: 0, precision: 1 }, { recall: 1, precision: 0.58 }] }] }],
+    curves: [{ role: 'internal', dataset: 'ptbxl', series: [{ model: 'leadgroup', seed: 1, roc: [{ fpr: 0, tpr: 0 }, { fpr: 0.1, tpr: 0.8 }, { fpr: 1, tpr: 1 }], pr: [{ recall: 0, precision: 1 }, { recall: 1, precision: 0.58 }], reliability: [{ meanPredicted: 0.1, observedRate: 0.15, count: 40 }, { meanPredicted: 0.55, observedRate: 0.5, count: 20 }, { meanPredicted: 0.9, observedRate: 0.85, count: 40 }] }] }],
+    trainingCurves: [1, 2].map((seed) => ({ model: 'leadgroup', seed, epochs: [1, 2, 3].map((epoch) => ({ epoch, trainLoss: 0.7 / epoch, valLoss: 0.75 / epoch, valRocAuc: 0.8 + 0.03 * epoch })) })),
     attributions: ['inferior', 'lateral', 'septal', 'anterior', 'aVR'].flatMap((group) => (['normal', 'abnormal'] as const).map((label) => ({ model: 'leadgroup', role: 'internal' as const, label, group, kind: 'attention' as const, mean: 0.2, sd: 0.05, n: 100 }))),
     llm: { skippedReason: 'no OPENAI_API_KEY, GEMINI_API_KEY or LEADWISE_COMPAT_BASE_URL in the environment', prompts: [{ name: 'study-zero-shot', version: '1', sha256: 'ef'.repeat(32), text: 'Is this ECG normal or abnormal?' }], rows: [] },
   };
@@ -69,6 +71,45 @@ describe('study report writer', () => {
     const results = await readFile(written.csvPaths.find((p) => p.endsWith('results.csv'))!, 'utf8');
     // 3 result rows x 6 metrics x 3 seeds, plus the header.
     expect(results.trim().split('\n')).toHaveLength(1 + 3 * 6 * 3);
+  });
+
+  it('writes every chart as a standalone SVG and a PNG with its DPI beside index.html, linked from report.md', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'leadwise-report-'));
+    const written = await writeReport(fixture(), out);
+    const names = (await readdir(join(written.dir, 'figures'))).sort();
+    expect(names).toEqual(
+      [
+        'attribution-leadgroup-attention-internal',
+        'calibration-leadgroup-internal-ptbxl',
+        'pr-internal-ptbxl',
+        'roc-internal-ptbxl',
+        'training-leadgroup',
+      ].flatMap((n) => [`${n}.png`, `${n}.svg`]),
+    );
+    expect(written.figurePaths).toHaveLength(names.length);
+    const markdown = await readFile(written.markdownPath, 'utf8');
+    const links = [...markdown.matchAll(/\]\((figures\/[^)]+)\)/g)].map((m) => m[1]);
+    expect(links.sort()).toEqual(names.map((n) => `figures/${n}`));
+    expect(markdown).toContain('- [Calibration of leadgroup, internal: ptbxl](figures/calibration-leadgroup-internal-ptbxl.svg)');
+    const html = await readFile(written.htmlPath, 'utf8');
+    expect(html).not.toContain('## Figures');
+
+    const svg = await readFile(join(written.dir, 'figures', 'training-leadgroup.svg'), 'utf8');
+    expect(svg).toMatch(/^<\?xml [^>]+>\n<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    expect(svg).toContain('validation ROC-AUC');
+    expect(svg).toContain('loss (binary cross-entropy)');
+    expect(await readFile(join(written.dir, 'figures', 'calibration-leadgroup-internal-ptbxl.svg'), 'utf8')).toContain('observed fraction abnormal');
+
+    const png = await readFile(join(written.dir, 'figures', 'roc-internal-ptbxl.png'));
+    // The pHYs chunk, parsed by hand: pixels per metre for 192 DPI, unit metre.
+    const at = png.indexOf('pHYs', 8, 'latin1');
+    expect(at).toBeGreaterThan(0);
+    expect(at).toBeLessThan(png.indexOf('IDAT', 8, 'latin1'));
+    expect([png.readUInt32BE(at + 4), png.readUInt32BE(at + 8), png[at + 12]]).toEqual([7559, 7559, 1]);
+    expect(FIGURE_PNG_DPI).toBe(192);
+    // Twice the SVG's size in CSS pixels.
+    const svgWidth = Number(/width="(\d+)"/.exec(await readFile(join(written.dir, 'figures', 'roc-internal-ptbxl.svg'), 'utf8'))![1]);
+    expect(png.readUInt32BE(16)).toBe(2 * svgWidth);
   });
 });
 

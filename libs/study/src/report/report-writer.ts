@@ -1,6 +1,6 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { attributionSpec, prSpec, renderSvg, rocSpec } from './report-charts.ts';
+import { figurePng, planFigures, renderFigures, type RenderedFigure } from './report-figures.ts';
 import type { Estimate, ModelSection, ResultRow, StudyReportData } from './report-data.ts';
 
 export interface WrittenReport {
@@ -8,6 +8,8 @@ export interface WrittenReport {
   htmlPath: string;
   markdownPath: string;
   csvPaths: string[];
+  /** Every chart as `figures/<name>.svg` and `.png`. */
+  figurePaths: string[];
 }
 
 const fmt = (x: number | null | undefined, digits = 3): string =>
@@ -78,6 +80,8 @@ function resultTableRows(rows: ResultRow[]): string[][] {
   return rows.map((r) => [r.model, `${r.role} (${r.dataset})`, String(r.n), fmtEstimate(r.rocAuc), fmtEstimate(r.prAuc)]);
 }
 
+const FIGURES_NOTE = 'ROC, PR, calibration, training-curve and attribution charts are in `index.html` and, as SVG and PNG files, under `figures/` (see Figures).';
+
 export function renderMarkdown(data: StudyReportData): string {
   const parts: string[] = [];
   parts.push(`# Study report: ${data.experiment.name}`);
@@ -109,12 +113,13 @@ export function renderMarkdown(data: StudyReportData): string {
   parts.push(markdownTable(['model', 'test set', 'sensitivity', 'specificity', 'Brier', 'ECE'], data.results.map((r) => [r.model, r.role, fmtEstimate(r.sensitivity), fmtEstimate(r.specificity), fmtEstimate(r.brier), fmtEstimate(r.ece)])));
   parts.push('### Paired DeLong tests (per seed, Holm-adjusted)');
   parts.push(markdownTable(['test set', 'seed', 'A', 'B', 'AUC A', 'AUC B', 'Δ (95% CI)', 'z', 'p', 'p (Holm)'], data.comparisons.map((c) => [c.role, String(c.seed), c.modelA, c.modelB, fmt(c.aucA), fmt(c.aucB), `${fmt(c.difference)} (${fmt(c.ciLow)}–${fmt(c.ciHigh)})`, fmt(c.z, 2), fmtP(c.p), fmtP(c.pHolm)])));
-  parts.push('ROC and PR curves and attribution charts are in `index.html`.');
+  parts.push(FIGURES_NOTE);
   parts.push('### Lead-group attributions');
   parts.push(markdownTable(['model', 'test set', 'label', 'kind', 'group', 'mean', 'SD', 'n'], data.attributions.map((a) => [a.model, a.role, a.label, a.kind, a.group, fmt(a.mean), fmt(a.sd), String(a.n)])));
   parts.push('### Zero-shot LLMs');
   if (data.llm.skippedReason) parts.push(`Skipped: ${data.llm.skippedReason}.`);
   else parts.push(markdownTable(['provider', 'model', 'style', 'repeat', 'n', 'parsed', 'ROC-AUC', 'PR-AUC', 'score from', 'hard labels'], data.llm.rows.map((r) => [r.provider, r.model, r.style, String(r.repeat), String(r.n), String(r.parsed), fmt(r.rocAuc), fmt(r.prAuc), r.scoreSource, r.hardLabel ? 'yes' : 'no'])));
+  parts.push(...figureLinks(data));
   return `${parts.join('\n\n')}\n`;
 }
 
@@ -151,20 +156,9 @@ function inline(text: string): string {
     .replace(/`([^`]+)`/g, '<code>$1</code>');
 }
 
-async function chartsHtml(data: StudyReportData): Promise<string> {
+function chartsHtml(data: StudyReportData, figures: readonly RenderedFigure[]): string {
   const parts: string[] = ['<h2>Curves and attributions</h2><div class="charts">'];
-  for (const c of data.curves) {
-    const dataset = data.datasets.find((d) => d.role === c.role);
-    const prevalence = dataset && dataset.evaluatedN > 0 ? dataset.evaluatedPositives / dataset.evaluatedN : 0.5;
-    parts.push(`<figure>${await renderSvg(rocSpec(`ROC, ${c.role}: ${c.dataset}`, c.series))}</figure>`);
-    parts.push(`<figure>${await renderSvg(prSpec(`Precision-recall, ${c.role}: ${c.dataset}`, c.series, prevalence))}</figure>`);
-  }
-  const keys = [...new Set(data.attributions.map((a) => `${a.model}|${a.role}|${a.kind}`))];
-  for (const key of keys) {
-    const [model, role, kind] = key.split('|');
-    const rows = data.attributions.filter((a) => a.model === model && a.role === role && a.kind === kind);
-    parts.push(`<figure>${await renderSvg(attributionSpec(`${model}: ${kind} by lead group (${role})`, rows))}</figure>`);
-  }
+  for (const figure of figures) parts.push(`<figure>${figure.svg}</figure>`);
   parts.push('</div><h2>Example pages</h2><div class="pages">');
   for (const page of data.examplePages) {
     const weights = page.groupWeights
@@ -176,8 +170,17 @@ async function chartsHtml(data: StudyReportData): Promise<string> {
   return parts.join('\n');
 }
 
-export async function renderHtml(data: StudyReportData): Promise<string> {
-  const body = markdownToHtml(renderMarkdown(data).replace('ROC and PR curves and attribution charts are in `index.html`.', ''));
+/** The Figures section of report.md: each chart's title linking its SVG, then its PNG. */
+function figureLinks(data: StudyReportData): string[] {
+  const plans = planFigures(data);
+  if (plans.length === 0) return [];
+  return ['## Figures', plans.map((f) => `- [${f.title}](figures/${f.file}.svg) ([PNG](figures/${f.file}.png))`).join('\n')];
+}
+
+export async function renderHtml(data: StudyReportData, figures?: readonly RenderedFigure[]): Promise<string> {
+  const markdown = renderMarkdown(data).replace(FIGURES_NOTE, '');
+  // The HTML shows the charts inline; its Figures section would only repeat them as links.
+  const body = markdownToHtml(markdown.slice(0, markdown.includes('\n## Figures') ? markdown.indexOf('\n## Figures') : undefined));
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(data.experiment.name)} — Leadwise study report</title>
 <style>
@@ -187,7 +190,7 @@ th{background:#f3f3f3}code{font-size:.85em}pre{background:#f7f7f7;padding:.6rem;
 .charts,.pages{display:flex;flex-wrap:wrap;gap:1rem}figure{margin:0}.pages img{max-width:520px;border:1px solid #ddd}
 </style></head><body>
 ${body}
-${await chartsHtml(data)}
+${chartsHtml(data, figures ?? (await renderFigures(data)))}
 </body></html>
 `;
 }
@@ -201,22 +204,30 @@ function csv(header: string[], rows: (string | number | null)[][]): string {
 export async function writeReport(data: StudyReportData, outDir: string): Promise<WrittenReport> {
   const dir = join(outDir, String(data.experiment.name).replace(/[^\w.-]+/g, '-') + `-${data.experiment.id}`);
   await mkdir(dir, { recursive: true });
-  const files: [string, string][] = [
+  const figures = await renderFigures(data);
+  const files: [string, string | Buffer][] = [
     ['report.md', renderMarkdown(data)],
-    ['index.html', await renderHtml(data)],
+    ['index.html', await renderHtml(data, figures)],
     ['results.csv', csv(['model', 'role', 'dataset', 'n', 'positives', 'metric', 'seed', 'value', 'ci_low', 'ci_high'], data.results.flatMap((r) => (['rocAuc', 'prAuc', 'sensitivity', 'specificity', 'brier', 'ece'] as const).flatMap((m) => r[m].perSeed.map((s) => [r.model, r.role, r.dataset, r.n, r.positives, m, s.seed, s.value, s.ciLow, s.ciHigh]))))],
     ['comparisons.csv', csv(['role', 'seed', 'model_a', 'model_b', 'auc_a', 'auc_b', 'difference', 'ci_low', 'ci_high', 'z', 'p', 'p_holm'], data.comparisons.map((c) => [c.role, c.seed, c.modelA, c.modelB, c.aucA, c.aucB, c.difference, c.ciLow, c.ciHigh, c.z, c.p, c.pHolm]))],
     ['attributions.csv', csv(['model', 'role', 'label', 'kind', 'group', 'mean', 'sd', 'n'], data.attributions.map((a) => [a.model, a.role, a.label, a.kind, a.group, a.mean, a.sd, a.n]))],
     ['llm.csv', csv(['provider', 'model', 'style', 'repeat', 'n', 'parsed', 'roc_auc', 'pr_auc', 'score_source', 'hard_label'], data.llm.rows.map((r) => [r.provider, r.model, r.style, String(r.repeat), r.n, r.parsed, r.rocAuc, r.prAuc, r.scoreSource, r.hardLabel ? 'yes' : 'no']))],
   ];
+  await mkdir(join(dir, 'figures'), { recursive: true });
+  for (const figure of figures) {
+    files.push([`figures/${figure.file}.svg`, `<?xml version="1.0" encoding="UTF-8"?>\n${figure.svg}\n`]);
+    files.push([`figures/${figure.file}.png`, await figurePng(figure.svg)]);
+  }
   const csvPaths: string[] = [];
+  const figurePaths: string[] = [];
   for (const [name, content] of files) {
     const path = join(dir, name);
     await writeFile(`${path}.tmp`, content);
     await rename(`${path}.tmp`, path);
     if (name.endsWith('.csv')) csvPaths.push(path);
+    if (name.startsWith('figures/')) figurePaths.push(path);
   }
-  return { dir, htmlPath: join(dir, 'index.html'), markdownPath: join(dir, 'report.md'), csvPaths };
+  return { dir, htmlPath: join(dir, 'index.html'), markdownPath: join(dir, 'report.md'), csvPaths, figurePaths };
 }
 
 /** Training settings equal for every model, and a table of those that differ (e.g. epochs per architecture). */

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { runs } from '@leadwise/db';
@@ -88,6 +88,21 @@ describe('leadwise study end to end (quick profile, tiny internal set)', () => {
     expect(html).toContain('scripted-vlm');
     expect(html.match(/<svg/g)!.length).toBeGreaterThanOrEqual(4);
     expect(html.match(/<img /g)!.length).toBe(4);
+
+    // Figures as files beside index.html: ROC/PR per test set, calibration per model and test set,
+    // training curves per model (from the stored epoch metrics), attributions.
+    const figures = first.report.figurePaths.map((p) => relative(first.report.dir, p));
+    for (const model of ['leadgroup', 'resnet18']) {
+      expect(figures).toContain(`figures/training-${model}.svg`);
+      expect(figures).toContain(`figures/training-${model}.png`);
+      expect(figures.filter((f) => f.startsWith(`figures/calibration-${model}-`) && f.endsWith('.svg'))).toHaveLength(2);
+    }
+    expect(await readFile(first.report.markdownPath, 'utf8')).toContain('(figures/training-leadgroup.svg)');
+    // One predictions CSV per evaluation run (val, test and external for each model).
+    const predictionFiles = first.report.csvPaths.filter((p) => p.includes(`${sep}predictions${sep}`));
+    expect(predictionFiles).toHaveLength(2 * 3);
+    const external = predictionFiles.find((p) => p.includes('resnet18') && p.includes('chapman'))!;
+    expect((await readFile(external, 'utf8')).trim().split('\n')).toHaveLength(1 + 400);
 
     // Every ROC-AUC in the report's CSV is the summary's number for that model, role and seed.
     const csv = (await readFile(join(first.report.dir, 'results.csv'), 'utf8')).trim().split('\n').slice(1).map((l) => l.split(','));

@@ -11,6 +11,7 @@ import { runLlmArm } from '../llm-arm/index.ts';
 import { gatherStudyReport } from '../report/gather-report.ts';
 import type { ExamplePage, LlmRow, PromptSection } from '../report/report-data.ts';
 import { writeReport, type WrittenReport } from '../report/report-writer.ts';
+import { writeExperimentPredictions } from '../predictions/run-predictions.ts';
 import { LLM_METRIC_KEYS } from '../llm-arm/run-llm-arm.ts';
 import { SUMMARY_METRIC_KEYS } from '../summary/index.ts';
 import { evaluateRun, trainRun, trainRunsInParallel, type TrainRunSpec } from '../training/index.ts';
@@ -563,6 +564,9 @@ export async function writeStudyReport(ctx: StudyContext, options: { reportDir: 
     modelDescriptions: await modelDescriptions(plan),
     llm: { skippedReason: options.llmSkippedReason, prompts, rows: options.llmSkippedReason ? [] : await llmRows(ctx) },
   });
-  return writeReport(data, resolve(options.reportDir));
+  const written = await writeReport(data, resolve(options.reportDir));
+  // Per-record predictions of every evaluation, for scikit-learn, pROC or a spreadsheet.
+  const predictionPaths = await writeExperimentPredictions(ctx.db, ctx.experimentId, written.dir);
+  return { ...written, csvPaths: [...written.csvPaths, ...predictionPaths] };
 }
 

@@ -23,7 +23,7 @@ import {
 } from '@leadwise/models';
 import { averagePrecision, rocAuc } from '@leadwise/metrics';
 import { RecordSampleSource } from './record-sample-source.ts';
-import { labelledRecords, requireDataset, stratifiedSubset } from './training-records.ts';
+import { labelledRecords, requireDataset, stratifiedSubset, TrainingDataError } from './training-records.ts';
 
 /** Settings a user may change from the profile's defaults (`leadwise train --epochs ...`). */
 export interface TrainOverrides {
@@ -172,7 +172,10 @@ export async function trainRun(db: LeadwiseDatabase, options: TrainRunOptions): 
   const valRecords = stratifiedSubset(await labelledRecords(db, dataset.id, 'val'), limit(overrides.maxValSamples, settings.maxValSamples));
   const testRecords = stratifiedSubset(await labelledRecords(db, dataset.id, 'test'), limit(overrides.maxTestSamples, settings.maxTestSamples));
   if (trainRecords.length === 0 || valRecords.length === 0) {
-    throw new Error(`dataset "${dataset.name}" needs records in its train and val splits (found ${trainRecords.length} and ${valRecords.length})`);
+    throw new TrainingDataError(
+      `dataset "${dataset.name}" has no train/val split (found ${trainRecords.length} train and ${valRecords.length} val records); ` +
+        `split it first: leadwise split ${dataset.name} --train 0.6 --val 0.2 --test 0.2 --seed 1`,
+    );
   }
 
   const store = new RunStore(db);

@@ -1,0 +1,2 @@
+export * from './assign-splits.ts';
+export * from './split-dataset.ts';
