@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { StudyProfile } from '@leadwise/study';
-import { createProgressBar, formatSeconds, printResult, type ProgressBar } from '../cli-kit.ts';
+import { createProgressBar, formatSeconds, printResult, UsageError, type ProgressBar } from '../cli-kit.ts';
 
 interface StudyFlags {
   config: string;
@@ -17,7 +17,7 @@ interface StudyFlags {
 function parseOnlyModels<T extends string>(text: string, configModels: readonly T[]): T[] {
   const names = text.split(',').map((s) => s.trim()).filter(Boolean);
   for (const name of names) {
-    if (!configModels.includes(name as T)) throw new TypeError(`--only "${name}" is not one of the config's models: ${configModels.join(', ')}`);
+    if (!configModels.includes(name as T)) throw new UsageError(`--only "${name}" is not one of the config's models: ${configModels.join(', ')}`);
   }
   return names as T[];
 }
@@ -46,7 +46,7 @@ export function register(program: Command): void {
       const config = parseStudyConfig(loadStudyConfig(configPath), configPath);
       const plan = resolveStudyPlan(config, flags.profile);
       const processes = Number(flags.processes);
-      if (!Number.isInteger(processes) || processes < 1) throw new TypeError(`--processes must be a positive integer, got "${flags.processes}"`);
+      if (!Number.isInteger(processes) || processes < 1) throw new UsageError(`--processes must be a positive integer, got "${flags.processes}"`);
       const { db, driver, close } = await openDatabase();
       const databaseUrl = process.env.DATABASE_URL;
       if (driver === 'pglite' && processes > 1) {
