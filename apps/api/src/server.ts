@@ -7,14 +7,23 @@ import { authConfigFromEnv, isValidApiKey, presentedApiKey, type AuthConfig } fr
 import { createContext, type ApiContext } from './context.ts';
 import type { Db } from './db.ts';
 import { createErrorFormatter } from './errors.ts';
-import { DEFAULT_QUERY_LIMITS, complexityLimitPlugin, depthLimitRule, type QueryLimits } from './limits.ts';
+import {
+  DEFAULT_QUERY_LIMITS,
+  aliasLimitPlugin,
+  complexityLimitPlugin,
+  depthLimitRule,
+  executionBudgetPlugin,
+  noSubscriptionsRule,
+  nulInputPlugin,
+  type QueryLimits,
+} from './limits.ts';
 import { buildLeadwiseSchema } from './schema.ts';
 
 export interface ApiServerOptions {
   db: Db;
   queue: JobQueue | null;
   auth?: AuthConfig;
-  limits?: QueryLimits;
+  limits?: Partial<QueryLimits>;
   /** Where unexpected errors are logged (with the id the client sees); default stderr. */
   logError?: (entry: unknown) => void;
 }
@@ -23,16 +32,20 @@ export interface ApiServerOptions {
 export async function createApiServer(options: ApiServerOptions) {
   const schema = await buildLeadwiseSchema();
   const auth = options.auth ?? authConfigFromEnv();
-  const limits = options.limits ?? DEFAULT_QUERY_LIMITS;
+  const limits = { ...DEFAULT_QUERY_LIMITS, ...options.limits };
   const logError = options.logError ?? ((entry) => process.stderr.write(`leadwise api: ${formatLogEntry(entry)}\n`));
   const server = new ApolloServer<ApiContext>({
     schema,
-    validationRules: [depthLimitRule(limits.maxDepth)],
+    parseOptions: { maxTokens: limits.maxTokens },
+    validationRules: [depthLimitRule(limits.maxDepth), noSubscriptionsRule],
     formatError: createErrorFormatter(logError),
     includeStacktraceInErrorResponses: false,
     introspection: true,
     plugins: [
+      nulInputPlugin(),
+      aliasLimitPlugin(limits.maxAliases),
       complexityLimitPlugin(schema, limits.maxComplexity),
+      executionBudgetPlugin(limits.maxExecutionMs),
       {
         async requestDidStart() {
           return {

@@ -1,3 +1,4 @@
+import { pageNodesComplexity } from '../limits.ts';
 import { Field, Float, Int, ObjectType } from 'type-graphql';
 import { RecordLabelEnum, SplitEnum } from '../common/enums.ts';
 import { PageInfo } from '../pagination/page-info.type.ts';
@@ -43,7 +44,7 @@ export class EcgRecordType {
 
 @ObjectType({ description: 'A page of records.' })
 export class EcgRecordConnection {
-  @Field(() => [EcgRecordType], { description: 'The records of this page, by id.' })
+  @Field(() => [EcgRecordType], { description: 'The records of this page, by id.', complexity: pageNodesComplexity })
   nodes!: EcgRecordType[];
 
   @Field(() => PageInfo, { description: 'Cursor of the next page.' })

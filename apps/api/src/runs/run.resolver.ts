@@ -8,7 +8,7 @@ import { BadInputError, ConflictError, NotFoundError } from '../errors.ts';
 import { DatasetType } from '../datasets/dataset.type.ts';
 import { ExperimentType } from '../experiments/experiment.type.ts';
 import { JobType } from '../jobs/job.type.ts';
-import { RunsArgs } from './run.args.ts';
+import { MetricSeriesArgs, RunArtifactsArgs, RunMetricsArgs, RunParamsArgs, RunsArgs } from './run.args.ts';
 import { LaunchRunInput } from './run.input.ts';
 import { ArtifactType, MetricPointType, MetricType, RunParamType, RunType } from './run.type.ts';
 
@@ -21,7 +21,7 @@ export class RunResolver {
     if (args.status) where.push(eq(runs.status, args.status));
     if (args.kind) where.push(eq(runs.kind, args.kind));
     if (args.model) where.push(eq(runs.model, args.model));
-    return db.select().from(runs).where(and(...where)).orderBy(desc(runs.id)).limit(1000);
+    return db.select().from(runs).where(and(...where)).orderBy(desc(runs.id)).limit(args.first);
   }
 
   @Query(() => RunType, { nullable: true, description: 'One run by id; null when there is none.' })
@@ -45,13 +45,13 @@ export class RunResolver {
   }
 
   @FieldResolver(() => [RunParamType], { description: 'Input parameters, by key.' })
-  async params(@Root() run: Run, @Ctx() { loaders }: ApiContext) {
-    return loaders.paramsOfRun.load(run.id);
+  async params(@Root() run: Run, @Args(() => RunParamsArgs) args: RunParamsArgs, @Ctx() { loaders }: ApiContext) {
+    return (await loaders.paramsOfRun.load(run.id)).slice(0, args.first);
   }
 
   @FieldResolver(() => [MetricType], { description: 'Latest value of every metric, by key.' })
-  async latestMetrics(@Root() run: Run, @Ctx() { loaders }: ApiContext) {
-    return loaders.latestMetricsOfRun.load(run.id);
+  async latestMetrics(@Root() run: Run, @Args(() => RunMetricsArgs) args: RunMetricsArgs, @Ctx() { loaders }: ApiContext) {
+    return (await loaders.latestMetricsOfRun.load(run.id)).slice(0, args.first);
   }
 
   @FieldResolver(() => Float, { nullable: true, description: 'Latest value of one metric; null when the run never logged it.' })
@@ -61,13 +61,13 @@ export class RunResolver {
   }
 
   @FieldResolver(() => [MetricPointType], { description: 'History of one metric in step order (e.g. `train.loss` per epoch).' })
-  async metricSeries(@Root() run: Run, @Arg('key', () => String, { description: 'Metric name.' }) key: string, @Ctx() { loaders }: ApiContext) {
-    return loaders.metricSeries.load(`${run.id}/${key}`);
+  async metricSeries(@Root() run: Run, @Args(() => MetricSeriesArgs) args: MetricSeriesArgs, @Ctx() { loaders }: ApiContext) {
+    return (await loaders.metricSeries.load(`${run.id}/${args.key}`)).slice(0, args.first);
   }
 
   @FieldResolver(() => [ArtifactType], { description: 'Stored outputs of the run.' })
-  async artifacts(@Root() run: Run, @Ctx() { loaders }: ApiContext) {
-    return loaders.artifactsOfRun.load(run.id);
+  async artifacts(@Root() run: Run, @Args(() => RunArtifactsArgs) args: RunArtifactsArgs, @Ctx() { loaders }: ApiContext) {
+    return (await loaders.artifactsOfRun.load(run.id)).slice(0, args.first);
   }
 
   @FieldResolver(() => JobType, { nullable: true, description: 'The latest job executing the run, with its progress and attempts.' })
