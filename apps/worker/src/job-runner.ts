@@ -129,30 +129,27 @@ export class JobRunner {
       await handler(this.contextFor(job, controller.signal));
       controller.signal.throwIfAborted();
       // The run first: a job reads as finished only once everything it did is recorded.
-      await this.settleRun(job.runId, 'finished');
-      await this.jobStore.complete(job.id, this.workerId);
+      await this.settleHeld(job, 'finished');
       this.log(`job ${job.id} finished in ${((Date.now() - startedMs) / 1000).toFixed(1)} s`);
     } catch (error) {
-      const reason = abortReasonOf(controller.signal, error);
+      const reason = error instanceof JobLockLostError ? 'lease-lost' : abortReasonOf(controller.signal, error);
       if (reason === 'lease-lost') {
         this.log(`job ${job.id}: another worker took it over; this attempt stops without writing`);
         return;
       }
       if (reason === 'cancelled') {
-        await this.settleRun(job.runId, 'cancelled');
-        await this.jobStore.acknowledgeCancel(job.id, this.workerId);
+        await this.settleHeld(job, 'cancelled').catch(ignoreLockLost);
         this.log(`job ${job.id} cancelled`);
         return;
       }
       const message = reason === 'shutdown' ? `worker ${this.workerId} shut down` : errorText(error);
       const willRetry = job.attempts <= this.queue.retryLimit;
-      if (willRetry) {
-        await this.jobStore.release(job.id, this.workerId);
-        await this.db.update(jobs).set({ error: message }).where(eq(jobs.id, job.id));
-        await this.settleRun(job.runId, 'queued');
-      } else {
-        await this.settleRun(job.runId, 'failed', message);
-        await this.jobStore.fail(job.id, this.workerId, message);
+      try {
+        await this.settleHeld(job, willRetry ? 'queued' : 'failed', message);
+      } catch (settleError) {
+        if (!(settleError instanceof JobLockLostError)) throw settleError;
+        this.log(`job ${job.id}: another worker took it over before attempt ${job.attempts} could record its failure; nothing written`);
+        return;
       }
       this.log(`job ${job.id} attempt ${job.attempts} ${willRetry ? 'will be retried' : 'failed for good'}: ${message}`);
       // pg-boss redelivers the job (or records its final failure).
@@ -163,25 +160,19 @@ export class JobRunner {
   }
 
   /**
-   * Brings the job's run to the state its job ended in. Study functions manage their runs themselves
-   * (a train run is already finished, or failed with its own message), so this only fills gaps and
-   * undoes what a retry or a cancel overrides, within libs/db's allowed transitions.
+   * The attempt's last writes, fenced by the job's lock (JobStore.withHeld): its run brought to the
+   * state the job ends in, then the job itself. Throws JobLockLostError, having written nothing,
+   * when another worker holds the job by now.
    */
-  private async settleRun(runId: number | null, outcome: 'finished' | 'cancelled' | 'queued' | 'failed', message = ''): Promise<void> {
-    if (runId === null) return;
-    const run = await this.runStore.getById(runId);
-    if (!run) return;
-    if (outcome === 'finished') {
-      if (run.status === 'queued') await this.runStore.start(runId);
-      if (run.status === 'queued' || run.status === 'running') await this.runStore.finish(runId);
-    } else if (outcome === 'cancelled') {
-      if (run.status === 'failed') await this.runStore.requeue(runId);
-      if (run.status !== 'finished' && run.status !== 'cancelled') await this.runStore.cancel(runId);
-    } else if (outcome === 'queued') {
-      if (run.status === 'running' || run.status === 'failed') await this.runStore.requeue(runId);
-    } else if (run.status === 'queued' || run.status === 'running') {
-      await this.runStore.fail(runId, message);
-    }
+  private async settleHeld(job: Job, outcome: 'finished' | 'cancelled' | 'queued' | 'failed', message = ''): Promise<void> {
+    await this.jobStore.withHeld(job.id, this.workerId, async (tx) => {
+      await settleRun(new RunStore(tx), job.runId, outcome, message);
+      const heldJobs = new JobStore(tx);
+      if (outcome === 'finished') await heldJobs.complete(job.id, this.workerId);
+      else if (outcome === 'cancelled') await heldJobs.acknowledgeCancel(job.id, this.workerId);
+      else if (outcome === 'queued') await heldJobs.release(job.id, this.workerId, message);
+      else await heldJobs.fail(job.id, this.workerId, message);
+    });
   }
 
   private contextFor(job: Job, signal: AbortSignal): JobContext {
@@ -264,6 +255,32 @@ export class JobRunner {
       }
     }
   }
+}
+
+/**
+ * Brings the job's run to the state its job ended in. Study functions manage their runs themselves
+ * (a train run is already finished), so this only fills gaps and undoes what a retry or a cancel
+ * overrides, within libs/db's allowed transitions.
+ */
+async function settleRun(runStore: RunStore, runId: number | null, outcome: 'finished' | 'cancelled' | 'queued' | 'failed', message: string): Promise<void> {
+  if (runId === null) return;
+  const run = await runStore.getById(runId);
+  if (!run) return;
+  if (outcome === 'finished') {
+    if (run.status === 'queued') await runStore.start(runId);
+    if (run.status === 'queued' || run.status === 'running') await runStore.finish(runId);
+  } else if (outcome === 'cancelled') {
+    if (run.status === 'failed') await runStore.requeue(runId);
+    if (run.status !== 'finished' && run.status !== 'cancelled') await runStore.cancel(runId);
+  } else if (outcome === 'queued') {
+    if (run.status === 'running' || run.status === 'failed') await runStore.requeue(runId);
+  } else if (run.status === 'queued' || run.status === 'running') {
+    await runStore.fail(runId, message);
+  }
+}
+
+function ignoreLockLost(error: unknown): void {
+  if (!(error instanceof JobLockLostError)) throw error;
 }
 
 /** A run already moved on (e.g. cancelled meanwhile): the transition it would have made no longer applies. */

@@ -4,6 +4,8 @@ import { DatasetStore, RunStore, jobs, runs, type LeadwiseDatabase } from '@lead
 import { DEFAULT_PROMPT_NAME, providerFromEnv } from '@leadwise/llm';
 import { runLlmArm } from '../llm-arm/run-llm-arm.ts';
 import { evaluateRun } from '../training/evaluate-run.ts';
+import type { EpochMetrics } from '@leadwise/models';
+import { trainRunInChild, type TrainRunSpec } from '../training/parallel-training.ts';
 import { trainRun } from '../training/train-run.ts';
 import type { JobContext, JobHandlerRegistry } from './job-handler.ts';
 
@@ -132,8 +134,8 @@ export async function runTrainJob(ctx: JobContext): Promise<void> {
 
   if (!state.trained && run.status !== 'finished') {
     ctx.log(`training ${run.model} seed ${run.seed ?? 1} on ${dataset.name} (${payload.profile})`);
-    const result = await trainRun(ctx.db, {
-      model: run.model as Parameters<typeof trainRun>[1]['model'],
+    const spec: TrainRunSpec = {
+      model: run.model as TrainRunSpec['model'],
       dataset: dataset.name,
       seed: run.seed ?? 1,
       profile: payload.profile,
@@ -151,14 +153,29 @@ export async function runTrainJob(ctx: JobContext): Promise<void> {
         augment: payload.augment,
       },
       experimentId: run.experimentId,
-      // Adopts the queued run created at launch, and continues from its last epoch after a crash.
+      // The run created at launch, continued from its last epoch after a crash.
+      runId: run.id,
       resume: true,
-      onBatch: (progress) => {
-        stopIfAborted();
-        void ctx.reportProgress(progress.step, progress.totalSteps + evaluations.length).catch(() => undefined);
-      },
-      onEpoch: (metrics) => ctx.log(`epoch ${metrics.epoch}: val ROC-AUC ${metrics.valRocAuc.toFixed(3)}`),
-    });
+      // The runner settles the run under the job's lock.
+      failRunOnError: false,
+    };
+    const onBatch = (step: number, totalSteps: number) => void ctx.reportProgress(step, totalSteps + evaluations.length).catch(() => undefined);
+    const onEpoch = (metrics: EpochMetrics) => ctx.log(`epoch ${metrics.epoch}: val ROC-AUC ${metrics.valRocAuc.toFixed(3)}`);
+    const databaseUrl = process.env.DATABASE_URL?.trim();
+    const result = databaseUrl
+      ? // A child process: a training step blocks its thread for up to a minute, and the worker's
+        // heartbeats must keep firing meanwhile or another worker takes the job over.
+        await trainRunInChild(spec, { databaseUrl, signal: ctx.signal, onBatch, onEpoch })
+      : // Embedded PGlite belongs to this process; its in-process worker is the only one, so no one can take over.
+        await trainRun(ctx.db, {
+          ...spec,
+          onBatch: (progress) => {
+            stopIfAborted();
+            onBatch(progress.step, progress.totalSteps);
+          },
+          onEpoch,
+        });
+    stopIfAborted();
     if (result.runId !== run.id) throw new Error(`trainRun trained run ${result.runId} instead of the launched run ${run.id}`);
     // trainRun records the backend on runs it creates; the launched run it adopted needs it too.
     await ctx.db.update(runs).set({ backend: result.backend }).where(eq(runs.id, run.id));

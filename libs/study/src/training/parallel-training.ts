@@ -67,6 +67,29 @@ export async function trainRunsInParallel(specs: readonly TrainRunSpec[], option
 }
 
 function runInChild(spec: TrainRunSpec, databaseUrl: string, options: ParallelTrainingOptions): Promise<TrainRunResult> {
+  return trainRunInChild(spec, {
+    databaseUrl,
+    signal: options.signal,
+    onEpoch: (metrics) => options.onEpoch?.(spec, metrics),
+    onBatch: (step, totalSteps) => options.onBatch?.(spec, step, totalSteps),
+  });
+}
+
+export interface ChildTrainingOptions {
+  /** PostgreSQL URL the child connects to. */
+  databaseUrl: string;
+  /** Aborting sends the child SIGTERM; the promise then rejects. */
+  signal?: AbortSignal;
+  onEpoch?: (metrics: EpochMetrics) => void;
+  onBatch?: (step: number, totalSteps: number) => void;
+}
+
+/**
+ * One trainRun in a child process. Training steps are synchronous tfjs work that can hold a thread
+ * for a minute; in a child they leave the caller's event loop free (a worker's heartbeats keep firing).
+ */
+export function trainRunInChild(spec: TrainRunSpec, options: ChildTrainingOptions): Promise<TrainRunResult> {
+  const { databaseUrl } = options;
   return new Promise((resolve, reject) => {
     const child = fork(new URL('./train-run-child-entry.mjs', import.meta.url), [], {
       env: { ...process.env, DATABASE_URL: databaseUrl },
@@ -79,8 +102,8 @@ function runInChild(spec: TrainRunSpec, databaseUrl: string, options: ParallelTr
     options.signal?.addEventListener('abort', stop, { once: true });
     child.on('exit', () => options.signal?.removeEventListener('abort', stop));
     child.on('message', (message: ChildMessage) => {
-      if (message.type === 'epoch') options.onEpoch?.(spec, message.metrics);
-      else if (message.type === 'batch') options.onBatch?.(spec, message.step, message.totalSteps);
+      if (message.type === 'epoch') options.onEpoch?.(message.metrics);
+      else if (message.type === 'batch') options.onBatch?.(message.step, message.totalSteps);
       else if (message.type === 'result') {
         settled = true;
         resolve(message.result);
@@ -89,8 +112,8 @@ function runInChild(spec: TrainRunSpec, databaseUrl: string, options: ParallelTr
         reject(new ParallelTrainingError(`${message.name}: ${message.message}`));
       }
     });
-    child.on('exit', (code) => {
-      if (!settled) reject(new ParallelTrainingError(`training process for ${spec.model} seed ${spec.seed} exited with code ${code}`));
+    child.on('exit', (code, signal) => {
+      if (!settled) reject(new ParallelTrainingError(`training process for ${spec.model} seed ${spec.seed} exited with ${signal ?? `code ${code}`}`));
     });
     child.send(spec);
   });
@@ -99,6 +122,11 @@ function runInChild(spec: TrainRunSpec, databaseUrl: string, options: ParallelTr
 /** The child side: one trainRun with its own database connection, reporting over IPC. */
 export async function serveTrainRunInChild(): Promise<void> {
   const send = (message: ChildMessage) => process.send?.(message);
+  // An orphan must not go on writing to a run: when the parent is gone, so is the child.
+  let done = false;
+  process.once('disconnect', () => {
+    if (!done) process.exit(1);
+  });
   const spec = await new Promise<TrainRunSpec>((resolve) => process.once('message', (m) => resolve(m as TrainRunSpec)));
   const handle = await openDatabase({ poolMax: 2 });
   try {
@@ -113,6 +141,7 @@ export async function serveTrainRunInChild(): Promise<void> {
     send({ type: 'error', name: e.name, message: e.message });
   } finally {
     await handle.close();
+    done = true;
     process.disconnect?.();
   }
 }
