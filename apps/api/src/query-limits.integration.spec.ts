@@ -104,6 +104,31 @@ describe('query cost limits over HTTP', () => {
     }
   });
 
+  it('serves a run backend with the credentials of its URL redacted', async () => {
+    const [run] = await database.db
+      .insert(runs)
+      .values({ experimentId: fixture.experimentId, status: 'finished', kind: 'llm', model: 'm', backend: 'compatible http://user:pw@llm.local:8000/v1?token=abc' })
+      .returning();
+    const { body } = await post({ query: `query($id: Int!) { run(id: $id) { backend } }`, variables: { id: run!.id } });
+    expect(body.data.run.backend).toBe('compatible http://[redacted]@llm.local:8000/v1?token=[redacted]');
+  });
+
+  it('sends no CORS headers by default, and allows only the origins named', async () => {
+    const ask = async (base: string, origin: string) => {
+      const preflight = await fetch(base, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST' } });
+      const response = await fetch(base, { method: 'POST', headers: { origin, 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
+      return { preflight: preflight.headers.get('access-control-allow-origin'), post: response.headers.get('access-control-allow-origin'), status: response.status };
+    };
+    expect(await ask(api.url, 'https://evil.example')).toEqual({ preflight: null, post: null, status: 200 });
+    const named = await startApiServer({ db: database.db, queue: null, port: 0, corsOrigins: ['https://lab.example.org'], logError: () => undefined });
+    try {
+      expect(await ask(named.url, 'https://lab.example.org')).toEqual({ preflight: 'https://lab.example.org', post: 'https://lab.example.org', status: 200 });
+      expect(await ask(named.url, 'https://evil.example')).toEqual({ preflight: null, post: null, status: 200 });
+    } finally {
+      await named.stop();
+    }
+  });
+
   it('keeps a cheap query fast and correct', async () => {
     const { status, body } = await post({ query: '{ __typename datasets(first: 10) { name } }' });
     expect(status).toBe(200);

@@ -1,5 +1,4 @@
 import { ApolloServer } from '@apollo/server';
-import { startStandaloneServer } from '@apollo/server/standalone';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError } from 'graphql';
 import type { JobQueue } from '@leadwise/study';
@@ -17,6 +16,7 @@ import {
   nulInputPlugin,
   type QueryLimits,
 } from './limits.ts';
+import { listenHttp } from './http-server.ts';
 import { buildLeadwiseSchema } from './schema.ts';
 
 export interface ApiServerOptions {
@@ -77,12 +77,27 @@ export interface RunningApi {
   stop(): Promise<void>;
 }
 
+export interface ListenOptions {
+  /** Port to listen on (0 = any free port). */
+  port: number;
+  /** Interface (default 127.0.0.1: this machine only). */
+  host?: string;
+  /** Browser origins allowed to read answers (CORS); default none. */
+  corsOrigins?: readonly string[];
+}
+
+/** Largest request body: the token limit refuses long documents anyway, and variables are small. */
+const MAX_BODY_BYTES = 1024 * 1024;
+
 /** Starts the API on a port (0 = any free port) and returns its URL. */
-export async function startApiServer(options: ApiServerOptions & { port: number; host?: string }): Promise<RunningApi> {
+export async function startApiServer(options: ApiServerOptions & ListenOptions): Promise<RunningApi> {
   const { server, auth } = await createApiServer(options);
-  const { url } = await startStandaloneServer<ApiContext>(server, {
-    listen: { port: options.port, host: options.host ?? '127.0.0.1' },
-    context: async ({ req }) =>
+  const url = await listenHttp<ApiContext>(server, {
+    port: options.port,
+    host: options.host ?? '127.0.0.1',
+    corsOrigins: options.corsOrigins ?? [],
+    maxBodyBytes: MAX_BODY_BYTES,
+    context: async (req) =>
       createContext(
         options.db,
         {

@@ -1,6 +1,7 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, Float, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { and, desc, eq, isNull, type SQL } from 'drizzle-orm';
 import { DatasetStore, RunStore, runs, type Job, type Run } from '@leadwise/db';
+import { redactSecrets } from '@leadwise/llm';
 import { JobPayloadError, STUDY_MODELS, parseEvaluateJobPayload, parseLlmJobPayload, parseTrainJobPayload } from '@leadwise/study';
 import { RunKindEnum } from '../common/enums.ts';
 import type { ApiContext } from '../context.ts';
@@ -32,6 +33,15 @@ export class RunResolver {
   @FieldResolver(() => ExperimentType, { description: 'The experiment the run belongs to.' })
   async experiment(@Root() run: Run, @Ctx() { loaders }: ApiContext) {
     return loaders.experiment.load(run.experimentId);
+  }
+
+  @FieldResolver(() => String, {
+    nullable: true,
+    description: 'Compute backend (`tfjs-wasm`, `tfjs-node`, `onnxruntime`) or the LLM provider endpoint, with any credentials in it redacted.',
+  })
+  backend(@Root() run: Run): string | null {
+    // Runs stored before URLs were redacted at write time may still carry them.
+    return run.backend === null ? null : redactSecrets(run.backend);
   }
 
   @FieldResolver(() => RunType, { nullable: true, description: 'The train run an EVALUATE run evaluates.' })
