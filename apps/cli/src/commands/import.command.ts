@@ -1,5 +1,6 @@
 import { Argument, type Command } from 'commander';
 import { openDatabase } from '@leadwise/db';
+import { DEFAULT_IMPORT_LIMITS, type ImportLimits } from '@leadwise/ecg';
 import { importDataset, type ImportSummary } from '@leadwise/study';
 import { createProgressBar, printResult, type ProgressBar } from '../cli-kit.ts';
 
@@ -15,16 +16,24 @@ export function register(program: Command): void {
     .argument('<path>', 'ptbxl/cinc: folder, tar archive or PhysioNet .zip; manifest: CSV (path,label[,patient_id,split]) or folder with manifest.csv')
     .option('--name <name>', 'dataset name, the re-import key (default: the path\'s base name)')
     .option('--json', 'print the summary as JSON')
+    .option('--max-file-mb <n>', 'refuse any file larger than this', String(DEFAULT_IMPORT_LIMITS.maxFileBytes / MIB))
+    .option('--max-archive-mb <n>', 'refuse archives holding more than this once extracted', String(DEFAULT_IMPORT_LIMITS.maxArchiveBytes / MIB))
+    .option('--max-samples <n>', 'refuse records with more samples per lead than this', String(DEFAULT_IMPORT_LIMITS.maxSamplesPerRecord))
     .addHelpText(
       'after',
       '\nExamples:\n  leadwise import ptbxl ../shared/data/ptbxl --name ptbxl\n  leadwise import cinc ../shared/data/chapman-shaoxing-subset-400.tar.xz --name chapman\n',
     )
-    .action(async (kind: (typeof KINDS)[number], path: string, opts: { name?: string; json?: boolean }) => {
+    .action(async (kind: (typeof KINDS)[number], path: string, opts: { name?: string; json?: boolean; maxFileMb: string; maxArchiveMb: string; maxSamples: string }) => {
+      const limits: ImportLimits = {
+        maxFileBytes: positiveNumber(opts.maxFileMb, '--max-file-mb') * MIB,
+        maxArchiveBytes: positiveNumber(opts.maxArchiveMb, '--max-archive-mb') * MIB,
+        maxSamplesPerRecord: positiveNumber(opts.maxSamples, '--max-samples'),
+      };
       const handle = await openDatabase();
       // Created once the record count is known (after the tables are read).
       const progressBar: { current: ProgressBar | null } = { current: null };
       try {
-        const summary = await importDataset(handle.db, { kind, path, name: opts.name }, (progress) => {
+        const summary = await importDataset(handle.db, { kind, path, name: opts.name, limits }, (progress) => {
           if (progress.phase === 'reading') {
             progressBar.current ??= createProgressBar(`import ${kind}`, progress.total);
             progressBar.current.update(progress.done, progress.total, 'records read');
@@ -39,6 +48,18 @@ export function register(program: Command): void {
         await handle.close();
       }
     });
+}
+
+const MIB = 1024 * 1024;
+
+class ImportOptionError extends Error {
+  override name = 'ImportOptionError';
+}
+
+function positiveNumber(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new ImportOptionError(`${flag} must be a positive number, got ${JSON.stringify(value)}`);
+  return n;
 }
 
 function formatSummary(s: ImportSummary): string {

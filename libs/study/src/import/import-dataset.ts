@@ -9,6 +9,7 @@ import {
   resolveCacheDir,
   type DatasetKind,
   type DatasetListing,
+  type ImportLimits,
   type OpenDatasetOptions,
 } from '@leadwise/ecg';
 
@@ -24,6 +25,13 @@ export interface ImportDatasetInput {
   adapters?: Pick<OpenDatasetOptions, 'ptbxl' | 'cinc'>;
   /** Records read at once (default 8): overlaps file I/O with decoding. */
   concurrency?: number;
+  /** Size limits checked before reading or extracting (default DEFAULT_IMPORT_LIMITS). */
+  limits?: ImportLimits;
+}
+
+/** An import refused as a whole (nothing written): the message says why and what to do. */
+export class ImportError extends Error {
+  override name = 'ImportError';
 }
 
 export interface ImportProgress {
@@ -63,9 +71,20 @@ export async function importDataset(
   const name = input.name ?? defaultDatasetName(sourcePath);
   const report = onProgress ?? ignoreProgress;
   report({ phase: 'listing', done: 0, total: 0 });
-  const listing = await openDataset(input.kind, sourcePath, { cacheDir: input.cacheDir ?? resolveCacheDir(), ...input.adapters });
+  // A name keeps the kind it was first imported as: records of two layouts under one name would mix
+  // label rules and external ids.
+  const existing = await new DatasetStore(db).getByName(name, { includeDeleted: true });
+  if (existing && existing.kind !== input.kind) {
+    throw new ImportError(`dataset "${name}" was imported as kind ${existing.kind}, not ${input.kind}; re-import it as ${existing.kind}, or choose another --name`);
+  }
+  const listing = await openDataset(input.kind, sourcePath, { cacheDir: input.cacheDir ?? resolveCacheDir(), ...input.adapters, limits: input.limits });
   try {
     const { rows, missingFiles } = await readRecords(listing, input.concurrency ?? 8, report);
+    if (rows.length === 0) {
+      throw new ImportError(
+        `${sourcePath}: no record could be read (${listing.entries.length + listing.missingHeaders.length} listed, ${missingFiles} with missing files); nothing imported`,
+      );
+    }
     const sourceFileHashes: Record<string, string> = {};
     for (const [file, bytes] of Object.entries(listing.tables)) sourceFileHashes[file] = sha256(bytes);
 
