@@ -109,7 +109,7 @@ export class DirectoryFileSource implements FileSource {
    */
   private checkFile(root: string, path: string, relativePath: string): void {
     this.realRoots ??= this.roots.map((r) => realpathSync(r));
-    const realRoot = this.realRoots[this.roots.indexOf(root)]!;
+    const realRoot = this.realRoots[this.roots.indexOf(root)] ?? realpathSync(root);
     const real = realpathSync(path);
     if (real !== realRoot && !real.startsWith(realRoot + sep)) {
       throw new DatasetError('is a symbolic link to a file outside the dataset; copy the file in instead', join(this.description, relativePath));
@@ -297,4 +297,21 @@ export async function closeCachedZips(): Promise<void> {
   const sources = [...openZips.values()];
   openZips.clear();
   await Promise.all(sources.map((s) => s.then((z) => z.close()).catch(() => undefined)));
+}
+
+/**
+ * A stored signal location (`FileSource.locate`) relative to its dataset: the entry inside a zip,
+ * the path under the dataset folder or under the archive's extraction. Server paths (home folders,
+ * cache layout) never show; a location outside all of these is reduced to its file name.
+ */
+export function relativeSignalPath(location: string, sourcePath: string): string {
+  const inZip = location.indexOf(ZIP_ENTRY_SEPARATOR);
+  if (inZip > 0) return location.slice(inZip + ZIP_ENTRY_SEPARATOR.length);
+  const normalized = location.split(sep).join('/');
+  const source = sourcePath.split(sep).join('/').replace(/\/$/, '');
+  if (normalized.startsWith(`${source}/`)) return normalized.slice(source.length + 1);
+  // Extracted archives live at <cache>/archives/<archive>-<key>/...
+  const extracted = /\/archives\/[^/]+-[0-9a-f]{16}\/(.+)$/.exec(normalized);
+  if (extracted) return extracted[1]!;
+  return posix.basename(normalized);
 }

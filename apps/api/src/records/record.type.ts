@@ -38,7 +38,7 @@ export class EcgRecordType {
   @Field(() => String, { nullable: true, description: '`male` or `female`, when the source gives it.' })
   sex!: string | null;
 
-  @Field(() => String, { description: 'Signal file (WFDB header) relative to the dataset source.' })
+  // Served by RecordResolver.signalPath, relative to the dataset.
   signalPath!: string;
 }
 

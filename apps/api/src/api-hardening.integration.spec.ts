@@ -1,13 +1,13 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- GraphQL responses are untyped JSON; the assertions check their shape */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { experiments, runs } from '@leadwise/db';
+import { experiments, records, runs } from '@leadwise/db';
 import { openTestDatabase, type TestDatabase } from '@leadwise/db/testing';
 import { startApiServer, type RunningApi } from './server.ts';
 import { seedApiFixture, type ApiFixture } from './testing.ts';
 
 // The probes of issue 15 against the real schema over HTTP: hostile or mistaken queries are refused
 // before they run, with a 4xx status and a code the client can act on.
-describe('query cost limits over HTTP', () => {
+describe('API hardening over HTTP', () => {
   let database: TestDatabase;
   let fixture: ApiFixture;
   let api: RunningApi;
@@ -127,6 +127,17 @@ describe('query cost limits over HTTP', () => {
     } finally {
       await named.stop();
     }
+  });
+
+  it('serves signal paths relative to their dataset, never server paths', async () => {
+    const locations = ['/data/chapman/g1/JS9.hea', '/home/u/.leadwise/cache/archives/chapman.tar.xz-0123456789abcdef/g1/JS8.hea', '/srv/x.zip!/WFDB/JS7.hea', '/elsewhere/JS6.hea'];
+    const inserted = await database.db
+      .insert(records)
+      .values(locations.map((signalPath, i) => ({ datasetId: fixture.externalDatasetId, externalId: `path${i}`, label: 'normal' as const, sourceCodes: [], samplingRateHz: 500, lengthSamples: 5000, signalPath })))
+      .returning({ id: records.id });
+    const served = [];
+    for (const { id } of inserted) served.push((await post({ query: `query($id: Int!) { record(id: $id) { signalPath } }`, variables: { id } })).body.data.record.signalPath);
+    expect(served).toEqual(['g1/JS9.hea', 'g1/JS8.hea', 'WFDB/JS7.hea', 'JS6.hea']);
   });
 
   it('keeps a cheap query fast and correct', async () => {
