@@ -112,6 +112,8 @@ export class RunResolver {
         throw new BadInputError(`model: TRAIN needs one of ${STUDY_MODELS.join(', ')}`, 'model');
       }
       const seed = input.seed ?? 1;
+      // Checked before the run exists: a refused launch leaves nothing behind (runId is a placeholder).
+      validated(() => parseTrainJobPayload({ ...params, runId: 1 }));
       const run = await new RunStore(db).create({
         experimentId: experiment.id,
         kind: 'train',
@@ -121,8 +123,7 @@ export class RunResolver {
         name: `${input.model} seed ${seed}`,
         status: 'queued',
       });
-      const payload = validated(() => parseTrainJobPayload({ ...params, runId: run.id }));
-      return queue.enqueue({ kind: 'train', runId: run.id, payload: { ...params, runId: payload.runId } });
+      return queue.enqueue({ kind: 'train', runId: run.id, payload: { ...params, runId: run.id } });
     }
     if (input.kind === RunKindEnum.EVALUATE) {
       if (!input.parentRunId) throw new BadInputError('parentRunId: EVALUATE needs the train run to evaluate', 'parentRunId');
