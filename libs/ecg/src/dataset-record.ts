@@ -74,6 +74,17 @@ export async function loadDatasetRecord(source: FileSource, entry: DatasetEntry)
       location,
     );
   }
+  for (const spec of header.signals) {
+    // Millivolts are adu / gain: an uncalibrated (0 or absent) or negative gain gives no usable ECG.
+    if (spec.gainIsDefault || spec.gain <= 0) {
+      throw new DatasetError(
+        `signal ${spec.description || spec.fileName}: ADC gain ${spec.gainIsDefault ? '0 or absent (uncalibrated)' : spec.gain}; a record needs a positive gain to give millivolts`,
+        location,
+        spec.line,
+        'gain',
+      );
+    }
+  }
   const directory = posix.dirname(entry.headerPath);
   const files = new Map<string, Uint8Array>();
   const hash = createHash('sha256');

@@ -26,8 +26,8 @@ afterAll(async () => {
   await rm(workDir, { recursive: true, force: true });
 });
 
-function record(name: string, samples = 60) {
-  return encodeFormat16Record({ recordName: name, leadsAdu: consistentTwelveLeadAdu(samples) });
+function record(name: string, samples = 60, gain?: number) {
+  return encodeFormat16Record({ recordName: name, leadsAdu: consistentTwelveLeadAdu(samples), ...(gain !== undefined ? { gain } : {}) });
 }
 
 /** A manifest folder with one good record `A0` plus whatever `extra` adds; returns its path. */
@@ -147,4 +147,16 @@ describe('import of hostile sources', () => {
     expect((await new DatasetStore(test.db).getByName('kind-fixed'))!.kind).toBe('manifest');
   });
 
+
+  it('refuses a zero or negative ADC gain, naming the file, line and signal', async () => {
+    for (const gain of [0, -200]) {
+      const dir = await manifestDir(`gain${gain}`, async (d) => {
+        const r = record('A1', 60, gain);
+        await writeFile(join(d, 'A1.hea'), r.header);
+        await writeFile(join(d, r.datName), r.dat);
+        return ['A1'];
+      });
+      expect(await refused(`gain${gain}`, dir)).toMatch(new RegExp(`A1\\.hea:2 \\(gain\\): signal I: ADC gain ${gain === 0 ? '0 or absent' : '-200'}`));
+    }
+  });
 });
