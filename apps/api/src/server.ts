@@ -1,5 +1,6 @@
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { DrizzleQueryError } from 'drizzle-orm/errors';
 import { GraphQLError } from 'graphql';
 import type { JobQueue } from '@leadwise/study';
 import { authConfigFromEnv, isValidApiKey, presentedApiKey, type AuthConfig } from './auth.ts';
@@ -33,7 +34,7 @@ export async function createApiServer(options: ApiServerOptions) {
   const schema = await buildLeadwiseSchema();
   const auth = options.auth ?? authConfigFromEnv();
   const limits = { ...DEFAULT_QUERY_LIMITS, ...options.limits };
-  const logError = options.logError ?? ((entry) => process.stderr.write(`leadwise api: ${formatLogEntry(entry)}\n`));
+  const logError = options.logError ?? ((entry) => process.stderr.write(`${formatLogEntry(entry)}\n`));
   const server = new ApolloServer<ApiContext>({
     schema,
     parseOptions: { maxTokens: limits.maxTokens },
@@ -116,10 +117,36 @@ function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-function formatLogEntry(entry: unknown): string {
+/**
+ * One log entry as text that cannot forge other entries: SQL parameters (client input, patient
+ * data) are left out, control characters are escaped, and every line carries the entry's prefix.
+ */
+export function formatLogEntry(entry: unknown, prefix = 'leadwise api: '): string {
+  let text: string;
   if (entry && typeof entry === 'object' && 'errorId' in entry && 'error' in entry) {
     const { errorId, error } = entry as { errorId: string; error: unknown };
-    return `error ${errorId}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
+    text = `error ${errorId}: ${describeError(error)}`;
+  } else {
+    text = String(entry);
   }
-  return String(entry);
+  const escaped = text.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return escaped
+    .split('\n')
+    .map((line, i) => `${prefix}${i === 0 ? '' : '| '}${line}`)
+    .join('\n');
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof DrizzleQueryError) {
+    const cause = error.cause instanceof Error ? error.cause.message : String(error.cause ?? '');
+    return `Failed query: ${error.query} (${error.params.length} parameters, not logged): ${cause}\n${stackFrames(error)}`;
+  }
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
+
+function stackFrames(error: Error): string {
+  return (error.stack ?? '')
+    .split('\n')
+    .filter((line) => /^\s+at /.test(line))
+    .join('\n');
 }
