@@ -61,6 +61,11 @@ export function formatSeconds(s: number): string {
   return `${Math.floor(s / 3600)}h${Math.round((s % 3600) / 60).toString().padStart(2, '0')}m`;
 }
 
+/** A mistake in how a command was called (a bad flag value): printed as one line, exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
 /** Prints an error for a person: typed errors by message, unexpected ones with their stack. Returns the exit code. */
 export function reportFailure(error: unknown): number {
   if (error instanceof Error && error.name !== 'Error' && error.name !== 'TypeError') {

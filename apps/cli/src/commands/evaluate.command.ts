@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { openDatabase } from '@leadwise/db';
 import { evaluateRun, type EvaluateRunResult } from '@leadwise/study';
-import { createProgressBar, formatSeconds, printResult, type ProgressBar } from '../cli-kit.ts';
+import { createProgressBar, formatSeconds, printResult, type ProgressBar, UsageError } from '../cli-kit.ts';
 
 interface EvaluateFlags {
   run: string;
@@ -27,9 +27,9 @@ export function register(program: Command): void {
     .addHelpText('after', '\nExample:\n  leadwise evaluate --run 12 --dataset chapman\n')
     .action(async (flags: EvaluateFlags) => {
       const runId = Number(flags.run);
-      if (!Number.isInteger(runId) || runId <= 0) throw new TypeError(`--run must be a run id, got "${flags.run}"`);
+      if (!Number.isInteger(runId) || runId <= 0) throw new UsageError(`--run must be a run id, got "${flags.run}"`);
       const max = flags.max === undefined ? null : Number(flags.max);
-      if (max !== null && (!Number.isInteger(max) || max <= 0)) throw new TypeError(`--max must be a positive integer, got "${flags.max}"`);
+      if (max !== null && (!Number.isInteger(max) || max <= 0)) throw new UsageError(`--max must be a positive integer, got "${flags.max}"`);
       const handle = await openDatabase();
       let bar: ProgressBar | null = null;
       try {

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import type { WriteRunOnnxResult } from '@leadwise/study';
-import { printResult } from '../cli-kit.ts';
+import { printResult, UsageError } from '../cli-kit.ts';
 
 interface ExportFlags {
   run: string;
@@ -26,7 +26,7 @@ export function register(program: Command): void {
     )
     .action(async (flags: ExportFlags) => {
       const runId = Number(flags.run);
-      if (!Number.isInteger(runId) || runId <= 0) throw new TypeError(`--run must be a run id, got "${flags.run}"`);
+      if (!Number.isInteger(runId) || runId <= 0) throw new UsageError(`--run must be a run id, got "${flags.run}"`);
       // Loaded here so that other commands do not pay for tfjs and onnx-proto.
       const [{ openDatabase }, { writeRunOnnx }] = await Promise.all([import('@leadwise/db'), import('@leadwise/study')]);
       const handle = await openDatabase();

@@ -2,7 +2,7 @@ import { Argument, type Command } from 'commander';
 import { openDatabase } from '@leadwise/db';
 import { DEFAULT_IMPORT_LIMITS, type ImportLimits } from '@leadwise/ecg';
 import { importDataset, type ImportSummary } from '@leadwise/study';
-import { createProgressBar, printResult, type ProgressBar } from '../cli-kit.ts';
+import { createProgressBar, printResult, type ProgressBar, UsageError } from '../cli-kit.ts';
 
 const KINDS = ['ptbxl', 'cinc', 'manifest'] as const;
 
@@ -52,13 +52,9 @@ export function register(program: Command): void {
 
 const MIB = 1024 * 1024;
 
-class ImportOptionError extends Error {
-  override name = 'ImportOptionError';
-}
-
 function positiveNumber(value: string, flag: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new ImportOptionError(`${flag} must be a positive number, got ${JSON.stringify(value)}`);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} must be a positive number, got ${JSON.stringify(value)}`);
   return n;
 }
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { FilePrediction } from '@leadwise/study';
-import { createProgressBar, printResult, type ProgressBar } from '../cli-kit.ts';
+import { createProgressBar, printResult, type ProgressBar, UsageError } from '../cli-kit.ts';
 
 interface PredictFlags {
   model?: string;
@@ -35,11 +35,11 @@ export function register(program: Command): void {
         'Examples:\n  leadwise predict --model model.onnx data/records100/00000/00001_lr.hea\n  leadwise predict --run 12 --json page.png\n',
     )
     .action(async (inputs: string[], flags: PredictFlags) => {
-      if ((flags.model === undefined) === (flags.run === undefined)) throw new TypeError('give exactly one of --model <file> and --run <id>');
+      if ((flags.model === undefined) === (flags.run === undefined)) throw new UsageError('give exactly one of --model <file> and --run <id>');
       const threads = Number(flags.threads);
-      if (!Number.isInteger(threads) || threads <= 0) throw new TypeError(`--threads must be a positive integer, got "${flags.threads}"`);
+      if (!Number.isInteger(threads) || threads <= 0) throw new UsageError(`--threads must be a positive integer, got "${flags.threads}"`);
       const batchSize = Number(flags.batch);
-      if (!Number.isInteger(batchSize) || batchSize <= 0) throw new TypeError(`--batch must be a positive integer, got "${flags.batch}"`);
+      if (!Number.isInteger(batchSize) || batchSize <= 0) throw new UsageError(`--batch must be a positive integer, got "${flags.batch}"`);
 
       // Loaded here so that other commands do not pay for tfjs and onnxruntime.
       const [{ openDatabase }, { OnnxEngine }, { exportRunToOnnx, predictFiles }] = await Promise.all([
@@ -51,7 +51,7 @@ export function register(program: Command): void {
       let modelLabel: string;
       if (flags.run !== undefined) {
         const runId = Number(flags.run);
-        if (!Number.isInteger(runId) || runId <= 0) throw new TypeError(`--run must be a run id, got "${flags.run}"`);
+        if (!Number.isInteger(runId) || runId <= 0) throw new UsageError(`--run must be a run id, got "${flags.run}"`);
         const handle = await openDatabase();
         try {
           bytes = (await exportRunToOnnx(handle.db, runId)).bytes;
@@ -62,7 +62,7 @@ export function register(program: Command): void {
       } else {
         const modelPath = flags.model as string;
         bytes = await readFile(modelPath).catch((error: Error) => {
-          throw new TypeError(`cannot read --model ${modelPath}: ${error.message}`);
+          throw new UsageError(`cannot read --model ${modelPath}: ${error.message}`);
         });
         modelLabel = modelPath;
       }

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { StudyProfile } from '@leadwise/study';
-import { createProgressBar, formatSeconds, printResult, type ProgressBar } from '../cli-kit.ts';
+import { createProgressBar, formatSeconds, printResult, type ProgressBar, UsageError } from '../cli-kit.ts';
 
 interface StudyFlags {
   config: string;
@@ -17,7 +17,7 @@ interface StudyFlags {
 function parseOnlyModels<T extends string>(text: string, configModels: readonly T[]): T[] {
   const names = text.split(',').map((s) => s.trim()).filter(Boolean);
   for (const name of names) {
-    if (!configModels.includes(name as T)) throw new TypeError(`--only "${name}" is not one of the config's models: ${configModels.join(', ')}`);
+    if (!configModels.includes(name as T)) throw new UsageError(`--only "${name}" is not one of the config's models: ${configModels.join(', ')}`);
   }
   return names as T[];
 }
@@ -38,7 +38,7 @@ export function register(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (flags: StudyFlags) => {
       if (flags.profile && !STUDY_PROFILES.includes(flags.profile)) {
-        throw new Error(`--profile must be one of ${STUDY_PROFILES.join(', ')}, got "${flags.profile}"`);
+        throw new UsageError(`--profile must be one of ${STUDY_PROFILES.join(', ')}, got "${flags.profile}"`);
       }
       const { openDatabase, redactDatabaseUrl } = await import('@leadwise/db');
       const { loadStudyConfig, parseStudyConfig, resolveStudyPlan, runStudy } = await import('@leadwise/study');
@@ -46,7 +46,7 @@ export function register(program: Command): void {
       const config = parseStudyConfig(loadStudyConfig(configPath), configPath);
       const plan = resolveStudyPlan(config, flags.profile);
       const processes = Number(flags.processes);
-      if (!Number.isInteger(processes) || processes < 1) throw new TypeError(`--processes must be a positive integer, got "${flags.processes}"`);
+      if (!Number.isInteger(processes) || processes < 1) throw new UsageError(`--processes must be a positive integer, got "${flags.processes}"`);
       const { db, driver, close } = await openDatabase();
       const databaseUrl = process.env.DATABASE_URL;
       if (driver === 'pglite' && processes > 1) {

@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { openDatabase } from '@leadwise/db';
 import { ARCHITECTURES, BACKBONES, parseInputSize, TRAINING_PROFILES, type Backbone, type TrainingProfile } from '@leadwise/models';
 import { trainRun, trainRunsInParallel, type TrainOverrides, type TrainRunResult, type TrainRunSpec } from '@leadwise/study';
-import { createProgressBar, formatSeconds, printResult, type ProgressBar } from '../cli-kit.ts';
+import { createProgressBar, formatSeconds, printResult, type ProgressBar, UsageError } from '../cli-kit.ts';
 
 interface TrainFlags {
   model: string;
@@ -28,14 +28,14 @@ interface TrainFlags {
 
 function parseList<T extends string>(flag: string, text: string, allowed: readonly T[]): T[] {
   const items = text.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const item of items) if (!allowed.includes(item as T)) throw new TypeError(`--${flag} "${item}" is not one of ${allowed.join(', ')}`);
+  for (const item of items) if (!allowed.includes(item as T)) throw new UsageError(`--${flag} "${item}" is not one of ${allowed.join(', ')}`);
   return items as T[];
 }
 
 function parseSeeds(text: string): number[] {
   return text.split(',').map((part) => {
     const seed = Number(part.trim());
-    if (!Number.isInteger(seed) || seed < 0) throw new TypeError(`--seed must be non-negative integers separated by commas, got "${text}"`);
+    if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be non-negative integers separated by commas, got "${text}"`);
     return seed;
   });
 }
@@ -44,7 +44,7 @@ function positiveNumber(name: string, text: string | undefined, integer: boolean
   if (text === undefined) return undefined;
   const value = Number(text);
   if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
-    throw new TypeError(`--${name} must be a positive ${integer ? 'integer' : 'number'}, got "${text}"`);
+    throw new UsageError(`--${name} must be a positive ${integer ? 'integer' : 'number'}, got "${text}"`);
   }
   return value;
 }

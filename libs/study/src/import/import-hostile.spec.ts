@@ -159,4 +159,14 @@ describe('import of hostile sources', () => {
       expect(await refused(`gain${gain}`, dir)).toMatch(new RegExp(`A1\\.hea:2 \\(gain\\): signal I: ADC gain ${gain === 0 ? '0 or absent' : '-200'}`));
     }
   });
+
+  it('names a bad signal file by its path, not its bare name', async () => {
+    const dir = await manifestDir('truncated', async (d) => {
+      const r = record('A1');
+      await writeFile(join(d, 'A1.hea'), r.header);
+      await writeFile(join(d, r.datName), r.dat.subarray(0, 100));
+      return ['A1'];
+    });
+    expect(await refused('truncated', dir)).toContain(`${join(dir, 'A1.dat')} (length): truncated`);
+  });
 });
