@@ -69,4 +69,25 @@ describe('leadwise llm', () => {
     expect(second).toMatchObject({ responses: 8, cached: 8, requested: 0 });
     expect(server.requests.length).toBe(8);
   });
+
+  it('ends the run FAILED and exits non-zero when every request fails', async () => {
+    const refusing = await startOpenAiTestServer({ script: () => ({ kind: 'status', status: 401, message: 'invalid key' }) });
+    try {
+      process.env.LEADWISE_COMPAT_BASE_URL = refusing.baseUrl;
+      const result = await run(['--provider', 'compatible', '--model', 'refused', '--dataset', 'cli-llm', '--split', 'test', '--style', 'none', '--dpi', '40', '--no-logprobs']);
+      expect(result.exitCode).not.toBe(0);
+      expect(result.stderr).toMatch(/^leadwise: LlmArmError: all 4 requests to refused failed; the first: .*invalid key$/m);
+      const { openDatabase, runs } = await import('@leadwise/db');
+      const { eq } = await import('drizzle-orm');
+      const handle = await openDatabase();
+      try {
+        const refused = await handle.db.select({ status: runs.status }).from(runs).where(eq(runs.model, 'refused'));
+        expect(refused.map((r) => r.status)).toEqual(['failed']);
+      } finally {
+        await handle.close();
+      }
+    } finally {
+      await refusing.close();
+    }
+  });
 });
