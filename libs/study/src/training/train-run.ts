@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { and, desc, eq, inArray, isNull } from 'drizzle-orm';
@@ -9,6 +8,7 @@ import {
   parseModelConfig,
   parseTrainConfig,
   predictSource,
+  recoverCheckpoint,
   PROFILE_SETTINGS,
   profileEpochs,
   selectBackend,
@@ -197,7 +197,7 @@ export async function trainRun(db: LeadwiseDatabase, options: TrainRunOptions): 
       : options.resume
         ? await findResumableRun(db, experimentId, options.model, options.seed, dataset.id)
         : undefined;
-  const resuming = run !== undefined && existsSync(join(runDirectory(run.id, options.runsDir), 'checkpoint', LAST_CHECKPOINT));
+  const resuming = run !== undefined && recoverCheckpoint(join(runDirectory(run.id, options.runsDir), 'checkpoint', LAST_CHECKPOINT));
   if (run && run.status !== 'queued') run = await store.requeue(run.id);
   run ??= await store.create({
     experimentId,
