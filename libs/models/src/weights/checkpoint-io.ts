@@ -108,9 +108,12 @@ export function recoverCheckpoint(dir: string): boolean {
   const parent = dirname(dir);
   if (!existsSync(parent)) return false;
   const prefix = `${basename(dir)}${ASIDE_SUFFIX}`;
-  const aside = readdirSync(parent).filter((name) => name.startsWith(prefix));
-  if (aside.length === 0) return false;
-  renameSync(join(parent, aside.sort().at(-1)!), dir);
+  const newest = readdirSync(parent)
+    .filter((name) => name.startsWith(prefix))
+    .sort()
+    .at(-1);
+  if (newest === undefined) return false;
+  renameSync(join(parent, newest), dir);
   return true;
 }
 
