@@ -212,4 +212,12 @@ describe.each(TEST_DRIVERS)('job runner on %s', (driver) => {
     expect(await jobRow(jobId)).toMatchObject({ status: 'running', lockedBy: 'successor:1:x', error: null });
     expect((await runRow(runId)).status).toBe(runBefore.status);
   });
+
+  it('records a job and its queue entry together: a send the queue refuses leaves no job row', async () => {
+    const before = (await database.db.select().from(jobs)).length;
+    const { jobId } = await launch();
+    expect((await jobRow(jobId)).queueJobId).toBeTruthy();
+    await expect(queue.enqueue({ kind: 'no-such-kind' as 'train', runId: null, payload: {} })).rejects.toThrow();
+    expect((await database.db.select().from(jobs)).length).toBe(before + 1);
+  });
 });
