@@ -112,6 +112,8 @@ interface TrainJobCheckpoint {
   trained?: boolean;
   /** Datasets whose evaluation finished. */
   evaluated?: string[];
+  /** Evaluation runs this job started and has not seen finish (a crash leaves them running). */
+  pendingEvaluationRunIds?: number[];
 }
 
 /**
@@ -187,7 +189,7 @@ export async function runTrainJob(ctx: JobContext): Promise<void> {
   for (const name of evaluations) {
     if (done.has(name)) continue;
     stopIfAborted();
-    await failOrphanEvaluations(ctx.db, run.id, name);
+    state.pendingEvaluationRunIds = await failAbandonedEvaluations(ctx.db, state.pendingEvaluationRunIds ?? []);
     ctx.log(`evaluating run ${run.id} on ${name}`);
     await evaluateRun(ctx.db, {
       runId: run.id,
@@ -195,9 +197,11 @@ export async function runTrainJob(ctx: JobContext): Promise<void> {
       split: 'test',
       maxSamples: payload.evaluateMaxSamples ?? null,
       onProgress: () => stopIfAborted(),
+      onRunCreated: (id) => ctx.saveCheckpoint({ ...state, pendingEvaluationRunIds: [...(state.pendingEvaluationRunIds ?? []), id] }),
     });
     done.add(name);
     state.evaluated = [...done];
+    state.pendingEvaluationRunIds = [];
     await ctx.saveCheckpoint({ ...state });
   }
 }
@@ -205,7 +209,8 @@ export async function runTrainJob(ctx: JobContext): Promise<void> {
 /** Evaluates a finished train run on a dataset (a new `evaluate` run, linked to the job when done). */
 export async function runEvaluateJob(ctx: JobContext): Promise<void> {
   const payload = parseEvaluateJobPayload(ctx.job.payload);
-  await failOrphanEvaluations(ctx.db, payload.trainRunId, payload.dataset);
+  const pending = (ctx.checkpoint?.pendingEvaluationRunIds as number[] | undefined) ?? [];
+  await failAbandonedEvaluations(ctx.db, pending);
   const result = await evaluateRun(ctx.db, {
     runId: payload.trainRunId,
     dataset: payload.dataset,
@@ -216,6 +221,7 @@ export async function runEvaluateJob(ctx: JobContext): Promise<void> {
       ctx.signal.throwIfAborted();
       void ctx.reportProgress(done, total).catch(() => undefined);
     },
+    onRunCreated: (id) => ctx.saveCheckpoint({ pendingEvaluationRunIds: [id] }),
   });
   await ctx.db.update(jobs).set({ runId: result.evaluationRunId }).where(eq(jobs.id, ctx.job.id));
 }
@@ -252,18 +258,20 @@ export async function runLlmJob(ctx: JobContext): Promise<void> {
 }
 
 /**
- * An attempt that died mid-evaluation leaves its evaluate run `running` forever; before evaluating
- * again, such runs are marked failed so that only the new one counts (the summary reads finished runs).
+ * An attempt that died mid-evaluation leaves its evaluate run `running` forever. A retry fails exactly
+ * the runs its own earlier attempts recorded (the job checkpoint), never another job's evaluation of
+ * the same run and dataset, so that only the new one counts (the summary reads finished runs).
+ * Returns the ids still to watch (none).
  */
-async function failOrphanEvaluations(db: LeadwiseDatabase, trainRunId: number, datasetName: string): Promise<void> {
-  const dataset = await new DatasetStore(db).getByName(datasetName);
-  if (!dataset) return;
-  const orphans = await db
+async function failAbandonedEvaluations(db: LeadwiseDatabase, runIds: readonly number[]): Promise<number[]> {
+  if (runIds.length === 0) return [];
+  const abandoned = await db
     .select({ id: runs.id })
     .from(runs)
-    .where(and(eq(runs.parentRunId, trainRunId), eq(runs.datasetId, dataset.id), eq(runs.kind, 'evaluate'), inArray(runs.status, ['queued', 'running'])));
+    .where(and(inArray(runs.id, [...runIds]), eq(runs.kind, 'evaluate'), inArray(runs.status, ['queued', 'running'])));
   const store = new RunStore(db);
-  for (const orphan of orphans) await store.fail(orphan.id, 'the worker evaluating it stopped; evaluated again by a retry');
+  for (const run of abandoned) await store.fail(run.id, 'the worker evaluating it stopped; evaluated again by a retry');
+  return [];
 }
 
 /** The study's job handlers by kind. */
