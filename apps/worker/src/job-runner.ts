@@ -225,20 +225,29 @@ export class JobRunner {
    * redeliver it (pg-boss 10 has no heartbeat of its own, only a fixed expiry).
    */
   private async reapStaleJobs(): Promise<void> {
-    const stale = await this.db
-      .update(jobs)
-      .set({ status: 'queued', lockedBy: null, error: sql`'worker ' || coalesce(${jobs.lockedBy}, '?') || ' stopped heartbeating'` })
-      .where(
-        and(
-          eq(jobs.status, 'running'),
-          isNotNull(jobs.heartbeatAt),
-          lt(jobs.heartbeatAt, sql`now() - make_interval(secs => ${this.options.staleAfterS})`),
-        ),
-      )
-      .returning();
+    // The job rows and their runs change in one transaction: the UPDATE holds the rows' locks until
+    // the runs are requeued, so a worker claiming a reaped job cannot start its run in between (and
+    // have it set back to queued under it).
+    const stale = await this.db.transaction(async (tx) => {
+      const reaped = await tx
+        .update(jobs)
+        .set({ status: 'queued', lockedBy: null, error: sql`'worker ' || coalesce(${jobs.lockedBy}, '?') || ' stopped heartbeating'` })
+        .where(
+          and(
+            eq(jobs.status, 'running'),
+            isNotNull(jobs.heartbeatAt),
+            lt(jobs.heartbeatAt, sql`now() - make_interval(secs => ${this.options.staleAfterS})`),
+          ),
+        )
+        .returning();
+      const runStore = new RunStore(tx);
+      for (const job of reaped) {
+        if (job.runId !== null) await runStore.requeue(job.runId).catch(ignoreInvalidTransition);
+      }
+      return reaped;
+    });
     for (const job of stale) {
       this.log(`job ${job.id}: ${job.error}; handing it back to the queue`);
-      if (job.runId !== null) await this.runStore.requeue(job.runId).catch(ignoreInvalidTransition);
       if (job.cancelRequestedAt) {
         await this.jobStore.requestCancel(job.id);
         if (job.runId !== null) await this.runStore.cancel(job.runId).catch(ignoreInvalidTransition);
@@ -250,8 +259,13 @@ export class JobRunner {
       const after = await this.queue.boss.getJobById(queueName(job.kind), job.queueJobId);
       if (after?.state === 'failed') {
         const message = `${job.error}; no retries left`;
-        await this.db.update(jobs).set({ status: 'failed', finishedAt: new Date(), error: message }).where(eq(jobs.id, job.id));
-        if (job.runId !== null) await this.runStore.fail(job.runId, message).catch(ignoreInvalidTransition);
+        // Only while nobody claimed it since the reap: a claimed job is its holder's to settle.
+        const [failed] = await this.db
+          .update(jobs)
+          .set({ status: 'failed', finishedAt: new Date(), error: message })
+          .where(and(eq(jobs.id, job.id), eq(jobs.status, 'queued')))
+          .returning({ id: jobs.id });
+        if (failed && job.runId !== null) await this.runStore.fail(job.runId, message).catch(ignoreInvalidTransition);
       }
     }
   }
