@@ -63,6 +63,7 @@ function formatSummary(s: ImportSummary): string {
     `imported ${s.imported} records into dataset "${s.name}" (id ${s.datasetId}, ${s.kind}, label rule ${s.labelRule})`,
     `  normal ${s.normal}, abnormal ${s.abnormal}, excluded ${s.excluded}`,
     `  missing files (listed, skipped): ${s.missingFiles}`,
+    ...(s.removed || s.keptReferenced ? [`  gone from the source: ${s.removed} removed, ${s.keptReferenced} kept (runs used them)`] : []),
     `  quality flags (limb leads inconsistent): ${s.qualityFlags}`,
   ].join('\n');
 }

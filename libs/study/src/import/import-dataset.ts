@@ -53,6 +53,10 @@ export interface ImportSummary {
   missingFiles: number;
   /** Imported records whose limb leads break Einthoven/Goldberger beyond tolerance. */
   qualityFlags: number;
+  /** Records of an earlier import no longer in the source, removed. */
+  removed: number;
+  /** Records no longer in the source but kept because runs predicted or an LLM answered them. */
+  keptReferenced: number;
   labelRule: string;
 }
 
@@ -89,10 +93,13 @@ export async function importDataset(
     for (const [file, bytes] of Object.entries(listing.tables)) sourceFileHashes[file] = sha256(bytes);
 
     report({ phase: 'writing', done: 0, total: rows.length });
-    const datasetId = await db.transaction(async (tx) => {
+    const { datasetId, removed, keptReferenced } = await db.transaction(async (tx) => {
       const dataset = await new DatasetStore(tx).upsert({ name, kind: input.kind, sourcePath, sourceFileHashes, labelRule: listing.labelRule });
-      await new RecordStore(tx).upsertMany(rows.map((row) => ({ ...row, datasetId: dataset.id })));
-      return dataset.id;
+      const recordStore = new RecordStore(tx);
+      await recordStore.upsertMany(rows.map((row) => ({ ...row, datasetId: dataset.id })));
+      // The dataset is what the source holds now: records gone from it go too (see removeAbsent).
+      const pruned = await recordStore.removeAbsent(dataset.id, rows.map((row) => row.externalId));
+      return { datasetId: dataset.id, ...pruned };
     });
     report({ phase: 'done', done: rows.length, total: rows.length });
 
@@ -107,6 +114,8 @@ export async function importDataset(
       excluded: count('excluded'),
       missingFiles,
       qualityFlags: rows.filter((r) => r.quality?.limbLeadsConsistent === false).length,
+      removed,
+      keptReferenced,
       labelRule: listing.labelRule,
     };
   } finally {

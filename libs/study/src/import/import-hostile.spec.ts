@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DatasetStore } from '@leadwise/db';
+import { eq } from 'drizzle-orm';
+import { DatasetStore, experiments, predictions, records, runs } from '@leadwise/db';
 import { openTestDatabase, type TestDatabase } from '@leadwise/db/testing';
 import { DEFAULT_IMPORT_LIMITS } from '@leadwise/ecg';
 import { consistentTwelveLeadAdu, encodeFormat16Record } from '@leadwise/ecg/testing';
@@ -168,5 +169,27 @@ describe('import of hostile sources', () => {
       return ['A1'];
     });
     expect(await refused('truncated', dir)).toContain(`${join(dir, 'A1.dat')} (length): truncated`);
+  });
+
+  it('removes records gone from the source on re-import, keeping those that runs predicted', async () => {
+    const dir = await manifestDir('shrinking', async (d) => {
+      for (const name of ['A1', 'A2']) {
+        const r = record(name);
+        await writeFile(join(d, `${name}.hea`), r.header);
+        await writeFile(join(d, r.datName), r.dat);
+      }
+      return ['A1', 'A2'];
+    });
+    const first = await importDataset(test.db, { kind: 'manifest', path: dir, name: 'shrinking', cacheDir });
+    expect(first).toMatchObject({ imported: 3, removed: 0 });
+    const a1 = (await test.db.select().from(records).where(eq(records.externalId, 'A1'))).find((r) => r.datasetId === first.datasetId)!;
+    const [experiment] = await test.db.insert(experiments).values({ name: 'shrink', config: {}, configHash: 'shrink' }).returning();
+    const [run] = await test.db.insert(runs).values({ experimentId: experiment!.id, kind: 'evaluate', model: 'm' }).returning();
+    await test.db.insert(predictions).values({ runId: run!.id, recordId: a1.id, datasetId: first.datasetId, trueLabel: 0, score: 0.2, predictedLabel: 0 });
+    await writeFile(join(dir, 'manifest.csv'), 'path,label\nA0,normal\n');
+    const second = await importDataset(test.db, { kind: 'manifest', path: dir, name: 'shrinking', cacheDir });
+    expect(second).toMatchObject({ imported: 1, removed: 1, keptReferenced: 1 });
+    const left = await test.db.select({ externalId: records.externalId }).from(records).where(eq(records.datasetId, first.datasetId));
+    expect(left.map((r) => r.externalId).sort()).toEqual(['A0', 'A1']);
   });
 });
