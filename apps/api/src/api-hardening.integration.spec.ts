@@ -78,6 +78,14 @@ describe('API hardening over HTTP', () => {
     expect(body.errors![0]!.extensions!.code).toBe('GRAPHQL_PARSE_FAILED');
   });
 
+  it('refuses fragments that expand to more nodes than can be costed, as a client error', async () => {
+    // 14 levels of two spreads each: 81 tokens that expand to 16,384 fields.
+    const fragments = Array.from({ length: 14 }, (_, i) => `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }`).join(' ');
+    const { status, body } = await post({ query: `query { ...F0 } ${fragments} fragment F14 on Query { __typename }` });
+    expect(status).toBe(400);
+    expect(body.errors![0]!.extensions!.code).toBe('QUERY_TOO_COMPLEX');
+  });
+
   it('answers a NUL byte in an argument or a variable as bad input, not a server error', async () => {
     const inline = await post({ query: '{ dataset(name: "a\\u0000b") { id } }' });
     expect(inline.status).toBe(400);
