@@ -3,9 +3,9 @@ import { z } from 'zod';
 import { DatasetStore, RunStore, jobs, runs, type LeadwiseDatabase } from '@leadwise/db';
 import { DEFAULT_PROMPT_NAME, providerFromEnv } from '@leadwise/llm';
 import { runLlmArm } from '../llm-arm/run-llm-arm.ts';
-import { evaluateRun } from '../training/evaluate-run.ts';
+import { evaluateRun, type EvaluateRunResult } from '../training/evaluate-run.ts';
 import type { EpochMetrics } from '@leadwise/models';
-import { trainRunInChild, type TrainRunSpec } from '../training/parallel-training.ts';
+import { evaluateRunInChild, trainRunInChild, type EvaluateRunSpec, type TrainRunSpec } from '../training/child-runs.ts';
 import { trainRun } from '../training/train-run.ts';
 import type { JobContext, JobHandlerRegistry } from './job-handler.ts';
 
@@ -191,14 +191,11 @@ export async function runTrainJob(ctx: JobContext): Promise<void> {
     stopIfAborted();
     state.pendingEvaluationRunIds = await failAbandonedEvaluations(ctx.db, state.pendingEvaluationRunIds ?? []);
     ctx.log(`evaluating run ${run.id} on ${name}`);
-    await evaluateRun(ctx.db, {
-      runId: run.id,
-      dataset: name,
-      split: 'test',
-      maxSamples: payload.evaluateMaxSamples ?? null,
-      onProgress: () => stopIfAborted(),
-      onRunCreated: (id) => ctx.saveCheckpoint({ ...state, pendingEvaluationRunIds: [...(state.pendingEvaluationRunIds ?? []), id] }),
-    });
+    await evaluateOffLoop(
+      ctx,
+      { runId: run.id, dataset: name, split: 'test', maxSamples: payload.evaluateMaxSamples ?? null },
+      { onRunCreated: (id) => ctx.saveCheckpoint({ ...state, pendingEvaluationRunIds: [...(state.pendingEvaluationRunIds ?? []), id] }) },
+    );
     done.add(name);
     state.evaluated = [...done];
     state.pendingEvaluationRunIds = [];
@@ -206,23 +203,50 @@ export async function runTrainJob(ctx: JobContext): Promise<void> {
   }
 }
 
+/**
+ * evaluateRun for a job: in a child process on PostgreSQL (inference batches are synchronous tfjs work
+ * that would hold the worker's event loop and its heartbeats), in this process on embedded PGlite
+ * (which a child cannot open; its in-process worker is the only one, so no one can take over).
+ */
+async function evaluateOffLoop(
+  ctx: JobContext,
+  spec: EvaluateRunSpec,
+  hooks: { onProgress?: (done: number, total: number) => void; onRunCreated: (evaluationRunId: number) => Promise<void> },
+): Promise<EvaluateRunResult> {
+  const databaseUrl = process.env.DATABASE_URL?.trim();
+  if (!databaseUrl) {
+    return evaluateRun(ctx.db, {
+      ...spec,
+      onProgress: (done, total) => {
+        ctx.signal.throwIfAborted();
+        hooks.onProgress?.(done, total);
+      },
+      onRunCreated: hooks.onRunCreated,
+    });
+  }
+  const result = await evaluateRunInChild(spec, {
+    databaseUrl,
+    signal: ctx.signal,
+    onProgress: hooks.onProgress,
+    onRunCreated: (id) => void hooks.onRunCreated(id).catch((error: unknown) => ctx.log(`could not record evaluation run ${id}: ${String(error)}`)),
+  });
+  ctx.signal.throwIfAborted();
+  return result;
+}
+
 /** Evaluates a finished train run on a dataset (a new `evaluate` run, linked to the job when done). */
 export async function runEvaluateJob(ctx: JobContext): Promise<void> {
   const payload = parseEvaluateJobPayload(ctx.job.payload);
   const pending = (ctx.checkpoint?.pendingEvaluationRunIds as number[] | undefined) ?? [];
   await failAbandonedEvaluations(ctx.db, pending);
-  const result = await evaluateRun(ctx.db, {
-    runId: payload.trainRunId,
-    dataset: payload.dataset,
-    split: payload.split,
-    maxSamples: payload.maxSamples ?? null,
-    gridStyle: payload.gridStyle,
-    onProgress: (done, total) => {
-      ctx.signal.throwIfAborted();
-      void ctx.reportProgress(done, total).catch(() => undefined);
+  const result = await evaluateOffLoop(
+    ctx,
+    { runId: payload.trainRunId, dataset: payload.dataset, split: payload.split, maxSamples: payload.maxSamples ?? null, gridStyle: payload.gridStyle },
+    {
+      onProgress: (done, total) => void ctx.reportProgress(done, total).catch(() => undefined),
+      onRunCreated: (id) => ctx.saveCheckpoint({ pendingEvaluationRunIds: [id] }),
     },
-    onRunCreated: (id) => ctx.saveCheckpoint({ pendingEvaluationRunIds: [id] }),
-  });
+  );
   await ctx.db.update(jobs).set({ runId: result.evaluationRunId }).where(eq(jobs.id, ctx.job.id));
 }
 

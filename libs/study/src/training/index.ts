@@ -10,4 +10,5 @@ export {
   type TrainRunResult,
 } from './train-run.ts';
 export { evaluateRun, EvaluateRunError, type EvaluateRunOptions, type EvaluateRunResult } from './evaluate-run.ts';
-export { ParallelTrainingError, trainRunInChild, trainRunsInParallel, type ChildTrainingOptions, type ParallelTrainingOptions, type TrainRunSpec } from './parallel-training.ts';
+export { ParallelTrainingError, trainRunsInParallel, type ParallelTrainingOptions, type TrainRunSpec } from './parallel-training.ts';
+export { ChildRunError, evaluateRunInChild, trainRunInChild, type ChildRunOptions, type EvaluateRunSpec } from './child-runs.ts';

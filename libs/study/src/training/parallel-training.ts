@@ -1,16 +1,8 @@
-import { fork } from 'node:child_process';
-import { openDatabase } from '@leadwise/db';
 import type { EpochMetrics } from '@leadwise/models';
-import { trainRun, type TrainRunOptions, type TrainRunResult } from './train-run.ts';
+import { trainRunInChild, type TrainRunSpec } from './child-runs.ts';
 
-/** What a child process needs to run trainRun: the serialisable part of TrainRunOptions. */
-export type TrainRunSpec = Omit<TrainRunOptions, 'onBatch' | 'onEpoch' | 'onPhase'>;
-
-export type ChildMessage =
-  | { type: 'epoch'; metrics: EpochMetrics }
-  | { type: 'batch'; step: number; totalSteps: number }
-  | { type: 'result'; result: TrainRunResult }
-  | { type: 'error'; name: string; message: string };
+export type { TrainRunSpec } from './child-runs.ts';
+import type { TrainRunResult } from './train-run.ts';
 
 export interface ParallelTrainingOptions {
   /** Processes at once (default 2: one per core of this machine). */
@@ -73,75 +65,4 @@ function runInChild(spec: TrainRunSpec, databaseUrl: string, options: ParallelTr
     onEpoch: (metrics) => options.onEpoch?.(spec, metrics),
     onBatch: (step, totalSteps) => options.onBatch?.(spec, step, totalSteps),
   });
-}
-
-export interface ChildTrainingOptions {
-  /** PostgreSQL URL the child connects to. */
-  databaseUrl: string;
-  /** Aborting sends the child SIGTERM; the promise then rejects. */
-  signal?: AbortSignal;
-  onEpoch?: (metrics: EpochMetrics) => void;
-  onBatch?: (step: number, totalSteps: number) => void;
-}
-
-/**
- * One trainRun in a child process. Training steps are synchronous tfjs work that can hold a thread
- * for a minute; in a child they leave the caller's event loop free (a worker's heartbeats keep firing).
- */
-export function trainRunInChild(spec: TrainRunSpec, options: ChildTrainingOptions): Promise<TrainRunResult> {
-  const { databaseUrl } = options;
-  return new Promise((resolve, reject) => {
-    const child = fork(new URL('./train-run-child-entry.mjs', import.meta.url), [], {
-      env: { ...process.env, DATABASE_URL: databaseUrl },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    let settled = false;
-    const stop = (): void => {
-      child.kill('SIGTERM');
-    };
-    options.signal?.addEventListener('abort', stop, { once: true });
-    child.on('exit', () => options.signal?.removeEventListener('abort', stop));
-    child.on('message', (message: ChildMessage) => {
-      if (message.type === 'epoch') options.onEpoch?.(message.metrics);
-      else if (message.type === 'batch') options.onBatch?.(message.step, message.totalSteps);
-      else if (message.type === 'result') {
-        settled = true;
-        resolve(message.result);
-      } else {
-        settled = true;
-        reject(new ParallelTrainingError(`${message.name}: ${message.message}`));
-      }
-    });
-    child.on('exit', (code, signal) => {
-      if (!settled) reject(new ParallelTrainingError(`training process for ${spec.model} seed ${spec.seed} exited with ${signal ?? `code ${code}`}`));
-    });
-    child.send(spec);
-  });
-}
-
-/** The child side: one trainRun with its own database connection, reporting over IPC. */
-export async function serveTrainRunInChild(): Promise<void> {
-  const send = (message: ChildMessage) => process.send?.(message);
-  // An orphan must not go on writing to a run: when the parent is gone, so is the child.
-  let done = false;
-  process.once('disconnect', () => {
-    if (!done) process.exit(1);
-  });
-  const spec = await new Promise<TrainRunSpec>((resolve) => process.once('message', (m) => resolve(m as TrainRunSpec)));
-  const handle = await openDatabase({ poolMax: 2 });
-  try {
-    const result = await trainRun(handle.db, {
-      ...spec,
-      onEpoch: (metrics) => send({ type: 'epoch', metrics }),
-      onBatch: (progress) => send({ type: 'batch', step: progress.step, totalSteps: progress.totalSteps }),
-    });
-    send({ type: 'result', result });
-  } catch (error) {
-    const e = error instanceof Error ? error : new Error(String(error));
-    send({ type: 'error', name: e.name, message: e.message });
-  } finally {
-    await handle.close();
-    done = true;
-    process.disconnect?.();
-  }
 }
