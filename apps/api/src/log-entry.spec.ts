@@ -6,7 +6,7 @@ describe('formatLogEntry', () => {
   it('leaves SQL parameters out of the log: they carry client input and patient data', () => {
     const error = new DrizzleQueryError('select * from datasets where name = $1', ['a\u0000\n<fake line>', 'p123'], new Error('invalid byte sequence for encoding "UTF8": 0x00'));
     const text = formatLogEntry({ errorId: 'x-1', error });
-    expect(text).toContain('Failed query: select * from datasets where name = $1 (2 parameters, not logged): invalid byte sequence');
+    expect(text).toContain('Failed query: select * from datasets where name = $1 (2 parameters, not shown): invalid byte sequence');
     expect(text).not.toMatch(/fake line|p123/);
   });
 

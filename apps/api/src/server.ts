@@ -1,6 +1,7 @@
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { DrizzleQueryError } from 'drizzle-orm/errors';
+import { errorMessageWithoutParams } from '@leadwise/db';
 import { GraphQLError } from 'graphql';
 import type { JobQueue } from '@leadwise/study';
 import { authConfigFromEnv, isValidApiKey, presentedApiKey, type AuthConfig } from './auth.ts';
@@ -129,7 +130,8 @@ export function formatLogEntry(entry: unknown, prefix = 'leadwise api: '): strin
   } else {
     text = String(entry);
   }
-  const escaped = text.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  // Control characters except tab and newline (lines are split and prefixed below) become \uXXXX.
+  const escaped = text.replace(/\p{Cc}/gu, (c) => (c === '\n' || c === '\t' ? c : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
   return escaped
     .split('\n')
     .map((line, i) => `${prefix}${i === 0 ? '' : '| '}${line}`)
@@ -137,10 +139,7 @@ export function formatLogEntry(entry: unknown, prefix = 'leadwise api: '): strin
 }
 
 function describeError(error: unknown): string {
-  if (error instanceof DrizzleQueryError) {
-    const cause = error.cause instanceof Error ? error.cause.message : String(error.cause ?? '');
-    return `Failed query: ${error.query} (${error.params.length} parameters, not logged): ${cause}\n${stackFrames(error)}`;
-  }
+  if (error instanceof DrizzleQueryError) return `${errorMessageWithoutParams(error)}\n${stackFrames(error)}`;
   return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }
 

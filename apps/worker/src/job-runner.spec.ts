@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { eq, sql } from 'drizzle-orm';
+import { DrizzleQueryError } from 'drizzle-orm/errors';
 import { datasets, experiments, jobs, predictions, records, runs, PredictionStore } from '@leadwise/db';
 import { TEST_DRIVERS, openTestDatabase, type TestDatabase } from '@leadwise/db/testing';
 import { JobQueue, queueName, type JobContext, type JobHandlerRegistry } from '@leadwise/study';
@@ -219,5 +220,22 @@ describe.each(TEST_DRIVERS)('job runner on %s', (driver) => {
     expect((await jobRow(jobId)).queueJobId).toBeTruthy();
     await expect(queue.enqueue({ kind: 'no-such-kind' as 'train', runId: null, payload: {} })).rejects.toThrow();
     expect((await database.db.select().from(jobs)).length).toBe(before + 1);
+  });
+
+  it('stores and logs a failed query without its parameters (they hold client input and patient data)', async () => {
+    const { jobId } = await launch();
+    const logged: string[] = [];
+    const failingQuery = async () => {
+      throw new DrizzleQueryError('select * from records where patient_id = $1', ['patient-4711'], new Error('deadlock detected'));
+    };
+    const runner = new JobRunner(database.db, queue, { evaluate: failingQuery }, { heartbeatS: 0.2, pollingIntervalS: 0.5, log: (m) => logged.push(m) });
+    runners.push(runner);
+    await runner.start();
+    const job = await waitFor('the job to fail for good', async () => {
+      const row = await jobRow(jobId);
+      return row.status === 'failed' ? row : null;
+    });
+    expect(job.error).toBe('Failed query: select * from records where patient_id = $1 (1 parameters, not shown): deadlock detected');
+    expect(logged.join('\n')).not.toContain('patient-4711');
   });
 });

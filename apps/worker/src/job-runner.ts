@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { and, eq, isNotNull, lt, sql } from 'drizzle-orm';
 import type PgBoss from 'pg-boss';
-import { InvalidTransitionError, JobLockLostError, JobStore, RunStore, jobs, type Job, type LeadwiseDatabase } from '@leadwise/db';
+import { InvalidTransitionError, JobLockLostError, JobStore, RunStore, errorMessageWithoutParams, jobs, type Job, type LeadwiseDatabase } from '@leadwise/db';
 import { JobAbortedError, queueName, type AbortReason, type JobContext, type JobHandlerRegistry, type JobQueue } from '@leadwise/study';
 
 export interface JobRunnerOptions {
@@ -308,8 +308,9 @@ function abortReasonOf(signal: AbortSignal, error: unknown): AbortReason | null 
   return null;
 }
 
+/** What is logged and stored as the job's error (served by the API): never a query's parameters. */
 function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return errorMessageWithoutParams(error);
 }
 
 function sleep(ms: number): Promise<void> {
