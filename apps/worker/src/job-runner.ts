@@ -12,7 +12,8 @@ export interface JobRunnerOptions {
   /**
    * A running job whose heartbeat is older than this is taken to have lost its worker (killed,
    * machine gone) and is handed back to the queue (default 15 s). Must exceed the longest stretch
-   * a handler blocks the event loop.
+   * a handler blocks the event loop: the study's handlers train and evaluate in child processes on
+   * PostgreSQL (libs/study child-runs.ts), so theirs is short; a new handler must do the same.
    */
   staleAfterS?: number;
   /** Seconds between pg-boss polls for new jobs (default 1). */
