@@ -15,7 +15,7 @@ const depConstraints = [
     sourceTag: 'scope:study',
     onlyDependOnLibsWithTags: ['scope:study', 'scope:ecg', 'scope:db', 'scope:render', 'scope:models', 'scope:llm', 'scope:metrics'],
   },
-  { sourceTag: 'scope:api', onlyDependOnLibsWithTags: ['scope:api', 'scope:db', 'scope:metrics', 'scope:ecg', 'scope:study'] },
+  { sourceTag: 'scope:api', onlyDependOnLibsWithTags: ['scope:api', 'scope:db', 'scope:metrics', 'scope:ecg', 'scope:llm', 'scope:study'] },
   { sourceTag: 'scope:worker', onlyDependOnLibsWithTags: ['scope:worker', 'scope:db', 'scope:study', 'scope:ecg'] },
   { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['*'] },
   { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['*'] },

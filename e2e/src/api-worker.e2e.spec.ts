@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveEcgDataDir } from '@leadwise/ecg';
 import {
@@ -201,6 +202,23 @@ describe('API and workers end to end', () => {
   }, 20 * MINUTES);
 
   it('cancels a running training job through the API: the worker stops it and the run ends CANCELLED', async () => {
+    if (workers.length === 0) workers.push(startLeadwise(['worker', '--concurrency', '1'], env));
+    // Holds the training at a known point, whatever the machine's speed: while this transaction
+    // holds run_metrics, epoch 1 cannot record its metrics, so the job is still running when the
+    // cancel arrives (before, a fast machine finished the tiny training first).
+    const gate = new pg.Client({ connectionString: database.url });
+    await gate.connect();
+    await gate.query('BEGIN');
+    await gate.query('LOCK TABLE run_metrics IN EXCLUSIVE MODE');
+    try {
+      await cancelHeldTraining();
+    } finally {
+      await gate.query('COMMIT');
+      await gate.end();
+    }
+  }, 12 * MINUTES);
+
+  async function cancelHeldTraining(): Promise<void> {
     const { jobId, runId } = await launchTraining(3, { ...TINY_TRAINING, epochs: 20 });
     await waitFor(
       'the job to make progress',
@@ -231,5 +249,5 @@ describe('API and workers end to end', () => {
     expect(job.run.endTime).not.toBeNull();
     const { run } = await graphql<{ run: { loss: { step: number }[] } }>(url, `query($id: Int!) { run(id: $id) { loss: metricSeries(key: "train.loss") { step } } }`, { id: runId });
     expect(run.loss.length).toBeLessThan(20);
-  }, 12 * MINUTES);
+  }
 });

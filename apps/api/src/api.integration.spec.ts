@@ -315,6 +315,15 @@ describe.each(TEST_DRIVERS)('GraphQL API on %s', (driver) => {
       { key: true },
     );
     expect(badParams.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'params.repeats' });
+    const runsBefore = (await database.db.select().from(runs)).length;
+    const badTrain = await execute(
+      `mutation($e: Int!) { launchRun(input: { experimentId: $e, kind: TRAIN, model: "resnet18", dataset: "ptbxl", params: { epochs: 0 } }) { id } }`,
+      { e: fixture.experimentId },
+      { key: true },
+    );
+    expect(badTrain.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'params.epochs' });
+    // No QUEUED run without a job is left behind.
+    expect((await database.db.select().from(runs)).length).toBe(runsBefore);
     expect((await database.db.select().from(jobs)).length).toBe(before);
   });
 

@@ -43,6 +43,7 @@ const CLIENT_CODES = new Set([
   'PERSISTED_QUERY_NOT_SUPPORTED',
   'OPERATION_RESOLUTION_FAILURE',
   'QUERY_TOO_COMPLEX',
+  'QUERY_TIMEOUT',
 ]);
 
 export interface ErrorLogger {

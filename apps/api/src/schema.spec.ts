@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isEnumType, isInputObjectType, isInterfaceType, isObjectType, isScalarType, isSpecifiedScalarType, isIntrospectionType } from 'graphql';
+import { getNullableType, isListType } from 'graphql';
 import { buildLeadwiseSchema, printLeadwiseSchema } from './schema.ts';
+import { listCap } from './limits.ts';
 import { SCHEMA_FILE } from './schema-file.ts';
 
 describe('GraphQL schema', () => {
@@ -27,5 +29,20 @@ describe('GraphQL schema', () => {
       if (isEnumType(type) && type.getValues().length === 0) undocumented.push(`${type.name} (no values)`);
     }
     expect(undocumented).toEqual([]);
+  });
+
+  it('caps every list: a `first` argument with a maximum, a declared `maxItems`, or its own cost function', async () => {
+    const schema = await buildLeadwiseSchema();
+    const uncapped: string[] = [];
+    for (const type of Object.values(schema.getTypeMap())) {
+      if (isIntrospectionType(type) || !isObjectType(type)) continue;
+      for (const field of Object.values(type.getFields())) {
+        if (!isListType(getNullableType(field.type))) continue;
+        const first = field.args.find((a) => a.name === 'first');
+        const capped = first ? typeof first.defaultValue === 'number' && /1 to \d/.test(first.description ?? '') : listCap(field, {}) !== undefined || field.extensions.complexity !== undefined;
+        if (!capped) uncapped.push(`${type.name}.${field.name}`);
+      }
+    }
+    expect(uncapped).toEqual([]);
   });
 });

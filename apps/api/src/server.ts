@@ -1,20 +1,31 @@
 import { ApolloServer } from '@apollo/server';
-import { startStandaloneServer } from '@apollo/server/standalone';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { DrizzleQueryError } from 'drizzle-orm/errors';
+import { errorMessageWithoutParams } from '@leadwise/db';
 import { GraphQLError } from 'graphql';
 import type { JobQueue } from '@leadwise/study';
 import { authConfigFromEnv, isValidApiKey, presentedApiKey, type AuthConfig } from './auth.ts';
 import { createContext, type ApiContext } from './context.ts';
 import type { Db } from './db.ts';
 import { createErrorFormatter } from './errors.ts';
-import { DEFAULT_QUERY_LIMITS, complexityLimitPlugin, depthLimitRule, type QueryLimits } from './limits.ts';
+import {
+  DEFAULT_QUERY_LIMITS,
+  aliasLimitPlugin,
+  complexityLimitPlugin,
+  depthLimitRule,
+  executionBudgetPlugin,
+  noSubscriptionsRule,
+  nulInputPlugin,
+  type QueryLimits,
+} from './limits.ts';
+import { listenHttp } from './http-server.ts';
 import { buildLeadwiseSchema } from './schema.ts';
 
 export interface ApiServerOptions {
   db: Db;
   queue: JobQueue | null;
   auth?: AuthConfig;
-  limits?: QueryLimits;
+  limits?: Partial<QueryLimits>;
   /** Where unexpected errors are logged (with the id the client sees); default stderr. */
   logError?: (entry: unknown) => void;
 }
@@ -23,16 +34,20 @@ export interface ApiServerOptions {
 export async function createApiServer(options: ApiServerOptions) {
   const schema = await buildLeadwiseSchema();
   const auth = options.auth ?? authConfigFromEnv();
-  const limits = options.limits ?? DEFAULT_QUERY_LIMITS;
-  const logError = options.logError ?? ((entry) => process.stderr.write(`leadwise api: ${formatLogEntry(entry)}\n`));
+  const limits = { ...DEFAULT_QUERY_LIMITS, ...options.limits };
+  const logError = options.logError ?? ((entry) => process.stderr.write(`${formatLogEntry(entry)}\n`));
   const server = new ApolloServer<ApiContext>({
     schema,
-    validationRules: [depthLimitRule(limits.maxDepth)],
+    parseOptions: { maxTokens: limits.maxTokens },
+    validationRules: [depthLimitRule(limits.maxDepth), noSubscriptionsRule],
     formatError: createErrorFormatter(logError),
     includeStacktraceInErrorResponses: false,
     introspection: true,
     plugins: [
+      nulInputPlugin(),
+      aliasLimitPlugin(limits.maxAliases),
       complexityLimitPlugin(schema, limits.maxComplexity),
+      executionBudgetPlugin(limits.maxExecutionMs),
       {
         async requestDidStart() {
           return {
@@ -64,12 +79,27 @@ export interface RunningApi {
   stop(): Promise<void>;
 }
 
+export interface ListenOptions {
+  /** Port to listen on (0 = any free port). */
+  port: number;
+  /** Interface (default 127.0.0.1: this machine only). */
+  host?: string;
+  /** Browser origins allowed to read answers (CORS); default none. */
+  corsOrigins?: readonly string[];
+}
+
+/** Largest request body: the token limit refuses long documents anyway, and variables are small. */
+const MAX_BODY_BYTES = 1024 * 1024;
+
 /** Starts the API on a port (0 = any free port) and returns its URL. */
-export async function startApiServer(options: ApiServerOptions & { port: number; host?: string }): Promise<RunningApi> {
+export async function startApiServer(options: ApiServerOptions & ListenOptions): Promise<RunningApi> {
   const { server, auth } = await createApiServer(options);
-  const { url } = await startStandaloneServer<ApiContext>(server, {
-    listen: { port: options.port, host: options.host ?? '127.0.0.1' },
-    context: async ({ req }) =>
+  const url = await listenHttp<ApiContext>(server, {
+    port: options.port,
+    host: options.host ?? '127.0.0.1',
+    corsOrigins: options.corsOrigins ?? [],
+    maxBodyBytes: MAX_BODY_BYTES,
+    context: async (req) =>
       createContext(
         options.db,
         {
@@ -88,10 +118,34 @@ function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-function formatLogEntry(entry: unknown): string {
+/**
+ * One log entry as text that cannot forge other entries: SQL parameters (client input, patient
+ * data) are left out, control characters are escaped, and every line carries the entry's prefix.
+ */
+export function formatLogEntry(entry: unknown, prefix = 'leadwise api: '): string {
+  let text: string;
   if (entry && typeof entry === 'object' && 'errorId' in entry && 'error' in entry) {
     const { errorId, error } = entry as { errorId: string; error: unknown };
-    return `error ${errorId}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
+    text = `error ${errorId}: ${describeError(error)}`;
+  } else {
+    text = String(entry);
   }
-  return String(entry);
+  // Control characters except tab and newline (lines are split and prefixed below) become \uXXXX.
+  const escaped = text.replace(/\p{Cc}/gu, (c) => (c === '\n' || c === '\t' ? c : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+  return escaped
+    .split('\n')
+    .map((line, i) => `${prefix}${i === 0 ? '' : '| '}${line}`)
+    .join('\n');
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof DrizzleQueryError) return `${errorMessageWithoutParams(error)}\n${stackFrames(error)}`;
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
+
+function stackFrames(error: Error): string {
+  return (error.stack ?? '')
+    .split('\n')
+    .filter((line) => /^\s+at /.test(line))
+    .join('\n');
 }

@@ -103,4 +103,17 @@ describe('leadwise CLI', () => {
     // 0.12-0.2 s measured on the 2-core workplace machine under load; node itself takes ~0.1 s.
     expect(user + system).toBeLessThan(0.3);
   });
+
+  it('prints a bad flag value as one plain line, exit code 2, no stack trace', async () => {
+    for (const args of [
+      ['evaluate', '--run', 'abc', '--dataset', 'x'],
+      ['train', '--dataset', 'x', '--model', 'resnet18', '--epochs', 'abc'],
+      ['import', 'manifest', '/nowhere', '--max-file-mb', '-1'],
+    ]) {
+      const run = await runCli(args);
+      expect(run.exitCode, args.join(' ')).toBe(2);
+      expect(run.stderr).toMatch(/^leadwise: --[a-z-]+ must be .*\n$/);
+      expect(run.stderr).not.toMatch(/unexpected failure|\n\s+at /);
+    }
+  });
 });

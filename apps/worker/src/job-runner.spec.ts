@@ -1,9 +1,16 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { eq, sql } from 'drizzle-orm';
+import { DrizzleQueryError } from 'drizzle-orm/errors';
 import { datasets, experiments, jobs, predictions, records, runs, PredictionStore } from '@leadwise/db';
 import { TEST_DRIVERS, openTestDatabase, type TestDatabase } from '@leadwise/db/testing';
 import { JobQueue, queueName, type JobContext, type JobHandlerRegistry } from '@leadwise/study';
 import { JobRunner } from './job-runner.ts';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
+const BLOCK_THREAD = fileURLToPath(new URL('./testing/block-thread.mjs', import.meta.url));
 
 // The runner against a real queue (pg-boss) and a real database on both drivers. The handlers are
 // the tests' own: they write predictions the way an evaluation does (upsert per batch, checkpoint
@@ -46,8 +53,8 @@ describe.each(TEST_DRIVERS)('job runner on %s', (driver) => {
     return { runId: run!.id, jobId: job.id };
   }
 
-  function startRunner(handlers: JobHandlerRegistry, options: { staleAfterS?: number } = {}) {
-    const runner = new JobRunner(database.db, queue, handlers, { heartbeatS: 0.2, pollingIntervalS: 0.5, staleAfterS: options.staleAfterS ?? 30 });
+  function startRunner(handlers: JobHandlerRegistry, options: { staleAfterS?: number; heartbeatS?: number } = {}) {
+    const runner = new JobRunner(database.db, queue, handlers, { heartbeatS: options.heartbeatS ?? 0.2, pollingIntervalS: 0.5, staleAfterS: options.staleAfterS ?? 30 });
     runners.push(runner);
     return runner.start().then(() => runner);
   }
@@ -166,5 +173,69 @@ describe.each(TEST_DRIVERS)('job runner on %s', (driver) => {
     expect(n).toBe(40);
     expect(distinct).toBe(40);
     expect((await runRow(runId)).status).toBe('finished');
+  });
+
+  it('keeps a job whose work blocks a thread longer than the stale limit: two workers, one attempt, finished', async () => {
+    const { runId, jobId } = await launch();
+    const attempts: number[] = [];
+    // The heavy work runs in a child process (as training does), holding its thread for three stale
+    // limits; the worker's own event loop stays free, so its heartbeats keep the job.
+    const blocking = async (ctx: JobContext) => {
+      attempts.push(ctx.attempt);
+      await execFileAsync(process.execPath, [BLOCK_THREAD, '3000'], { signal: ctx.signal });
+      await database.db.update(runs).set({ name: `written by attempt ${ctx.attempt}` }).where(eq(runs.id, runId));
+    };
+    await startRunner({ evaluate: blocking }, { staleAfterS: 1 });
+    await startRunner({ evaluate: blocking }, { staleAfterS: 1 });
+    const job = await waitFor('the job to end', async () => {
+      const row = await jobRow(jobId);
+      return ['finished', 'failed'].includes(row.status) ? row : null;
+    });
+    expect(job.status).toBe('finished');
+    expect(job.attempts).toBe(1);
+    expect(attempts).toEqual([1]);
+    expect(await runRow(runId)).toMatchObject({ status: 'finished', name: 'written by attempt 1' });
+  });
+
+  it('writes nothing for an attempt whose job was taken over, even when its handler then succeeds', async () => {
+    const { runId, jobId } = await launch();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    // No heartbeat during the test: the displaced attempt only learns of the takeover from its own writes.
+    await startRunner({ evaluate: async () => (started(), held) }, { heartbeatS: 60 });
+    await running;
+    await database.db.update(jobs).set({ lockedBy: 'successor:1:x', error: null }).where(eq(jobs.id, jobId));
+    const runBefore = await runRow(runId);
+    release();
+    await waitFor('the displaced attempt to stop', async () => (runners[0]!['active'].size === 0 ? true : null));
+    expect(await jobRow(jobId)).toMatchObject({ status: 'running', lockedBy: 'successor:1:x', error: null });
+    expect((await runRow(runId)).status).toBe(runBefore.status);
+  });
+
+  it('records a job and its queue entry together: a send the queue refuses leaves no job row', async () => {
+    const before = (await database.db.select().from(jobs)).length;
+    const { jobId } = await launch();
+    expect((await jobRow(jobId)).queueJobId).toBeTruthy();
+    await expect(queue.enqueue({ kind: 'no-such-kind' as 'train', runId: null, payload: {} })).rejects.toThrow();
+    expect((await database.db.select().from(jobs)).length).toBe(before + 1);
+  });
+
+  it('stores and logs a failed query without its parameters (they hold client input and patient data)', async () => {
+    const { jobId } = await launch();
+    const logged: string[] = [];
+    const failingQuery = async () => {
+      throw new DrizzleQueryError('select * from records where patient_id = $1', ['patient-4711'], new Error('deadlock detected'));
+    };
+    const runner = new JobRunner(database.db, queue, { evaluate: failingQuery }, { heartbeatS: 0.2, pollingIntervalS: 0.5, log: (m) => logged.push(m) });
+    runners.push(runner);
+    await runner.start();
+    const job = await waitFor('the job to fail for good', async () => {
+      const row = await jobRow(jobId);
+      return row.status === 'failed' ? row : null;
+    });
+    expect(job.error).toBe('Failed query: select * from records where patient_id = $1 (1 parameters, not shown): deadlock detected');
+    expect(logged.join('\n')).not.toContain('patient-4711');
   });
 });

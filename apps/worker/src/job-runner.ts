@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { and, eq, isNotNull, lt, sql } from 'drizzle-orm';
 import type PgBoss from 'pg-boss';
-import { InvalidTransitionError, JobLockLostError, JobStore, RunStore, jobs, type Job, type LeadwiseDatabase } from '@leadwise/db';
+import { InvalidTransitionError, JobLockLostError, JobStore, RunStore, errorMessageWithoutParams, jobs, type Job, type LeadwiseDatabase } from '@leadwise/db';
 import { JobAbortedError, queueName, type AbortReason, type JobContext, type JobHandlerRegistry, type JobQueue } from '@leadwise/study';
 
 export interface JobRunnerOptions {
@@ -12,7 +12,8 @@ export interface JobRunnerOptions {
   /**
    * A running job whose heartbeat is older than this is taken to have lost its worker (killed,
    * machine gone) and is handed back to the queue (default 15 s). Must exceed the longest stretch
-   * a handler blocks the event loop.
+   * a handler blocks the event loop: the study's handlers train and evaluate in child processes on
+   * PostgreSQL (libs/study child-runs.ts), so theirs is short; a new handler must do the same.
    */
   staleAfterS?: number;
   /** Seconds between pg-boss polls for new jobs (default 1). */
@@ -129,30 +130,27 @@ export class JobRunner {
       await handler(this.contextFor(job, controller.signal));
       controller.signal.throwIfAborted();
       // The run first: a job reads as finished only once everything it did is recorded.
-      await this.settleRun(job.runId, 'finished');
-      await this.jobStore.complete(job.id, this.workerId);
+      await this.settleHeld(job, 'finished');
       this.log(`job ${job.id} finished in ${((Date.now() - startedMs) / 1000).toFixed(1)} s`);
     } catch (error) {
-      const reason = abortReasonOf(controller.signal, error);
+      const reason = error instanceof JobLockLostError ? 'lease-lost' : abortReasonOf(controller.signal, error);
       if (reason === 'lease-lost') {
         this.log(`job ${job.id}: another worker took it over; this attempt stops without writing`);
         return;
       }
       if (reason === 'cancelled') {
-        await this.settleRun(job.runId, 'cancelled');
-        await this.jobStore.acknowledgeCancel(job.id, this.workerId);
+        await this.settleHeld(job, 'cancelled').catch(ignoreLockLost);
         this.log(`job ${job.id} cancelled`);
         return;
       }
       const message = reason === 'shutdown' ? `worker ${this.workerId} shut down` : errorText(error);
       const willRetry = job.attempts <= this.queue.retryLimit;
-      if (willRetry) {
-        await this.jobStore.release(job.id, this.workerId);
-        await this.db.update(jobs).set({ error: message }).where(eq(jobs.id, job.id));
-        await this.settleRun(job.runId, 'queued');
-      } else {
-        await this.settleRun(job.runId, 'failed', message);
-        await this.jobStore.fail(job.id, this.workerId, message);
+      try {
+        await this.settleHeld(job, willRetry ? 'queued' : 'failed', message);
+      } catch (settleError) {
+        if (!(settleError instanceof JobLockLostError)) throw settleError;
+        this.log(`job ${job.id}: another worker took it over before attempt ${job.attempts} could record its failure; nothing written`);
+        return;
       }
       this.log(`job ${job.id} attempt ${job.attempts} ${willRetry ? 'will be retried' : 'failed for good'}: ${message}`);
       // pg-boss redelivers the job (or records its final failure).
@@ -163,25 +161,19 @@ export class JobRunner {
   }
 
   /**
-   * Brings the job's run to the state its job ended in. Study functions manage their runs themselves
-   * (a train run is already finished, or failed with its own message), so this only fills gaps and
-   * undoes what a retry or a cancel overrides, within libs/db's allowed transitions.
+   * The attempt's last writes, fenced by the job's lock (JobStore.withHeld): its run brought to the
+   * state the job ends in, then the job itself. Throws JobLockLostError, having written nothing,
+   * when another worker holds the job by now.
    */
-  private async settleRun(runId: number | null, outcome: 'finished' | 'cancelled' | 'queued' | 'failed', message = ''): Promise<void> {
-    if (runId === null) return;
-    const run = await this.runStore.getById(runId);
-    if (!run) return;
-    if (outcome === 'finished') {
-      if (run.status === 'queued') await this.runStore.start(runId);
-      if (run.status === 'queued' || run.status === 'running') await this.runStore.finish(runId);
-    } else if (outcome === 'cancelled') {
-      if (run.status === 'failed') await this.runStore.requeue(runId);
-      if (run.status !== 'finished' && run.status !== 'cancelled') await this.runStore.cancel(runId);
-    } else if (outcome === 'queued') {
-      if (run.status === 'running' || run.status === 'failed') await this.runStore.requeue(runId);
-    } else if (run.status === 'queued' || run.status === 'running') {
-      await this.runStore.fail(runId, message);
-    }
+  private async settleHeld(job: Job, outcome: 'finished' | 'cancelled' | 'queued' | 'failed', message = ''): Promise<void> {
+    await this.jobStore.withHeld(job.id, this.workerId, async (tx) => {
+      await settleRun(new RunStore(tx), job.runId, outcome, message);
+      const heldJobs = new JobStore(tx);
+      if (outcome === 'finished') await heldJobs.complete(job.id, this.workerId);
+      else if (outcome === 'cancelled') await heldJobs.acknowledgeCancel(job.id, this.workerId);
+      else if (outcome === 'queued') await heldJobs.release(job.id, this.workerId, message);
+      else await heldJobs.fail(job.id, this.workerId, message);
+    });
   }
 
   private contextFor(job: Job, signal: AbortSignal): JobContext {
@@ -234,20 +226,29 @@ export class JobRunner {
    * redeliver it (pg-boss 10 has no heartbeat of its own, only a fixed expiry).
    */
   private async reapStaleJobs(): Promise<void> {
-    const stale = await this.db
-      .update(jobs)
-      .set({ status: 'queued', lockedBy: null, error: sql`'worker ' || coalesce(${jobs.lockedBy}, '?') || ' stopped heartbeating'` })
-      .where(
-        and(
-          eq(jobs.status, 'running'),
-          isNotNull(jobs.heartbeatAt),
-          lt(jobs.heartbeatAt, sql`now() - make_interval(secs => ${this.options.staleAfterS})`),
-        ),
-      )
-      .returning();
+    // The job rows and their runs change in one transaction: the UPDATE holds the rows' locks until
+    // the runs are requeued, so a worker claiming a reaped job cannot start its run in between (and
+    // have it set back to queued under it).
+    const stale = await this.db.transaction(async (tx) => {
+      const reaped = await tx
+        .update(jobs)
+        .set({ status: 'queued', lockedBy: null, error: sql`'worker ' || coalesce(${jobs.lockedBy}, '?') || ' stopped heartbeating'` })
+        .where(
+          and(
+            eq(jobs.status, 'running'),
+            isNotNull(jobs.heartbeatAt),
+            lt(jobs.heartbeatAt, sql`now() - make_interval(secs => ${this.options.staleAfterS})`),
+          ),
+        )
+        .returning();
+      const runStore = new RunStore(tx);
+      for (const job of reaped) {
+        if (job.runId !== null) await runStore.requeue(job.runId).catch(ignoreInvalidTransition);
+      }
+      return reaped;
+    });
     for (const job of stale) {
       this.log(`job ${job.id}: ${job.error}; handing it back to the queue`);
-      if (job.runId !== null) await this.runStore.requeue(job.runId).catch(ignoreInvalidTransition);
       if (job.cancelRequestedAt) {
         await this.jobStore.requestCancel(job.id);
         if (job.runId !== null) await this.runStore.cancel(job.runId).catch(ignoreInvalidTransition);
@@ -259,11 +260,42 @@ export class JobRunner {
       const after = await this.queue.boss.getJobById(queueName(job.kind), job.queueJobId);
       if (after?.state === 'failed') {
         const message = `${job.error}; no retries left`;
-        await this.db.update(jobs).set({ status: 'failed', finishedAt: new Date(), error: message }).where(eq(jobs.id, job.id));
-        if (job.runId !== null) await this.runStore.fail(job.runId, message).catch(ignoreInvalidTransition);
+        // Only while nobody claimed it since the reap: a claimed job is its holder's to settle.
+        const [failed] = await this.db
+          .update(jobs)
+          .set({ status: 'failed', finishedAt: new Date(), error: message })
+          .where(and(eq(jobs.id, job.id), eq(jobs.status, 'queued')))
+          .returning({ id: jobs.id });
+        if (failed && job.runId !== null) await this.runStore.fail(job.runId, message).catch(ignoreInvalidTransition);
       }
     }
   }
+}
+
+/**
+ * Brings the job's run to the state its job ended in. Study functions manage their runs themselves
+ * (a train run is already finished), so this only fills gaps and undoes what a retry or a cancel
+ * overrides, within libs/db's allowed transitions.
+ */
+async function settleRun(runStore: RunStore, runId: number | null, outcome: 'finished' | 'cancelled' | 'queued' | 'failed', message: string): Promise<void> {
+  if (runId === null) return;
+  const run = await runStore.getById(runId);
+  if (!run) return;
+  if (outcome === 'finished') {
+    if (run.status === 'queued') await runStore.start(runId);
+    if (run.status === 'queued' || run.status === 'running') await runStore.finish(runId);
+  } else if (outcome === 'cancelled') {
+    if (run.status === 'failed') await runStore.requeue(runId);
+    if (run.status !== 'finished' && run.status !== 'cancelled') await runStore.cancel(runId);
+  } else if (outcome === 'queued') {
+    if (run.status === 'running' || run.status === 'failed') await runStore.requeue(runId);
+  } else if (run.status === 'queued' || run.status === 'running') {
+    await runStore.fail(runId, message);
+  }
+}
+
+function ignoreLockLost(error: unknown): void {
+  if (!(error instanceof JobLockLostError)) throw error;
 }
 
 /** A run already moved on (e.g. cancelled meanwhile): the transition it would have made no longer applies. */
@@ -277,8 +309,9 @@ function abortReasonOf(signal: AbortSignal, error: unknown): AbortReason | null 
   return null;
 }
 
+/** What is logged and stored as the job's error (served by the API): never a query's parameters. */
 function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return errorMessageWithoutParams(error);
 }
 
 function sleep(ms: number): Promise<void> {

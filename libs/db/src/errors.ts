@@ -1,3 +1,5 @@
+import { DrizzleQueryError } from 'drizzle-orm/errors';
+
 /** Base class of the data layer's typed errors; `name` is the class name so the CLI prints it. */
 export class DbError extends Error {
   constructor(message: string, options?: ErrorOptions) {
@@ -51,3 +53,15 @@ export class JobLockLostError extends DbError {
 
 /** The database could not be opened or migrated; the message never contains the password. */
 export class DatabaseOpenError extends DbError {}
+
+/**
+ * An error's message fit for logs and stored error fields: a failed query is named with its SQL and
+ * the database's reason, but without its parameters (client input, patient data, log-forging text).
+ */
+export function errorMessageWithoutParams(error: unknown): string {
+  if (error instanceof DrizzleQueryError) {
+    const cause = error.cause instanceof Error ? error.cause.message : String(error.cause ?? 'unknown cause');
+    return `Failed query: ${error.query} (${error.params.length} parameters, not shown): ${cause}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}

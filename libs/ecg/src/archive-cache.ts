@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { ArchiveError } from './errors.ts';
+import { DEFAULT_IMPORT_LIMITS, formatBytes, type ImportLimits } from './import-limits.ts';
 
 const TAR_SUFFIXES = ['.tar.xz', '.txz', '.tar.gz', '.tgz', '.tar.bz2', '.tar'];
 
@@ -22,7 +23,7 @@ export function isZipArchive(path: string): boolean {
  * temporary sibling that is renamed into place, so a crash never leaves a half-extracted cache that
  * a later run would trust; two processes racing both extract and the loser discards its copy.
  */
-export async function extractTarArchiveCached(archivePath: string, cacheDir: string): Promise<string> {
+export async function extractTarArchiveCached(archivePath: string, cacheDir: string, limits: ImportLimits = DEFAULT_IMPORT_LIMITS): Promise<string> {
   const absolute = resolve(archivePath);
   let info;
   try {
@@ -36,6 +37,7 @@ export async function extractTarArchiveCached(archivePath: string, cacheDir: str
   const target = join(archivesDir, `${name}-${key}`);
   if (await exists(target)) return target;
 
+  await checkTarListing(absolute, limits);
   await mkdir(archivesDir, { recursive: true });
   const temporary = await mkdtemp(join(archivesDir, `.tmp-${name}-`));
   try {
@@ -52,6 +54,49 @@ export async function extractTarArchiveCached(archivePath: string, cacheDir: str
     throw new ArchiveError(`cannot extract into ${archivesDir}: ${(error as Error).message}`, absolute);
   }
   return target;
+}
+
+/**
+ * Lists the archive (`tar -tv`) and refuses it before extracting anything when it holds special
+ * files (devices, FIFOs) or more than the limits allow.
+ */
+async function checkTarListing(archivePath: string, limits: ImportLimits): Promise<void> {
+  const listing = await runTarCapture(['-tvf', archivePath], archivePath);
+  let totalBytes = 0;
+  for (const line of listing.split('\n')) {
+    if (line.trim() === '') continue;
+    // GNU tar: `-rw-r--r-- user/group 1234 2024-01-01 10:00 path`; devices show `major,minor` instead of a size.
+    const match = /^(\S)\S*\s+\S+\s+(\d+)\s+\S+\s+\S+\s+(.*)$/.exec(line);
+    const type = line[0];
+    if (!match || !['-', 'd', 'l', 'h'].includes(type ?? '')) {
+      throw new ArchiveError(`holds a special file (device, FIFO or unknown type): ${line.trim().slice(0, 200)}`, archivePath);
+    }
+    const size = Number(match[2]);
+    if (size > limits.maxFileBytes) {
+      throw new ArchiveError(`entry ${match[3]} is ${formatBytes(size)}, over the ${formatBytes(limits.maxFileBytes)} limit per file (raise it with --max-file-mb)`, archivePath);
+    }
+    totalBytes += size;
+    if (totalBytes > limits.maxArchiveBytes) {
+      throw new ArchiveError(`holds more than ${formatBytes(limits.maxArchiveBytes)} once extracted, the limit per archive (raise it with --max-archive-mb)`, archivePath);
+    }
+  }
+}
+
+function runTarCapture(args: string[], archivePath: string): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn('tar', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    const out: Buffer[] = [];
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => {
+      if (stderr.length < 4000) stderr += chunk.toString();
+    });
+    child.on('error', (error) => reject(new ArchiveError(`cannot run tar: ${error.message}`, archivePath)));
+    child.on('close', (code) => {
+      if (code === 0) resolvePromise(Buffer.concat(out).toString('utf8'));
+      else reject(new ArchiveError(`tar exited with ${code}: ${stderr.trim()}`, archivePath));
+    });
+  });
 }
 
 function runTar(archivePath: string, into: string): Promise<void> {

@@ -8,24 +8,28 @@ import { loadManifestDataset } from './manifest-dataset.ts';
 import { loadPtbxlDataset, PTBXL_DATABASE_CSV, type PtbxlOptions } from './ptbxl-dataset.ts';
 import { wfdbRecordFromHeader, type WfdbRecord } from './wfdb-record.ts';
 import { parseWfdbHeader } from './wfdb-header.ts';
+import { DatasetError } from './errors.ts';
+import type { ImportLimits } from './import-limits.ts';
 
 export interface OpenDatasetOptions {
   /** Where tar archives are extracted (see `resolveCacheDir`). */
   cacheDir: string;
   ptbxl?: PtbxlOptions;
   cinc?: CincOptions;
+  /** Size limits checked before reading or extracting (default DEFAULT_IMPORT_LIMITS). */
+  limits?: ImportLimits;
 }
 
 /** Opens a dataset of a kind from a folder, tar archive or PhysioNet zip and lists its records. */
 export async function openDataset(kind: DatasetKind, path: string, options: OpenDatasetOptions): Promise<DatasetListing> {
   switch (kind) {
     case 'ptbxl':
-      return loadPtbxlDataset(await openFileSource(path, { cacheDir: options.cacheDir, rootMarker: PTBXL_DATABASE_CSV }), options.ptbxl);
+      return loadPtbxlDataset(await openFileSource(path, { cacheDir: options.cacheDir, rootMarker: PTBXL_DATABASE_CSV, limits: options.limits }), options.ptbxl);
     case 'cinc':
       // PhysioNet zips hold everything under one top folder; its RECORDS file marks the root.
-      return loadCincDataset(await openFileSource(path, { cacheDir: options.cacheDir, rootMarker: 'RECORDS' }), options.cinc);
+      return loadCincDataset(await openFileSource(path, { cacheDir: options.cacheDir, rootMarker: 'RECORDS', limits: options.limits }), options.cinc);
     case 'manifest':
-      return loadManifestDataset(path);
+      return loadManifestDataset(path, options.limits);
   }
 }
 
@@ -63,6 +67,24 @@ export async function loadDatasetRecord(source: FileSource, entry: DatasetEntry)
   if (!headerBytes) return { status: 'missing', missingFile: entry.headerPath };
   const location = source.locate(entry.headerPath);
   const header = parseWfdbHeader(textDecoder.decode(headerBytes), location);
+  const { maxSamplesPerRecord } = source.limits;
+  if (header.samplesPerSignal !== null && header.samplesPerSignal > maxSamplesPerRecord) {
+    throw new DatasetError(
+      `declares ${header.samplesPerSignal} samples per lead, over the limit of ${maxSamplesPerRecord} per record (raise it with --max-samples)`,
+      location,
+    );
+  }
+  for (const spec of header.signals) {
+    // Millivolts are adu / gain: an uncalibrated (0 or absent) or negative gain gives no usable ECG.
+    if (spec.gainIsDefault || spec.gain <= 0) {
+      throw new DatasetError(
+        `signal ${spec.description || spec.fileName}: ADC gain ${spec.gainIsDefault ? '0 or absent (uncalibrated)' : spec.gain}; a record needs a positive gain to give millivolts`,
+        location,
+        spec.line,
+        'gain',
+      );
+    }
+  }
   const directory = posix.dirname(entry.headerPath);
   const files = new Map<string, Uint8Array>();
   const hash = createHash('sha256');

@@ -1,9 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, posix, resolve, sep } from 'node:path';
 import yauzl from 'yauzl';
 import { extractTarArchiveCached, isTarArchive, isZipArchive } from './archive-cache.ts';
 import { ArchiveError, DatasetError } from './errors.ts';
+import { DEFAULT_IMPORT_LIMITS, formatBytes, type ImportLimits } from './import-limits.ts';
 
 /**
  * Read access to the files of a dataset, whether it is an extracted folder, a folder with its
@@ -22,6 +23,8 @@ export interface FileSource {
    * `<absolute zip path>!/<entry path>` for a file inside a zip.
    */
   locate(relativePath: string): string;
+  /** What reads from this source may cost; `readFile` refuses files over `maxFileBytes`. */
+  readonly limits: ImportLimits;
   close(): Promise<void>;
 }
 
@@ -36,6 +39,8 @@ export interface OpenSourceOptions {
    * shallowest directory holding it, so a zip whose files sit under one top-level folder still works.
    */
   rootMarker?: string;
+  /** Size limits checked before reading or extracting (default DEFAULT_IMPORT_LIMITS). */
+  limits?: ImportLimits;
 }
 
 /**
@@ -45,11 +50,12 @@ export interface OpenSourceOptions {
  */
 export async function openFileSource(path: string, options: OpenSourceOptions): Promise<FileSource> {
   const absolute = resolve(path);
-  if (isZipArchive(absolute)) return ZipFileSource.open(absolute, options.rootMarker);
+  const limits = options.limits ?? DEFAULT_IMPORT_LIMITS;
+  if (isZipArchive(absolute)) return ZipFileSource.open(absolute, options.rootMarker, limits);
   if (isTarArchive(absolute)) {
-    const extracted = await extractTarArchiveCached(absolute, options.cacheDir);
+    const extracted = await extractTarArchiveCached(absolute, options.cacheDir, limits);
     const root = options.rootMarker ? ((await findMarkerDir(extracted, options.rootMarker)) ?? extracted) : extracted;
-    return new DirectoryFileSource([root], absolute);
+    return new DirectoryFileSource([root], absolute, limits);
   }
   let entries;
   try {
@@ -66,9 +72,9 @@ export async function openFileSource(path: string, options: OpenSourceOptions): 
   const layers = [root];
   const rootEntries = root === absolute ? entries : await readdir(root, { withFileTypes: true });
   for (const entry of rootEntries) {
-    if (entry.isFile() && isTarArchive(entry.name)) layers.push(await extractTarArchiveCached(join(root, entry.name), options.cacheDir));
+    if (entry.isFile() && isTarArchive(entry.name)) layers.push(await extractTarArchiveCached(join(root, entry.name), options.cacheDir, limits));
   }
-  return new DirectoryFileSource(layers, root);
+  return new DirectoryFileSource(layers, root, limits);
 }
 
 /** Breadth-first search for the shallowest directory containing `marker`. */
@@ -88,10 +94,32 @@ async function findMarkerDir(start: string, marker: string, maxDepth = 4): Promi
 
 /** Folders read in order; the first that has a file wins. */
 export class DirectoryFileSource implements FileSource {
+  private realRoots: string[] | null = null;
+
   constructor(
     private readonly roots: string[],
     readonly description: string = roots[0],
+    readonly limits: ImportLimits = DEFAULT_IMPORT_LIMITS,
   ) {}
+
+  /**
+   * Refuses what is not a regular file inside the dataset: a FIFO would block the import forever, a
+   * device read without end, and a symlink (of the file or of a folder above it) could reach any
+   * file of the machine. Sizes are checked before reading.
+   */
+  private checkFile(root: string, path: string, relativePath: string): void {
+    this.realRoots ??= this.roots.map((r) => realpathSync(r));
+    const realRoot = this.realRoots[this.roots.indexOf(root)] ?? realpathSync(root);
+    const real = realpathSync(path);
+    if (real !== realRoot && !real.startsWith(realRoot + sep)) {
+      throw new DatasetError('is a symbolic link to a file outside the dataset; copy the file in instead', join(this.description, relativePath));
+    }
+    const info = statSync(real);
+    if (!info.isFile()) throw new DatasetError('is not a regular file (a FIFO, device or folder); only regular files are read', join(this.description, relativePath));
+    if (info.size > this.limits.maxFileBytes) {
+      throw new DatasetError(`is ${formatBytes(info.size)}, over the ${formatBytes(this.limits.maxFileBytes)} limit per file (raise it with --max-file-mb)`, join(this.description, relativePath));
+    }
+  }
 
   /**
    * Reads synchronously on purpose: records are small (tens of kB) and come from the page cache, and
@@ -104,6 +132,7 @@ export class DirectoryFileSource implements FileSource {
       const path = join(root, safe);
       // existsSync first: PTB-XL lists 13,068 absent records, and a thrown ENOENT per layer costs more than a stat.
       if (!existsSync(path)) continue;
+      this.checkFile(root, path, safe);
       try {
         return readFileSync(path);
       } catch (error) {
@@ -147,13 +176,14 @@ export class ZipFileSource implements FileSource {
     private readonly entries: Map<string, yauzl.Entry>,
     private readonly zipPath: string,
     private readonly prefix: string,
+    readonly limits: ImportLimits,
   ) {}
 
   get description(): string {
     return this.zipPath;
   }
 
-  static async open(zipPath: string, rootMarker?: string): Promise<ZipFileSource> {
+  static async open(zipPath: string, rootMarker?: string, limits: ImportLimits = DEFAULT_IMPORT_LIMITS): Promise<ZipFileSource> {
     let zip: yauzl.ZipFile;
     const entries = new Map<string, yauzl.Entry>();
     try {
@@ -164,18 +194,31 @@ export class ZipFileSource implements FileSource {
     } catch (error) {
       throw new ArchiveError(`cannot read zip: ${(error as Error).message}`, zipPath);
     }
+    // Declared sizes are checked before anything is inflated; yauzl checks each entry's actual size against its declared one.
+    let totalBytes = 0;
+    for (const entry of entries.values()) totalBytes += entry.uncompressedSize;
+    if (totalBytes > limits.maxArchiveBytes) {
+      zip.close();
+      throw new ArchiveError(`holds ${formatBytes(totalBytes)} once inflated, over the ${formatBytes(limits.maxArchiveBytes)} limit per archive (raise it with --max-archive-mb)`, zipPath);
+    }
     let prefix = '';
     if (rootMarker) {
       const candidates = [...entries.keys()].filter((name) => posix.basename(name) === rootMarker);
       candidates.sort((a, b) => a.split('/').length - b.split('/').length || a.localeCompare(b));
       if (candidates.length > 0) prefix = candidates[0].slice(0, candidates[0].length - rootMarker.length);
     }
-    return new ZipFileSource(zip, entries, zipPath, prefix);
+    return new ZipFileSource(zip, entries, zipPath, prefix, limits);
   }
 
   async readFile(relativePath: string): Promise<Uint8Array | null> {
     const entry = this.entries.get(this.prefix + safeRelative(relativePath, this.zipPath));
     if (!entry) return null;
+    if (entry.uncompressedSize > this.limits.maxFileBytes) {
+      throw new ArchiveError(
+        `entry ${entry.fileName} is ${formatBytes(entry.uncompressedSize)} inflated, over the ${formatBytes(this.limits.maxFileBytes)} limit per file (raise it with --max-file-mb)`,
+        this.zipPath,
+      );
+    }
     try {
       const stream = await this.zip.openReadStreamPromise(entry);
       const chunks: Buffer[] = [];
@@ -254,4 +297,21 @@ export async function closeCachedZips(): Promise<void> {
   const sources = [...openZips.values()];
   openZips.clear();
   await Promise.all(sources.map((s) => s.then((z) => z.close()).catch(() => undefined)));
+}
+
+/**
+ * A stored signal location (`FileSource.locate`) relative to its dataset: the entry inside a zip,
+ * the path under the dataset folder or under the archive's extraction. Server paths (home folders,
+ * cache layout) never show; a location outside all of these is reduced to its file name.
+ */
+export function relativeSignalPath(location: string, sourcePath: string): string {
+  const inZip = location.indexOf(ZIP_ENTRY_SEPARATOR);
+  if (inZip > 0) return location.slice(inZip + ZIP_ENTRY_SEPARATOR.length);
+  const normalized = location.split(sep).join('/');
+  const source = sourcePath.split(sep).join('/').replace(/\/$/, '');
+  if (normalized.startsWith(`${source}/`)) return normalized.slice(source.length + 1);
+  // Extracted archives live at <cache>/archives/<archive>-<key>/...
+  const extracted = /\/archives\/[^/]+-[0-9a-f]{16}\/(.+)$/.exec(normalized);
+  if (extracted) return extracted[1]!;
+  return posix.basename(normalized);
 }

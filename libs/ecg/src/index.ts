@@ -9,6 +9,7 @@ export * from './label-rules.ts';
 export * from './data-dir.ts';
 export * from './archive-cache.ts';
 export * from './file-source.ts';
+export * from './import-limits.ts';
 export * from './dataset-entry.ts';
 export * from './csv-table.ts';
 export * from './ptbxl-dataset.ts';

@@ -4,6 +4,7 @@ import { parseCsvTable } from './csv-table.ts';
 import type { DatasetEntry, DatasetListing, DatasetSplit } from './dataset-entry.ts';
 import { DatasetError } from './errors.ts';
 import { DirectoryFileSource } from './file-source.ts';
+import { DEFAULT_IMPORT_LIMITS, type ImportLimits } from './import-limits.ts';
 import { manifestLabel } from './label-rules.ts';
 
 export const MANIFEST_FILE_NAME = 'manifest.csv';
@@ -23,7 +24,7 @@ const SPLIT_ALIASES: Record<string, DatasetSplit> = {
  * excluded; `split` is train, val (validation) or test. `manifestPath` is the CSV or a folder
  * holding `manifest.csv`.
  */
-export async function loadManifestDataset(manifestPath: string): Promise<DatasetListing> {
+export async function loadManifestDataset(manifestPath: string, limits: ImportLimits = DEFAULT_IMPORT_LIMITS): Promise<DatasetListing> {
   let csvPath = resolve(manifestPath);
   const info = await stat(csvPath).catch(() => null);
   if (!info) throw new DatasetError('manifest not found', csvPath);
@@ -60,7 +61,7 @@ export async function loadManifestDataset(manifestPath: string): Promise<Dataset
   });
   return {
     kind: 'manifest',
-    source: new DirectoryFileSource([dirname(csvPath)]),
+    source: new DirectoryFileSource([dirname(csvPath)], dirname(csvPath), limits),
     entries,
     labelRule: 'manifest-label-column',
     tables: { [basename(csvPath)]: bytes },

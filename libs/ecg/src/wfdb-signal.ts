@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 import { WfdbSignalError } from './errors.ts';
 import type { WfdbHeader, WfdbSignalSpec } from './wfdb-header.ts';
 
@@ -67,7 +68,7 @@ export function decodeWfdbSignals(
     if (bytes.byteLength < needed) {
       throw new WfdbSignalError(
         `truncated: ${frameCount} frames of ${group.members.length} signal(s) in format ${group.format} need ${needed} bytes, file has ${bytes.byteLength}`,
-        group.fileName,
+        signalFilePath(header, group.fileName),
         'length',
       );
     }
@@ -127,7 +128,7 @@ function groupByFile(header: WfdbHeader): FileGroup[] {
 
 function requireFile(signalFile: (fileName: string) => Uint8Array | undefined, group: FileGroup, header: WfdbHeader): Uint8Array {
   const bytes = signalFile(group.fileName);
-  if (!bytes) throw new WfdbSignalError(`signal file of record ${header.recordName} is missing`, group.fileName, 'file');
+  if (!bytes) throw new WfdbSignalError(`signal file of record ${header.recordName} is missing`, signalFilePath(header, group.fileName), 'file');
   return bytes;
 }
 
@@ -253,7 +254,7 @@ function splitFrames(stream: Int32Array, group: FileGroup, frameCount: number, a
 }
 
 function verifySignal(values: Int32Array, spec: WfdbSignalSpec, header: WfdbHeader): void {
-  const fileName = spec.fileName;
+  const fileName = signalFilePath(header, spec.fileName);
   if (values.length > 0 && values[0] !== spec.initialValue && spec.format !== 8) {
     throw new WfdbSignalError(
       `signal ${spec.description || spec.line} starts at ${values[0]} adu but header line ${spec.line} of ${header.source} says ${spec.initialValue}`,
@@ -291,4 +292,9 @@ function toMillivolts(values: Int32Array, spec: WfdbSignalSpec, source: string):
     out[i] = v === invalid ? NaN : (v - baseline) * millivoltsPerAdu;
   }
   return out;
+}
+
+/** A signal file named as a person can find it: beside its header (`dir/r1.dat`, or `x.zip!/dir/r1.dat`). */
+function signalFilePath(header: WfdbHeader, fileName: string): string {
+  return posix.join(posix.dirname(header.source.replace(/\\/g, '/')), fileName);
 }

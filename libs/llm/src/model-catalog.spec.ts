@@ -77,4 +77,11 @@ describe('redactSecrets', () => {
     expect(redactSecrets('Authorization: Bearer abcdefghijklmnop')).toBe('Authorization: Bearer [redacted]');
     expect(redactSecrets('GET /v1?key=abc123&x=1')).toBe('GET /v1?key=[redacted]&x=1');
   });
+
+  it('removes credentials inside URLs: user info and secret-named query parameters', () => {
+    expect(redactSecrets('compatible http://user:pw@host:8000/v1?token=abc&model=m')).toBe('compatible http://[redacted]@host:8000/v1?token=[redacted]&model=m');
+    expect(redactSecrets('https://host/v1?api_key=abc#x')).toBe('https://host/v1?api_key=[redacted]#x');
+    expect(redactSecrets('https://host/v1?x-access-token=abc')).toBe('https://host/v1?x-access-token=[redacted]');
+    expect(redactSecrets('https://host/v1?model=m')).toBe('https://host/v1?model=m');
+  });
 });

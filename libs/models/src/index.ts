@@ -29,6 +29,7 @@ export {
   loadCheckpoint,
   MODEL_FILE,
   readCheckpointConfig,
+  recoverCheckpoint,
   saveCheckpoint,
   WEIGHTS_FILE,
 } from './weights/checkpoint-io.ts';

@@ -1,6 +1,7 @@
-import { Args, Ctx, Query, Resolver } from 'type-graphql';
+import { Args, Ctx, Extensions, Query, Resolver } from 'type-graphql';
 import { and, asc, eq, sql } from 'drizzle-orm';
 import { leadGroupAttributions, records } from '@leadwise/db';
+import { LEAD_GROUP_NAMES } from '@leadwise/ecg';
 import type { ApiContext } from '../context.ts';
 import type { RecordLabelEnum } from '../common/enums.ts';
 import { AttributionSummaryArgs, RecordAttributionsArgs } from './attribution.args.ts';
@@ -8,6 +9,8 @@ import { LeadGroupAttributionSummaryType, LeadGroupAttributionType } from './att
 
 @Resolver(() => LeadGroupAttributionType)
 export class AttributionResolver {
+  // One row per lead group.
+  @Extensions({ maxItems: LEAD_GROUP_NAMES.length })
   @Query(() => [LeadGroupAttributionType], { description: 'Lead-group attributions of one record in one run, by group name.' })
   async leadGroupAttributions(@Args(() => RecordAttributionsArgs) args: RecordAttributionsArgs, @Ctx() { db }: ApiContext) {
     return db
@@ -17,6 +20,8 @@ export class AttributionResolver {
       .orderBy(asc(leadGroupAttributions.groupName));
   }
 
+  // One row per (label, lead group): normal, abnormal and excluded labels.
+  @Extensions({ maxItems: 3 * LEAD_GROUP_NAMES.length })
   @Query(() => [LeadGroupAttributionSummaryType], {
     description: 'Attributions of a run aggregated per true label and lead group (mean and SD over records).',
   })

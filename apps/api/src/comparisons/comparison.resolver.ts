@@ -12,7 +12,8 @@ import { RunComparisonType } from './comparison.type.ts';
 export class ComparisonResolver {
   @Query(() => RunComparisonType, {
     description: 'Compares the ROC-AUC of two runs on the records both predicted (DeLong paired test, CI of the difference, p-value).',
-    complexity: 50,
+    // Reads every prediction of both runs (tens of thousands) and runs DeLong over them.
+    complexity: 2_000,
   })
   async compareRuns(@Args(() => CompareRunsArgs) args: CompareRunsArgs, @Ctx() { db, loaders }: ApiContext): Promise<RunComparisonType> {
     const [runA, runB] = await Promise.all([loaders.run.load(args.runA), loaders.run.load(args.runB)]);

@@ -1,5 +1,6 @@
 import { ArgsType, Field, Int } from 'type-graphql';
 import { IsOptional, Length, Min } from 'class-validator';
+import { firstArgs } from '../pagination/first-args.ts';
 
 @ArgsType()
 export class DatasetArgs {
@@ -13,3 +14,6 @@ export class DatasetArgs {
   @Length(1, 200)
   name?: string | null;
 }
+
+@ArgsType()
+export class DatasetsArgs extends firstArgs(100, 1000, 'datasets') {}

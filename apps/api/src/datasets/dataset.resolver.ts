@@ -1,9 +1,9 @@
-import { Args, Ctx, FieldResolver, Int, Query, Resolver, Root } from 'type-graphql';
+import { Args, Ctx, Extensions, FieldResolver, Int, Query, Resolver, Root } from 'type-graphql';
 import { and, asc, eq, isNull } from 'drizzle-orm';
 import { datasets, type Dataset } from '@leadwise/db';
 import type { ApiContext } from '../context.ts';
 import { BadInputError } from '../errors.ts';
-import { DatasetArgs } from './dataset.args.ts';
+import { DatasetArgs, DatasetsArgs } from './dataset.args.ts';
 import { DatasetType, SplitCounts } from './dataset.type.ts';
 import type { SplitEnum } from '../common/enums.ts';
 
@@ -12,8 +12,8 @@ const SPLIT_ORDER = ['train', 'val', 'test', null];
 @Resolver(() => DatasetType)
 export class DatasetResolver {
   @Query(() => [DatasetType], { description: 'All imported datasets, by name.' })
-  async datasets(@Ctx() { db }: ApiContext): Promise<Dataset[]> {
-    return db.select().from(datasets).where(isNull(datasets.deletedAt)).orderBy(asc(datasets.name));
+  async datasets(@Args(() => DatasetsArgs) args: DatasetsArgs, @Ctx() { db }: ApiContext): Promise<Dataset[]> {
+    return db.select().from(datasets).where(isNull(datasets.deletedAt)).orderBy(asc(datasets.name)).limit(args.first);
   }
 
   @Query(() => DatasetType, { nullable: true, description: 'One dataset by id or name; null when there is none.' })
@@ -30,6 +30,7 @@ export class DatasetResolver {
     return counts.reduce((sum, c) => sum + c.count, 0);
   }
 
+  @Extensions({ maxItems: SPLIT_ORDER.length })
   @FieldResolver(() => [SplitCounts], { description: 'Record counts per split (train, val, test, then none) and label.' })
   async splits(@Root() dataset: Dataset, @Ctx() { loaders }: ApiContext): Promise<SplitCounts[]> {
     const counts = await loaders.splitLabelCountsOfDataset.load(dataset.id);

@@ -6,7 +6,7 @@ import type { ApiContext } from '../context.ts';
 import { BadInputError } from '../errors.ts';
 import { RunType } from '../runs/run.type.ts';
 import { CreateExperimentInput } from './experiment.input.ts';
-import { ExperimentsArgs } from './experiment.args.ts';
+import { ExperimentRunsArgs, ExperimentsArgs } from './experiment.args.ts';
 import { ExperimentType } from './experiment.type.ts';
 
 @Resolver(() => ExperimentType)
@@ -15,7 +15,7 @@ export class ExperimentResolver {
   async experiments(@Args(() => ExperimentsArgs) args: ExperimentsArgs, @Ctx() { db }: ApiContext): Promise<Experiment[]> {
     const where: SQL[] = [isNull(experiments.deletedAt)];
     if (args.status) where.push(eq(experiments.status, args.status));
-    return db.select().from(experiments).where(and(...where)).orderBy(desc(experiments.id));
+    return db.select().from(experiments).where(and(...where)).orderBy(desc(experiments.id)).limit(args.first);
   }
 
   @Query(() => ExperimentType, { nullable: true, description: 'One experiment by id; null when there is none.' })
@@ -24,8 +24,8 @@ export class ExperimentResolver {
   }
 
   @FieldResolver(() => [RunType], { description: 'Runs of the experiment, oldest first.' })
-  async runs(@Root() experiment: Experiment, @Ctx() { loaders }: ApiContext): Promise<Run[]> {
-    return loaders.runsOfExperiment.load(experiment.id);
+  async runs(@Root() experiment: Experiment, @Args(() => ExperimentRunsArgs) args: ExperimentRunsArgs, @Ctx() { loaders }: ApiContext): Promise<Run[]> {
+    return (await loaders.runsOfExperiment.load(experiment.id)).slice(0, args.first);
   }
 
   @Authorized()

@@ -1,3 +1,4 @@
+import { pageNodesComplexity } from '../limits.ts';
 import { Field, Float, Int, ObjectType } from 'type-graphql';
 import { BinaryLabelEnum } from '../common/enums.ts';
 import { DateTimeScalar } from '../common/scalars.ts';
@@ -62,7 +63,7 @@ export class LlmResponseType {
 
 @ObjectType({ description: 'A page of LLM responses.' })
 export class LlmResponseConnection {
-  @Field(() => [LlmResponseType], { description: 'Responses of this page, by id.' })
+  @Field(() => [LlmResponseType], { description: 'Responses of this page, by id.', complexity: pageNodesComplexity })
   nodes!: LlmResponseType[];
 
   @Field(() => PageInfo, { description: 'Cursor of the next page.' })

@@ -1,3 +1,4 @@
+import { pageNodesComplexity } from '../limits.ts';
 import { Field, Float, Int, ObjectType } from 'type-graphql';
 import type { PredictionFilter } from '@leadwise/db';
 import { BinaryLabelEnum, SplitEnum } from '../common/enums.ts';
@@ -32,7 +33,7 @@ export class PredictionType {
 
 @ObjectType({ description: 'A page of predictions.' })
 export class PredictionConnection {
-  @Field(() => [PredictionType], { description: 'The predictions of this page, in the requested order.' })
+  @Field(() => [PredictionType], { description: 'The predictions of this page, in the requested order.', complexity: pageNodesComplexity })
   nodes!: PredictionType[];
 
   @Field(() => PageInfo, { description: 'Cursor of the next page.' })

@@ -1,4 +1,5 @@
-import { Arg, Args, Ctx, Int, Query, Resolver } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, Int, Query, Resolver, Root } from 'type-graphql';
+import { relativeSignalPath } from '@leadwise/ecg';
 import { and, asc, eq, gt, type SQL } from 'drizzle-orm';
 import { records, type RecordRow } from '@leadwise/db';
 import type { ApiContext } from '../context.ts';
@@ -31,5 +32,11 @@ export class RecordResolver {
   @Query(() => EcgRecordType, { nullable: true, description: 'One record by id; null when there is none.' })
   async record(@Arg('id', () => Int, { description: 'Record id.' }) id: number, @Ctx() { loaders }: ApiContext): Promise<RecordRow | null> {
     return loaders.record.load(id);
+  }
+
+  @FieldResolver(() => String, { description: 'Signal file (WFDB header) relative to the dataset source; server paths are never shown.' })
+  async signalPath(@Root() record: RecordRow, @Ctx() { loaders }: ApiContext): Promise<string> {
+    const dataset = await loaders.dataset.load(record.datasetId);
+    return relativeSignalPath(record.signalPath, dataset?.sourcePath ?? '');
   }
 }

@@ -1,3 +1,4 @@
+import { pageNodesComplexity } from '../limits.ts';
 import { Field, Float, Int, ObjectType } from 'type-graphql';
 import { RecordLabelEnum, SplitEnum } from '../common/enums.ts';
 import { PageInfo } from '../pagination/page-info.type.ts';
@@ -37,13 +38,13 @@ export class EcgRecordType {
   @Field(() => String, { nullable: true, description: '`male` or `female`, when the source gives it.' })
   sex!: string | null;
 
-  @Field(() => String, { description: 'Signal file (WFDB header) relative to the dataset source.' })
+  // Served by RecordResolver.signalPath, relative to the dataset.
   signalPath!: string;
 }
 
 @ObjectType({ description: 'A page of records.' })
 export class EcgRecordConnection {
-  @Field(() => [EcgRecordType], { description: 'The records of this page, by id.' })
+  @Field(() => [EcgRecordType], { description: 'The records of this page, by id.', complexity: pageNodesComplexity })
   nodes!: EcgRecordType[];
 
   @Field(() => PageInfo, { description: 'Cursor of the next page.' })

@@ -1,6 +1,7 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, Float, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { and, desc, eq, isNull, type SQL } from 'drizzle-orm';
 import { DatasetStore, RunStore, runs, type Job, type Run } from '@leadwise/db';
+import { redactSecrets } from '@leadwise/llm';
 import { JobPayloadError, STUDY_MODELS, parseEvaluateJobPayload, parseLlmJobPayload, parseTrainJobPayload } from '@leadwise/study';
 import { RunKindEnum } from '../common/enums.ts';
 import type { ApiContext } from '../context.ts';
@@ -8,7 +9,7 @@ import { BadInputError, ConflictError, NotFoundError } from '../errors.ts';
 import { DatasetType } from '../datasets/dataset.type.ts';
 import { ExperimentType } from '../experiments/experiment.type.ts';
 import { JobType } from '../jobs/job.type.ts';
-import { RunsArgs } from './run.args.ts';
+import { MetricSeriesArgs, RunArtifactsArgs, RunMetricsArgs, RunParamsArgs, RunsArgs } from './run.args.ts';
 import { LaunchRunInput } from './run.input.ts';
 import { ArtifactType, MetricPointType, MetricType, RunParamType, RunType } from './run.type.ts';
 
@@ -21,7 +22,7 @@ export class RunResolver {
     if (args.status) where.push(eq(runs.status, args.status));
     if (args.kind) where.push(eq(runs.kind, args.kind));
     if (args.model) where.push(eq(runs.model, args.model));
-    return db.select().from(runs).where(and(...where)).orderBy(desc(runs.id)).limit(1000);
+    return db.select().from(runs).where(and(...where)).orderBy(desc(runs.id)).limit(args.first);
   }
 
   @Query(() => RunType, { nullable: true, description: 'One run by id; null when there is none.' })
@@ -32,6 +33,15 @@ export class RunResolver {
   @FieldResolver(() => ExperimentType, { description: 'The experiment the run belongs to.' })
   async experiment(@Root() run: Run, @Ctx() { loaders }: ApiContext) {
     return loaders.experiment.load(run.experimentId);
+  }
+
+  @FieldResolver(() => String, {
+    nullable: true,
+    description: 'Compute backend (`tfjs-wasm`, `tfjs-node`, `onnxruntime`) or the LLM provider endpoint, with any credentials in it redacted.',
+  })
+  backend(@Root() run: Run): string | null {
+    // Runs stored before URLs were redacted at write time may still carry them.
+    return run.backend === null ? null : redactSecrets(run.backend);
   }
 
   @FieldResolver(() => RunType, { nullable: true, description: 'The train run an EVALUATE run evaluates.' })
@@ -45,13 +55,13 @@ export class RunResolver {
   }
 
   @FieldResolver(() => [RunParamType], { description: 'Input parameters, by key.' })
-  async params(@Root() run: Run, @Ctx() { loaders }: ApiContext) {
-    return loaders.paramsOfRun.load(run.id);
+  async params(@Root() run: Run, @Args(() => RunParamsArgs) args: RunParamsArgs, @Ctx() { loaders }: ApiContext) {
+    return (await loaders.paramsOfRun.load(run.id)).slice(0, args.first);
   }
 
   @FieldResolver(() => [MetricType], { description: 'Latest value of every metric, by key.' })
-  async latestMetrics(@Root() run: Run, @Ctx() { loaders }: ApiContext) {
-    return loaders.latestMetricsOfRun.load(run.id);
+  async latestMetrics(@Root() run: Run, @Args(() => RunMetricsArgs) args: RunMetricsArgs, @Ctx() { loaders }: ApiContext) {
+    return (await loaders.latestMetricsOfRun.load(run.id)).slice(0, args.first);
   }
 
   @FieldResolver(() => Float, { nullable: true, description: 'Latest value of one metric; null when the run never logged it.' })
@@ -61,13 +71,13 @@ export class RunResolver {
   }
 
   @FieldResolver(() => [MetricPointType], { description: 'History of one metric in step order (e.g. `train.loss` per epoch).' })
-  async metricSeries(@Root() run: Run, @Arg('key', () => String, { description: 'Metric name.' }) key: string, @Ctx() { loaders }: ApiContext) {
-    return loaders.metricSeries.load(`${run.id}/${key}`);
+  async metricSeries(@Root() run: Run, @Args(() => MetricSeriesArgs) args: MetricSeriesArgs, @Ctx() { loaders }: ApiContext) {
+    return (await loaders.metricSeries.load(`${run.id}/${args.key}`)).slice(0, args.first);
   }
 
   @FieldResolver(() => [ArtifactType], { description: 'Stored outputs of the run.' })
-  async artifacts(@Root() run: Run, @Ctx() { loaders }: ApiContext) {
-    return loaders.artifactsOfRun.load(run.id);
+  async artifacts(@Root() run: Run, @Args(() => RunArtifactsArgs) args: RunArtifactsArgs, @Ctx() { loaders }: ApiContext) {
+    return (await loaders.artifactsOfRun.load(run.id)).slice(0, args.first);
   }
 
   @FieldResolver(() => JobType, { nullable: true, description: 'The latest job executing the run, with its progress and attempts.' })
@@ -102,6 +112,8 @@ export class RunResolver {
         throw new BadInputError(`model: TRAIN needs one of ${STUDY_MODELS.join(', ')}`, 'model');
       }
       const seed = input.seed ?? 1;
+      // Checked before the run exists: a refused launch leaves nothing behind (runId is a placeholder).
+      validated(() => parseTrainJobPayload({ ...params, runId: 1 }));
       const run = await new RunStore(db).create({
         experimentId: experiment.id,
         kind: 'train',
@@ -111,8 +123,7 @@ export class RunResolver {
         name: `${input.model} seed ${seed}`,
         status: 'queued',
       });
-      const payload = validated(() => parseTrainJobPayload({ ...params, runId: run.id }));
-      return queue.enqueue({ kind: 'train', runId: run.id, payload: { ...params, runId: payload.runId } });
+      return queue.enqueue({ kind: 'train', runId: run.id, payload: { ...params, runId: run.id } });
     }
     if (input.kind === RunKindEnum.EVALUATE) {
       if (!input.parentRunId) throw new BadInputError('parentRunId: EVALUATE needs the train run to evaluate', 'parentRunId');

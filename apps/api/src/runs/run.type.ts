@@ -25,7 +25,7 @@ export class RunType {
   @Field(() => RunStatusEnum, { description: 'Lifecycle state.' })
   status!: RunStatusEnum;
 
-  @Field(() => String, { nullable: true, description: 'Compute backend (`tfjs-wasm`, `tfjs-node`, `onnxruntime`) or the LLM provider endpoint.' })
+  // Served by RunResolver.backend, which redacts credentials.
   backend!: string | null;
 
   @Field(() => DateTimeScalar, { nullable: true, description: 'When a worker started the run.' })

@@ -1,4 +1,8 @@
-import { Field, Float, Int, ObjectType } from 'type-graphql';
+import { Extensions, Field, Float, Int, ObjectType } from 'type-graphql';
+
+// Sizes the cost estimate assumes: a study has a handful of seeds, models and datasets.
+const MAX_SEEDS = 20;
+const MAX_ROWS = 100;
 import { StudyRoleEnum } from '../common/enums.ts';
 
 @ObjectType('SeedValue', { description: 'One seed\'s value of a metric with its bootstrap CI.' })
@@ -39,6 +43,7 @@ export class SeedEstimateType {
   @Field(() => Float, { nullable: true, description: 'Pooled upper CI bound (mean of the per-seed upper bounds).' })
   ciHigh!: number | null;
 
+  @Extensions({ maxItems: MAX_SEEDS })
   @Field(() => [SeedValueType], { description: 'Per-seed values, by seed.' })
   perSeed!: SeedValueType[];
 }
@@ -60,6 +65,7 @@ export class StudySummaryRowType {
   @Field(() => Int, { description: 'Abnormal records among them.' })
   positives!: number;
 
+  @Extensions({ maxItems: MAX_SEEDS })
   @Field(() => [Int], { description: 'Seeds summarised.' })
   seeds!: number[];
 
@@ -78,6 +84,7 @@ export class StudySummaryType {
   @Field(() => String, { nullable: true, description: "Name of the experiment's internal dataset (rows on it are INTERNAL)." })
   internalDataset!: string | null;
 
+  @Extensions({ maxItems: MAX_ROWS })
   @Field(() => [StudySummaryRowType], { description: 'Rows: internal first, then external; by dataset and model.' })
   rows!: StudySummaryRowType[];
 }

@@ -1,5 +1,6 @@
 import { Argument, type Command } from 'commander';
 import { openDatabase } from '@leadwise/db';
+import { DEFAULT_IMPORT_LIMITS, type ImportLimits } from '@leadwise/ecg';
 import { importDataset, type ImportSummary } from '@leadwise/study';
 import { createProgressBar, printResult, UsageError, type ProgressBar } from '../cli-kit.ts';
 import { formatSplitSummary, parseSplitFlags } from './split.command.ts';
@@ -12,6 +13,9 @@ interface ImportFlags {
   seed: string;
   force?: boolean;
   json?: boolean;
+  maxFileMb: string;
+  maxArchiveMb: string;
+  maxSamples: string;
 }
 
 function splitOptionsOf(fractions: string, seed: string) {
@@ -34,17 +38,25 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed of --split', '1')
     .option('--force', 'with --split: replace the splits the dataset already has')
     .option('--json', 'print the summary as JSON')
+    .option('--max-file-mb <n>', 'refuse any file larger than this', String(DEFAULT_IMPORT_LIMITS.maxFileBytes / MIB))
+    .option('--max-archive-mb <n>', 'refuse archives holding more than this once extracted', String(DEFAULT_IMPORT_LIMITS.maxArchiveBytes / MIB))
+    .option('--max-samples <n>', 'refuse records with more samples per lead than this', String(DEFAULT_IMPORT_LIMITS.maxSamplesPerRecord))
     .addHelpText(
       'after',
       '\nExamples:\n  leadwise import ptbxl ../shared/data/ptbxl --name ptbxl\n  leadwise import cinc ../shared/data/chapman-shaoxing-subset-400.tar.xz --name chapman --split 0.6,0.2,0.2 --seed 1\n',
     )
     .action(async (kind: (typeof KINDS)[number], path: string, opts: ImportFlags) => {
       const split = opts.split === undefined ? undefined : { ...splitOptionsOf(opts.split, opts.seed), force: opts.force };
+      const limits: ImportLimits = {
+        maxFileBytes: positiveNumber(opts.maxFileMb, '--max-file-mb') * MIB,
+        maxArchiveBytes: positiveNumber(opts.maxArchiveMb, '--max-archive-mb') * MIB,
+        maxSamplesPerRecord: positiveNumber(opts.maxSamples, '--max-samples'),
+      };
       const handle = await openDatabase();
       // Created once the record count is known (after the tables are read).
       const progressBar: { current: ProgressBar | null } = { current: null };
       try {
-        const summary = await importDataset(handle.db, { kind, path, name: opts.name, split }, (progress) => {
+        const summary = await importDataset(handle.db, { kind, path, name: opts.name, split, limits }, (progress) => {
           if (progress.phase === 'reading') {
             progressBar.current ??= createProgressBar(`import ${kind}`, progress.total);
             progressBar.current.update(progress.done, progress.total, 'records read');
@@ -61,11 +73,20 @@ export function register(program: Command): void {
     });
 }
 
+const MIB = 1024 * 1024;
+
+function positiveNumber(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} must be a positive number, got ${JSON.stringify(value)}`);
+  return n;
+}
+
 function formatSummary(s: ImportSummary): string {
   return [
     `imported ${s.imported} records into dataset "${s.name}" (id ${s.datasetId}, ${s.kind}, label rule ${s.labelRule})`,
     `  normal ${s.normal}, abnormal ${s.abnormal}, excluded ${s.excluded}`,
     `  missing files (listed, skipped): ${s.missingFiles}`,
+    ...(s.removed || s.keptReferenced ? [`  gone from the source: ${s.removed} removed, ${s.keptReferenced} kept (runs used them)`] : []),
     `  quality flags (limb leads inconsistent): ${s.qualityFlags}`,
     ...(s.split ? [formatSplitSummary(s.split)] : []),
   ].join('\n');

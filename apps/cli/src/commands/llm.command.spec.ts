@@ -79,4 +79,25 @@ describe('leadwise llm', () => {
     expect(fewShot.exitCode).toBe(1);
     expect(fewShot.stderr).toContain('cannot evaluate --split all');
   });
+
+  it('ends the run FAILED and exits non-zero when every request fails', async () => {
+    const refusing = await startOpenAiTestServer({ script: () => ({ kind: 'status', status: 401, message: 'invalid key' }) });
+    try {
+      process.env.LEADWISE_COMPAT_BASE_URL = refusing.baseUrl;
+      const result = await run(['--provider', 'compatible', '--model', 'refused', '--dataset', 'cli-llm', '--split', 'test', '--style', 'none', '--dpi', '40', '--no-logprobs']);
+      expect(result.exitCode).not.toBe(0);
+      expect(result.stderr).toMatch(/^leadwise: all 4 requests to refused failed; the first: .*invalid key$/m);
+      const { openDatabase, runs } = await import('@leadwise/db');
+      const { eq } = await import('drizzle-orm');
+      const handle = await openDatabase();
+      try {
+        const refused = await handle.db.select({ status: runs.status }).from(runs).where(eq(runs.model, 'refused'));
+        expect(refused.map((r) => r.status)).toEqual(['failed']);
+      } finally {
+        await handle.close();
+      }
+    } finally {
+      await refusing.close();
+    }
+  });
 });

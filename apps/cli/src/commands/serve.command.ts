@@ -12,7 +12,13 @@ export function register(program: Command): void {
     .option('--concurrency <n>', 'jobs the in-process worker runs at once', '1')
     .option('--worker', 'run an in-process worker even against PostgreSQL (default: only on PGlite)')
     .option('--no-worker', 'never run an in-process worker (API only)')
-    .action(async (opts: { port: string; host: string; concurrency: string; worker?: boolean }) => {
+    .option(
+      '--cors-origin <origin>',
+      'let web pages from this origin (e.g. https://lab.example.org) read the API; repeat for several (default: none)',
+      (value: string, previous: string[]) => [...previous, corsOrigin(value)],
+      [] as string[],
+    )
+    .action(async (opts: { port: string; host: string; concurrency: string; worker?: boolean; corsOrigin: string[] }) => {
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new WorkerConfigError(`--port must be 0-65535, got ${JSON.stringify(opts.port)}`);
       const concurrency = positiveInt(opts.concurrency, '--concurrency');
@@ -31,7 +37,7 @@ export function register(program: Command): void {
       const runWorker = opts.worker ?? handle.driver === 'pglite';
       let worker: Awaited<ReturnType<typeof startWorker>> | null = null;
       if (runWorker) worker = await startWorker({ db: handle.db, queue, concurrency, log });
-      const api = await startApiServer({ db: handle.db, queue, port, host: opts.host });
+      const api = await startApiServer({ db: handle.db, queue, port, host: opts.host, corsOrigins: opts.corsOrigin });
       // The URL line goes to stdout so scripts (and the e2e tests) can read where the API listens.
       process.stdout.write(`${JSON.stringify({ url: api.url, database: handle.location, driver: handle.driver, worker: worker?.workerId ?? null })}\n`);
       log(`leadwise API at ${api.url} on ${handle.driver} (${handle.location})${worker ? `, worker ${worker.workerId}` : ''}`);
@@ -42,4 +48,18 @@ export function register(program: Command): void {
       await queue.stop();
       await handle.close();
     });
+}
+
+/** An origin as browsers send it: scheme, host and port, nothing else (no `*`). */
+function corsOrigin(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new WorkerConfigError(`--cors-origin must be an origin such as https://lab.example.org, got ${JSON.stringify(value)}`);
+  }
+  if (!['http:', 'https:'].includes(url.protocol) || url.origin !== value.replace(/\/$/, '')) {
+    throw new WorkerConfigError(`--cors-origin must be an origin such as https://lab.example.org (scheme, host and port only), got ${JSON.stringify(value)}`);
+  }
+  return url.origin;
 }

@@ -38,7 +38,7 @@ export function register(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (flags: StudyFlags) => {
       if (flags.profile && !STUDY_PROFILES.includes(flags.profile)) {
-        throw new Error(`--profile must be one of ${STUDY_PROFILES.join(', ')}, got "${flags.profile}"`);
+        throw new UsageError(`--profile must be one of ${STUDY_PROFILES.join(', ')}, got "${flags.profile}"`);
       }
       const { openDatabase, redactDatabaseUrl } = await import('@leadwise/db');
       const { loadStudyConfig, parseStudyConfig, resolveStudyPlan, runStudy } = await import('@leadwise/study');

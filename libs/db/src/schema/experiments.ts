@@ -117,8 +117,9 @@ export const runMetrics = pgTable(
     timestamp: timestampColumn('timestamp').notNull().defaultNow(),
   },
   (t) => [
-    // Metric history of one key of a run, in step order (loss curves).
-    index('run_metrics_run_key_step_idx').on(t.runId, t.key, t.step),
+    // Metric history of one key of a run, in step order (loss curves). Unique: one value per step,
+    // so a replayed epoch (a retried job) overwrites its metrics instead of duplicating them.
+    uniqueIndex('run_metrics_run_key_step_key').on(t.runId, t.key, t.step),
   ],
 );
 

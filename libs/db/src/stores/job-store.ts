@@ -119,9 +119,27 @@ export class JobStore {
     return this.updateHeld(id, workerId, { status: 'cancelled', finishedAt: sql`now()`, lockedBy: null });
   }
 
-  /** Gives the job back to the queue (graceful shutdown); the checkpoint is kept for the next holder. */
-  async release(id: number, workerId: string): Promise<Job> {
-    return this.updateHeld(id, workerId, { status: 'queued', lockedBy: null, lockedAt: null });
+  /** Gives the job back to the queue (retry, shutdown), with the attempt's error; the checkpoint is kept for the next holder. */
+  async release(id: number, workerId: string, error?: string): Promise<Job> {
+    return this.updateHeld(id, workerId, { status: 'queued', lockedBy: null, lockedAt: null, ...(error !== undefined ? { error } : {}) });
+  }
+
+  /**
+   * Runs `work` in a transaction that holds the job's row lock, and only while `workerId` holds the
+   * job; throws JobLockLostError otherwise. A holder's last writes (its run's final state, then the
+   * job's) go through here: a worker that lost the job cannot write over its successor, and no
+   * successor can claim the job halfway through them (the claim waits on the row lock).
+   */
+  async withHeld<T>(id: number, workerId: string, work: (tx: LeadwiseDatabase) => Promise<T>): Promise<T> {
+    return this.db.transaction(async (tx) => {
+      const [held] = await tx
+        .select({ id: jobs.id })
+        .from(jobs)
+        .where(and(eq(jobs.id, id), eq(jobs.lockedBy, workerId), eq(jobs.status, 'running')))
+        .for('update');
+      if (!held) throw new JobLockLostError(id, workerId);
+      return work(tx);
+    });
   }
 
   /**

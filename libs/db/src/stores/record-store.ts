@@ -1,6 +1,8 @@
-import { and, asc, count, eq, gt, inArray, isNull, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, eq, exists, gt, inArray, isNull, not, sql, type SQL } from 'drizzle-orm';
 import type { LeadwiseDatabase } from '../client.ts';
 import { records, type NewRecordRow, type RecordRow } from '../schema/datasets.ts';
+import { llmResponses } from '../schema/llm-responses.ts';
+import { predictions } from '../schema/predictions.ts';
 import type { RecordLabel, Split } from '../schema/enums.ts';
 import { DbError } from '../errors.ts';
 import { bulkUpsert } from './bulk-upsert.ts';
@@ -46,6 +48,22 @@ export class RecordStore {
    * transaction (a savepoint when the store was built on the caller's transaction, which is how an
    * import makes the whole dataset one transaction). Returns the id of every row, in input order.
    */
+  /**
+   * After a re-import: removes the dataset's records whose external id is not in `keep` (gone from
+   * the source), unless a run predicted or an LLM answered them, which keeps them so that results
+   * stay whole. Returns how many were removed and how many such records were kept.
+   */
+  async removeAbsent(datasetId: number, keep: readonly string[]): Promise<{ removed: number; keptReferenced: number }> {
+    // One array parameter, whatever the dataset's size (a list would need one parameter per record).
+    const absent = and(eq(records.datasetId, datasetId), sql`${records.externalId} <> all(${sql.param([...keep])}::text[])`);
+    const referenced = sql`(${exists(this.db.select({ one: sql`1` }).from(predictions).where(eq(predictions.recordId, records.id)))} or ${exists(
+      this.db.select({ one: sql`1` }).from(llmResponses).where(eq(llmResponses.recordId, records.id)),
+    )})`;
+    const removed = await this.db.delete(records).where(and(absent, not(referenced))).returning({ id: records.id });
+    const [{ kept }] = (await this.db.select({ kept: count() }).from(records).where(absent)) as [{ kept: number }];
+    return { removed: removed.length, keptReferenced: Number(kept) };
+  }
+
   async upsertMany(rows: readonly NewRecordRow[], options: { chunkSize?: number } = {}): Promise<{ id: number; externalId: string }[]> {
     const written = await bulkUpsert(this.db, records, rows, {
       conflictTarget: ['datasetId', 'externalId'],

@@ -69,6 +69,24 @@ describe.each(TEST_DRIVERS)('ExperimentStore and RunStore on %s', (driver) => {
     expect((await runs.latestMetricsForRuns([runId], ['val_auc'])).map((m) => m.value)).toEqual([0.81]);
   });
 
+  it('keeps one value per metric step: a replayed epoch overwrites its metrics instead of duplicating them', async () => {
+    const { runId } = await insertFixtureRecords(t.db, 0);
+    const runs = new RunStore(t.db);
+    const epoch = (loss: number) => [
+      { key: 'train.loss', value: loss, step: 1 },
+      { key: 'val.roc_auc', value: 0.7, step: 1 },
+    ];
+    await runs.logMetrics(runId, epoch(0.9));
+    // The job was retried and trained epoch 1 again:
+    await runs.logMetrics(runId, epoch(0.8));
+    await runs.logMetrics(runId, [...epoch(0.75), { key: 'train.loss', value: 0.6, step: 1 }]);
+    const series = await runs.getMetricSeries(runId);
+    expect(series.map((m) => [m.key, m.step, m.value])).toEqual([
+      ['train.loss', 1, 0.6],
+      ['val.roc_auc', 1, 0.7],
+    ]);
+  });
+
   it('stores NaN and infinite metric values as such (a diverged loss must be visible, not dropped)', async () => {
     const { runId } = await insertFixtureRecords(t.db, 0);
     const runs = new RunStore(t.db);

@@ -217,14 +217,18 @@ export class RunStore {
   async logMetrics(runId: number, points: readonly MetricPoint[]): Promise<void> {
     if (points.length === 0) return;
     const now = new Date();
-    const rows = points.map((p) => ({ runId, key: p.key, value: p.value, step: p.step ?? 0, timestamp: p.timestamp ?? now }));
+    // One value per (key, step): a step logged again (a replayed epoch) replaces the earlier value,
+    // within this call (the last point wins) and across calls (the upsert below).
+    const byStep = new Map<string, { runId: number; key: string; value: number; step: number; timestamp: Date }>();
+    for (const p of points) byStep.set(`${p.key}\u0000${p.step ?? 0}`, { runId, key: p.key, value: p.value, step: p.step ?? 0, timestamp: p.timestamp ?? now });
+    const rows = [...byStep.values()];
     const latestByKey = new Map<string, (typeof rows)[number]>();
     for (const row of rows) {
       const current = latestByKey.get(row.key);
       if (!current || row.step > current.step || (row.step === current.step && row.timestamp >= current.timestamp)) latestByKey.set(row.key, row);
     }
     await this.db.transaction(async (tx) => {
-      await bulkUpsert(tx, runMetrics, rows, { conflictTarget: [], update: [] });
+      await bulkUpsert(tx, runMetrics, rows, { conflictTarget: ['runId', 'key', 'step'], update: ['value', 'timestamp'] });
       await tx
         .insert(runLatestMetrics)
         .values([...latestByKey.values()])

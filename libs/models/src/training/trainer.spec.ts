@@ -1,11 +1,11 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseModelConfig, parseTrainConfig } from '../config.ts';
 import { SyntheticSampleSource } from '../testing.ts';
-import { loadCheckpoint, MODEL_FILE, saveCheckpoint } from '../weights/checkpoint-io.ts';
+import { loadCheckpoint, MODEL_FILE, readTrainingState, saveCheckpoint } from '../weights/checkpoint-io.ts';
 import { createModel } from '../architectures/model-factory.ts';
 import { learningRateAt } from './learning-rate-schedule.ts';
 import { predictHostBatch } from './predict.ts';
@@ -122,6 +122,23 @@ describe('checkpoints', () => {
     const after = predictHostBatch(loaded, batch);
     expect(Array.from(after.probabilities)).toEqual(Array.from(before.probabilities));
     expect(Array.from(after.groupAttention!)).toEqual(Array.from(before.groupAttention!));
+    network.model.dispose();
+    loaded.model.dispose();
+  });
+
+  it('replaces a checkpoint without ever leaving none: a kill between its renames keeps the previous one', async () => {
+    const network = createModel(modelConfig);
+    const parent = join(scratch, 'replace');
+    const dir = join(parent, 'last');
+    await saveCheckpoint(network, dir, { trainingState: { epoch: 1 } });
+    await saveCheckpoint(network, dir, { trainingState: { epoch: 2 } });
+    expect(await readdir(parent)).toEqual(['last']);
+    expect(await readTrainingState<{ epoch: number }>(dir)).toEqual({ epoch: 2 });
+    // A worker killed after setting epoch 2 aside, before renaming epoch 3 in:
+    await rename(dir, `${dir}.previous-4242`);
+    expect(await readTrainingState<{ epoch: number }>(dir)).toEqual({ epoch: 2 });
+    const loaded = await loadCheckpoint(dir);
+    expect(await readdir(parent)).toEqual(['last']);
     network.model.dispose();
     loaded.model.dispose();
   });

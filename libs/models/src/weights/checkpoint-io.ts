@@ -1,6 +1,6 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, renameSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { createModel, type LeadwiseModel } from '../architectures/model-factory.ts';
 import { parseStoredModelConfig } from '../config.ts';
@@ -48,8 +48,14 @@ export interface SaveCheckpointOptions {
   trainingState?: unknown;
 }
 
-/** Writes a checkpoint into `dir` atomically (a sibling temp directory renamed over it). */
+/**
+ * Writes a checkpoint into `dir` so that a kill at any point leaves a complete checkpoint: the new one
+ * is written into a sibling temp directory, the old one renamed aside, the new one renamed in, and
+ * only then is the old one deleted. A kill between the two renames leaves the old one aside, where
+ * `recoverCheckpoint` (run by every reader) puts it back.
+ */
 export async function saveCheckpoint(network: LeadwiseModel, dir: string, options: SaveCheckpointOptions = {}): Promise<void> {
+  recoverCheckpoint(dir);
   const tmpDir = `${dir}.tmp-${process.pid}`;
   await rm(tmpDir, { recursive: true, force: true });
   await mkdir(tmpDir, { recursive: true });
@@ -83,8 +89,32 @@ export async function saveCheckpoint(network: LeadwiseModel, dir: string, option
   if (options.trainingState !== undefined) {
     await writeFile(join(tmpDir, TRAINING_STATE_FILE), JSON.stringify(options.trainingState, null, 2));
   }
-  await rm(dir, { recursive: true, force: true });
+  const asideDir = `${dir}${ASIDE_SUFFIX}${process.pid}`;
+  await rm(asideDir, { recursive: true, force: true });
+  const hadPrevious = existsSync(dir);
+  if (hadPrevious) await rename(dir, asideDir);
   await rename(tmpDir, dir);
+  if (hadPrevious) await rm(asideDir, { recursive: true, force: true });
+}
+
+const ASIDE_SUFFIX = '.previous-';
+
+/**
+ * Completes a replace that a kill interrupted between its two renames: when `dir` is missing and a
+ * previous checkpoint was set aside, it is renamed back. Returns whether `dir` exists afterwards.
+ */
+export function recoverCheckpoint(dir: string): boolean {
+  if (existsSync(dir)) return true;
+  const parent = dirname(dir);
+  if (!existsSync(parent)) return false;
+  const prefix = `${basename(dir)}${ASIDE_SUFFIX}`;
+  const newest = readdirSync(parent)
+    .filter((name) => name.startsWith(prefix))
+    .sort()
+    .at(-1);
+  if (newest === undefined) return false;
+  renameSync(join(parent, newest), dir);
+  return true;
 }
 
 async function readJson<T>(path: string): Promise<T> {
@@ -103,6 +133,7 @@ async function readJson<T>(path: string): Promise<T> {
 
 /** The ModelConfig stored in a checkpoint, without loading weights. */
 export async function readCheckpointConfig(dir: string): Promise<ModelConfig> {
+  recoverCheckpoint(dir);
   const modelJson = await readJson<ModelJson>(join(dir, MODEL_FILE));
   // Configs written before the head choice lack it (and maybe rhythmStrip): they load as the 12-box paper head.
   return parseStoredModelConfig(modelJson.userDefinedMetadata?.leadwise?.modelConfig, `${join(dir, MODEL_FILE)} userDefinedMetadata.leadwise.modelConfig`);
@@ -114,6 +145,7 @@ export async function readCheckpointConfig(dir: string): Promise<ModelConfig> {
  * shape mismatch.
  */
 export async function loadCheckpoint(dir: string): Promise<LeadwiseModel> {
+  recoverCheckpoint(dir);
   const modelPath = join(dir, MODEL_FILE);
   const modelJson = await readJson<ModelJson>(modelPath);
   const config = await readCheckpointConfig(dir);
@@ -161,6 +193,7 @@ export async function loadOptimizerState(dir: string, optimizer: tf.Optimizer): 
 }
 
 export async function readTrainingState<T>(dir: string): Promise<T | null> {
+  recoverCheckpoint(dir);
   const path = join(dir, TRAINING_STATE_FILE);
   if (!existsSync(path)) return null;
   return readJson<T>(path);

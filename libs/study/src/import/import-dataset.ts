@@ -9,6 +9,7 @@ import {
   resolveCacheDir,
   type DatasetKind,
   type DatasetListing,
+  type ImportLimits,
   type OpenDatasetOptions,
 } from '@leadwise/ecg';
 import { splitDatasetRecords, type SplitDatasetInput, type SplitSummary } from '../split/split-dataset.ts';
@@ -27,6 +28,13 @@ export interface ImportDatasetInput {
   concurrency?: number;
   /** Split the dataset in the same transaction (as `leadwise split` does), e.g. for sources without folds. */
   split?: SplitDatasetInput;
+  /** Size limits checked before reading or extracting (default DEFAULT_IMPORT_LIMITS). */
+  limits?: ImportLimits;
+}
+
+/** An import refused as a whole (nothing written): the message says why and what to do. */
+export class ImportError extends Error {
+  override name = 'ImportError';
 }
 
 export interface ImportProgress {
@@ -48,6 +56,10 @@ export interface ImportSummary {
   missingFiles: number;
   /** Imported records whose limb leads break Einthoven/Goldberger beyond tolerance. */
   qualityFlags: number;
+  /** Records of an earlier import no longer in the source, removed. */
+  removed: number;
+  /** Records no longer in the source but kept because runs predicted or an LLM answered them. */
+  keptReferenced: number;
   labelRule: string;
   /** The split made at import, when one was asked for. */
   split?: SplitSummary;
@@ -68,18 +80,32 @@ export async function importDataset(
   const name = input.name ?? defaultDatasetName(sourcePath);
   const report = onProgress ?? ignoreProgress;
   report({ phase: 'listing', done: 0, total: 0 });
-  const listing = await openDataset(input.kind, sourcePath, { cacheDir: input.cacheDir ?? resolveCacheDir(), ...input.adapters });
+  // A name keeps the kind it was first imported as: records of two layouts under one name would mix
+  // label rules and external ids.
+  const existing = await new DatasetStore(db).getByName(name, { includeDeleted: true });
+  if (existing && existing.kind !== input.kind) {
+    throw new ImportError(`dataset "${name}" was imported as kind ${existing.kind}, not ${input.kind}; re-import it as ${existing.kind}, or choose another --name`);
+  }
+  const listing = await openDataset(input.kind, sourcePath, { cacheDir: input.cacheDir ?? resolveCacheDir(), ...input.adapters, limits: input.limits });
   try {
     const { rows, missingFiles } = await readRecords(listing, input.concurrency ?? 8, report);
+    if (rows.length === 0) {
+      throw new ImportError(
+        `${sourcePath}: no record could be read (${listing.entries.length + listing.missingHeaders.length} listed, ${missingFiles} with missing files); nothing imported`,
+      );
+    }
     const sourceFileHashes: Record<string, string> = {};
     for (const [file, bytes] of Object.entries(listing.tables)) sourceFileHashes[file] = sha256(bytes);
 
     report({ phase: 'writing', done: 0, total: rows.length });
-    const { datasetId, split } = await db.transaction(async (tx) => {
+    const { datasetId, removed, keptReferenced, split } = await db.transaction(async (tx) => {
       const dataset = await new DatasetStore(tx).upsert({ name, kind: input.kind, sourcePath, sourceFileHashes, labelRule: listing.labelRule });
-      await new RecordStore(tx).upsertMany(rows.map((row) => ({ ...row, datasetId: dataset.id })));
+      const recordStore = new RecordStore(tx);
+      await recordStore.upsertMany(rows.map((row) => ({ ...row, datasetId: dataset.id })));
+      // The dataset is what the source holds now: records gone from it go too (see removeAbsent).
+      const pruned = await recordStore.removeAbsent(dataset.id, rows.map((row) => row.externalId));
       const splitSummary = input.split ? await splitDatasetRecords(tx, dataset.id, name, input.split) : undefined;
-      return { datasetId: dataset.id, split: splitSummary };
+      return { datasetId: dataset.id, ...pruned, split: splitSummary };
     });
     report({ phase: 'done', done: rows.length, total: rows.length });
 
@@ -94,6 +120,8 @@ export async function importDataset(
       excluded: count('excluded'),
       missingFiles,
       qualityFlags: rows.filter((r) => r.quality?.limbLeadsConsistent === false).length,
+      removed,
+      keptReferenced,
       labelRule: listing.labelRule,
       ...(split ? { split } : {}),
     };

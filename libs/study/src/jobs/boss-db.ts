@@ -1,6 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import type { LeadwiseDatabase } from '@leadwise/db';
+import { sql, type SQL } from 'drizzle-orm';
+import { queryRows, type LeadwiseDatabase } from '@leadwise/db';
 
 /** The one thing pg-boss needs from a connection (its `db` constructor option). */
 export interface BossDb {
@@ -45,4 +46,19 @@ export function bossDbFor(db: LeadwiseDatabase): BossDb {
     };
   }
   throw new QueueConnectionError('the job queue needs a database opened by openDatabase() (a pg.Pool or a PGlite client)');
+}
+
+/**
+ * pg-boss statements run inside a drizzle transaction (pg-boss's per-call `db` option), so that a
+ * queue write commits or rolls back with Leadwise's own rows. `$n` placeholders become drizzle
+ * parameters; pg-boss sends single statements through it (e.g. `send`).
+ */
+export function bossDbInTransaction(tx: LeadwiseDatabase): BossDb {
+  return {
+    async executeSql(text, values = []) {
+      const parts = text.split(/\$(\d+)/);
+      const chunks: SQL[] = parts.map((part, i) => (i % 2 === 0 ? sql.raw(part) : sql`${values[Number(part) - 1] ?? null}`));
+      return { rows: await queryRows(tx, sql.join(chunks)) };
+    },
+  };
 }

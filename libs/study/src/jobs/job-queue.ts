@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import PgBoss from 'pg-boss';
 import { JobStore, RunStore, jobs, type Job, type LeadwiseDatabase } from '@leadwise/db';
-import { bossDbFor } from './boss-db.ts';
+import { QueueConnectionError, bossDbFor, bossDbInTransaction } from './boss-db.ts';
 import { JOB_KINDS, queueName, type JobKind } from './job-kinds.ts';
 
 export interface JobQueueOptions {
@@ -62,16 +62,23 @@ export class JobQueue {
     return new JobQueue(db, boss, retryLimit, retryDelayS);
   }
 
-  /** Records a job and hands it to the queue; any worker watching its kind may claim it. */
+  /**
+   * Records a job and hands it to the queue, in one transaction: a job row without its queue entry
+   * (which no worker would ever run) cannot be left behind. Any worker watching its kind may claim it.
+   */
   async enqueue(request: EnqueueRequest): Promise<Job> {
-    const job = await new JobStore(this.db).create({ kind: request.kind, runId: request.runId, payload: request.payload, status: 'queued' });
-    const queueJobId = await this.boss.send(queueName(request.kind), { jobId: job.id }, {
-      retryLimit: this.retryLimit,
-      retryDelay: this.retryDelayS,
-      expireInHours: 23,
+    return this.db.transaction(async (tx) => {
+      const job = await new JobStore(tx).create({ kind: request.kind, runId: request.runId, payload: request.payload, status: 'queued' });
+      const queueJobId = await this.boss.send(queueName(request.kind), { jobId: job.id }, {
+        retryLimit: this.retryLimit,
+        retryDelay: this.retryDelayS,
+        expireInHours: 23,
+        db: bossDbInTransaction(tx) as PgBoss.Db,
+      });
+      if (!queueJobId) throw new QueueConnectionError(`the queue refused job ${job.id} (${queueName(request.kind)}); nothing was queued`);
+      const [updated] = await tx.update(jobs).set({ queueJobId }).where(eq(jobs.id, job.id)).returning();
+      return updated!;
     });
-    const [updated] = await this.db.update(jobs).set({ queueJobId }).where(eq(jobs.id, job.id)).returning();
-    return updated!;
   }
 
   /**

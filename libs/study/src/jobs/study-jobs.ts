@@ -3,7 +3,9 @@ import { z } from 'zod';
 import { DatasetStore, RunStore, jobs, runs, type LeadwiseDatabase } from '@leadwise/db';
 import { DEFAULT_PROMPT_NAME, providerFromEnv } from '@leadwise/llm';
 import { runLlmArm } from '../llm-arm/run-llm-arm.ts';
-import { evaluateRun } from '../training/evaluate-run.ts';
+import { evaluateRun, type EvaluateRunResult } from '../training/evaluate-run.ts';
+import type { EpochMetrics } from '@leadwise/models';
+import { evaluateRunInChild, trainRunInChild, type EvaluateRunSpec, type TrainRunSpec } from '../training/child-runs.ts';
 import { trainRun } from '../training/train-run.ts';
 import type { JobContext, JobHandlerRegistry } from './job-handler.ts';
 
@@ -110,6 +112,8 @@ interface TrainJobCheckpoint {
   trained?: boolean;
   /** Datasets whose evaluation finished. */
   evaluated?: string[];
+  /** Evaluation runs this job started and has not seen finish (a crash leaves them running). */
+  pendingEvaluationRunIds?: number[];
 }
 
 /**
@@ -132,8 +136,8 @@ export async function runTrainJob(ctx: JobContext): Promise<void> {
 
   if (!state.trained && run.status !== 'finished') {
     ctx.log(`training ${run.model} seed ${run.seed ?? 1} on ${dataset.name} (${payload.profile})`);
-    const result = await trainRun(ctx.db, {
-      model: run.model as Parameters<typeof trainRun>[1]['model'],
+    const spec: TrainRunSpec = {
+      model: run.model as TrainRunSpec['model'],
       dataset: dataset.name,
       seed: run.seed ?? 1,
       profile: payload.profile,
@@ -151,14 +155,29 @@ export async function runTrainJob(ctx: JobContext): Promise<void> {
         augment: payload.augment,
       },
       experimentId: run.experimentId,
-      // Adopts the queued run created at launch, and continues from its last epoch after a crash.
+      // The run created at launch, continued from its last epoch after a crash.
+      runId: run.id,
       resume: true,
-      onBatch: (progress) => {
-        stopIfAborted();
-        void ctx.reportProgress(progress.step, progress.totalSteps + evaluations.length).catch(() => undefined);
-      },
-      onEpoch: (metrics) => ctx.log(`epoch ${metrics.epoch}: val ROC-AUC ${metrics.valRocAuc.toFixed(3)}`),
-    });
+      // The runner settles the run under the job's lock.
+      failRunOnError: false,
+    };
+    const onBatch = (step: number, totalSteps: number) => void ctx.reportProgress(step, totalSteps + evaluations.length).catch(() => undefined);
+    const onEpoch = (metrics: EpochMetrics) => ctx.log(`epoch ${metrics.epoch}: val ROC-AUC ${metrics.valRocAuc.toFixed(3)}`);
+    const databaseUrl = process.env.DATABASE_URL?.trim();
+    const result = databaseUrl
+      ? // A child process: a training step blocks its thread for up to a minute, and the worker's
+        // heartbeats must keep firing meanwhile or another worker takes the job over.
+        await trainRunInChild(spec, { databaseUrl, signal: ctx.signal, onBatch, onEpoch })
+      : // Embedded PGlite belongs to this process; its in-process worker is the only one, so no one can take over.
+        await trainRun(ctx.db, {
+          ...spec,
+          onBatch: (progress) => {
+            stopIfAborted();
+            onBatch(progress.step, progress.totalSteps);
+          },
+          onEpoch,
+        });
+    stopIfAborted();
     if (result.runId !== run.id) throw new Error(`trainRun trained run ${result.runId} instead of the launched run ${run.id}`);
     // trainRun records the backend on runs it creates; the launched run it adopted needs it too.
     await ctx.db.update(runs).set({ backend: result.backend }).where(eq(runs.id, run.id));
@@ -170,36 +189,64 @@ export async function runTrainJob(ctx: JobContext): Promise<void> {
   for (const name of evaluations) {
     if (done.has(name)) continue;
     stopIfAborted();
-    await failOrphanEvaluations(ctx.db, run.id, name);
+    state.pendingEvaluationRunIds = await failAbandonedEvaluations(ctx.db, state.pendingEvaluationRunIds ?? []);
     ctx.log(`evaluating run ${run.id} on ${name}`);
-    await evaluateRun(ctx.db, {
-      runId: run.id,
-      dataset: name,
-      split: 'test',
-      maxSamples: payload.evaluateMaxSamples ?? null,
-      onProgress: () => stopIfAborted(),
-    });
+    await evaluateOffLoop(
+      ctx,
+      { runId: run.id, dataset: name, split: 'test', maxSamples: payload.evaluateMaxSamples ?? null },
+      { onRunCreated: (id) => ctx.saveCheckpoint({ ...state, pendingEvaluationRunIds: [...(state.pendingEvaluationRunIds ?? []), id] }) },
+    );
     done.add(name);
     state.evaluated = [...done];
+    state.pendingEvaluationRunIds = [];
     await ctx.saveCheckpoint({ ...state });
   }
+}
+
+/**
+ * evaluateRun for a job: in a child process on PostgreSQL (inference batches are synchronous tfjs work
+ * that would hold the worker's event loop and its heartbeats), in this process on embedded PGlite
+ * (which a child cannot open; its in-process worker is the only one, so no one can take over).
+ */
+async function evaluateOffLoop(
+  ctx: JobContext,
+  spec: EvaluateRunSpec,
+  hooks: { onProgress?: (done: number, total: number) => void; onRunCreated: (evaluationRunId: number) => Promise<void> },
+): Promise<EvaluateRunResult> {
+  const databaseUrl = process.env.DATABASE_URL?.trim();
+  if (!databaseUrl) {
+    return evaluateRun(ctx.db, {
+      ...spec,
+      onProgress: (done, total) => {
+        ctx.signal.throwIfAborted();
+        hooks.onProgress?.(done, total);
+      },
+      onRunCreated: hooks.onRunCreated,
+    });
+  }
+  const result = await evaluateRunInChild(spec, {
+    databaseUrl,
+    signal: ctx.signal,
+    onProgress: hooks.onProgress,
+    onRunCreated: (id) => void hooks.onRunCreated(id).catch((error: unknown) => ctx.log(`could not record evaluation run ${id}: ${String(error)}`)),
+  });
+  ctx.signal.throwIfAborted();
+  return result;
 }
 
 /** Evaluates a finished train run on a dataset (a new `evaluate` run, linked to the job when done). */
 export async function runEvaluateJob(ctx: JobContext): Promise<void> {
   const payload = parseEvaluateJobPayload(ctx.job.payload);
-  await failOrphanEvaluations(ctx.db, payload.trainRunId, payload.dataset);
-  const result = await evaluateRun(ctx.db, {
-    runId: payload.trainRunId,
-    dataset: payload.dataset,
-    split: payload.split,
-    maxSamples: payload.maxSamples ?? null,
-    gridStyle: payload.gridStyle,
-    onProgress: (done, total) => {
-      ctx.signal.throwIfAborted();
-      void ctx.reportProgress(done, total).catch(() => undefined);
+  const pending = (ctx.checkpoint?.pendingEvaluationRunIds as number[] | undefined) ?? [];
+  await failAbandonedEvaluations(ctx.db, pending);
+  const result = await evaluateOffLoop(
+    ctx,
+    { runId: payload.trainRunId, dataset: payload.dataset, split: payload.split, maxSamples: payload.maxSamples ?? null, gridStyle: payload.gridStyle },
+    {
+      onProgress: (done, total) => void ctx.reportProgress(done, total).catch(() => undefined),
+      onRunCreated: (id) => ctx.saveCheckpoint({ pendingEvaluationRunIds: [id] }),
     },
-  });
+  );
   await ctx.db.update(jobs).set({ runId: result.evaluationRunId }).where(eq(jobs.id, ctx.job.id));
 }
 
@@ -235,18 +282,20 @@ export async function runLlmJob(ctx: JobContext): Promise<void> {
 }
 
 /**
- * An attempt that died mid-evaluation leaves its evaluate run `running` forever; before evaluating
- * again, such runs are marked failed so that only the new one counts (the summary reads finished runs).
+ * An attempt that died mid-evaluation leaves its evaluate run `running` forever. A retry fails exactly
+ * the runs its own earlier attempts recorded (the job checkpoint), never another job's evaluation of
+ * the same run and dataset, so that only the new one counts (the summary reads finished runs).
+ * Returns the ids still to watch (none).
  */
-async function failOrphanEvaluations(db: LeadwiseDatabase, trainRunId: number, datasetName: string): Promise<void> {
-  const dataset = await new DatasetStore(db).getByName(datasetName);
-  if (!dataset) return;
-  const orphans = await db
+async function failAbandonedEvaluations(db: LeadwiseDatabase, runIds: readonly number[]): Promise<number[]> {
+  if (runIds.length === 0) return [];
+  const abandoned = await db
     .select({ id: runs.id })
     .from(runs)
-    .where(and(eq(runs.parentRunId, trainRunId), eq(runs.datasetId, dataset.id), eq(runs.kind, 'evaluate'), inArray(runs.status, ['queued', 'running'])));
+    .where(and(inArray(runs.id, [...runIds]), eq(runs.kind, 'evaluate'), inArray(runs.status, ['queued', 'running'])));
   const store = new RunStore(db);
-  for (const orphan of orphans) await store.fail(orphan.id, 'the worker evaluating it stopped; evaluated again by a retry');
+  for (const run of abandoned) await store.fail(run.id, 'the worker evaluating it stopped; evaluated again by a retry');
+  return [];
 }
 
 /** The study's job handlers by kind. */

@@ -23,6 +23,11 @@ import { SUMMARY_METRIC_KEYS } from '../summary/summary-metrics.ts';
 import { DbLlmResponseCache } from './db-response-cache.ts';
 import { llmRenderOptions, prepareLlmPages, type LlmImageStyle } from './llm-pages.ts';
 
+/** An LLM arm run that could not measure anything (every request failed); its run ends FAILED. */
+export class LlmArmError extends Error {
+  override name = 'LlmArmError';
+}
+
 export interface LlmArmInput {
   provider: LlmProvider;
   datasetName: string;
@@ -266,6 +271,13 @@ export async function runLlmArm(db: LeadwiseDatabase, input: LlmArmInput, onProg
       onProgress: (llm) => onProgress?.({ phase: 'asking', done: llm.done, total: llm.total, llm }),
     });
 
+    // A run with no answer at all measured nothing: it fails (and `leadwise llm` exits non-zero)
+    // rather than finishing with empty metrics. Failed rows are asked again by a re-run.
+    const answered = summary.records.filter((r) => r.status === 'ok').length;
+    if (summary.records.length > 0 && answered === 0) {
+      const firstError = summary.records.find((r) => r.error)?.error ?? 'no answer';
+      throw new LlmArmError(`all ${summary.records.length} requests to ${input.provider.model} failed; the first: ${firstError}`);
+    }
     const askMs = Date.now() - askStartMs;
     const metricsStartMs = Date.now();
     onProgress?.({ phase: 'metrics', done: 0, total: input.repeats + 1 });

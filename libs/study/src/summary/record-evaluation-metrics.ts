@@ -1,5 +1,4 @@
-import { sql } from 'drizzle-orm';
-import { runLatestMetrics, runMetrics, type LeadwiseDatabase } from '@leadwise/db';
+import { RunStore, type LeadwiseDatabase } from '@leadwise/db';
 import { averagePrecision, averagePrecisionMetric, aucMetric, bootstrapCi, rocAuc, type NumericArray } from '@leadwise/metrics';
 import { SUMMARY_METRIC_KEYS } from './summary-metrics.ts';
 
@@ -59,22 +58,12 @@ export async function recordEvaluationMetrics(
   const metrics = computeEvaluationMetrics(labels, scores, options);
   const step = options.step ?? 0;
   const timestamp = new Date();
-  const rows = (Object.keys(SUMMARY_METRIC_KEYS) as (keyof EvaluationMetrics)[]).map((name) => ({
-    runId,
+  const points = (Object.keys(SUMMARY_METRIC_KEYS) as (keyof EvaluationMetrics)[]).map((name) => ({
     key: SUMMARY_METRIC_KEYS[name],
     value: metrics[name],
     step,
     timestamp,
   }));
-  await db.transaction(async (tx) => {
-    await tx.insert(runMetrics).values(rows);
-    await tx
-      .insert(runLatestMetrics)
-      .values(rows)
-      .onConflictDoUpdate({
-        target: [runLatestMetrics.runId, runLatestMetrics.key],
-        set: { value: sql`excluded.value`, step: sql`excluded.step`, timestamp: sql`excluded.timestamp` },
-      });
-  });
+  await new RunStore(db).logMetrics(runId, points);
   return metrics;
 }

@@ -35,6 +35,11 @@ export interface EvaluateRunOptions {
   maxSamples?: number | null;
   onProgress?: (done: number, total: number) => void;
   /**
+   * Called with the evaluation run's id as soon as it exists, before any work: a job records it, so
+   * a retry after a crash knows which run its dead attempt left unfinished.
+   */
+  onRunCreated?: (evaluationRunId: number) => Promise<void> | void;
+  /**
    * Inference engine: `tfjs` (the training backend) or `onnx` (the checkpoint exported to ONNX and
    * run by onnxruntime-node, 3-9x faster on CPU; see docs/benchmarks.md "onnx").
    */
@@ -101,6 +106,7 @@ export async function evaluateRun(db: LeadwiseDatabase, options: EvaluateRunOpti
     name: `${trainRun.model} seed ${trainRun.seed} on ${dataset.name} (${split})`,
   });
   try {
+    await options.onRunCreated?.(run.id);
     await store.logParams(run.id, {
       train_run_id: trainRun.id,
       dataset: dataset.name,

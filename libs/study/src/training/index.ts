@@ -11,3 +11,4 @@ export {
 } from './train-run.ts';
 export { evaluateRun, EvaluateRunError, type EvaluateRunOptions, type EvaluateRunResult } from './evaluate-run.ts';
 export { ParallelTrainingError, trainRunsInParallel, type ParallelTrainingOptions, type TrainRunSpec } from './parallel-training.ts';
+export { ChildRunError, evaluateRunInChild, trainRunInChild, type ChildRunOptions, type EvaluateRunSpec } from './child-runs.ts';

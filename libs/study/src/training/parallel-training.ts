@@ -1,17 +1,9 @@
-import { fork } from 'node:child_process';
 import { THREADS_ENV_VAR } from '@leadwise/native-kernels';
-import { openDatabase } from '@leadwise/db';
 import type { EpochMetrics } from '@leadwise/models';
-import { trainRun, type TrainRunOptions, type TrainRunResult } from './train-run.ts';
+import { trainRunInChild, type TrainRunSpec } from './child-runs.ts';
 
-/** What a child process needs to run trainRun: the serialisable part of TrainRunOptions. */
-export type TrainRunSpec = Omit<TrainRunOptions, 'onBatch' | 'onEpoch' | 'onPhase'>;
-
-export type ChildMessage =
-  | { type: 'epoch'; metrics: EpochMetrics }
-  | { type: 'batch'; step: number; totalSteps: number }
-  | { type: 'result'; result: TrainRunResult }
-  | { type: 'error'; name: string; message: string };
+export type { TrainRunSpec } from './child-runs.ts';
+import type { TrainRunResult } from './train-run.ts';
 
 export interface ParallelTrainingOptions {
   /** Processes at once (default 2: one per core of this machine). */
@@ -77,52 +69,11 @@ export function childEnv(databaseUrl: string, env: NodeJS.ProcessEnv = process.e
 }
 
 function runInChild(spec: TrainRunSpec, databaseUrl: string, options: ParallelTrainingOptions): Promise<TrainRunResult> {
-  return new Promise((resolve, reject) => {
-    const child = fork(new URL('./train-run-child-entry.mjs', import.meta.url), [], {
-      env: childEnv(databaseUrl),
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    let settled = false;
-    const stop = (): void => {
-      child.kill('SIGTERM');
-    };
-    options.signal?.addEventListener('abort', stop, { once: true });
-    child.on('exit', () => options.signal?.removeEventListener('abort', stop));
-    child.on('message', (message: ChildMessage) => {
-      if (message.type === 'epoch') options.onEpoch?.(spec, message.metrics);
-      else if (message.type === 'batch') options.onBatch?.(spec, message.step, message.totalSteps);
-      else if (message.type === 'result') {
-        settled = true;
-        resolve(message.result);
-      } else {
-        settled = true;
-        reject(new ParallelTrainingError(`${message.name}: ${message.message}`));
-      }
-    });
-    child.on('exit', (code) => {
-      if (!settled) reject(new ParallelTrainingError(`training process for ${spec.model} seed ${spec.seed} exited with code ${code}`));
-    });
-    child.send(spec);
+  return trainRunInChild(spec, {
+    databaseUrl,
+    env: childEnv(databaseUrl),
+    signal: options.signal,
+    onEpoch: (metrics) => options.onEpoch?.(spec, metrics),
+    onBatch: (step, totalSteps) => options.onBatch?.(spec, step, totalSteps),
   });
-}
-
-/** The child side: one trainRun with its own database connection, reporting over IPC. */
-export async function serveTrainRunInChild(): Promise<void> {
-  const send = (message: ChildMessage) => process.send?.(message);
-  const spec = await new Promise<TrainRunSpec>((resolve) => process.once('message', (m) => resolve(m as TrainRunSpec)));
-  const handle = await openDatabase({ poolMax: 2 });
-  try {
-    const result = await trainRun(handle.db, {
-      ...spec,
-      onEpoch: (metrics) => send({ type: 'epoch', metrics }),
-      onBatch: (progress) => send({ type: 'batch', step: progress.step, totalSteps: progress.totalSteps }),
-    });
-    send({ type: 'result', result });
-  } catch (error) {
-    const e = error instanceof Error ? error : new Error(String(error));
-    send({ type: 'error', name: e.name, message: e.message });
-  } finally {
-    await handle.close();
-    process.disconnect?.();
-  }
 }

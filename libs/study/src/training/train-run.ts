@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { and, desc, eq, inArray, isNull } from 'drizzle-orm';
@@ -9,6 +8,7 @@ import {
   parseModelConfig,
   parseTrainConfig,
   predictSource,
+  recoverCheckpoint,
   PROFILE_SETTINGS,
   profileEpochs,
   backendEngineName,
@@ -59,6 +59,16 @@ export interface TrainRunOptions {
   experimentId?: number;
   /** Continue the latest unfinished run of the same model, dataset and seed from its last checkpoint. */
   resume?: boolean;
+  /**
+   * Train this run (queued, or unfinished from an earlier attempt) rather than looking one up: a job
+   * trains the run it was launched for, never a sibling with the same model and seed.
+   */
+  runId?: number;
+  /**
+   * Mark the run failed when training throws (default true). A job holder passes false: its runner
+   * settles the run under the job's lock, so a worker that lost the job cannot fail its successor's run.
+   */
+  failRunOnError?: boolean;
   /** Root of run directories (default `$LEADWISE_HOME/runs`). */
   runsDir?: string;
   onBatch?: (progress: BatchProgress) => void;
@@ -110,6 +120,15 @@ async function adHocExperiment(db: LeadwiseDatabase, dataset: string, profile: T
   const configHash = createHash('sha256').update(JSON.stringify(config)).digest('hex');
   const { experiment } = await new ExperimentStore(db).createOrGet({ name: `train ${dataset} (${profile})`, config, configHash });
   return experiment.id;
+}
+
+async function adoptRun(db: LeadwiseDatabase, runId: number): Promise<Run> {
+  const [row] = await db.select().from(runs).where(and(eq(runs.id, runId), isNull(runs.deletedAt)));
+  if (!row) throw new Error(`run ${runId} does not exist`);
+  if (row.kind !== 'train' || !['queued', 'running', 'failed'].includes(row.status)) {
+    throw new Error(`run ${runId} is a ${row.status} ${row.kind} run; only an unfinished train run can be trained`);
+  }
+  return row;
 }
 
 async function findResumableRun(db: LeadwiseDatabase, experimentId: number, model: string, seed: number, datasetId: number): Promise<Run | undefined> {
@@ -180,8 +199,13 @@ export async function trainRun(db: LeadwiseDatabase, options: TrainRunOptions): 
 
   const store = new RunStore(db);
   const experimentId = options.experimentId ?? (await adHocExperiment(db, dataset.name, options.profile));
-  let run = options.resume ? await findResumableRun(db, experimentId, options.model, options.seed, dataset.id) : undefined;
-  const resuming = run !== undefined && existsSync(join(runDirectory(run.id, options.runsDir), 'checkpoint', LAST_CHECKPOINT));
+  let run =
+    options.runId !== undefined
+      ? await adoptRun(db, options.runId)
+      : options.resume
+        ? await findResumableRun(db, experimentId, options.model, options.seed, dataset.id)
+        : undefined;
+  const resuming = run !== undefined && recoverCheckpoint(join(runDirectory(run.id, options.runsDir), 'checkpoint', LAST_CHECKPOINT));
   if (run && run.status !== 'queued') run = await store.requeue(run.id);
   run ??= await store.create({
     experimentId,
@@ -295,7 +319,9 @@ export async function trainRun(db: LeadwiseDatabase, options: TrainRunOptions): 
       result.network.model.dispose();
     }
   } catch (error) {
-    await store.fail(runId, error instanceof Error ? `${error.name}: ${error.message}` : String(error)).catch(() => undefined);
+    if (options.failRunOnError ?? true) {
+      await store.fail(runId, error instanceof Error ? `${error.name}: ${error.message}` : String(error)).catch(() => undefined);
+    }
     throw error;
   }
 }
