@@ -20,6 +20,34 @@ export interface NativeKernels {
   conv2d(x: Float32Array, filter: Float32Array, bias: Float32Array | null, y: Float32Array, shape: Int32Array, activation: 0 | 1): void;
   /** shape: batch, inH, inW, channels, outH, outW, filterH, filterW, strideH, strideW, padTop, padLeft. */
   maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, shape: Int32Array): void;
+  /** Batch norm in training mode over x [rows, channels]: writes y, and the batch mean and (biased) variance per channel. */
+  batchNormTrainForward(
+    x: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    y: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    channels: number,
+    epsilon: number,
+  ): void;
+  /** Its gradients: dx, dgamma, dbeta from dy (dmean / dvariance: gradients reaching the statistics, or null). */
+  batchNormTrainBackward(
+    x: Float32Array,
+    dy: Float32Array,
+    gamma: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    dmean: Float32Array | null,
+    dvariance: Float32Array | null,
+    dx: Float32Array,
+    dgamma: Float32Array,
+    dbeta: Float32Array,
+    channels: number,
+    epsilon: number,
+  ): void;
+  /** dx = dy where y > 0, else 0. */
+  reluGrad(dy: Float32Array, y: Float32Array, dx: Float32Array): void;
   setThreads(threads: number): void;
   threads(): number;
   /** The SGEMM microkernel runtime dispatch chose: 'avx512', 'avx2+fma' or 'generic'. */

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "batch-norm.h"
 #include "conv-kernels.h"
 #include "sgemm.h"
 #include "thread-pool.h"
@@ -150,6 +151,81 @@ napi_value maxPoolGrad(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+bool getOptionalFloats(napi_env env, napi_value value, const char* what, Floats* out) {
+  napi_valuetype type;
+  napi_typeof(env, value, &type);
+  if (type == napi_null || type == napi_undefined) {
+    *out = {nullptr, 0};
+    return true;
+  }
+  return getFloats(env, value, what, out);
+}
+
+// (x, gamma, beta, y, mean, variance, channels, epsilon): x and y [rows, channels], the rest [channels].
+napi_value batchNormTrainForward(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 8) return fail(env, "expected x, gamma, beta, y, mean, variance, channels and epsilon"), nullptr;
+  Floats t[6];
+  const char* names[6] = {"x", "gamma", "beta", "y", "mean", "variance"};
+  for (int i = 0; i < 6; ++i)
+    if (!getFloats(env, argv[i], names[i], &t[i])) return nullptr;
+  int channels = 0;
+  double epsilon = 0;
+  if (napi_get_value_int32(env, argv[6], &channels) != napi_ok || channels < 1 ||
+      napi_get_value_double(env, argv[7], &epsilon) != napi_ok)
+    return fail(env, "channels must be a positive whole number and epsilon a number"), nullptr;
+  if (t[0].length % channels != 0) return fail(env, "x is not a whole number of rows of channels"), nullptr;
+  if (!checkLength(env, t[3], t[0].length, "y")) return nullptr;
+  for (int i : {1, 2, 4, 5})
+    if (!checkLength(env, t[i], static_cast<size_t>(channels), names[i])) return nullptr;
+  leadwise::batchNormTrainForward(t[0].data, t[1].data, t[2].data, t[3].data, t[4].data, t[5].data,
+                                  static_cast<long>(t[0].length / channels), channels, static_cast<float>(epsilon));
+  return nullptr;
+}
+
+// (x, dy, gamma, mean, variance, dmean or null, dvariance or null, dx, dgamma, dbeta, channels, epsilon).
+napi_value batchNormTrainBackward(napi_env env, napi_callback_info info) {
+  size_t argc = 12;
+  napi_value argv[12];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 12) return fail(env, "expected x, dy, gamma, mean, variance, dmean, dvariance, dx, dgamma, dbeta, channels, epsilon"), nullptr;
+  Floats t[10];
+  const char* names[10] = {"x", "dy", "gamma", "mean", "variance", "dmean", "dvariance", "dx", "dgamma", "dbeta"};
+  for (int i = 0; i < 10; ++i) {
+    const bool ok = (i == 5 || i == 6) ? getOptionalFloats(env, argv[i], names[i], &t[i]) : getFloats(env, argv[i], names[i], &t[i]);
+    if (!ok) return nullptr;
+  }
+  int channels = 0;
+  double epsilon = 0;
+  if (napi_get_value_int32(env, argv[10], &channels) != napi_ok || channels < 1 ||
+      napi_get_value_double(env, argv[11], &epsilon) != napi_ok)
+    return fail(env, "channels must be a positive whole number and epsilon a number"), nullptr;
+  if (t[0].length % channels != 0) return fail(env, "x is not a whole number of rows of channels"), nullptr;
+  if (!checkLength(env, t[1], t[0].length, "dy") || !checkLength(env, t[7], t[0].length, "dx")) return nullptr;
+  for (int i : {2, 3, 4, 5, 6, 8, 9})
+    if (t[i].data != nullptr && !checkLength(env, t[i], static_cast<size_t>(channels), names[i])) return nullptr;
+  leadwise::batchNormTrainBackward(t[0].data, t[1].data, t[2].data, t[3].data, t[4].data, t[5].data, t[6].data,
+                                   t[7].data, t[8].data, t[9].data, static_cast<long>(t[0].length / channels),
+                                   channels, static_cast<float>(epsilon));
+  return nullptr;
+}
+
+// (dy, y, dx): dx = dy where y > 0, else 0.
+napi_value reluGrad(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 3) return fail(env, "expected dy, y and dx"), nullptr;
+  Floats dy, y, dx;
+  if (!getFloats(env, argv[0], "dy", &dy) || !getFloats(env, argv[1], "y", &y) || !getFloats(env, argv[2], "dx", &dx))
+    return nullptr;
+  if (!checkLength(env, y, dy.length, "y") || !checkLength(env, dx, dy.length, "dx")) return nullptr;
+  leadwise::reluGrad(dy.data, y.data, dx.data, static_cast<long>(dy.length));
+  return nullptr;
+}
+
 napi_value setThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -179,6 +255,9 @@ napi_value init(napi_env env, napi_value exports) {
       {"conv2dBackpropInput", nullptr, conv2dBackpropInput, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2d", nullptr, conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxPoolGrad", nullptr, maxPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNormTrainForward", nullptr, batchNormTrainForward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNormTrainBackward", nullptr, batchNormTrainBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"reluGrad", nullptr, reluGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, setThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"threads", nullptr, threads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"isa", nullptr, isa, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -15,6 +15,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs';
 import type { NativeKernels } from '@leadwise/native-kernels';
+import { nativeBatchNormTrainingConfigs } from './batch-norm-training.ts';
 import { heapF32, runStockWasmKernel, shape4, type WasmKernelArgs } from './kernel-utils.ts';
 
 /**
@@ -29,6 +30,7 @@ export function nativeTrainingKernelConfigs(native: NativeKernels): KernelConfig
     { kernelName: MaxPoolGrad, backendName: 'wasm', kernelFunc: nativeMaxPoolGrad(native) as unknown as KernelFunc },
     { kernelName: Conv2D, backendName: 'wasm', kernelFunc: nativeConv2D(native, Conv2D) as unknown as KernelFunc },
     { kernelName: FusedConv2D, backendName: 'wasm', kernelFunc: nativeConv2D(native, FusedConv2D) as unknown as KernelFunc },
+    ...nativeBatchNormTrainingConfigs(native),
   ];
 }
 

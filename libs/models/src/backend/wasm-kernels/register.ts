@@ -11,6 +11,7 @@ import {
 } from '@tensorflow/tfjs';
 import { fastBatchNormGradient } from './batch-norm-gradient.ts';
 import { batchNormConfig } from './batch-norm.ts';
+import { batchNormTrainingGradConfig, patchBatchNormalizationLayer } from './batch-norm-training.ts';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.ts';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.ts';
 import { castConfig, identityConfig } from './identity.ts';
@@ -46,7 +47,9 @@ export type WasmTrainingKernelName =
   | 'Tile'
   | 'Identity'
   | 'Cast'
-  | 'FusedBatchNorm';
+  | 'FusedBatchNorm'
+  | 'LeadwiseBatchNormTraining'
+  | 'LeadwiseBatchNormTrainingGrad';
 
 export interface RegisterTrainingKernelsOptions {
   /** Register only these (e.g. just the missing filter gradient, to measure stock tfjs). */
@@ -101,6 +104,7 @@ export function registerWasmTrainingKernels(options: RegisterTrainingKernelsOpti
     registered.push(name);
   }
   if (!native) restoreNativeOnlyKernels();
+  else registerBatchNormTraining();
   if (!options.only || options.only.includes('FusedBatchNorm')) registerFastBatchNormGradient();
   if (!options.only || options.only.includes('Mean')) registerFastMeanGradient();
   return registered;
@@ -125,6 +129,20 @@ function defaultNativeKernels(): NativeKernels | null {
 /** Whether the wasm backend now runs the native addon's kernels (`registerWasmTrainingKernels` with `native`). */
 export function nativeKernelsRegistered(): boolean {
   return nativeConfigs !== null && nativeConfigs.configs.some((c) => getKernel(c.kernelName, 'wasm')?.kernelFunc === c.kernelFunc);
+}
+
+let batchNormTrainingRegistered = false;
+
+/**
+ * The fused training-mode batch norm (batch-norm-training.ts): its gradient (a kernel name of our
+ * own, so nothing is overridden) and the layer's route to it, taken only where the active backend
+ * has the kernel. Idempotent.
+ */
+function registerBatchNormTraining(): void {
+  if (batchNormTrainingRegistered) return;
+  batchNormTrainingRegistered = true;
+  registerGradient(batchNormTrainingGradConfig);
+  patchBatchNormalizationLayer();
 }
 
 let stockBatchNormGradient: GradConfig | null = null;
