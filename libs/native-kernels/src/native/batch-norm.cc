@@ -129,7 +129,12 @@ void reluGrad(const float* dy, const float* y, float* dx, long size) {
     const float* __restrict a = dy;
     const float* __restrict b = y;
     float* __restrict out = dx;
-    for (long i = begin; i < end; ++i) out[i] = b[i] > 0.0f ? a[i] : 0.0f;
+    // tfjs's dy * step(x): step is 1 for x > 0, NaN for NaN, else 0. Branch-free (vectorised).
+    for (long i = begin; i < end; ++i) {
+      const float x = b[i];
+      const float step = x > 0.0f ? 1.0f : (x != x ? x : 0.0f);
+      out[i] = a[i] * step;
+    }
   });
 }
 

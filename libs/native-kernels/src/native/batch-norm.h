@@ -15,7 +15,7 @@ void batchNormTrainBackward(const float* x, const float* dy, const float* gamma,
                             const float* variance, const float* dmean, const float* dvariance, float* dx,
                             float* dgamma, float* dbeta, long rows, int channels, float epsilon);
 
-// dx = dy where y > 0, else 0 (the gradient of ReLU given its output, or its input).
+// dx = dy * step(x), step(x) = 1 for x > 0, NaN for NaN, else 0: tfjs-core's ReLU gradient, bit for bit.
 void reluGrad(const float* dy, const float* y, float* dx, long size);
 
 }  // namespace leadwise

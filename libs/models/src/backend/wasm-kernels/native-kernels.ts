@@ -16,6 +16,7 @@ import {
 } from '@tensorflow/tfjs';
 import type { NativeKernels } from '@leadwise/native-kernels';
 import { nativeBatchNormTrainingConfigs } from './batch-norm-training.ts';
+import { nativeReluGradConfig } from './relu-gradient.ts';
 import { heapF32, runStockWasmKernel, shape4, type WasmKernelArgs } from './kernel-utils.ts';
 
 /**
@@ -31,6 +32,7 @@ export function nativeTrainingKernelConfigs(native: NativeKernels): KernelConfig
     { kernelName: Conv2D, backendName: 'wasm', kernelFunc: nativeConv2D(native, Conv2D) as unknown as KernelFunc },
     { kernelName: FusedConv2D, backendName: 'wasm', kernelFunc: nativeConv2D(native, FusedConv2D) as unknown as KernelFunc },
     ...nativeBatchNormTrainingConfigs(native),
+    nativeReluGradConfig(native),
   ];
 }
 

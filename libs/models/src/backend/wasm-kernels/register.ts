@@ -1,5 +1,6 @@
 import {
   FusedBatchNorm,
+  Relu,
   getGradient,
   Mean,
   getKernel,
@@ -21,6 +22,7 @@ import { maxPoolGradConfig } from './max-pool-grad.ts';
 import { fastMeanGradient } from './mean-gradient.ts';
 import { nativeTrainingKernelConfigs } from './native-kernels.ts';
 import { meanConfig, sumConfig } from './reduce.ts';
+import { fastReluGradient } from './relu-gradient.ts';
 import { tileConfig } from './tile.ts';
 
 /** The wasm kernels Leadwise adds (missing upstream) or replaces (slow upstream) for training. */
@@ -49,7 +51,8 @@ export type WasmTrainingKernelName =
   | 'Cast'
   | 'FusedBatchNorm'
   | 'LeadwiseBatchNormTraining'
-  | 'LeadwiseBatchNormTrainingGrad';
+  | 'LeadwiseBatchNormTrainingGrad'
+  | 'LeadwiseReluGrad';
 
 export interface RegisterTrainingKernelsOptions {
   /** Register only these (e.g. just the missing filter gradient, to measure stock tfjs). */
@@ -143,6 +146,8 @@ function registerBatchNormTraining(): void {
   batchNormTrainingRegistered = true;
   registerGradient(batchNormTrainingGradConfig);
   patchBatchNormalizationLayer();
+  const relu = getGradient(Relu);
+  if (relu) silently(() => registerGradient(fastReluGradient(relu)));
 }
 
 let stockBatchNormGradient: GradConfig | null = null;
