@@ -1,7 +1,7 @@
 /**
  * Where one training step's CPU time goes, by kernel name: every kernel registered for the selected
- * backend is wrapped to add its process CPU time (and call count), over --steps steps after one
- * warm-up. "outside kernels" is the rest of the step (tape, engine bookkeeping, GC, JS).
+ * backend is wrapped to add its process CPU time (all threads: V8's GC helpers included), wall time
+ * and call count, over --steps steps after one warm-up. "outside kernels" is the rest of the step (tape, engine bookkeeping, GC, JS).
  *
  *   npx tsx tools/bench/profile-step.ts [--model resnet18] [--input 128x160] [--width 0.25] [--batch 32] [--steps 3]
  */
@@ -29,7 +29,7 @@ const steps = Number(opt('steps', '3'));
 
 const engine = backendEngineName(await selectBackend({}));
 const backendName = tf.getBackend();
-const totals = new Map<string, { ms: number; calls: number }>();
+const totals = new Map<string, { ms: number; wallMs: number; calls: number }>();
 let depth = 0;
 for (const config of tf.getKernelsForBackend(backendName)) {
   const inner = config.kernelFunc;
@@ -40,13 +40,15 @@ for (const config of tf.getKernelsForBackend(backendName)) {
       if (depth > 0) return inner(a);
       depth++;
       const c0 = process.cpuUsage();
+      const t0 = performance.now();
       try {
         return inner(a);
       } finally {
         depth--;
         const c = process.cpuUsage(c0);
-        const t = totals.get(config.kernelName) ?? { ms: 0, calls: 0 };
+        const t = totals.get(config.kernelName) ?? { ms: 0, wallMs: 0, calls: 0 };
         t.ms += (c.user + c.system) / 1000;
+        t.wallMs += performance.now() - t0;
         t.calls++;
         totals.set(config.kernelName, t);
       }
@@ -89,5 +91,15 @@ for (let i = 0; i < steps; i++) {
 const rows = [...totals.entries()].sort((a, b) => b[1].ms - a[1].ms);
 const inKernels = rows.reduce((s, [, t]) => s + t.ms, 0);
 console.log(`${architecture} on ${engine}: ${(stepMs / steps).toFixed(1)} CPU ms/step, numTensors ${tensors0} -> ${tf.memory().numTensors}`);
-for (const [name, t] of rows) console.log(`${name.padEnd(24)} ${(t.ms / steps).toFixed(1).padStart(7)} ms  ${String(t.calls / steps).padStart(5)} calls`);
-console.log(`${'outside kernels'.padEnd(24)} ${((stepMs - inKernels) / steps).toFixed(1).padStart(7)} ms`);
+console.log(`${'kernel'.padEnd(30)} ${'CPU ms'.padStart(7)} ${'wall ms'.padStart(8)}  calls`);
+for (const [name, t] of rows) {
+  console.log(`${name.padEnd(30)} ${(t.ms / steps).toFixed(1).padStart(7)} ${(t.wallMs / steps).toFixed(1).padStart(8)}  ${String(t.calls / steps).padStart(5)}`);
+}
+console.log(`${'outside kernels'.padEnd(30)} ${((stepMs - inKernels) / steps).toFixed(1).padStart(7)}`);
+{
+  const wasmBackend = tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } };
+  const heap = (): number => wasmBackend.wasm?.HEAPU8?.buffer.byteLength ?? 0;
+  const h0 = heap();
+  step();
+  console.log(`wasm heap ${(h0 / 2 ** 20).toFixed(0)} -> ${(heap() / 2 ** 20).toFixed(0)} MiB over one more step`);
+}
