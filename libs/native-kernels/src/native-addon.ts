@@ -46,7 +46,21 @@ export interface NativeKernels {
     channels: number,
     epsilon: number,
   ): void;
-  /** dx = dy where y > 0, else 0. */
+  /**
+   * One Adam step of one variable into new arrays, rounded as tfjs's ops: scalars = beta1, 1 - beta1,
+   * beta2, 1 - beta2, 1 - beta1^t, 1 - beta2^t, epsilon, -learningRate (as float32).
+   */
+  adamUpdate(
+    value: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    gradient: Float32Array,
+    newValue: Float32Array,
+    newM: Float32Array,
+    newV: Float32Array,
+    scalars: Float32Array,
+  ): void;
+  /** dx = dy * step(x) (tfjs's ReLU gradient). */
   reluGrad(dy: Float32Array, y: Float32Array, dx: Float32Array): void;
   setThreads(threads: number): void;
   threads(): number;

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "batch-norm.h"
+#include "elementwise.h"
 #include "conv-kernels.h"
 #include "sgemm.h"
 #include "thread-pool.h"
@@ -226,6 +226,26 @@ napi_value reluGrad(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// (value, m, v, gradient, newValue, newM, newV, scalars) with scalars a Float32Array of beta1,
+// 1 - beta1, beta2, 1 - beta2, 1 - acc1, 1 - acc2, epsilon, -learningRate.
+napi_value adamUpdate(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 8) return fail(env, "expected value, m, v, gradient, newValue, newM, newV and 8 scalars"), nullptr;
+  Floats t[8];
+  const char* names[8] = {"value", "m", "v", "gradient", "newValue", "newM", "newV", "scalars"};
+  for (int i = 0; i < 8; ++i)
+    if (!getFloats(env, argv[i], names[i], &t[i])) return nullptr;
+  for (int i = 1; i < 7; ++i)
+    if (!checkLength(env, t[i], t[0].length, names[i])) return nullptr;
+  if (!checkLength(env, t[7], 8, "scalars")) return nullptr;
+  const float* s = t[7].data;
+  leadwise::adamUpdate(t[0].data, t[1].data, t[2].data, t[3].data, t[4].data, t[5].data, t[6].data,
+                       static_cast<long>(t[0].length), s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]);
+  return nullptr;
+}
+
 napi_value setThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -257,6 +277,7 @@ napi_value init(napi_env env, napi_value exports) {
       {"maxPoolGrad", nullptr, maxPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormTrainForward", nullptr, batchNormTrainForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormTrainBackward", nullptr, batchNormTrainBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"adamUpdate", nullptr, adamUpdate, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reluGrad", nullptr, reluGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, setThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"threads", nullptr, threads, nullptr, nullptr, nullptr, napi_default, nullptr},

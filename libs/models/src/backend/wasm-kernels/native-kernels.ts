@@ -17,6 +17,7 @@ import {
 import type { NativeKernels } from '@leadwise/native-kernels';
 import { nativeBatchNormTrainingConfigs } from './batch-norm-training.ts';
 import { nativeReluGradConfig } from './relu-gradient.ts';
+import { nativeAdamConfig } from './adam.ts';
 import { heapF32, runStockWasmKernel, shape4, type WasmKernelArgs } from './kernel-utils.ts';
 
 /**
@@ -33,6 +34,7 @@ export function nativeTrainingKernelConfigs(native: NativeKernels): KernelConfig
     { kernelName: FusedConv2D, backendName: 'wasm', kernelFunc: nativeConv2D(native, FusedConv2D) as unknown as KernelFunc },
     ...nativeBatchNormTrainingConfigs(native),
     nativeReluGradConfig(native),
+    nativeAdamConfig(native),
   ];
 }
 

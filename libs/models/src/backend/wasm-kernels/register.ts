@@ -23,6 +23,7 @@ import { fastMeanGradient } from './mean-gradient.ts';
 import { nativeTrainingKernelConfigs } from './native-kernels.ts';
 import { meanConfig, sumConfig } from './reduce.ts';
 import { fastReluGradient } from './relu-gradient.ts';
+import { patchAdamOptimizer } from './adam.ts';
 import { tileConfig } from './tile.ts';
 
 /** The wasm kernels Leadwise adds (missing upstream) or replaces (slow upstream) for training. */
@@ -52,7 +53,8 @@ export type WasmTrainingKernelName =
   | 'FusedBatchNorm'
   | 'LeadwiseBatchNormTraining'
   | 'LeadwiseBatchNormTrainingGrad'
-  | 'LeadwiseReluGrad';
+  | 'LeadwiseReluGrad'
+  | 'LeadwiseAdamUpdate';
 
 export interface RegisterTrainingKernelsOptions {
   /** Register only these (e.g. just the missing filter gradient, to measure stock tfjs). */
@@ -137,9 +139,10 @@ export function nativeKernelsRegistered(): boolean {
 let batchNormTrainingRegistered = false;
 
 /**
- * The fused training-mode batch norm (batch-norm-training.ts): its gradient (a kernel name of our
- * own, so nothing is overridden) and the layer's route to it, taken only where the active backend
- * has the kernel. Idempotent.
+ * The routes to the native element-wise kernels, each taken only where the active backend has its
+ * kernel (so they stay in place when the kernels are unregistered): the fused training-mode batch
+ * norm (batch-norm-training.ts; its gradient is for a kernel name of our own) and the layer's
+ * route to it, the ReLU gradient (relu-gradient.ts) and Adam's update (adam.ts). Idempotent.
  */
 function registerBatchNormTraining(): void {
   if (batchNormTrainingRegistered) return;
@@ -148,6 +151,7 @@ function registerBatchNormTraining(): void {
   patchBatchNormalizationLayer();
   const relu = getGradient(Relu);
   if (relu) silently(() => registerGradient(fastReluGradient(relu)));
+  patchAdamOptimizer();
 }
 
 let stockBatchNormGradient: GradConfig | null = null;

@@ -1,4 +1,11 @@
-#include "batch-norm.h"
+#include "elementwise.h"
+
+// Adam must round every operation as tfjs does (no fused multiply-adds), see adamUpdate.
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
 
 #include <algorithm>
 #include <cmath>
@@ -136,6 +143,26 @@ void reluGrad(const float* dy, const float* y, float* dx, long size) {
       out[i] = a[i] * step;
     }
   });
+}
+
+void adamUpdate(const float* value, const float* m, const float* v, const float* gradient, float* newValue,
+                float* newM, float* newV, long size, float beta1, float oneMinusBeta1, float beta2,
+                float oneMinusBeta2, float oneMinusAcc1, float oneMinusAcc2, float epsilon, float negLearningRate) {
+  const float* __restrict x = value;
+  const float* __restrict m0 = m;
+  const float* __restrict v0 = v;
+  const float* __restrict g = gradient;
+  float* __restrict x1 = newValue;
+  float* __restrict m1 = newM;
+  float* __restrict v1 = newV;
+  for (long i = 0; i < size; ++i) {
+    const float gi = g[i];
+    const float mi = m0[i] * beta1 + gi * oneMinusBeta1;
+    const float vi = v0[i] * beta2 + (gi * gi) * oneMinusBeta2;
+    m1[i] = mi;
+    v1[i] = vi;
+    x1[i] = (mi / oneMinusAcc1) / (std::sqrt(vi / oneMinusAcc2) + epsilon) * negLearningRate + x[i];
+  }
 }
 
 }  // namespace leadwise
