@@ -60,6 +60,11 @@ export interface NativeKernels {
     newV: Float32Array,
     scalars: Float32Array,
   ): void;
+  /**
+   * Concatenation along the last axis (rows = product of the other axes): concat true writes wide
+   * from the parts side by side, false splits wide into the parts.
+   */
+  copyColumns(wide: Float32Array, parts: Float32Array[], rows: number, concat: boolean): void;
   /** dx = dy * step(x) (tfjs's ReLU gradient). */
   reluGrad(dy: Float32Array, y: Float32Array, dx: Float32Array): void;
   setThreads(threads: number): void;

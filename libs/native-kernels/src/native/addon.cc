@@ -3,6 +3,7 @@
 #include <node_api.h>
 
 #include <string>
+#include <vector>
 
 #include "elementwise.h"
 #include "conv-kernels.h"
@@ -246,6 +247,46 @@ napi_value adamUpdate(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// (wide, parts, rows, concat): parts an array of Float32Arrays of rows x width_i floats, wide
+// rows x sum(width_i); concat true writes wide from the parts, false the parts from wide.
+napi_value copyColumns(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 4) return fail(env, "expected wide, parts, rows and concat"), nullptr;
+  Floats wide;
+  if (!getFloats(env, argv[0], "wide", &wide)) return nullptr;
+  bool isArray = false;
+  napi_is_array(env, argv[1], &isArray);
+  if (!isArray) return fail(env, "parts must be an array of Float32Arrays"), nullptr;
+  uint32_t count = 0;
+  napi_get_array_length(env, argv[1], &count);
+  int64_t rows = 0;
+  bool concat = false;
+  if (napi_get_value_int64(env, argv[2], &rows) != napi_ok || rows < 1 || napi_get_value_bool(env, argv[3], &concat) != napi_ok)
+    return fail(env, "rows must be a positive whole number and concat a boolean"), nullptr;
+  std::vector<float*> parts(count);
+  std::vector<int> widths(count);
+  size_t total = 0;
+  for (uint32_t i = 0; i < count; ++i) {
+    napi_value element;
+    napi_get_element(env, argv[1], i, &element);
+    Floats part;
+    if (!getFloats(env, element, "part", &part)) return nullptr;
+    if (part.length % static_cast<size_t>(rows) != 0) return fail(env, "a part is not a whole number of rows"), nullptr;
+    parts[i] = part.data;
+    widths[i] = static_cast<int>(part.length / static_cast<size_t>(rows));
+    total += part.length;
+  }
+  if (!checkLength(env, wide, total, "wide")) return nullptr;
+  if (concat) {
+    leadwise::concatColumns(parts.data(), widths.data(), static_cast<int>(count), wide.data, static_cast<long>(rows));
+  } else {
+    leadwise::splitColumns(wide.data, parts.data(), widths.data(), static_cast<int>(count), static_cast<long>(rows));
+  }
+  return nullptr;
+}
+
 napi_value setThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -278,6 +319,7 @@ napi_value init(napi_env env, napi_value exports) {
       {"batchNormTrainForward", nullptr, batchNormTrainForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormTrainBackward", nullptr, batchNormTrainBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adamUpdate", nullptr, adamUpdate, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"copyColumns", nullptr, copyColumns, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reluGrad", nullptr, reluGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, setThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"threads", nullptr, threads, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "thread-pool.h"
@@ -163,6 +164,45 @@ void adamUpdate(const float* value, const float* m, const float* v, const float*
     v1[i] = vi;
     x1[i] = (mi / oneMinusAcc1) / (std::sqrt(vi / oneMinusAcc2) + epsilon) * negLearningRate + x[i];
   }
+}
+
+namespace {
+
+template <bool kConcat>
+void copyColumns(float* wide, float* const* parts, const int* widths, int count, long rows) {
+  long total = 0;
+  std::vector<long> offsets(count);
+  for (int i = 0; i < count; ++i) {
+    offsets[i] = total;
+    total += widths[i];
+  }
+  constexpr long kRowsPerTask = 256;
+  const long tasks = std::max<long>(1, (rows + kRowsPerTask - 1) / kRowsPerTask);
+  parallelFor(static_cast<int>(tasks), [&](int task) {
+    const long begin = task * kRowsPerTask;
+    const long end = std::min(rows, begin + kRowsPerTask);
+    for (long r = begin; r < end; ++r) {
+      float* row = wide + r * total;
+      for (int i = 0; i < count; ++i) {
+        float* part = parts[i] + r * widths[i];
+        if (kConcat) {
+          std::memcpy(row + offsets[i], part, sizeof(float) * widths[i]);
+        } else {
+          std::memcpy(part, row + offsets[i], sizeof(float) * widths[i]);
+        }
+      }
+    }
+  });
+}
+
+}  // namespace
+
+void concatColumns(const float* const* parts, const int* widths, int count, float* out, long rows) {
+  copyColumns<true>(out, const_cast<float* const*>(parts), widths, count, rows);
+}
+
+void splitColumns(const float* in, float* const* parts, const int* widths, int count, long rows) {
+  copyColumns<false>(const_cast<float*>(in), parts, widths, count, rows);
 }
 
 }  // namespace leadwise

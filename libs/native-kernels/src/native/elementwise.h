@@ -31,3 +31,12 @@ void adamUpdate(const float* value, const float* m, const float* v, const float*
                 float oneMinusBeta2, float oneMinusAcc1, float oneMinusAcc2, float epsilon, float negLearningRate);
 
 }  // namespace leadwise
+
+namespace leadwise {
+
+// Concatenation along the last axis of row-major tensors with `rows` rows: part i has widths[i]
+// columns. concatColumns writes parts side by side into out; splitColumns is its inverse.
+void concatColumns(const float* const* parts, const int* widths, int count, float* out, long rows);
+void splitColumns(const float* in, float* const* parts, const int* widths, int count, long rows);
+
+}  // namespace leadwise

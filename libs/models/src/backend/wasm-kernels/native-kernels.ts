@@ -18,6 +18,7 @@ import type { NativeKernels } from '@leadwise/native-kernels';
 import { nativeBatchNormTrainingConfigs } from './batch-norm-training.ts';
 import { nativeReluGradConfig } from './relu-gradient.ts';
 import { nativeAdamConfig } from './adam.ts';
+import { nativeConcatSplitConfigs } from './concat-split.ts';
 import { heapF32, runStockWasmKernel, shape4, type WasmKernelArgs } from './kernel-utils.ts';
 
 /**
@@ -35,6 +36,7 @@ export function nativeTrainingKernelConfigs(native: NativeKernels): KernelConfig
     ...nativeBatchNormTrainingConfigs(native),
     nativeReluGradConfig(native),
     nativeAdamConfig(native),
+    ...nativeConcatSplitConfigs(native),
   ];
 }
 

@@ -54,7 +54,9 @@ export type WasmTrainingKernelName =
   | 'LeadwiseBatchNormTraining'
   | 'LeadwiseBatchNormTrainingGrad'
   | 'LeadwiseReluGrad'
-  | 'LeadwiseAdamUpdate';
+  | 'LeadwiseAdamUpdate'
+  | 'Concat'
+  | 'SplitV';
 
 export interface RegisterTrainingKernelsOptions {
   /** Register only these (e.g. just the missing filter gradient, to measure stock tfjs). */
