@@ -65,6 +65,8 @@ export interface NativeKernels {
    * from the parts side by side, false splits wide into the parts.
    */
   copyColumns(wide: Float32Array, parts: Float32Array[], rows: number, concat: boolean): void;
+  /** c = op(a) op(b) per batch; shape: batch, batchA (1 or batch), batchB (1 or batch), m, n, k, transposeA, transposeB (0/1). */
+  batchMatMul(a: Float32Array, b: Float32Array, c: Float32Array, shape: Int32Array): void;
   /** dx = dy * step(x) (tfjs's ReLU gradient). */
   reluGrad(dy: Float32Array, y: Float32Array, dx: Float32Array): void;
   setThreads(threads: number): void;

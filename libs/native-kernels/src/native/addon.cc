@@ -287,6 +287,27 @@ napi_value copyColumns(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// (a, b, c, shape) with shape = batch, batchA, batchB, m, n, k, transposeA, transposeB.
+napi_value batchMatMul(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 4) return fail(env, "expected a, b, c and a shape"), nullptr;
+  int v[8];
+  if (!getInts(env, argv[3], 8, v)) return nullptr;
+  const int batch = v[0], batchA = v[1], batchB = v[2], m = v[3], n = v[4], k = v[5];
+  if (batch < 1 || (batchA != 1 && batchA != batch) || (batchB != 1 && batchB != batch) || m < 1 || n < 1 || k < 1)
+    return fail(env, "batches must be 1 or the batch, sizes at least 1"), nullptr;
+  Floats a, b, c;
+  if (!getFloats(env, argv[0], "a", &a) || !getFloats(env, argv[1], "b", &b) || !getFloats(env, argv[2], "c", &c))
+    return nullptr;
+  if (!checkLength(env, a, static_cast<size_t>(batchA) * m * k, "a") || !checkLength(env, b, static_cast<size_t>(batchB) * k * n, "b") ||
+      !checkLength(env, c, static_cast<size_t>(batch) * m * n, "c"))
+    return nullptr;
+  leadwise::batchMatMul(a.data, b.data, c.data, batch, batchA, batchB, m, n, k, v[6] != 0, v[7] != 0);
+  return nullptr;
+}
+
 napi_value setThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -320,6 +341,7 @@ napi_value init(napi_env env, napi_value exports) {
       {"batchNormTrainBackward", nullptr, batchNormTrainBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adamUpdate", nullptr, adamUpdate, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"copyColumns", nullptr, copyColumns, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchMatMul", nullptr, batchMatMul, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reluGrad", nullptr, reluGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, setThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"threads", nullptr, threads, nullptr, nullptr, nullptr, napi_default, nullptr},

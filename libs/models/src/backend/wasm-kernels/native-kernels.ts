@@ -19,6 +19,7 @@ import { nativeBatchNormTrainingConfigs } from './batch-norm-training.ts';
 import { nativeReluGradConfig } from './relu-gradient.ts';
 import { nativeAdamConfig } from './adam.ts';
 import { nativeConcatSplitConfigs } from './concat-split.ts';
+import { nativeBatchMatMulConfig } from './batch-mat-mul.ts';
 import { heapF32, runStockWasmKernel, shape4, type WasmKernelArgs } from './kernel-utils.ts';
 
 /**
@@ -37,6 +38,7 @@ export function nativeTrainingKernelConfigs(native: NativeKernels): KernelConfig
     nativeReluGradConfig(native),
     nativeAdamConfig(native),
     ...nativeConcatSplitConfigs(native),
+    nativeBatchMatMulConfig(native),
   ];
 }
 

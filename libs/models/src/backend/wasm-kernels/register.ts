@@ -56,7 +56,8 @@ export type WasmTrainingKernelName =
   | 'LeadwiseReluGrad'
   | 'LeadwiseAdamUpdate'
   | 'Concat'
-  | 'SplitV';
+  | 'SplitV'
+  | 'BatchMatMul';
 
 export interface RegisterTrainingKernelsOptions {
   /** Register only these (e.g. just the missing filter gradient, to measure stock tfjs). */
