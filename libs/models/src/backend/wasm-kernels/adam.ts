@@ -96,12 +96,18 @@ export function patchAdamOptimizer(): void {
     tf.tidy(() => {
       names.forEach((name, i) => {
         const value = tf.engine().registeredVariables[name];
-        state.accumulatedFirstMoment[i] ??= { originalName: `${name}/m`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
-        state.accumulatedSecondMoment[i] ??= { originalName: `${name}/v`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+        const first = (state.accumulatedFirstMoment[i] ??= {
+          originalName: `${name}/m`,
+          variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
+        });
+        const second = (state.accumulatedSecondMoment[i] ??= {
+          originalName: `${name}/v`,
+          variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
+        });
         const gradient = Array.isArray(variableGradients) ? variableGradients[i].tensor : variableGradients[name];
         if (gradient == null) return;
-        const m = state.accumulatedFirstMoment[i]!.variable;
-        const v = state.accumulatedSecondMoment[i]!.variable;
+        const m = first.variable;
+        const v = second.variable;
         if (value.dtype !== 'float32' || gradient.dtype !== 'float32') throw new Error(`Adam: ${name} is not float32`);
         const [newValue, newM, newV] = tf.engine().runKernel(
           ADAM_UPDATE,

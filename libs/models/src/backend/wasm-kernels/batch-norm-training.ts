@@ -144,20 +144,20 @@ export function patchBatchNormalizationLayer(): void {
     const input = Array.isArray(inputs) ? inputs[0] : inputs;
     const rank = input?.rank ?? 0;
     const axis = this.axis >= 0 ? this.axis : this.axis + rank;
+    const gamma = this.gamma;
+    const beta = this.beta;
     const fast =
       kwargs?.['training'] === true &&
       (!Array.isArray(inputs) || inputs.length === 1) &&
       rank >= 2 &&
       axis === rank - 1 &&
       input.dtype === 'float32' &&
-      this.gamma !== undefined &&
-      this.beta !== undefined &&
       batchNormTrainingAvailable();
-    if (!fast) return original.call(this, inputs, kwargs);
+    if (!fast || gamma === undefined || beta === undefined) return original.call(this, inputs, kwargs);
     return tf.tidy(() => {
       const [y, mean, variance] = tf.engine().runKernel(
         BATCH_NORM_TRAINING,
-        { x: input, scale: this.gamma!.read(), offset: this.beta!.read() },
+        { x: input, scale: gamma.read(), offset: beta.read() },
         { varianceEpsilon: this.epsilon } as unknown as NamedAttrMap,
       ) as tf.Tensor[];
       // As tfjs-layers' doMovingAverage: v - (v - value) * (1 - momentum).
