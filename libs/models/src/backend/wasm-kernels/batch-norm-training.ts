@@ -152,6 +152,7 @@ export function patchBatchNormalizationLayer(): void {
       rank >= 2 &&
       axis === rank - 1 &&
       input.dtype === 'float32' &&
+      input.size > 0 &&
       batchNormTrainingAvailable();
     if (!fast || gamma === undefined || beta === undefined) return original.call(this, inputs, kwargs);
     return tf.tidy(() => {
