@@ -4,6 +4,7 @@
       "target_name": "leadwise_native",
       "sources": [
         "src/native/addon.cc",
+        "src/native/elementwise.cc",
         "src/native/sgemm.cc",
         "src/native/conv-kernels.cc",
         "src/native/thread-pool.cc"

@@ -20,6 +20,55 @@ export interface NativeKernels {
   conv2d(x: Float32Array, filter: Float32Array, bias: Float32Array | null, y: Float32Array, shape: Int32Array, activation: 0 | 1): void;
   /** shape: batch, inH, inW, channels, outH, outW, filterH, filterW, strideH, strideW, padTop, padLeft. */
   maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, shape: Int32Array): void;
+  /** Batch norm in training mode over x [rows, channels]: writes y, and the batch mean and (biased) variance per channel. */
+  batchNormTrainForward(
+    x: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    y: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    channels: number,
+    epsilon: number,
+  ): void;
+  /** Its gradients: dx, dgamma, dbeta from dy (dmean / dvariance: gradients reaching the statistics, or null). */
+  batchNormTrainBackward(
+    x: Float32Array,
+    dy: Float32Array,
+    gamma: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    dmean: Float32Array | null,
+    dvariance: Float32Array | null,
+    dx: Float32Array,
+    dgamma: Float32Array,
+    dbeta: Float32Array,
+    channels: number,
+    epsilon: number,
+  ): void;
+  /**
+   * One Adam step of one variable into new arrays, rounded as tfjs's ops: scalars = beta1, 1 - beta1,
+   * beta2, 1 - beta2, 1 - beta1^t, 1 - beta2^t, epsilon, -learningRate (as float32).
+   */
+  adamUpdate(
+    value: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    gradient: Float32Array,
+    newValue: Float32Array,
+    newM: Float32Array,
+    newV: Float32Array,
+    scalars: Float32Array,
+  ): void;
+  /**
+   * Concatenation along the last axis (rows = product of the other axes): concat true writes wide
+   * from the parts side by side, false splits wide into the parts.
+   */
+  copyColumns(wide: Float32Array, parts: Float32Array[], rows: number, concat: boolean): void;
+  /** c = op(a) op(b) per batch; shape: batch, batchA (1 or batch), batchB (1 or batch), m, n, k, transposeA, transposeB (0/1). */
+  batchMatMul(a: Float32Array, b: Float32Array, c: Float32Array, shape: Int32Array): void;
+  /** dx = dy * step(x) (tfjs's ReLU gradient). */
+  reluGrad(dy: Float32Array, y: Float32Array, dx: Float32Array): void;
   setThreads(threads: number): void;
   threads(): number;
   /** The SGEMM microkernel runtime dispatch chose: 'avx512', 'avx2+fma' or 'generic'. */

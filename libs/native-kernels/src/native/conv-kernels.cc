@@ -274,4 +274,25 @@ void maxPoolGrad(const float* x, const float* dy, float* dx, const PoolShape& s)
   });
 }
 
+void batchMatMul(const float* a, const float* b, float* c, int batch, int batchA, int batchB, int m, int n, int k,
+                 bool transposeA, bool transposeB) {
+  constexpr int kBlock = 256;
+  const int rowBlocks = (m + kBlock - 1) / kBlock;
+  const int colBlocks = (n + kBlock - 1) / kBlock;
+  const long perBatch = static_cast<long>(rowBlocks) * colBlocks;
+  parallelFor(static_cast<int>(batch * perBatch), [&](int task) {
+    const int p = static_cast<int>(task / perBatch);
+    const int rb = static_cast<int>((task % perBatch) / colBlocks);
+    const int cb = static_cast<int>(task % colBlocks);
+    const int i0 = rb * kBlock, j0 = cb * kBlock;
+    const int rows = std::min(kBlock, m - i0), cols = std::min(kBlock, n - j0);
+    const float* ap = a + static_cast<std::ptrdiff_t>(batchA == 1 ? 0 : p) * m * k;
+    const float* bp = b + static_cast<std::ptrdiff_t>(batchB == 1 ? 0 : p) * k * n;
+    float* cp = c + static_cast<std::ptrdiff_t>(p) * m * n;
+    const MatrixView av = transposeA ? MatrixView{ap + i0, 1, m} : MatrixView{ap + static_cast<std::ptrdiff_t>(i0) * k, k, 1};
+    const MatrixView bv = transposeB ? MatrixView{bp + static_cast<std::ptrdiff_t>(j0) * k, 1, k} : MatrixView{bp + j0, n, 1};
+    sgemm(rows, cols, k, av, bv, {cp + static_cast<std::ptrdiff_t>(i0) * n + j0, n, 1}, false);
+  });
+}
+
 }  // namespace leadwise

@@ -39,4 +39,11 @@ struct PoolShape {
 // the same comparisons, NaN behaviour included, as Leadwise's wasm kernel (max-pool-grad.ts).
 void maxPoolGrad(const float* x, const float* dy, float* dx, const PoolShape& shape);
 
+// c[p] = op(a[p]) op(b[p]) for p < batch, with op a transpose where asked: a[p] is [m, k] ([k, m]
+// transposed), b[p] is [k, n] ([n, k] transposed), c[p] is [m, n]. batchA / batchB are 1 (the same
+// matrix for every p) or batch. Output blocks are split across threads, each element computed by
+// one thread over the whole k: results do not depend on the thread count.
+void batchMatMul(const float* a, const float* b, float* c, int batch, int batchA, int batchB, int m, int n, int k,
+                 bool transposeA, bool transposeB);
+
 }  // namespace leadwise

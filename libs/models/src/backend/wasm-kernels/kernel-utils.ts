@@ -40,6 +40,14 @@ export function runStockWasmKernel(name: string, args: WasmKernelArgs): TensorIn
   return out;
 }
 
+/** A stock kernel with several outputs (SplitV). */
+export function runStockWasmKernels(name: string, args: WasmKernelArgs): TensorInfo[] {
+  const stock = stockWasmKernels.get(name);
+  if (!stock) throw new Error(`no stock wasm kernel ${name} recorded`);
+  const out = stock.kernelFunc(args as unknown as Parameters<KernelFunc>[0]);
+  return Array.isArray(out) ? out : [out];
+}
+
 /** Drops this kernel's reference to an intermediate; the wasm heap frees it at refCount 0. */
 export function release(backend: BackendWasm, ...infos: TensorInfo[]): void {
   for (const info of infos) backend.disposeData(info.dataId);

@@ -158,6 +158,26 @@ describe.skipIf(native === null)('native training kernels match the wasm kernels
     expect(Array.from(actual)).toEqual(Array.from(expected));
   });
 
+  it.each([
+    { a: [5, 7], b: [7, 3], ta: false, tb: false },
+    { a: [7, 5], b: [7, 3], ta: true, tb: false },
+    { a: [5, 7], b: [3, 7], ta: false, tb: true },
+    { a: [7, 5], b: [3, 7], ta: true, tb: true },
+    // Dense-layer gradients (dW = x^T dy, dx = dy W^T), past one 256 block both ways.
+    { a: [32, 300], b: [32, 270], ta: true, tb: false },
+    { a: [32, 270], b: [300, 270], ta: false, tb: true },
+    { a: [3, 4, 6], b: [3, 6, 5], ta: false, tb: false },
+    { a: [3, 4, 6], b: [6, 5], ta: false, tb: false },
+    { a: [1, 6, 4], b: [2, 3, 6, 5], ta: true, tb: false },
+  ])('BatchMatMul $a x $b, transposeA $ta transposeB $tb', async ({ a, b, ta, tb }) => {
+    const size = (s: number[]): number => s.reduce((x, y) => x * y, 1);
+    await expectNativeMatches(
+      'BatchMatMul',
+      { a: { shape: a, values: randomValues(size(a), 8) }, b: { shape: b, values: randomValues(size(b), 9) } },
+      { transposeA: ta, transposeB: tb },
+    );
+  });
+
   it('gives the same bits on every run with the same thread count', async () => {
     const c = CONV_CASES[CONV_CASES.length - 1];
     const { x, dy, filter, filterShape, common } = convInputs(c);

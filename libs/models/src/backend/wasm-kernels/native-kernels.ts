@@ -15,6 +15,11 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs';
 import type { NativeKernels } from '@leadwise/native-kernels';
+import { nativeBatchNormTrainingConfigs } from './batch-norm-training.ts';
+import { nativeReluGradConfig } from './relu-gradient.ts';
+import { nativeAdamConfig } from './adam.ts';
+import { nativeConcatSplitConfigs } from './concat-split.ts';
+import { nativeBatchMatMulConfig } from './batch-mat-mul.ts';
 import { heapF32, runStockWasmKernel, shape4, type WasmKernelArgs } from './kernel-utils.ts';
 
 /**
@@ -29,6 +34,11 @@ export function nativeTrainingKernelConfigs(native: NativeKernels): KernelConfig
     { kernelName: MaxPoolGrad, backendName: 'wasm', kernelFunc: nativeMaxPoolGrad(native) as unknown as KernelFunc },
     { kernelName: Conv2D, backendName: 'wasm', kernelFunc: nativeConv2D(native, Conv2D) as unknown as KernelFunc },
     { kernelName: FusedConv2D, backendName: 'wasm', kernelFunc: nativeConv2D(native, FusedConv2D) as unknown as KernelFunc },
+    ...nativeBatchNormTrainingConfigs(native),
+    nativeReluGradConfig(native),
+    nativeAdamConfig(native),
+    ...nativeConcatSplitConfigs(native),
+    nativeBatchMatMulConfig(native),
   ];
 }
 

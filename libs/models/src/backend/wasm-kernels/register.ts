@@ -1,5 +1,6 @@
 import {
   FusedBatchNorm,
+  Relu,
   getGradient,
   Mean,
   getKernel,
@@ -11,6 +12,7 @@ import {
 } from '@tensorflow/tfjs';
 import { fastBatchNormGradient } from './batch-norm-gradient.ts';
 import { batchNormConfig } from './batch-norm.ts';
+import { batchNormTrainingGradConfig, patchBatchNormalizationLayer } from './batch-norm-training.ts';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.ts';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.ts';
 import { castConfig, identityConfig } from './identity.ts';
@@ -20,6 +22,8 @@ import { maxPoolGradConfig } from './max-pool-grad.ts';
 import { fastMeanGradient } from './mean-gradient.ts';
 import { nativeTrainingKernelConfigs } from './native-kernels.ts';
 import { meanConfig, sumConfig } from './reduce.ts';
+import { fastReluGradient } from './relu-gradient.ts';
+import { patchAdamOptimizer } from './adam.ts';
 import { tileConfig } from './tile.ts';
 
 /** The wasm kernels Leadwise adds (missing upstream) or replaces (slow upstream) for training. */
@@ -46,7 +50,14 @@ export type WasmTrainingKernelName =
   | 'Tile'
   | 'Identity'
   | 'Cast'
-  | 'FusedBatchNorm';
+  | 'FusedBatchNorm'
+  | 'LeadwiseBatchNormTraining'
+  | 'LeadwiseBatchNormTrainingGrad'
+  | 'LeadwiseReluGrad'
+  | 'LeadwiseAdamUpdate'
+  | 'Concat'
+  | 'SplitV'
+  | 'BatchMatMul';
 
 export interface RegisterTrainingKernelsOptions {
   /** Register only these (e.g. just the missing filter gradient, to measure stock tfjs). */
@@ -101,6 +112,7 @@ export function registerWasmTrainingKernels(options: RegisterTrainingKernelsOpti
     registered.push(name);
   }
   if (!native) restoreNativeOnlyKernels();
+  else registerBatchNormTraining();
   if (!options.only || options.only.includes('FusedBatchNorm')) registerFastBatchNormGradient();
   if (!options.only || options.only.includes('Mean')) registerFastMeanGradient();
   return registered;
@@ -125,6 +137,24 @@ function defaultNativeKernels(): NativeKernels | null {
 /** Whether the wasm backend now runs the native addon's kernels (`registerWasmTrainingKernels` with `native`). */
 export function nativeKernelsRegistered(): boolean {
   return nativeConfigs !== null && nativeConfigs.configs.some((c) => getKernel(c.kernelName, 'wasm')?.kernelFunc === c.kernelFunc);
+}
+
+let batchNormTrainingRegistered = false;
+
+/**
+ * The routes to the native element-wise kernels, each taken only where the active backend has its
+ * kernel (so they stay in place when the kernels are unregistered): the fused training-mode batch
+ * norm (batch-norm-training.ts; its gradient is for a kernel name of our own) and the layer's
+ * route to it, the ReLU gradient (relu-gradient.ts) and Adam's update (adam.ts). Idempotent.
+ */
+function registerBatchNormTraining(): void {
+  if (batchNormTrainingRegistered) return;
+  batchNormTrainingRegistered = true;
+  registerGradient(batchNormTrainingGradConfig);
+  patchBatchNormalizationLayer();
+  const relu = getGradient(Relu);
+  if (relu) silently(() => registerGradient(fastReluGradient(relu)));
+  patchAdamOptimizer();
 }
 
 let stockBatchNormGradient: GradConfig | null = null;

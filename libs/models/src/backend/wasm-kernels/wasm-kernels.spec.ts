@@ -229,6 +229,11 @@ describe('wasm training kernels match the cpu backend', () => {
     { shape: [2, 3], reps: [3, 1] },
     { shape: [2, 3], reps: [1, 3] },
     { shape: [2, 1, 3], reps: [2, 4, 2] },
+    // Per-slice repeats: the global-average-pooling gradient, and an inner axis.
+    { shape: [4, 1, 1, 6], reps: [1, 3, 5, 1] },
+    { shape: [3, 1, 2], reps: [1, 4, 1] },
+    { shape: [3, 2, 1, 1, 2], reps: [1, 1, 2, 3, 1] },
+    { shape: [2, 3], reps: [1, 1] },
   ])('Tile $shape by $reps', async ({ shape, reps }) => {
     const x = { shape, values: randomValues(shape.reduce((a, b) => a * b), 7) };
     maxErrors[`Tile ${shape.join('x')} by ${reps.join(',')}`] = await compare('Tile', { x }, { reps });

@@ -1,0 +1,159 @@
+import * as tf from '@tensorflow/tfjs';
+import { loadNativeKernels, type NativeKernels } from '@leadwise/native-kernels';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initWasmBackend } from '../select-backend.ts';
+import { BATCH_NORM_TRAINING, batchNormTrainingAvailable } from './batch-norm-training.ts';
+import { registerWasmTrainingKernels } from './register.ts';
+
+/**
+ * The fused training-mode batch norm (native) against tfjs-layers' own path (tf.moments +
+ * batchNorm and their gradients) on the wasm kernels: layer output, moving statistics and the
+ * gradients of x, gamma and beta; and the kernel alone with gradients reaching the mean and
+ * variance outputs too. Shapes cover one row chunk and several, rank 2 and 4, odd channel counts.
+ */
+const status = loadNativeKernels();
+const native: NativeKernels | null = status.loaded ? status.kernels : null;
+
+const SHAPES = [
+  [2, 3, 4, 5],
+  [5, 7, 9, 16],
+  [3, 33],
+  [4, 13, 12, 40],
+  [2, 40, 30, 3],
+];
+
+function randomValues(size: number, seed: number, lo = -1, hi = 1): Float32Array {
+  const out = new Float32Array(size);
+  let state = seed >>> 0;
+  for (let i = 0; i < size; i++) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    out[i] = lo + (hi - lo) * (state / 2 ** 32);
+  }
+  return out;
+}
+
+function expectClose(actual: Float32Array, expected: Float32Array, what: string): void {
+  expect(actual.length, what).toBe(expected.length);
+  const scale = Math.max(1e-3, ...Array.from(expected, Math.abs));
+  let worst = 0;
+  for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
+  expect(worst / scale, what).toBeLessThanOrEqual(2e-5);
+}
+
+interface LayerRun {
+  y: Float32Array;
+  movingMean: Float32Array;
+  movingVariance: Float32Array;
+  dx: Float32Array;
+  dgamma: Float32Array;
+  dbeta: Float32Array;
+}
+
+function runLayer(shape: number[], seed: number): LayerRun {
+  const channels = shape[shape.length - 1];
+  const layer = tf.layers.batchNormalization({ axis: -1, epsilon: 1e-5, momentum: 0.9 });
+  layer.build(shape);
+  const initial = [
+    tf.tensor(randomValues(channels, seed + 1, 0.5, 1.5)),
+    tf.tensor(randomValues(channels, seed + 2)),
+    tf.tensor(randomValues(channels, seed + 3)),
+    tf.tensor(randomValues(channels, seed + 4, 0.5, 1.5)),
+  ];
+  layer.setWeights(initial);
+  tf.dispose(initial);
+  const size = shape.reduce((a, b) => a * b, 1);
+  // Offset and scaled input, so that the mean and variance are far from 0 and 1.
+  const x = tf.tensor(randomValues(size, seed, 1, 4), shape);
+  const w = tf.tensor(randomValues(size, seed + 5), shape);
+  const weights = layer.trainableWeights.map((v) => v.read() as tf.Variable);
+  let y: tf.Tensor | null = null;
+  const { grads } = tf.variableGrads(() => {
+    const out = layer.apply(x, { training: true }) as tf.Tensor;
+    y = tf.keep(out.clone());
+    return tf.sum(tf.mul(out, w)) as tf.Scalar;
+  }, weights);
+  const dx = tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(layer.apply(xi, { training: true }) as tf.Tensor, w)))(x);
+  // getWeights gives the variables themselves: read, not disposed.
+  const [, , mm, mv] = layer.getWeights();
+  const run: LayerRun = {
+    y: y!.dataSync() as Float32Array,
+    // Two training calls above moved the averages twice.
+    movingMean: mm.dataSync() as Float32Array,
+    movingVariance: mv.dataSync() as Float32Array,
+    dx: dx.dataSync() as Float32Array,
+    dgamma: grads[weights[0].name].dataSync() as Float32Array,
+    dbeta: grads[weights[1].name].dataSync() as Float32Array,
+  };
+  tf.dispose([x, w, y!, dx, ...Object.values(grads)]);
+  // Eager calls do not count as use for Layer.dispose(): its variables go one by one.
+  for (const v of layer.weights) v.dispose();
+  return run;
+}
+
+describe.skipIf(native === null)('fused training batch norm (native) matches tfjs-layers on the wasm kernels', () => {
+  beforeAll(async () => {
+    await initWasmBackend();
+    await tf.setBackend('wasm');
+  });
+  afterAll(() => registerWasmTrainingKernels({ native }));
+
+  for (const shape of SHAPES) {
+    it(`layer output, moving statistics and gradients for [${shape.join(', ')}]`, () => {
+      registerWasmTrainingKernels({ native: null });
+      expect(batchNormTrainingAvailable()).toBe(false);
+      const start = tf.memory().numTensors;
+      const expected = runLayer(shape, 7);
+      // runLayer leaves a tensor behind per call on tfjs-layers' own path (not traced down; a training
+      // step's tensor count stays constant, see tools/bench/profile-step.ts): the fused path no more.
+      const left = tf.memory().numTensors - start;
+      registerWasmTrainingKernels({ native });
+      expect(batchNormTrainingAvailable()).toBe(true);
+      const before = tf.memory().numTensors;
+      const actual = runLayer(shape, 7);
+      expect(tf.memory().numTensors - before).toBeLessThanOrEqual(left);
+      for (const key of Object.keys(expected) as (keyof LayerRun)[]) expectClose(actual[key], expected[key], key);
+    });
+  }
+
+  it('the kernel alone: gradients reaching the mean and variance outputs too', () => {
+    registerWasmTrainingKernels({ native });
+    const shape = [3, 11, 7, 24];
+    const channels = 24;
+    const size = shape.reduce((a, b) => a * b, 1);
+    const x = tf.tensor(randomValues(size, 3, -2, 3), shape);
+    const scale = tf.tensor(randomValues(channels, 4, 0.5, 1.5));
+    const offset = tf.tensor(randomValues(channels, 5));
+    const w = tf.tensor(randomValues(size, 6), shape);
+    const wm = tf.tensor(randomValues(channels, 7));
+    const wv = tf.tensor(randomValues(channels, 8));
+    const loss = (y: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor): tf.Scalar =>
+      tf.addN([tf.sum(tf.mul(y, w)), tf.sum(tf.mul(mean, wm)), tf.sum(tf.mul(variance, wv))]) as tf.Scalar;
+    const fused = tf.grads((xi: tf.Tensor, s: tf.Tensor, o: tf.Tensor) => {
+      const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_TRAINING, { x: xi, scale: s, offset: o }, {
+        varianceEpsilon: 1e-3,
+      } as never) as tf.Tensor[];
+      return loss(y, mean, variance);
+    })([x, scale, offset]);
+    const reference = tf.grads((xi: tf.Tensor, s: tf.Tensor, o: tf.Tensor) => {
+      const { mean, variance } = tf.moments(xi, [0, 1, 2]);
+      return loss(tf.batchNorm(xi, mean, variance, o, s, 1e-3), mean, variance);
+    })([x, scale, offset]);
+    ['dx', 'dscale', 'doffset'].forEach((what, i) =>
+      expectClose(fused[i].dataSync() as Float32Array, reference[i].dataSync() as Float32Array, what),
+    );
+    tf.dispose([x, scale, offset, w, wm, wv, ...fused, ...reference]);
+  });
+});
+
+describe('fused training batch norm without the addon', () => {
+  it('is not available on the wasm kernels alone, and the layer keeps its own path', async () => {
+    await initWasmBackend();
+    await tf.setBackend('wasm');
+    registerWasmTrainingKernels({ native: null });
+    expect(batchNormTrainingAvailable()).toBe(false);
+    await tf.setBackend('cpu');
+    expect(batchNormTrainingAvailable()).toBe(false);
+    await tf.setBackend('wasm');
+    if (native) registerWasmTrainingKernels({ native });
+  });
+});

@@ -1,0 +1,183 @@
+import * as tf from '@tensorflow/tfjs';
+import {
+  getKernel,
+  type GradConfig,
+  type KernelConfig,
+  type KernelFunc,
+  type NamedAttrMap,
+  type TensorInfo,
+} from '@tensorflow/tfjs';
+import type { NativeKernels } from '@leadwise/native-kernels';
+import { heapF32, type WasmKernelArgs } from './kernel-utils.ts';
+
+/**
+ * Batch normalisation in training mode as two native kernels (forward: batch mean, variance and the
+ * normalised output in three passes over x; backward: dx, dgamma, dbeta in two passes over x and
+ * dy), instead of tf.moments + batchNorm and their gradients, which take about 15 full-size
+ * element-wise kernels (Mean, Sub, Square, Mean, FusedBatchNorm; Tile, RealDiv, Multiply, Sum, Add
+ * ...) per layer and step. Registered on the wasm backend only with the addon; the
+ * BatchNormalization layer takes this path only where the kernel exists for the active backend and
+ * its own path everywhere else, so results elsewhere are untouched.
+ */
+export const BATCH_NORM_TRAINING = 'LeadwiseBatchNormTraining';
+export const BATCH_NORM_TRAINING_GRAD = 'LeadwiseBatchNormTrainingGrad';
+
+interface BatchNormTrainingAttrs {
+  varianceEpsilon: number;
+}
+
+function nativeForward(native: NativeKernels) {
+  return function batchNormTrainingNative(args: WasmKernelArgs): TensorInfo[] {
+    const { backend } = args;
+    const x = args.inputs['x'] as TensorInfo;
+    const scale = args.inputs['scale'] as TensorInfo;
+    const offset = args.inputs['offset'] as TensorInfo;
+    const { varianceEpsilon } = args.attrs as unknown as BatchNormTrainingAttrs;
+    const channels = x.shape[x.shape.length - 1];
+    const y = backend.makeOutput(x.shape, 'float32');
+    const mean = backend.makeOutput([channels], 'float32');
+    const variance = backend.makeOutput([channels], 'float32');
+    native.batchNormTrainForward(
+      heapF32(backend, x),
+      heapF32(backend, scale),
+      heapF32(backend, offset),
+      heapF32(backend, y),
+      heapF32(backend, mean),
+      heapF32(backend, variance),
+      channels,
+      varianceEpsilon,
+    );
+    return [y, mean, variance];
+  };
+}
+
+function nativeBackward(native: NativeKernels) {
+  return function batchNormTrainingGradNative(args: WasmKernelArgs): TensorInfo[] {
+    const { backend } = args;
+    const input = (name: string): TensorInfo => args.inputs[name] as TensorInfo;
+    const x = input('x');
+    const dmean = args.inputs['dmean'] as TensorInfo | undefined;
+    const dvariance = args.inputs['dvariance'] as TensorInfo | undefined;
+    const { varianceEpsilon } = args.attrs as unknown as BatchNormTrainingAttrs;
+    const channels = x.shape[x.shape.length - 1];
+    const dx = backend.makeOutput(x.shape, 'float32');
+    const dscale = backend.makeOutput([channels], 'float32');
+    const doffset = backend.makeOutput([channels], 'float32');
+    native.batchNormTrainBackward(
+      heapF32(backend, x),
+      heapF32(backend, input('dy')),
+      heapF32(backend, input('scale')),
+      heapF32(backend, input('mean')),
+      heapF32(backend, input('variance')),
+      dmean ? heapF32(backend, dmean) : null,
+      dvariance ? heapF32(backend, dvariance) : null,
+      heapF32(backend, dx),
+      heapF32(backend, dscale),
+      heapF32(backend, doffset),
+      channels,
+      varianceEpsilon,
+    );
+    return [dx, dscale, doffset];
+  };
+}
+
+export function nativeBatchNormTrainingConfigs(native: NativeKernels): KernelConfig[] {
+  return [
+    { kernelName: BATCH_NORM_TRAINING, backendName: 'wasm', kernelFunc: nativeForward(native) as unknown as KernelFunc },
+    { kernelName: BATCH_NORM_TRAINING_GRAD, backendName: 'wasm', kernelFunc: nativeBackward(native) as unknown as KernelFunc },
+  ];
+}
+
+/** dx, dscale and doffset in one kernel call, shared by the three lazily asked gradients. */
+export const batchNormTrainingGradConfig: GradConfig = {
+  kernelName: BATCH_NORM_TRAINING,
+  inputsToSave: ['x', 'scale'],
+  outputsToSave: [false, true, true],
+  gradFunc: (dys, saved, attrs) => {
+    const [dy, dmean, dvariance] = dys as Array<tf.Tensor | null>;
+    const [x, scale, mean, variance] = saved;
+    const inputs: Record<string, tf.Tensor> = { x, dy: dy ?? tf.zerosLike(x), scale, mean, variance };
+    if (dmean) inputs['dmean'] = dmean;
+    if (dvariance) inputs['dvariance'] = dvariance;
+    const [dx, dscale, doffset] = tf.engine().runKernel(BATCH_NORM_TRAINING_GRAD, inputs, attrs as NamedAttrMap) as tf.Tensor[];
+    return { x: () => dx, scale: () => dscale, offset: () => doffset };
+  },
+};
+
+/** Whether the active backend has the fused training kernels. */
+export function batchNormTrainingAvailable(): boolean {
+  const backend = tf.getBackend();
+  return getKernel(BATCH_NORM_TRAINING, backend) !== undefined && getKernel(BATCH_NORM_TRAINING_GRAD, backend) !== undefined;
+}
+
+interface LayerVariableLike {
+  read(): tf.Tensor;
+  write(value: tf.Tensor): void;
+}
+
+interface BatchNormLayerLike {
+  axis: number;
+  epsilon: number;
+  momentum: number;
+  gamma?: LayerVariableLike;
+  beta?: LayerVariableLike;
+  movingMean: LayerVariableLike;
+  movingVariance: LayerVariableLike;
+}
+
+type LayerCall = (this: BatchNormLayerLike, inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) => tf.Tensor;
+
+let patched: { prototype: { call: LayerCall }; original: LayerCall } | null = null;
+
+/**
+ * Routes tf.layers.BatchNormalization's training-mode call (statistics over every axis but the
+ * last, with scale and offset) through the fused kernel where the active backend has it. The
+ * moving averages are updated with the same ops as tfjs-layers. Idempotent.
+ */
+export function patchBatchNormalizationLayer(): void {
+  if (patched) return;
+  const layer = tf.layers.batchNormalization({});
+  const prototype = Object.getPrototypeOf(layer) as { call: LayerCall };
+  const original = prototype.call;
+  patched = { prototype, original };
+  prototype.call = function call(this: BatchNormLayerLike, inputs, kwargs) {
+    const input = Array.isArray(inputs) ? inputs[0] : inputs;
+    const rank = input?.rank ?? 0;
+    const axis = this.axis >= 0 ? this.axis : this.axis + rank;
+    const gamma = this.gamma;
+    const beta = this.beta;
+    const fast =
+      kwargs?.['training'] === true &&
+      (!Array.isArray(inputs) || inputs.length === 1) &&
+      rank >= 2 &&
+      axis === rank - 1 &&
+      input.dtype === 'float32' &&
+      input.size > 0 &&
+      batchNormTrainingAvailable();
+    if (!fast || gamma === undefined || beta === undefined) return original.call(this, inputs, kwargs);
+    return tf.tidy(() => {
+      const [y, mean, variance] = tf.engine().runKernel(
+        BATCH_NORM_TRAINING,
+        { x: input, scale: gamma.read(), offset: beta.read() },
+        { varianceEpsilon: this.epsilon } as unknown as NamedAttrMap,
+      ) as tf.Tensor[];
+      // As tfjs-layers' doMovingAverage: v - (v - value) * (1 - momentum).
+      for (const [variable, value] of [
+        [this.movingMean, mean],
+        [this.movingVariance, variance],
+      ] as const) {
+        tf.tidy(() => {
+          const current = variable.read();
+          variable.write(tf.sub(current, tf.mul(tf.sub(current, value), 1 - this.momentum)));
+        });
+      }
+      return y;
+    });
+  };
+}
+
+export function unpatchBatchNormalizationLayer(): void {
+  if (!patched) return;
+  patched.prototype.call = patched.original;
+  patched = null;
+}

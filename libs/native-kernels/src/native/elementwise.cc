@@ -1,0 +1,208 @@
+#include "elementwise.h"
+
+// Adam must round every operation as tfjs does (no fused multiply-adds), see adamUpdate.
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "thread-pool.h"
+
+namespace leadwise {
+namespace {
+
+// Rows per task: a fixed split (independent of the thread count), so results have fixed bits.
+// Within a chunk sums run in float per channel (vectorised), chunk partials add up in double.
+constexpr long kChunkRows = 512;
+
+long chunksOf(long rows) { return std::max<long>(1, (rows + kChunkRows - 1) / kChunkRows); }
+
+template <typename RowFn>
+void chunkedSums(long rows, int channels, int sums, std::vector<double>& out, RowFn rowFn) {
+  const long chunks = chunksOf(rows);
+  std::vector<float> partial(static_cast<size_t>(chunks) * sums * channels, 0.0f);
+  parallelFor(static_cast<int>(chunks), [&](int chunk) {
+    float* acc = partial.data() + static_cast<size_t>(chunk) * sums * channels;
+    const long begin = chunk * kChunkRows;
+    const long end = std::min(rows, begin + kChunkRows);
+    for (long r = begin; r < end; ++r) rowFn(r, acc);
+  });
+  out.assign(static_cast<size_t>(sums) * channels, 0.0);
+  for (long chunk = 0; chunk < chunks; ++chunk) {
+    const float* acc = partial.data() + static_cast<size_t>(chunk) * sums * channels;
+    for (int i = 0; i < sums * channels; ++i) out[i] += acc[i];
+  }
+}
+
+template <typename Fn>
+void forRows(long rows, Fn fn) {
+  const long chunks = chunksOf(rows);
+  parallelFor(static_cast<int>(chunks), [&](int chunk) {
+    const long begin = chunk * kChunkRows;
+    fn(begin, std::min(rows, begin + kChunkRows));
+  });
+}
+
+}  // namespace
+
+void batchNormTrainForward(const float* x, const float* gamma, const float* beta, float* y, float* mean,
+                           float* variance, long rows, int channels, float epsilon) {
+  const int c = channels;
+  std::vector<double> sums;
+  chunkedSums(rows, c, 1, sums, [&](long r, float* __restrict acc) {
+    const float* __restrict xr = x + r * c;
+    for (int k = 0; k < c; ++k) acc[k] += xr[k];
+  });
+  for (int k = 0; k < c; ++k) mean[k] = static_cast<float>(sums[k] / static_cast<double>(rows));
+  chunkedSums(rows, c, 1, sums, [&](long r, float* __restrict acc) {
+    const float* __restrict xr = x + r * c;
+    for (int k = 0; k < c; ++k) {
+      const float d = xr[k] - mean[k];
+      acc[k] += d * d;
+    }
+  });
+  std::vector<float> a(c), b(c);
+  for (int k = 0; k < c; ++k) {
+    variance[k] = static_cast<float>(sums[k] / static_cast<double>(rows));
+    const double factor = static_cast<double>(gamma[k]) / std::sqrt(static_cast<double>(variance[k]) + epsilon);
+    a[k] = static_cast<float>(factor);
+    b[k] = static_cast<float>(beta[k] - mean[k] * factor);
+  }
+  forRows(rows, [&](long begin, long end) {
+    const float* __restrict av = a.data();
+    const float* __restrict bv = b.data();
+    for (long r = begin; r < end; ++r) {
+      const float* __restrict xr = x + r * c;
+      float* __restrict yr = y + r * c;
+      for (int k = 0; k < c; ++k) yr[k] = xr[k] * av[k] + bv[k];
+    }
+  });
+}
+
+void batchNormTrainBackward(const float* x, const float* dy, const float* gamma, const float* mean,
+                            const float* variance, const float* dmean, const float* dvariance, float* dx,
+                            float* dgamma, float* dbeta, long rows, int channels, float epsilon) {
+  const int c = channels;
+  std::vector<double> sums;
+  chunkedSums(rows, c, 2, sums, [&](long r, float* __restrict acc) {
+    const float* __restrict xr = x + r * c;
+    const float* __restrict dyr = dy + r * c;
+    float* __restrict sumDy = acc;
+    float* __restrict sumDyXc = acc + c;
+    for (int k = 0; k < c; ++k) {
+      sumDy[k] += dyr[k];
+      sumDyXc[k] += dyr[k] * (xr[k] - mean[k]);
+    }
+  });
+  // dx = k1 * dy + k2 * (x - mean) + k3 per channel, with r = 1/sqrt(var + eps), n = rows:
+  //   k1 = gamma r,  k2 = -gamma r^3 sum(dy (x - mean)) / n + 2 dvar / n,  k3 = -gamma r sum(dy) / n + dmean / n.
+  std::vector<float> k1(c), k2(c), k3(c);
+  const double n = static_cast<double>(rows);
+  for (int k = 0; k < c; ++k) {
+    const double r = 1.0 / std::sqrt(static_cast<double>(variance[k]) + epsilon);
+    const double g = gamma[k];
+    const double sumDy = sums[k];
+    const double sumDyXc = sums[c + k];
+    dbeta[k] = static_cast<float>(sumDy);
+    dgamma[k] = static_cast<float>(sumDyXc * r);
+    k1[k] = static_cast<float>(g * r);
+    k2[k] = static_cast<float>(-g * r * r * r * sumDyXc / n + (dvariance ? 2.0 * dvariance[k] / n : 0.0));
+    k3[k] = static_cast<float>(-g * r * sumDy / n + (dmean ? dmean[k] / n : 0.0));
+  }
+  forRows(rows, [&](long begin, long end) {
+    const float* __restrict a = k1.data();
+    const float* __restrict b = k2.data();
+    const float* __restrict d = k3.data();
+    for (long r = begin; r < end; ++r) {
+      const float* __restrict xr = x + r * c;
+      const float* __restrict dyr = dy + r * c;
+      float* __restrict dxr = dx + r * c;
+      for (int k = 0; k < c; ++k) dxr[k] = a[k] * dyr[k] + b[k] * (xr[k] - mean[k]) + d[k];
+    }
+  });
+}
+
+void reluGrad(const float* dy, const float* y, float* dx, long size) {
+  constexpr long kBlock = 1 << 16;
+  const long blocks = std::max<long>(1, (size + kBlock - 1) / kBlock);
+  parallelFor(static_cast<int>(blocks), [&](int block) {
+    const long begin = block * kBlock;
+    const long end = std::min(size, begin + kBlock);
+    const float* __restrict a = dy;
+    const float* __restrict b = y;
+    float* __restrict out = dx;
+    // tfjs's dy * step(x): step is 1 for x > 0, NaN for NaN, else 0. Branch-free (vectorised).
+    for (long i = begin; i < end; ++i) {
+      const float x = b[i];
+      const float step = x > 0.0f ? 1.0f : (x != x ? x : 0.0f);
+      out[i] = a[i] * step;
+    }
+  });
+}
+
+void adamUpdate(const float* value, const float* m, const float* v, const float* gradient, float* newValue,
+                float* newM, float* newV, long size, float beta1, float oneMinusBeta1, float beta2,
+                float oneMinusBeta2, float oneMinusAcc1, float oneMinusAcc2, float epsilon, float negLearningRate) {
+  const float* __restrict x = value;
+  const float* __restrict m0 = m;
+  const float* __restrict v0 = v;
+  const float* __restrict g = gradient;
+  float* __restrict x1 = newValue;
+  float* __restrict m1 = newM;
+  float* __restrict v1 = newV;
+  for (long i = 0; i < size; ++i) {
+    const float gi = g[i];
+    const float mi = m0[i] * beta1 + gi * oneMinusBeta1;
+    const float vi = v0[i] * beta2 + (gi * gi) * oneMinusBeta2;
+    m1[i] = mi;
+    v1[i] = vi;
+    x1[i] = (mi / oneMinusAcc1) / (std::sqrt(vi / oneMinusAcc2) + epsilon) * negLearningRate + x[i];
+  }
+}
+
+namespace {
+
+template <bool kConcat>
+void copyColumns(float* wide, float* const* parts, const int* widths, int count, long rows) {
+  long total = 0;
+  std::vector<long> offsets(count);
+  for (int i = 0; i < count; ++i) {
+    offsets[i] = total;
+    total += widths[i];
+  }
+  constexpr long kRowsPerTask = 256;
+  const long tasks = std::max<long>(1, (rows + kRowsPerTask - 1) / kRowsPerTask);
+  parallelFor(static_cast<int>(tasks), [&](int task) {
+    const long begin = task * kRowsPerTask;
+    const long end = std::min(rows, begin + kRowsPerTask);
+    for (long r = begin; r < end; ++r) {
+      float* row = wide + r * total;
+      for (int i = 0; i < count; ++i) {
+        float* part = parts[i] + r * widths[i];
+        if (kConcat) {
+          std::memcpy(row + offsets[i], part, sizeof(float) * widths[i]);
+        } else {
+          std::memcpy(part, row + offsets[i], sizeof(float) * widths[i]);
+        }
+      }
+    }
+  });
+}
+
+}  // namespace
+
+void concatColumns(const float* const* parts, const int* widths, int count, float* out, long rows) {
+  copyColumns<true>(out, const_cast<float* const*>(parts), widths, count, rows);
+}
+
+void splitColumns(const float* in, float* const* parts, const int* widths, int count, long rows) {
+  copyColumns<false>(const_cast<float*>(in), parts, widths, count, rows);
+}
+
+}  // namespace leadwise
