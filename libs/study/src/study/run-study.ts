@@ -172,6 +172,7 @@ function trainSpec(plan: ResolvedStudyPlan, model: Architecture, seed: number, e
       gridStyle: config.trainStyle === 'grid' ? 'red' : 'none',
       augment: plan.augment,
       ...(config.leadGroupHead ? { leadGroupHead: config.leadGroupHead } : {}),
+      ...(config.dropout !== undefined ? { dropout: config.dropout } : {}),
       maxTrainSamples: plan.recordLimits.train,
       maxValSamples: plan.recordLimits.val,
       // The study's own evaluate step scores the test split (with attributions); training skips it.

@@ -50,6 +50,12 @@ describe('study config', () => {
     expect(() => parseStudyConfig({ ...base, leadGroupHead: 'sideways' })).toThrow(/leadGroupHead/);
   });
 
+  it('gives a set classifier dropout a new experiment and refuses one outside [0, 1)', () => {
+    const base = { name: 'n', datasets: { internal: { kind: 'ptbxl', name: 'p', path: 'ptbxl' } } };
+    expect(resolveStudyPlan(parseStudyConfig({ ...base, dropout: 0 }), 'standard').hash).not.toBe(resolveStudyPlan(parseStudyConfig(base), 'standard').hash);
+    expect(() => parseStudyConfig({ ...base, dropout: 1 })).toThrow(/dropout/);
+  });
+
   it('serialises objects with sorted keys', () => {
     expect(canonicalJson({ b: 1, a: [{ d: 2, c: 3 }] })).toBe('{"a":[{"c":3,"d":2}],"b":1}');
   });

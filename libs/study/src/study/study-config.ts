@@ -33,6 +33,9 @@ export const studyConfigSchema = z
     // LeadGroupECG's head: residual (backbone + zero-initialised lead-group branch) or paper.
     // Absent: residual; only a non-default value enters the experiment's identity.
     leadGroupHead: z.enum(LEAD_GROUP_HEADS).optional(),
+    // Dropout before the classifier of every CNN. Absent: the model default (0.2), kept out of the
+    // experiment's identity.
+    dropout: z.number().min(0).lt(1).optional(),
     llm: z
       .object({
         mode: z.enum(['auto', 'off']).default('auto'),

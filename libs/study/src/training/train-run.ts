@@ -38,6 +38,8 @@ export interface TrainOverrides {
   outputStride?: 16 | 32;
   /** LeadGroupECG's head: 'residual' (default) or the published 'paper' head, for the comparison. */
   leadGroupHead?: LeadGroupHead;
+  /** Dropout before the classifier (ModelConfig.dropout; default 0.2). */
+  dropout?: number;
   /** Caps on records per split (stratified); null = the whole split. */
   maxTrainSamples?: number | null;
   maxValSamples?: number | null;
@@ -170,6 +172,7 @@ export async function trainRun(db: LeadwiseDatabase, options: TrainRunOptions): 
     ...(overrides.backbone ? { backbone: overrides.backbone } : {}),
     ...(overrides.outputStride ? { outputStride: overrides.outputStride } : {}),
     ...(overrides.leadGroupHead ? { leadGroupHead: overrides.leadGroupHead } : {}),
+    ...(overrides.dropout !== undefined ? { dropout: overrides.dropout } : {}),
     vggBatchNorm: settings.vggBatchNorm,
     inputHeight: overrides.inputHeight ?? settings.inputHeight,
     inputWidth: overrides.inputWidth ?? settings.inputWidth,
