@@ -1,48 +1,14 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DEFAULT_TEST_DATABASE_URL } from '@leadwise/db/testing';
+import { describe, expect, it, vi } from 'vitest';
 import { consistentTwelveLeadAdu, encodeFormat16Record } from '@leadwise/ecg/testing';
 import { main } from '../main.ts';
-import { runCli } from '../testing.ts';
+import { runCli, useScratchDatabase } from '../testing.ts';
 
 // Runs the real commands against a fresh PostgreSQL database given through DATABASE_URL, as a user
 // would (a first PGlite open on disk runs initdb, which takes tens of seconds on a busy machine;
 // both drivers are covered by the importer's own tests).
-let home: string;
-const databaseName = `leadwise_cli_${randomBytes(6).toString('hex')}`;
-const adminUrl = process.env.TEST_DATABASE_URL?.trim() || DEFAULT_TEST_DATABASE_URL;
-const saved = { home: process.env.LEADWISE_HOME, url: process.env.DATABASE_URL };
-
-async function admin(statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
-  }
-}
-
-beforeAll(async () => {
-  home = await mkdtemp(join(tmpdir(), 'leadwise-cli-import-'));
-  await admin(`CREATE DATABASE ${databaseName}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${databaseName}`;
-  process.env.LEADWISE_HOME = home;
-  process.env.DATABASE_URL = url.toString();
-});
-afterAll(async () => {
-  if (saved.home === undefined) delete process.env.LEADWISE_HOME;
-  else process.env.LEADWISE_HOME = saved.home;
-  if (saved.url === undefined) delete process.env.DATABASE_URL;
-  else process.env.DATABASE_URL = saved.url;
-  await admin(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
-  await rm(home, { recursive: true, force: true });
-});
+const scratch = useScratchDatabase('leadwise_cli_import');
 
 async function run(args: string[]): Promise<string> {
   const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
@@ -58,7 +24,7 @@ async function run(args: string[]): Promise<string> {
 
 describe('leadwise import / datasets', () => {
   it('imports a manifest folder twice without duplicates and lists its counts per split', async () => {
-    const dir = join(home, 'folder');
+    const dir = join(scratch.home(), 'folder');
     await mkdir(dir, { recursive: true });
     for (const name of ['r1', 'r2', 'r3']) {
       const record = encodeFormat16Record({ recordName: name, leadsAdu: consistentTwelveLeadAdu(30) });
@@ -82,7 +48,7 @@ describe('leadwise import / datasets', () => {
   });
 
   it('reports bad input as one line naming the file, exit 1, no stack trace', async () => {
-    const csv = join(home, 'bad.csv');
+    const csv = join(scratch.home(), 'bad.csv');
     await writeFile(csv, 'path\nr1\n');
     const result = await runCli(['import', 'manifest', csv]);
     expect(result.exitCode).toBe(1);
@@ -90,7 +56,7 @@ describe('leadwise import / datasets', () => {
   });
 
   it('splits at import with --split, refuses to replace the split on a re-import without --force', async () => {
-    const dir = join(home, 'split-at-import');
+    const dir = join(scratch.home(), 'split-at-import');
     await mkdir(dir, { recursive: true });
     const lines = ['path,label,patient_id'];
     for (let i = 0; i < 20; i++) {

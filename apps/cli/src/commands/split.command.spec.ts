@@ -1,49 +1,15 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import pg from 'pg';
 import { parse } from 'csv-parse/sync';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_TEST_DATABASE_URL } from '@leadwise/db/testing';
+import { describe, expect, it } from 'vitest';
 import { ecgTestDataPaths } from '@leadwise/ecg/testing';
-import { runCli } from '../testing.ts';
+import { runCli, useScratchDatabase } from '../testing.ts';
 
 // The new user's path of issue 16, through the real commands on a fresh PostgreSQL database and the
 // shared Chapman-Shaoxing archive (no folds): import, train refused with the fix named, split,
 // re-split refused without --force, train a small ResNet18, evaluate, write its predictions CSV and
 // read that back with `leadwise stats`.
-let home: string;
-const databaseName = `leadwise_cli_split_${randomBytes(6).toString('hex')}`;
-const adminUrl = process.env.TEST_DATABASE_URL?.trim() || DEFAULT_TEST_DATABASE_URL;
-const saved = { home: process.env.LEADWISE_HOME, url: process.env.DATABASE_URL };
-
-async function admin(statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
-  }
-}
-
-beforeAll(async () => {
-  home = await mkdtemp(join(tmpdir(), 'leadwise-cli-split-'));
-  await admin(`CREATE DATABASE ${databaseName}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${databaseName}`;
-  process.env.LEADWISE_HOME = home;
-  process.env.DATABASE_URL = url.toString();
-});
-afterAll(async () => {
-  if (saved.home === undefined) delete process.env.LEADWISE_HOME;
-  else process.env.LEADWISE_HOME = saved.home;
-  if (saved.url === undefined) delete process.env.DATABASE_URL;
-  else process.env.DATABASE_URL = saved.url;
-  await admin(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
-  await rm(home, { recursive: true, force: true });
-});
+const scratch = useScratchDatabase('leadwise_cli_split');
 
 const SMALL_TRAIN = ['--profile', 'quick', '--input', '48x64', '--epochs', '1', '--max-train', '32', '--max-val', '16', '--max-test', '16'];
 
@@ -105,7 +71,7 @@ describe('leadwise split, train, evaluate, predictions on Chapman-Shaoxing', () 
     expect(evaluated.exitCode, evaluated.stderr).toBe(0);
     const evaluationRunId = (JSON.parse(evaluated.stdout) as { evaluationRunId: number }).evaluationRunId;
 
-    const csvPath = join(home, 'predictions.csv');
+    const csvPath = join(scratch.home(), 'predictions.csv');
     const written = await runCli(['predictions', '--run', String(evaluationRunId), '--csv', '--out', csvPath]);
     expect(written.exitCode, written.stderr).toBe(0);
     const rows = parse(await readFile(csvPath, 'utf8'), { columns: true }) as Record<string, string>[];
