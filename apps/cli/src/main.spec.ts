@@ -80,7 +80,7 @@ describe('leadwise CLI', () => {
 
   // The compiled entry, as `npx leadwise` runs it; built here as `npm ci` builds it (prepare), so the
   // test never runs a stale dist/.
-  it('starts the compiled entry for --help and --version in well under a second of CPU', { timeout: 120_000 }, () => {
+  it('starts the compiled entry for --help and --version without loading any library', { timeout: 120_000 }, () => {
     const build = spawnSync(process.execPath, [fileURLToPath(new URL('../build.mjs', import.meta.url))], { cwd: repoRoot, encoding: 'utf8' });
     expect(build.status, build.stderr).toBe(0);
     expect(existsSync(new URL('../dist/leadwise.mjs', import.meta.url))).toBe(true);
@@ -97,11 +97,10 @@ describe('leadwise CLI', () => {
     expect(commander.status).toBe(2);
     const failure = spawnSync(process.execPath, [bin, 'stats', '/nonexistent.csv'], { cwd: repoRoot, encoding: 'utf8' });
     expect([failure.status, failure.stderr]).toEqual([1, 'leadwise: /nonexistent.csv: cannot read file (ENOENT)\n']);
-    const timed = spawnSync('/usr/bin/time', ['-f', '%U %S', process.execPath, bin, '--help'], { cwd: repoRoot, encoding: 'utf8' });
-    if (timed.error) return; // no /usr/bin/time on this machine
-    const [user, system] = timed.stderr.trim().split('\n').at(-1)!.split(' ').map(Number);
-    // 0.12-0.2 s measured on the 2-core workplace machine under load; node itself takes ~0.1 s.
-    expect(user + system).toBeLessThan(0.3);
+    // What keeps it instant (CPU time is measured in docs/benchmarks.md, not asserted here): the
+    // compiled entry bundles no library; a command's modules load only when that command runs.
+    const entry = readFileSync(new URL('../dist/leadwise.mjs', import.meta.url), 'utf8');
+    expect(entry).not.toMatch(/@tensorflow\/|@leadwise\/(models|study|db|render|llm|metrics|ecg)/);
   });
 
   it('prints a bad flag value as one plain line, exit code 2, no stack trace', async () => {
