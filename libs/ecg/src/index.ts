@@ -1,4 +1,5 @@
 export * from './leads.ts';
+export * from './localised-statements.ts';
 export * from './recording.ts';
 export * from './errors.ts';
 export * from './wfdb-header.ts';

@@ -25,6 +25,7 @@ export const modelConfigSchema = z
     leadGroupHead: z.enum(LEAD_GROUP_HEADS).default('residual'),
     // Resolved in parseModelConfig: its default depends on the head.
     rhythmStrip: z.boolean().optional(),
+    groupTargets: z.boolean().default(false),
   })
   .strict();
 
@@ -39,6 +40,7 @@ export const trainConfigSchema = z
     seed: z.number().int().nonnegative().default(0),
     classWeighting: z.enum(['balanced', 'none']).default('balanced'),
     evalBatchSize: z.number().int().positive().default(64),
+    groupTargetWeight: z.number().min(0).default(0.3),
   })
   .strict();
 

@@ -1,4 +1,4 @@
-import { LEAD_GROUP_NAMES, LEAD_GROUPS, LEAD_NAMES } from '@leadwise/ecg';
+import { LEAD_GROUP_NAMES, LEAD_GROUPS, LEAD_NAMES, LOCALISED_GROUP_NAMES } from '@leadwise/ecg';
 
 /** Architectures Leadwise can train; `leadgroup` is LeadGroupECG on one of the other three as backbone. */
 export const ARCHITECTURES = ['leadgroup', 'resnet18', 'densenet121', 'vgg16'] as const;
@@ -49,9 +49,13 @@ export const INPUT_IMAGE = 'image';
 export const INPUT_LEAD_BOXES = 'lead_boxes';
 export const OUTPUT_PROBABILITY = 'probability';
 export const OUTPUT_GROUP_ATTENTION = 'group_attention';
+/** Training-only output of a model with groupTargets; never exported to ONNX. */
+export const OUTPUT_GROUP_TARGETS = 'group_target_probability';
 
 export const LEAD_COUNT = LEAD_NAMES.length;
 export const GROUP_COUNT = LEAD_GROUP_NAMES.length;
+/** Auxiliary targets of a model with groupTargets: the lead groups a PTB-XL statement can name. */
+export const GROUP_TARGET_COUNT = LOCALISED_GROUP_NAMES.length;
 
 /**
  * Lead boxes a sample carries: the 12 panels in LEAD_NAMES order, then the rhythm strip (index

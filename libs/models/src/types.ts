@@ -45,6 +45,16 @@ export interface ModelConfig {
    * paper's 12 leads; there it did not help at the standard profile, docs/benchmarks.md).
    */
   rhythmStrip: boolean;
+  /**
+   * Auxiliary per-group targets (issue 13): a third output (second for the baselines),
+   * `group_target_probability` [B,4], trained on whether the record carries a PTB-XL statement
+   * localised to each group (LOCALISED_GROUP_NAMES: inferior, lateral, septal, anterior; aVR has
+   * none). LeadGroupECG reads each group's logit from that group's own vector only; the baselines
+   * read all four from their pooled features, the control that gets the same labels without the
+   * group structure. Built after every other layer, so the other weights are those of the model
+   * without it; ONNX exports leave it out (it is a training signal, not a prediction).
+   */
+  groupTargets: boolean;
 }
 
 export interface TrainConfig {
@@ -63,6 +73,8 @@ export interface TrainConfig {
   /** 'balanced' weighs each class by N / (2 N_class) so both classes count equally in the loss. */
   classWeighting: 'balanced' | 'none';
   evalBatchSize: number;
+  /** Weight of the auxiliary group targets' mean binary cross-entropy in the loss (models with groupTargets). */
+  groupTargetWeight: number;
 }
 
 /** What a SampleSource returns for one sample: the pixels at the model's input size and its label. */
@@ -79,6 +91,11 @@ export interface Sample {
    * the rhythm strip's box; a sample without it gets RHYTHM_LEAD's panel there (withRhythmBox).
    */
   leadBoxes: readonly LeadBox[];
+  /**
+   * Per localised group (LOCALISED_GROUP_NAMES order), 1 when the record has a statement localised
+   * there; needed only to train a model with groupTargets.
+   */
+  groupTargets?: readonly number[];
 }
 
 /**

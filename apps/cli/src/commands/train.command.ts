@@ -22,6 +22,7 @@ interface TrainFlags {
   maxTest?: string;
   style?: 'grid' | 'none';
   augment?: boolean;
+  groupTargets?: boolean;
   resume?: boolean;
   processes?: string;
   json?: boolean;
@@ -74,6 +75,7 @@ export function register(program: Command): void {
     .addOption(new Option('--style <style>', 'page background of the training images').choices(['grid', 'none']).default('grid'))
     .option('--augment', 'draw training pages with the default augmentations (rotation, blur, noise, ...; profile default otherwise: on only at paper)')
     .option('--no-augment', 'draw training pages exactly as evaluation draws them')
+    .option('--group-targets', 'also learn, per lead group, whether a PTB-XL statement is localised there (auxiliary targets at 0.3 of the loss; PTB-XL only)')
     .option('--resume', 'continue the latest unfinished run of this model, dataset and seed from its last checkpoint')
     .option('--processes <n>', 'several runs (models x seeds) train in this many processes at once (PostgreSQL only)', '2')
     .option('--json', 'print the result as JSON')
@@ -102,6 +104,7 @@ export function register(program: Command): void {
         outputStride: flags.outputStride === '16' ? 16 : flags.outputStride === '32' ? 32 : undefined,
         gridStyle: flags.style === 'none' ? 'none' : 'red',
         augment: flags.augment,
+        groupTargets: flags.groupTargets,
         ...size,
       };
       for (const key of Object.keys(overrides) as (keyof TrainOverrides)[]) if (overrides[key] === undefined) delete overrides[key];

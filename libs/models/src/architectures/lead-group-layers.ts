@@ -377,3 +377,48 @@ export class LinearGroupAttention extends tf.layers.Layer {
   }
 }
 tf.serialization.registerClass(LinearGroupAttention);
+
+/**
+ * The auxiliary group targets' readout of LeadGroupECG (issue 13): for each of the first `targets`
+ * groups (the localised groups, which lead LEAD_GROUP_NAMES; aVR, last, has no target), a logit from
+ * that group's own vector only, w_g . x_g + b_g, then a sigmoid. Input [B, G, C] group vectors,
+ * output [B, targets] probabilities.
+ */
+export class GroupTargetReadout extends tf.layers.Layer {
+  static readonly className = 'LeadwiseGroupTargetReadout';
+  private readonly targets: number;
+  private readonly seed: number;
+  private kernel!: tf.LayerVariable;
+  private bias!: tf.LayerVariable;
+
+  constructor(args: { name: string; targets: number; seed: number }) {
+    super({ name: args.name });
+    this.targets = args.targets;
+    this.seed = args.seed;
+  }
+
+  override build(inputShape: Shape | Shape[]): void {
+    const [, groups, channels] = inputShape as Shape;
+    if ((groups as number) < this.targets) throw new Error(`${this.name}: ${this.targets} targets need at least as many groups, got ${groups}`);
+    this.kernel = this.addWeight('kernel', [this.targets, channels as number], 'float32', tf.initializers.glorotUniform({ seed: this.seed }));
+    this.bias = this.addWeight('bias', [this.targets], 'float32', tf.initializers.zeros());
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
+    return [(inputShape as Shape)[0], this.targets];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const groupVectors = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor3D;
+    return tf.tidy(() => {
+      const targeted = groupVectors.slice([0, 0, 0], [-1, this.targets, -1]);
+      return tf.sigmoid(targeted.mul(this.kernel.read()).sum(2).add(this.bias.read()));
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), targets: this.targets, seed: this.seed };
+  }
+}
+tf.serialization.registerClass(GroupTargetReadout);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   BOX_COUNT,
+  GROUP_TARGET_COUNT,
   groupMembershipMatrix,
   INPUT_IMAGE,
   INPUT_LEAD_BOXES,
@@ -8,6 +9,7 @@ import {
   LEAD_TOKEN_HEADS,
   LEAD_TOKEN_UNITS,
   OUTPUT_GROUP_ATTENTION,
+  OUTPUT_GROUP_TARGETS,
   OUTPUT_PROBABILITY,
   VGG16_FC_UNITS,
 } from '../constants.ts';
@@ -17,6 +19,7 @@ import { densenet121Features } from './densenet121.ts';
 import {
   GroupAggregation,
   GroupAttention,
+  GroupTargetReadout,
   LeadEmbedding,
   LeadMaxPooling,
   LeadPooling,
@@ -36,6 +39,8 @@ export interface LeadwiseModel {
   leadBoxCount: number;
   /** True when the graph has a second output with the five group attention weights. */
   hasGroupAttention: boolean;
+  /** True when the graph's last output is the auxiliary group targets (config.groupTargets; training only). */
+  hasGroupTargets: boolean;
 }
 
 function backboneFeatures(kit: LayerKit, image: tf.SymbolicTensor, config: ModelConfig): BackboneFeatures {
@@ -80,39 +85,56 @@ export function createModel(config: ModelConfig): LeadwiseModel {
     const leadBoxCount = config.rhythmStrip ? BOX_COUNT : LEAD_COUNT;
     const leadBoxes = tf.input({ name: INPUT_LEAD_BOXES, shape: [leadBoxCount, 4] });
     const membership = groupMembershipMatrix(config.rhythmStrip);
-    const [probability, attention] =
+    const { probability, attention, groups } =
       config.leadGroupHead === 'residual'
         ? residualLeadGroupHead(kit, config, { features, stride16 }, leadBoxes, membership)
         : paperLeadGroupHead(kit, config, features, leadBoxes, membership);
     const attentionOut = tf.layers.activation({ name: OUTPUT_GROUP_ATTENTION, activation: 'linear' }).apply(attention) as tf.SymbolicTensor;
-    const model = tf.model({ name: 'leadgroup_ecg', inputs: [image, leadBoxes], outputs: [probability, attentionOut] });
-    return { config, model, usesLeadBoxes: true, leadBoxCount, hasGroupAttention: true };
+    // Built last, so that every other layer draws the seeds it draws without the targets.
+    const targets = config.groupTargets
+      ? [new GroupTargetReadout({ name: OUTPUT_GROUP_TARGETS, targets: GROUP_TARGET_COUNT, seed: kit.nextSeed() }).apply(groups) as tf.SymbolicTensor]
+      : [];
+    const model = tf.model({ name: 'leadgroup_ecg', inputs: [image, leadBoxes], outputs: [probability, attentionOut, ...targets] });
+    return { config, model, usesLeadBoxes: true, leadBoxCount, hasGroupAttention: true, hasGroupTargets: config.groupTargets };
   }
 
-  const probability = tf.layers.activation({ name: OUTPUT_PROBABILITY, activation: 'sigmoid' }).apply(baselineLogit(kit, features, config)) as tf.SymbolicTensor;
-  const model = tf.model({ name: config.architecture, inputs: image, outputs: probability });
-  return { config, model, usesLeadBoxes: false, leadBoxCount: 0, hasGroupAttention: false };
+  const { pooled, logit } = baselineClassifier(kit, features, config);
+  const probability = tf.layers.activation({ name: OUTPUT_PROBABILITY, activation: 'sigmoid' }).apply(logit) as tf.SymbolicTensor;
+  if (!config.groupTargets) {
+    const model = tf.model({ name: config.architecture, inputs: image, outputs: probability });
+    return { config, model, usesLeadBoxes: false, leadBoxCount: 0, hasGroupAttention: false, hasGroupTargets: false };
+  }
+  // The control for LeadGroupECG's group targets: the same labels, read from the pooled features.
+  const targets = kit.dense(pooled, OUTPUT_GROUP_TARGETS, GROUP_TARGET_COUNT, 'sigmoid');
+  const model = tf.model({ name: config.architecture, inputs: image, outputs: [probability, targets] });
+  return { config, model, usesLeadBoxes: false, leadBoxCount: 0, hasGroupAttention: false, hasGroupTargets: true };
 }
 
-/** The baseline classifier on the backbone's final features, as a logit [B,1]. */
-function baselineLogit(kit: LayerKit, features: tf.SymbolicTensor, config: ModelConfig): tf.SymbolicTensor {
+/** The baseline classifier on the backbone's final features: its input (pooled features) and its logit [B,1]. */
+function baselineClassifier(kit: LayerKit, features: tf.SymbolicTensor, config: ModelConfig): { pooled: tf.SymbolicTensor; logit: tf.SymbolicTensor } {
   const pooled =
     config.backbone === 'vgg16'
       ? vgg16Head(kit, features, scaledChannels(VGG16_FC_UNITS, config.widthMultiplier), config.dropout)
       : kit.globalAvgPool(features, 'global_pool');
-  return classifierLogit(kit, pooled, config.backbone === 'vgg16' ? 0 : config.dropout);
+  return { pooled, logit: classifierLogit(kit, pooled, config.backbone === 'vgg16' ? 0 : config.dropout) };
 }
 
-/** Returns [probability, group attention]. */
+/** A LeadGroupECG head's outputs: probability, group attention, and the group vectors [B,5,C] (group targets read them). */
+interface LeadGroupHeadOutputs {
+  probability: tf.SymbolicTensor;
+  attention: tf.SymbolicTensor;
+  groups: tf.SymbolicTensor;
+}
+
 function residualLeadGroupHead(
   kit: LayerKit,
   config: ModelConfig,
   { features, stride16 }: BackboneFeatures,
   leadBoxes: tf.SymbolicTensor,
   membership: number[][],
-): [tf.SymbolicTensor, tf.SymbolicTensor] {
+): LeadGroupHeadOutputs {
   // Built first so that its layers draw the same seeds as in the baseline model.
-  const backboneLogit = baselineLogit(kit, features, config);
+  const backboneLogit = baselineClassifier(kit, features, config).logit;
   const leadMean = new LeadPooling({ name: 'lead_mean_pooling' }).apply([stride16, leadBoxes]) as tf.SymbolicTensor;
   const leadMax = new LeadMaxPooling({ name: 'lead_max_pooling' }).apply([stride16, leadBoxes]) as tf.SymbolicTensor;
   let tokens = kit.dense(kit.concat([leadMean, leadMax], 'lead_statistics'), 'lead_projection', LEAD_TOKEN_UNITS);
@@ -125,17 +147,16 @@ function residualLeadGroupHead(
   const branchLogit = kit.zeroDense(groupsAndContext, 'lead_group_classifier', 1);
   const logit = kit.add([backboneLogit, branchLogit], 'logit');
   const probability = tf.layers.activation({ name: OUTPUT_PROBABILITY, activation: 'sigmoid' }).apply(logit) as tf.SymbolicTensor;
-  return [probability, attention];
+  return { probability, attention, groups };
 }
 
-/** Returns [probability, group attention]. */
 function paperLeadGroupHead(
   kit: LayerKit,
   config: ModelConfig,
   features: tf.SymbolicTensor,
   leadBoxes: tf.SymbolicTensor,
   membership: number[][],
-): [tf.SymbolicTensor, tf.SymbolicTensor] {
+): LeadGroupHeadOutputs {
   const leadFeatures = new LeadPooling({ name: 'lead_pooling' }).apply([features, leadBoxes]) as tf.SymbolicTensor;
   const groupFeatures = new GroupAggregation({ name: 'group_aggregation', membership }).apply(leadFeatures) as tf.SymbolicTensor;
   const [context, attention] = new GroupAttention({
@@ -144,7 +165,7 @@ function paperLeadGroupHead(
     seed: kit.nextSeed(),
   }).apply(groupFeatures) as tf.SymbolicTensor[];
   const probability = tf.layers.activation({ name: OUTPUT_PROBABILITY, activation: 'sigmoid' }).apply(classifierLogit(kit, context, config.dropout)) as tf.SymbolicTensor;
-  return [probability, attention];
+  return { probability, attention, groups: groupFeatures };
 }
 
 function classifierLogit(kit: LayerKit, x: tf.SymbolicTensor, dropout: number): tf.SymbolicTensor {

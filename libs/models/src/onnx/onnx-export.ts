@@ -501,12 +501,23 @@ const OUTPUT_DOCS: Record<string, string> = {
 };
 
 /**
+ * The graph an export holds: the model without its training-only group-target output (the same
+ * layers and weights; a model without group targets is returned as is).
+ */
+function inferenceGraph(network: LeadwiseModel): tf.LayersModel {
+  const { model } = network;
+  if (!network.hasGroupTargets) return model;
+  return tf.model({ name: model.name, inputs: model.inputs, outputs: model.outputs.slice(0, -1) });
+}
+
+/**
  * Converts a Leadwise tfjs model (inference graph: dropout removed, batch norm with moving
  * statistics) to an ONNX ModelProto (opset 17), serialised. Inputs and outputs keep the tfjs names
  * and layouts (image NHWC), so the same host buffers feed both runtimes.
  */
 export function exportOnnx(network: LeadwiseModel, options: ExportOnnxOptions = {}): Uint8Array {
-  const { model, config } = network;
+  const { config } = network;
+  const model = inferenceGraph(network);
   const converter = new LayersToOnnx(model);
   converter.convertAll();
   const outputs = converter.outputNames();

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { BOX_COUNT, LEAD_COUNT, withRhythmBox } from '../constants.ts';
+import { BOX_COUNT, GROUP_TARGET_COUNT, LEAD_COUNT, withRhythmBox } from '../constants.ts';
 import type { Sample, SampleSource } from '../types.ts';
 
 /** A batch on the host, ready to become tensors. */
@@ -9,6 +9,8 @@ export interface HostBatch {
   /** [sample][BOX_COUNT][4]: the 12 panels and the rhythm strip (see Sample.leadBoxes). */
   leadBoxes: Float32Array;
   labels: Float32Array;
+  /** [sample][GROUP_TARGET_COUNT] auxiliary group targets, or null when any sample lacks them. */
+  groupTargets: Float32Array | null;
 }
 
 export class SampleShapeError extends Error {
@@ -25,6 +27,7 @@ export async function loadHostBatch(
   const images = new Float32Array(indices.length * pixelsPerImage);
   const leadBoxes = new Float32Array(indices.length * BOX_COUNT * 4);
   const labels = new Float32Array(indices.length);
+  let groupTargets: Float32Array | null = new Float32Array(indices.length * GROUP_TARGET_COUNT);
   for (let i = 0; i < indices.length; i += 1) {
     const sample: Sample = await source.sample(indices[i], augmentationSeeds[i]);
     if (sample.pixels.length !== pixelsPerImage) {
@@ -38,8 +41,13 @@ export async function loadHostBatch(
     images.set(sample.pixels, i * pixelsPerImage);
     withRhythmBox(sample.leadBoxes).forEach((box, lead) => leadBoxes.set(box, (i * BOX_COUNT + lead) * 4));
     labels[i] = sample.label;
+    if (sample.groupTargets && sample.groupTargets.length !== GROUP_TARGET_COUNT) {
+      throw new SampleShapeError(`sample ${indices[i]} has ${sample.groupTargets.length} group targets, expected ${GROUP_TARGET_COUNT}`);
+    }
+    if (!sample.groupTargets) groupTargets = null;
+    else groupTargets?.set(sample.groupTargets, i * GROUP_TARGET_COUNT);
   }
-  return { size: indices.length, images, leadBoxes, labels };
+  return { size: indices.length, images, leadBoxes, labels, groupTargets };
 }
 
 /**

@@ -2,13 +2,14 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { averagePrecision, rocAuc } from '@leadwise/metrics';
 import { createModel, type LeadwiseModel } from '../architectures/model-factory.ts';
+import { GROUP_TARGET_COUNT } from '../constants.ts';
 import { SeededDropout } from '../architectures/seeded-dropout.ts';
 import type { ModelConfig, SampleSource, TrainConfig } from '../types.ts';
 import { loadCheckpoint, loadOptimizerState, readTrainingState, saveCheckpoint } from '../weights/checkpoint-io.ts';
 import { learningRateAt, type WarmupCosineSchedule } from './learning-rate-schedule.ts';
 import { predictSource } from './predict.ts';
 import { ScheduledAdam } from './scheduled-adam.ts';
-import { batchInputs, loadHostBatch } from './sample-batches.ts';
+import { batchInputs, loadHostBatch, type HostBatch } from './sample-batches.ts';
 import { mixSeed, seededPermutation } from './seeded-random.ts';
 import { balancedClassWeights, weightedBinaryCrossEntropy } from './weighted-loss.ts';
 
@@ -159,13 +160,17 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
           () =>
             tf.tidy(() => {
               const inputs = batchInputs(batch, modelConfig, network.leadBoxCount);
-              const outputs = network.model.apply(inputs.length === 1 ? inputs[0] : inputs, { training: true }) as
+              const applied = network.model.apply(inputs.length === 1 ? inputs[0] : inputs, { training: true }) as
                 | tf.Tensor
                 | tf.Tensor[];
-              const probability = Array.isArray(outputs) ? outputs[0] : outputs;
+              const outputs = Array.isArray(applied) ? applied : [applied];
               const labels = tf.tensor2d(batch.labels, [batch.size, 1]);
               const weights = labels.mul(classWeights.abnormal - classWeights.normal).add(classWeights.normal);
-              return weightedBinaryCrossEntropy(probability, labels, weights);
+              const loss = weightedBinaryCrossEntropy(outputs[0], labels, weights);
+              if (!network.hasGroupTargets) return loss;
+              const targets = tf.tensor2d(groupTargetsOf(batch, batchIndex, epoch), [batch.size, GROUP_TARGET_COUNT]);
+              const targetLoss = weightedBinaryCrossEntropy(outputs[outputs.length - 1], targets, tf.onesLike(targets));
+              return loss.add(targetLoss.mul(trainConfig.groupTargetWeight)) as tf.Scalar;
             }),
           true,
           trainable,
@@ -234,6 +239,13 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
     backend: tf.getBackend(),
     wallSeconds: (Date.now() - startMs) / 1000,
   };
+}
+
+function groupTargetsOf(batch: HostBatch, batchIndex: number, epoch: number): Float32Array {
+  if (batch.groupTargets) return batch.groupTargets;
+  throw new TrainingError(
+    `the model trains group targets but batch ${batchIndex + 1} of epoch ${epoch + 1} has samples without them (a dataset without PTB-XL's localised statements)`,
+  );
 }
 
 function checkSourceShape(source: SampleSource, config: ModelConfig, role: string): void {

@@ -173,6 +173,7 @@ function trainSpec(plan: ResolvedStudyPlan, model: Architecture, seed: number, e
       augment: plan.augment,
       ...(config.leadGroupHead ? { leadGroupHead: config.leadGroupHead } : {}),
       ...(config.dropout !== undefined ? { dropout: config.dropout } : {}),
+      ...(config.groupTargets ? { groupTargets: true } : {}),
       maxTrainSamples: plan.recordLimits.train,
       maxValSamples: plan.recordLimits.val,
       // The study's own evaluate step scores the test split (with attributions); training skips it.

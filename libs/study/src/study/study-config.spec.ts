@@ -56,6 +56,13 @@ describe('study config', () => {
     expect(() => parseStudyConfig({ ...base, dropout: 1 })).toThrow(/dropout/);
   });
 
+  it('gives group targets a new experiment, and groupTargets: false the same one as leaving it out', () => {
+    const base = { name: 'n', datasets: { internal: { kind: 'ptbxl', name: 'p', path: 'ptbxl' } } };
+    const plain = resolveStudyPlan(parseStudyConfig(base), 'standard').hash;
+    expect(resolveStudyPlan(parseStudyConfig({ ...base, groupTargets: true }), 'standard').hash).not.toBe(plain);
+    expect(resolveStudyPlan(parseStudyConfig({ ...base, groupTargets: false }), 'standard').hash).toBe(plain);
+  });
+
   it('serialises objects with sorted keys', () => {
     expect(canonicalJson({ b: 1, a: [{ d: 2, c: 3 }] })).toBe('{"a":[{"c":3,"d":2}],"b":1}');
   });

@@ -36,6 +36,9 @@ export const studyConfigSchema = z
     // Dropout before the classifier of every CNN. Absent: the model default (0.2), kept out of the
     // experiment's identity.
     dropout: z.number().min(0).lt(1).optional(),
+    // Auxiliary localised-statement targets per lead group (PTB-XL internal set only). Absent or
+    // false: off, kept out of the experiment's identity.
+    groupTargets: z.boolean().optional(),
     llm: z
       .object({
         mode: z.enum(['auto', 'off']).default('auto'),
@@ -106,7 +109,12 @@ export function parseStudyConfig(input: unknown, source = 'study config'): Study
 export function resolveStudyPlan(config: StudyConfig, profileOverride?: StudyProfile): ResolvedStudyPlan {
   const profile = profileOverride ?? config.profile;
   // The default head is left out so that configs written before the field existed keep their identity.
-  const resolvedConfig: StudyConfig = { ...config, profile, leadGroupHead: config.leadGroupHead === 'residual' ? undefined : config.leadGroupHead };
+  const resolvedConfig: StudyConfig = {
+    ...config,
+    profile,
+    leadGroupHead: config.leadGroupHead === 'residual' ? undefined : config.leadGroupHead,
+    groupTargets: config.groupTargets ? true : undefined,
+  };
   const quick = profile === 'quick';
   const plan = {
     config: resolvedConfig,

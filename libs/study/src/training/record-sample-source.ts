@@ -8,6 +8,8 @@ export interface TrainingRecord {
   /** Header location as stored by the importer (`records.signal_path`). */
   signalPath: string;
   label: 0 | 1;
+  /** Localised-statement targets per lead group (PTB-XL only; see localisedGroupTargets). */
+  groupTargets?: readonly (0 | 1)[];
 }
 
 export interface RecordSampleSourceOptions {
@@ -72,10 +74,10 @@ export class RecordSampleSource implements SampleSource {
         plain = await this.draw(record, {}, 0);
         if (this.options.cachePlainPixels ?? true) this.plain.set(index, plain);
       }
-      return { pixels: toInkFloats(plain.ink), label: record.label, leadBoxes: plain.leadBoxes };
+      return { pixels: toInkFloats(plain.ink), label: record.label, leadBoxes: plain.leadBoxes, groupTargets: record.groupTargets };
     }
     const drawn = await this.draw(record, this.options.augmentations ?? DEFAULT_TRAINING_AUGMENTATIONS, augmentationSeed);
-    return { pixels: toInkFloats(drawn.ink), label: record.label, leadBoxes: drawn.leadBoxes };
+    return { pixels: toInkFloats(drawn.ink), label: record.label, leadBoxes: drawn.leadBoxes, groupTargets: record.groupTargets };
   }
 
   private async recording(record: TrainingRecord): Promise<EcgRecording> {

@@ -40,6 +40,8 @@ export interface TrainOverrides {
   leadGroupHead?: LeadGroupHead;
   /** Dropout before the classifier (ModelConfig.dropout; default 0.2). */
   dropout?: number;
+  /** Train the auxiliary localised-statement targets per lead group (ModelConfig.groupTargets; default off). */
+  groupTargets?: boolean;
   /** Caps on records per split (stratified); null = the whole split. */
   maxTrainSamples?: number | null;
   maxValSamples?: number | null;
@@ -173,6 +175,7 @@ export async function trainRun(db: LeadwiseDatabase, options: TrainRunOptions): 
     ...(overrides.outputStride ? { outputStride: overrides.outputStride } : {}),
     ...(overrides.leadGroupHead ? { leadGroupHead: overrides.leadGroupHead } : {}),
     ...(overrides.dropout !== undefined ? { dropout: overrides.dropout } : {}),
+    ...(overrides.groupTargets !== undefined ? { groupTargets: overrides.groupTargets } : {}),
     vggBatchNorm: settings.vggBatchNorm,
     inputHeight: overrides.inputHeight ?? settings.inputHeight,
     inputWidth: overrides.inputWidth ?? settings.inputWidth,
@@ -235,6 +238,7 @@ export async function trainRun(db: LeadwiseDatabase, options: TrainRunOptions): 
       width_multiplier: modelConfig.widthMultiplier,
       model_seed: modelConfig.seed,
       dropout: modelConfig.dropout,
+      ...(modelConfig.groupTargets ? { group_targets: true, group_target_weight: trainConfig.groupTargetWeight } : {}),
       epochs: trainConfig.epochs,
       batch_size: trainConfig.batchSize,
       learning_rate: trainConfig.learningRate,

@@ -1,5 +1,6 @@
 import { and, asc, eq, ne } from 'drizzle-orm';
 import { DatasetStore, records, type Dataset, type LeadwiseDatabase, type Split } from '@leadwise/db';
+import { localisedGroupTargets } from '@leadwise/ecg';
 import { seededPermutation } from '@leadwise/models';
 import type { TrainingRecord } from './record-sample-source.ts';
 
@@ -19,13 +20,16 @@ export async function requireDataset(db: LeadwiseDatabase, name: string): Promis
  */
 export async function labelledRecords(db: LeadwiseDatabase, datasetId: number, split: Split | null | 'all'): Promise<TrainingRecord[]> {
   const rows = await db
-    .select({ id: records.id, signalPath: records.signalPath, label: records.label, split: records.split })
+    .select({ id: records.id, signalPath: records.signalPath, label: records.label, split: records.split, sourceCodes: records.sourceCodes })
     .from(records)
     .where(and(eq(records.datasetId, datasetId), ne(records.label, 'excluded')))
     .orderBy(asc(records.id));
   return rows
     .filter((row) => split === 'all' || row.split === split)
-    .map((row) => ({ recordId: row.id, signalPath: row.signalPath, label: row.label === 'abnormal' ? 1 : 0 }));
+    .map((row) => {
+      const groupTargets = localisedGroupTargets(row.sourceCodes);
+      return { recordId: row.id, signalPath: row.signalPath, label: row.label === 'abnormal' ? 1 : 0, ...(groupTargets ? { groupTargets } : {}) };
+    });
 }
 
 /**
