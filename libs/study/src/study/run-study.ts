@@ -95,7 +95,7 @@ export class StudyRunError extends Error {
 
 const MODEL_DESCRIPTIONS: Record<Architecture, string> = {
   leadgroup:
-    'LeadGroupECG: ResNet18 backbone, per-lead pooling in the sidecar lead boxes (the 12 panels), anatomical group aggregation, attention over groups',
+    'LeadGroupECG (residual head): ResNet18 + a zero-initialised lead-group branch (mean and max of the stride-16 map in the 12 panels and the rhythm strip, lead self-attention, five group vectors, attention over groups)',
   resnet18: 'ResNet18 (BasicBlock [2,2,2,2])',
   densenet121: 'DenseNet121 (blocks [6,12,24,16], growth 32, bottleneck 4, compression 0.5)',
   vgg16: 'VGG16 (13 conv layers)',
@@ -529,9 +529,23 @@ async function modelDescriptions(plan: ResolvedStudyPlan): Promise<Record<string
   const out: Record<string, { description: string; parameterCount: number }> = {};
   for (const model of plan.config.models) {
     const network = createModel(
-      parseModelConfig({ architecture: model, inputHeight: settings.inputHeight, inputWidth: settings.inputWidth, widthMultiplier: settings.widthMultiplier, vggBatchNorm: settings.vggBatchNorm }),
+      parseModelConfig({
+        architecture: model,
+        inputHeight: settings.inputHeight,
+        inputWidth: settings.inputWidth,
+        widthMultiplier: settings.widthMultiplier,
+        vggBatchNorm: settings.vggBatchNorm,
+        ...(plan.config.leadGroupHead ? { leadGroupHead: plan.config.leadGroupHead } : {}),
+        ...(plan.config.groupTargets ? { groupTargets: true } : {}),
+      }),
     );
-    const description = model === 'vgg16' && settings.vggBatchNorm ? `${MODEL_DESCRIPTIONS.vgg16}, with batch normalisation (vgg16_bn)` : MODEL_DESCRIPTIONS[model];
+    let description =
+      model === 'vgg16' && settings.vggBatchNorm
+        ? `${MODEL_DESCRIPTIONS.vgg16}, with batch normalisation (vgg16_bn)`
+        : model === 'leadgroup' && plan.config.leadGroupHead === 'paper'
+          ? 'LeadGroupECG (paper head): ResNet18, per-lead pooling of the final map in the 12 panels, group means, attention over groups'
+          : MODEL_DESCRIPTIONS[model];
+    if (plan.config.groupTargets) description += '; auxiliary localised-statement targets per lead group (training only, counted in the parameters)';
     out[model] = { description, parameterCount: countTrainableParams(network.model) };
     network.model.dispose();
   }
