@@ -87,7 +87,7 @@ describe.each([
     for (const name of extra) expect(name.startsWith(OUTPUT_GROUP_TARGETS)).toBe(true);
 
     const batch = testBatch(2);
-    const inputs = [tf.tensor4d(batch.images, [BATCH, SIZE.inputHeight, SIZE.inputWidth, 1])];
+    const inputs: tf.Tensor[] = [tf.tensor4d(batch.images, [BATCH, SIZE.inputHeight, SIZE.inputWidth, 1])];
     if (targeted.usesLeadBoxes) inputs.push(tf.tensor3d(batch.leadBoxes.slice(0, BATCH * targeted.leadBoxCount * 4), [BATCH, targeted.leadBoxCount, 4]));
     const outputs = targeted.model.predict(inputs.length === 1 ? inputs[0] : inputs) as tf.Tensor[];
     const targets = outputs[outputs.length - 1];
