@@ -4,7 +4,7 @@ import { and, asc, eq, isNull, max } from 'drizzle-orm';
 import { AttributionStore, DatasetStore, ExperimentStore, RecordStore, RunStore, runs, type LeadwiseDatabase, type Run } from '@leadwise/db';
 import { readWfdbRecord, resolveEcgDataDir } from '@leadwise/ecg';
 import { getPrompt, PROVIDER_ENV, providerFromEnv } from '@leadwise/llm';
-import { countTrainableParams, createModel, parseModelConfig, PROFILE_SETTINGS, selectBackend, type Architecture } from '@leadwise/models';
+import { countTrainableParams, createModel, parseInputSize, parseModelConfig, PROFILE_SETTINGS, selectBackend, type Architecture } from '@leadwise/models';
 import { DEFAULT_RENDER_OPTIONS, renderPage } from '@leadwise/render';
 import { importDataset } from '../import/index.ts';
 import { runLlmArm } from '../llm-arm/index.ts';
@@ -158,6 +158,12 @@ export function configuredLlmModels(config: StudyConfig, env: NodeJS.ProcessEnv)
 /** Relative wall time of a training run at the study profiles (docs/benchmarks.md), for the ETA. */
 const TRAIN_COST: Record<Architecture, number> = { leadgroup: 1.2, resnet18: 1, densenet121: 2.2, vgg16: 3 };
 
+/** The CNNs' input size: study.yaml's `input`, else the profile's. */
+function studyInputSize(plan: ResolvedStudyPlan): { inputHeight: number; inputWidth: number } {
+  const settings = PROFILE_SETTINGS[plan.config.profile];
+  return plan.config.input ? parseInputSize(plan.config.input) : { inputHeight: settings.inputHeight, inputWidth: settings.inputWidth };
+}
+
 /** What one training run of the study is, as `trainRun` (or a child process) takes it. */
 function trainSpec(plan: ResolvedStudyPlan, model: Architecture, seed: number, experimentId: number): TrainRunSpec {
   const { config } = plan;
@@ -174,6 +180,7 @@ function trainSpec(plan: ResolvedStudyPlan, model: Architecture, seed: number, e
       ...(config.leadGroupHead ? { leadGroupHead: config.leadGroupHead } : {}),
       ...(config.dropout !== undefined ? { dropout: config.dropout } : {}),
       ...(config.groupTargets ? { groupTargets: true } : {}),
+      ...studyInputSize(plan),
       maxTrainSamples: plan.recordLimits.train,
       maxValSamples: plan.recordLimits.val,
       // The study's own evaluate step scores the test split (with attributions); training skips it.
@@ -531,8 +538,7 @@ async function modelDescriptions(plan: ResolvedStudyPlan): Promise<Record<string
     const network = createModel(
       parseModelConfig({
         architecture: model,
-        inputHeight: settings.inputHeight,
-        inputWidth: settings.inputWidth,
+        ...studyInputSize(plan),
         widthMultiplier: settings.widthMultiplier,
         vggBatchNorm: settings.vggBatchNorm,
         ...(plan.config.leadGroupHead ? { leadGroupHead: plan.config.leadGroupHead } : {}),
@@ -573,7 +579,7 @@ export async function writeStudyReport(ctx: StudyContext, options: { reportDir: 
       paperSpeedMmPerS: DEFAULT_RENDER_OPTIONS.paperSpeedMmPerS,
       gainMmPerMv: DEFAULT_RENDER_OPTIONS.gainMmPerMv,
       trainStyle: plan.config.trainStyle === 'grid' ? 'red grid' : 'grid-free',
-      trainingInput: `${PROFILE_SETTINGS[plan.config.profile].inputHeight}x${PROFILE_SETTINGS[plan.config.profile].inputWidth} grayscale`,
+      trainingInput: `${studyInputSize(plan).inputHeight}x${studyInputSize(plan).inputWidth} grayscale`,
       llmPages: `${plan.config.llm.styles.join(' and ')} at 100 DPI, no header`,
     },
     examplePages: await examplePages(ctx),

@@ -63,6 +63,12 @@ describe('study config', () => {
     expect(resolveStudyPlan(parseStudyConfig({ ...base, groupTargets: false }), 'standard').hash).toBe(plain);
   });
 
+  it('gives an input size a new experiment and refuses one that is not HxW', () => {
+    const base = { name: 'n', datasets: { internal: { kind: 'ptbxl', name: 'p', path: 'ptbxl' } } };
+    expect(resolveStudyPlan(parseStudyConfig({ ...base, input: '192x240' }), 'standard').hash).not.toBe(resolveStudyPlan(parseStudyConfig(base), 'standard').hash);
+    expect(() => parseStudyConfig({ ...base, input: '192 by 240' })).toThrow(/input must be HxW/);
+  });
+
   it('serialises objects with sorted keys', () => {
     expect(canonicalJson({ b: 1, a: [{ d: 2, c: 3 }] })).toBe('{"a":[{"c":3,"d":2}],"b":1}');
   });

@@ -39,6 +39,12 @@ export const studyConfigSchema = z
     // Auxiliary localised-statement targets per lead group (PTB-XL internal set only). Absent or
     // false: off, kept out of the experiment's identity.
     groupTargets: z.boolean().optional(),
+    // Model input size HxW (e.g. 192x240) instead of the profile's. Absent: the profile's, kept out
+    // of the experiment's identity.
+    input: z
+      .string()
+      .regex(/^\d+x\d+$/, 'input must be HxW, e.g. 192x240')
+      .optional(),
     llm: z
       .object({
         mode: z.enum(['auto', 'off']).default('auto'),
