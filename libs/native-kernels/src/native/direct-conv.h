@@ -10,8 +10,8 @@
 
 namespace leadwise {
 
-// y = activation(conv(x, filter) + bias): output channels a multiple of 16, stride * inChannels
-// a power of two up to 128.
+// y = activation(conv(x, filter) + bias): 16, 32, 48 or 64 output channels, output rows at least
+// half a register strip wide, stride * inChannels a power of two up to 128.
 // Images are split across threads; every output is computed by one thread (no thread dependence).
 bool directConvForward(const float* x, const float* filter, const float* bias, float* y, const ConvShape& shape,
                        Activation activation);
@@ -21,7 +21,7 @@ bool directConvForward(const float* x, const float* filter, const float* bias, f
 bool directConvBackpropFilter(const float* x, const float* dy, float* dw, const ConvShape& shape);
 
 // Stride 1 only: dx is the forward convolution of dy with the filter flipped in space and its
-// channel axes swapped (input channels a multiple of 16). No thread dependence.
+// channel axes swapped (the forward's conditions with input and output swapped). No thread dependence.
 bool directConvBackpropInput(const float* dy, const float* filter, float* dx, const ConvShape& shape);
 
 }  // namespace leadwise

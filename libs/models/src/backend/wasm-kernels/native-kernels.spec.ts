@@ -43,9 +43,9 @@ const CONV_CASES: Case[] = [
   { n: 3, h: 11, w: 13, ci: 16, co: 16, k: 3, s: 1, pad: 'same' },
   { n: 2, h: 12, w: 50, ci: 1, co: 16, k: 7, s: 2, pad: 'same' },
   { n: 2, h: 9, w: 30, ci: 8, co: 32, k: 3, s: 2, pad: 'same' },
-  { n: 3, h: 7, w: 9, ci: 32, co: 48, k: 3, s: 1, pad: 'valid' },
+  { n: 3, h: 7, w: 30, ci: 32, co: 48, k: 3, s: 1, pad: 'valid' },
   { n: 2, h: 10, w: 12, ci: 16, co: 16, k: 5, s: 1, pad: 'same' },
-  { n: 1, h: 6, w: 5, ci: 128, co: 16, k: 1, s: 1, pad: 'valid' },
+  { n: 1, h: 6, w: 20, ci: 128, co: 16, k: 1, s: 1, pad: 'valid' },
   { n: 2, h: 8, w: 9, ci: 3, co: 16, k: 3, s: 1, pad: 'same' },
 ];
 
