@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { Option, type Command } from 'commander';
 import { openDatabase } from '@leadwise/db';
 import { ARCHITECTURES, BACKBONES, LEAD_GROUP_HEADS, parseInputSize, TRAINING_PROFILES, type Backbone, type LeadGroupHead, type TrainingProfile } from '@leadwise/models';
@@ -75,7 +76,7 @@ export function register(program: Command): void {
     .option('--augment', 'draw training pages with the default augmentations (rotation, blur, noise, ...; profile default otherwise: on only at paper)')
     .option('--no-augment', 'draw training pages exactly as evaluation draws them')
     .option('--resume', 'continue the latest unfinished run of this model, dataset and seed from its last checkpoint')
-    .option('--processes <n>', 'several runs (models x seeds) train in this many processes at once (PostgreSQL only)', '2')
+    .option('--processes <n>', 'several runs (models x seeds) train in this many processes at once (PostgreSQL only; default: one per core)', String(availableParallelism()))
     .option('--json', 'print the result as JSON')
     .addHelpText(
       'after',
