@@ -3,8 +3,9 @@
 // Not part of the build; compile it against the addon's sources:
 //
 //   S=libs/native-kernels/src/native
-//   g++ -O3 -std=gnu++17 -ffp-contract=fast -fno-math-errno -Wno-psabi -I$S tools/bench/conv-layers.cc \
-//     $S/conv-kernels.cc $S/direct-conv.cc $S/sgemm.cc $S/thread-pool.cc -lpthread -o /tmp/conv-layers && /tmp/conv-layers
+//   g++ -O3 -std=gnu++17 -ffp-contract=fast -fno-math-errno -Wno-psabi -I$S tools/bench/conv-layers.cc
+//       $S/conv-kernels.cc $S/direct-conv.cc $S/sgemm.cc $S/thread-pool.cc -lpthread -o /tmp/conv-layers
+//   /tmp/conv-layers
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
