@@ -7,6 +7,7 @@
         "src/native/elementwise.cc",
         "src/native/sgemm.cc",
         "src/native/conv-kernels.cc",
+        "src/native/direct-conv.cc",
         "src/native/thread-pool.cc"
       ],
       "cflags_cc!": ["-fno-exceptions", "-O2"],

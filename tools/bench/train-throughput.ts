@@ -90,7 +90,8 @@ async function main(): Promise<void> {
   const batchSize = options.batch ?? settings.batchSize;
   const rows = [];
   for (const architecture of options.models) {
-    const config = parseModelConfig({ architecture, ...size, channels: 1, widthMultiplier, seed: 1 });
+    // The profile's VGG16 variant (batch norm at quick and standard), as training builds it.
+    const config = parseModelConfig({ architecture, ...size, channels: 1, widthMultiplier, seed: 1, vggBatchNorm: settings.vggBatchNorm });
     const network = createModel(config);
     const pixels = size.inputHeight * size.inputWidth;
     const images = new Float32Array(batchSize * pixels).map((_, i) => ((i * 2654435761) % 1000) / 1000);

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { StudyProfile } from '@leadwise/study';
@@ -32,7 +33,7 @@ export function register(program: Command): void {
     .option('--config <file>', 'study config (YAML), documented field by field in the default', 'study.yaml')
     .option('--profile <name>', `override the config's profile: ${STUDY_PROFILES.join(' | ')}`)
     .option('--report <dir>', "report folder (default: the config's report.out)")
-    .option('--processes <n>', 'training processes at once on PostgreSQL (one per core); embedded PGlite trains one at a time', '2')
+    .option('--processes <n>', 'training processes at once on PostgreSQL (default: one per core); embedded PGlite trains one at a time', String(availableParallelism()))
     .option('--only <models>', "run only these models' training and evaluation steps now (comma-separated); a later full run skips what they finished")
     .option('--report-only', 'write the report of the existing experiment from the database, running no step')
     .option('--json', 'print the result as JSON')

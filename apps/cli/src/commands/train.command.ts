@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { Option, type Command } from 'commander';
 import { openDatabase } from '@leadwise/db';
 import { ARCHITECTURES, BACKBONES, LEAD_GROUP_HEADS, parseInputSize, TRAINING_PROFILES, type Backbone, type LeadGroupHead, type TrainingProfile } from '@leadwise/models';
@@ -77,7 +78,7 @@ export function register(program: Command): void {
     .option('--no-augment', 'draw training pages exactly as evaluation draws them')
     .option('--group-targets', 'also learn, per lead group, whether a PTB-XL statement is localised there (auxiliary targets at 0.3 of the loss; PTB-XL only)')
     .option('--resume', 'continue the latest unfinished run of this model, dataset and seed from its last checkpoint')
-    .option('--processes <n>', 'several runs (models x seeds) train in this many processes at once (PostgreSQL only)', '2')
+    .option('--processes <n>', 'several runs (models x seeds) train in this many processes at once (PostgreSQL only; default: one per core)', String(availableParallelism()))
     .option('--json', 'print the result as JSON')
     .addHelpText(
       'after',

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <vector>
 
+#include "direct-conv.h"
 #include "sgemm.h"
 #include "thread-pool.h"
 
@@ -102,6 +103,7 @@ long paddedTileArea(int rows, int cols) {
 }  // namespace
 
 void conv2dBackpropFilter(const float* x, const float* dy, float* dw, const ConvShape& s) {
+  if (directConvBackpropFilter(x, dy, dw, s)) return;
   const int k = filterSize(s);
   const int co = s.outChannels;
   const long positions = static_cast<long>(s.batch) * s.outHeight * s.outWidth;
@@ -153,6 +155,7 @@ void conv2dBackpropFilter(const float* x, const float* dy, float* dw, const Conv
 }
 
 void conv2dBackpropInput(const float* dy, const float* filter, float* dx, const ConvShape& s) {
+  if (directConvBackpropInput(dy, filter, dx, s)) return;
   const int k = filterSize(s);
   const int co = s.outChannels;
   // W^T [co, k], transposed once here: read through strides instead, every GEMM call would repack
@@ -194,6 +197,7 @@ void conv2dBackpropInput(const float* dy, const float* filter, float* dx, const 
 
 void conv2dForward(const float* x, const float* filter, const float* bias, float* y, const ConvShape& s,
                    Activation activation) {
+  if (directConvForward(x, filter, bias, y, s, activation)) return;
   const int k = filterSize(s);
   const int co = s.outChannels;
   const long positions = static_cast<long>(s.batch) * s.outHeight * s.outWidth;

@@ -1,5 +1,6 @@
 // Training kernels on NHWC float32 tensors, reading and writing the caller's memory in place
-// (the tfjs-wasm heap). Filters are [kh, kw, ci, co] as in tfjs. Dilation is 1.
+// (the tfjs-wasm heap). Filters are [kh, kw, ci, co] as in tfjs. Dilation is 1. Each function
+// first offers the shape to the direct kernels (direct-conv.h) and runs im2col + SGEMM otherwise.
 #pragma once
 
 namespace leadwise {

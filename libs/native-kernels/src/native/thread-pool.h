@@ -10,8 +10,10 @@ namespace leadwise {
 void setThreadCount(int threads);
 int threadCount();
 
-// Calls task(t) for every t in [0, tasks) on the pool and returns when all have finished. Task t
-// always runs on worker t % threadCount(), so a fixed thread count gives a fixed split of work.
+// Calls task(t) for every t in [0, tasks) on the pool and returns when all have finished. Threads
+// claim tasks as they come free, so which thread runs task t varies: a task's result must depend on
+// t alone (per-task partial sums, thread_local scratch only), which keeps results fixed for a
+// fixed task count.
 void parallelFor(int tasks, const std::function<void(int)>& task);
 
 }  // namespace leadwise

@@ -36,6 +36,17 @@ const CONV_CASES: Case[] = [
   { n: 5, h: 16, w: 20, ci: 16, co: 32, k: 3, s: 2, pad: 'same' },
   // More output positions than one 256-position block per thread, channels past one register tile.
   { n: 5, h: 24, w: 30, ci: 5, co: 40, k: 3, s: 1, pad: 'same' },
+  // The direct kernels (direct-conv.cc, 16n output channels): a strip shorter than one register
+  // block, two strips with a ragged second one (the 7x7/2 stem), 32 channels with stride 2, three
+  // 16-channel blocks with 'valid' padding, a 5x5 window, stride x channels of 128, and 3 input
+  // channels (direct filter gradient; forward and input gradient on the GEMM).
+  { n: 3, h: 11, w: 13, ci: 16, co: 16, k: 3, s: 1, pad: 'same' },
+  { n: 2, h: 12, w: 50, ci: 1, co: 16, k: 7, s: 2, pad: 'same' },
+  { n: 2, h: 9, w: 30, ci: 8, co: 32, k: 3, s: 2, pad: 'same' },
+  { n: 3, h: 7, w: 30, ci: 32, co: 48, k: 3, s: 1, pad: 'valid' },
+  { n: 2, h: 10, w: 12, ci: 16, co: 16, k: 5, s: 1, pad: 'same' },
+  { n: 1, h: 6, w: 20, ci: 128, co: 16, k: 1, s: 1, pad: 'valid' },
+  { n: 2, h: 8, w: 9, ci: 3, co: 16, k: 3, s: 1, pad: 'same' },
 ];
 
 const POOL_CASES = [
@@ -141,6 +152,11 @@ describe.skipIf(native === null)('native training kernels match the wasm kernels
     await expectNativeMatches('FusedConv2D', { x, filter }, { ...forward, activation: 'linear' });
     // Not handled natively (tfjs-wasm's kernel runs): still the same answer.
     await expectNativeMatches('FusedConv2D', { x, filter, bias }, { ...forward, activation: 'elu' });
+  });
+
+  it('Conv2D with dilation 2 (not native: tfjs-wasm runs it) gives the same answer', async () => {
+    const { x, filter, common } = convInputs({ n: 2, h: 12, w: 13, ci: 16, co: 16, k: 3, s: 1, pad: 'same' });
+    await expectNativeMatches('Conv2D', { x, filter }, { ...common, dilations: [2, 2] });
   });
 
   it.each(POOL_CASES)('MaxPoolGrad, n$n h$h w$w c$c k$k s$s $pad', async (c) => {

@@ -1,6 +1,7 @@
 import {
   FusedBatchNorm,
   Relu,
+  getBackend,
   getGradient,
   Mean,
   getKernel,
@@ -12,9 +13,10 @@ import {
 } from '@tensorflow/tfjs';
 import { fastBatchNormGradient } from './batch-norm-gradient.ts';
 import { batchNormConfig } from './batch-norm.ts';
-import { batchNormTrainingGradConfig, patchBatchNormalizationLayer } from './batch-norm-training.ts';
+import { batchNormTrainingAvailable, batchNormTrainingGradConfig, patchBatchNormalizationLayer } from './batch-norm-training.ts';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.ts';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.ts';
+import { patchConv2DLayer } from './conv-layer.ts';
 import { castConfig, identityConfig } from './identity.ts';
 import { loadNativeKernels, type NativeKernels } from '@leadwise/native-kernels';
 import { stockWasmKernels } from './kernel-utils.ts';
@@ -145,7 +147,9 @@ let batchNormTrainingRegistered = false;
  * The routes to the native element-wise kernels, each taken only where the active backend has its
  * kernel (so they stay in place when the kernels are unregistered): the fused training-mode batch
  * norm (batch-norm-training.ts; its gradient is for a kernel name of our own) and the layer's
- * route to it, the ReLU gradient (relu-gradient.ts) and Adam's update (adam.ts). Idempotent.
+ * route to it, the ReLU gradient (relu-gradient.ts) and Adam's update (adam.ts), and the
+ * bias-free Conv2D layer's route to tf.conv2d (conv-layer.ts) while the native kernels are in place.
+ * Idempotent.
  */
 function registerBatchNormTraining(): void {
   if (batchNormTrainingRegistered) return;
@@ -155,6 +159,8 @@ function registerBatchNormTraining(): void {
   const relu = getGradient(Relu);
   if (relu) silently(() => registerGradient(fastReluGradient(relu)));
   patchAdamOptimizer();
+  // The fused batch-norm kernel marks the native kernels (and stays registered when a profiler wraps them).
+  patchConv2DLayer(() => getBackend() === 'wasm' && batchNormTrainingAvailable());
 }
 
 let stockBatchNormGradient: GradConfig | null = null;
