@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { positiveInt, waitForSignal, WorkerConfigError } from './worker.command.ts';
 
@@ -37,7 +38,9 @@ export function register(program: Command): void {
       const runWorker = opts.worker ?? handle.driver === 'pglite';
       let worker: Awaited<ReturnType<typeof startWorker>> | null = null;
       if (runWorker) worker = await startWorker({ db: handle.db, queue, concurrency, log });
-      const api = await startApiServer({ db: handle.db, queue, port, host: opts.host, corsOrigins: opts.corsOrigin });
+      // The web app (apps/web, built by `npm ci`'s prepare script) is served at `/` beside the API.
+      const webRoot = join((await import('@leadwise/db')).REPO_ROOT, 'apps/web/dist');
+      const api = await startApiServer({ db: handle.db, queue, port, host: opts.host, corsOrigins: opts.corsOrigin, webRoot });
       // The URL line goes to stdout so scripts (and the e2e tests) can read where the API listens.
       process.stdout.write(`${JSON.stringify({ url: api.url, database: handle.location, driver: handle.driver, worker: worker?.workerId ?? null })}\n`);
       log(`leadwise API at ${api.url} on ${handle.driver} (${handle.location})${worker ? `, worker ${worker.workerId}` : ''}`);
