@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import { Args, Ctx, Extensions, Query, Resolver } from 'type-graphql';
+import { Args, Ctx, Query, Resolver } from 'type-graphql';
 import { LEAD_GROUPS, type LeadName } from '@leadwise/ecg';
 import { recordPage } from '@leadwise/study';
 import type { ApiContext } from '../context.ts';
@@ -15,8 +15,6 @@ export function recordPageUrl(recordId: number, style: string): string {
 
 @Resolver()
 export class RecordPageResolver {
-  // 12 panels and at most 3 rhythm strips.
-  @Extensions({ maxItems: 15 })
   @Query(() => RecordPageType, {
     nullable: true,
     description: 'The rendered page of a record with its lead boxes (rendered on first request, then cached); null when there is no such record.',

@@ -1,4 +1,4 @@
-import { Field, Float, Int, ObjectType } from 'type-graphql';
+import { Extensions, Field, Float, Int, ObjectType } from 'type-graphql';
 import { PageStyleEnum } from './record-page.args.ts';
 
 @ObjectType('PageLeadBox', { description: "One lead's panel on a rendered page, as fractions (0 to 1) of the page's width and height." })
@@ -42,6 +42,8 @@ export class RecordPageType {
   @Field(() => Int, { description: 'Image height in pixels.' })
   heightPx!: number;
 
+  // 12 panels and at most 3 rhythm strips.
+  @Extensions({ maxItems: 15 })
   @Field(() => [PageLeadBoxType], { description: 'Lead panels (12 panels, then the rhythm strip).' })
   leadBoxes!: PageLeadBoxType[];
 }

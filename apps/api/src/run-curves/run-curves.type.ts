@@ -1,4 +1,8 @@
-import { Field, Float, Int, ObjectType } from 'type-graphql';
+import { Extensions, Field, Float, Int, ObjectType } from 'type-graphql';
+
+/** Largest `maxPoints` (see RunCurvesArgs) and calibration bin count. */
+export const MAX_CURVE_POINTS = 2000;
+export const MAX_CALIBRATION_BINS = 50;
 
 @ObjectType('CurvePoint', { description: 'One point of a ROC or precision-recall curve.' })
 export class CurvePointType {
@@ -47,9 +51,11 @@ export class RunCurvesType {
   @Field(() => Float, { nullable: true, description: 'Average precision (PR-AUC); null when only one class is present.' })
   averagePrecision!: number | null;
 
+  @Extensions({ maxItems: MAX_CURVE_POINTS })
   @Field(() => [CurvePointType], { description: 'ROC curve from (0, 0) to (1, 1); empty when only one class is present.' })
   roc!: CurvePointType[];
 
+  @Extensions({ maxItems: MAX_CURVE_POINTS })
   @Field(() => [CurvePointType], { description: 'Precision-recall curve from recall 0; empty when only one class is present.' })
   pr!: CurvePointType[];
 
@@ -59,6 +65,7 @@ export class RunCurvesType {
   @Field(() => Float, { nullable: true, description: 'Expected calibration error over the bins; null without predictions.' })
   ece!: number | null;
 
+  @Extensions({ maxItems: MAX_CALIBRATION_BINS })
   @Field(() => [CalibrationBinType], { description: 'Reliability bins, lowest first; empty without predictions.' })
   calibration!: CalibrationBinType[];
 }
