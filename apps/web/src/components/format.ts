@@ -3,10 +3,10 @@ export function fixed(value: number | null | undefined, digits = 3): string {
   return value === null || value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits);
 }
 
-/** `0.812 (0.741–0.873)`: an estimate with its confidence interval. */
+/** `0.812 (0.741 to 0.873)`: an estimate with its confidence interval ("to", as bounds may be negative). */
 export function withCi(value: number | null | undefined, low: number | null | undefined, high: number | null | undefined): string {
   if (value === null || value === undefined) return '–';
-  return low === null || low === undefined || high === null || high === undefined ? fixed(value) : `${fixed(value)} (${fixed(low)}–${fixed(high)})`;
+  return low === null || low === undefined || high === null || high === undefined ? fixed(value) : `${fixed(value)} (${fixed(low)} to ${fixed(high)})`;
 }
 
 export function dateTime(iso: string | null | undefined): string {

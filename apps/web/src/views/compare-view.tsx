@@ -7,7 +7,7 @@ import { ScoreBar } from './predictions-view.tsx';
 
 const ScoredRunsQuery = graphql(`
   query ScoredRuns {
-    runs(status: FINISHED, first: 500) { id name model seed kind dataset { name } }
+    runs(status: FINISHED, first: 500) { id name model seed kind }
   }
 `);
 
@@ -34,7 +34,6 @@ export function CompareView({ route }: { route: Route }) {
   const option = (r: (typeof scored)[number]) => (
     <option key={r.id} value={r.id}>
       {runLabel(r)}
-      {r.dataset ? ` on ${r.dataset.name}` : ''}
     </option>
   );
   return (

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { graphql, type ResultOf } from '../graphql.ts';
 import { useQuery } from '../api-client.ts';
 import { href } from '../router.ts';
@@ -14,7 +14,7 @@ const ExperimentQuery = graphql(`
       name
       status
       createdAt
-      runs(first: 1000) {
+      runs(first: 100) {
         id
         name
         kind
@@ -25,6 +25,13 @@ const ExperimentQuery = graphql(`
         job { progressDone progressTotal }
       }
     }
+  }
+`);
+
+// The summary comes in two parts: with every seed of both metrics in one document, its cost
+// estimate (100 rows x 20 seeds) passes the API's complexity limit.
+const SummaryQuery = graphql(`
+  query StudySummary($id: Int!) {
     studySummary(experimentId: $id) {
       internalDataset
       rows {
@@ -35,8 +42,16 @@ const ExperimentQuery = graphql(`
         positives
         seeds
         rocAuc { mean sd ciLow ciHigh perSeed { seed runId value ciLow ciHigh } }
-        prAuc { mean sd ciLow ciHigh perSeed { seed runId value ciLow ciHigh } }
+        prAuc { mean sd ciLow ciHigh }
       }
+    }
+  }
+`);
+
+const PrAucSeedsQuery = graphql(`
+  query StudySummaryPrAucSeeds($id: Int!) {
+    studySummary(experimentId: $id) {
+      rows { prAuc { perSeed { seed value ciLow ciHigh } } }
     }
   }
 `);
@@ -78,7 +93,7 @@ export function ExperimentView({ id }: { id: number }) {
   if (loading && !data) return <Loading what="the experiment" />;
   if (!data) return <ErrorNote error={error} />;
   if (!data.experiment) return <Empty>Experiment {id} does not exist.</Empty>;
-  const { experiment, studySummary } = data;
+  const { experiment } = data;
   const scored = scoredRuns(experiment.runs);
   return (
     <>
@@ -90,61 +105,7 @@ export function ExperimentView({ id }: { id: number }) {
       </h1>
       <p className="muted">Created {dateTime(experiment.createdAt)}</p>
       <ErrorNote error={error} />
-      <Section title="Study summary">
-        {studySummary.rows.length === 0 ? (
-          <Empty>No finished evaluation yet: the summary fills in as evaluation runs finish.</Empty>
-        ) : (
-          <table>
-            <caption className="visually-hidden">ROC-AUC and PR-AUC with 95% confidence intervals, per model, test set and seed</caption>
-            <thead>
-              <tr>
-                <th scope="col">Model</th>
-                <th scope="col">Test set</th>
-                <th scope="col">Seed</th>
-                <th scope="col">n (abnormal)</th>
-                <th scope="col">ROC-AUC (95% CI)</th>
-                <th scope="col">PR-AUC (95% CI)</th>
-              </tr>
-            </thead>
-            <tbody>
-              {studySummary.rows.flatMap((row) => [
-                <tr key={`${row.model}-${row.dataset}`} className="summary-row">
-                  <th scope="row">{row.model}</th>
-                  <td>
-                    {row.dataset} <span className="muted">({row.role.toLowerCase()})</span>
-                  </td>
-                  <td>{row.seeds.length > 1 ? `mean of ${row.seeds.length}` : row.seeds.join(', ')}</td>
-                  <td className="num">
-                    {row.n} ({row.positives})
-                  </td>
-                  <td className="num">
-                    {withCi(row.rocAuc.mean, row.rocAuc.ciLow, row.rocAuc.ciHigh)}
-                    {row.rocAuc.sd !== null && <span className="muted"> ± {fixed(row.rocAuc.sd)}</span>}
-                  </td>
-                  <td className="num">
-                    {withCi(row.prAuc.mean, row.prAuc.ciLow, row.prAuc.ciHigh)}
-                    {row.prAuc.sd !== null && <span className="muted"> ± {fixed(row.prAuc.sd)}</span>}
-                  </td>
-                </tr>,
-                ...(row.seeds.length > 1
-                  ? row.rocAuc.perSeed.map((seed, i) => (
-                      <tr key={`${row.model}-${row.dataset}-${seed.seed}`} className="seed-row">
-                        <td />
-                        <td />
-                        <td>
-                          <a href={href('runs', seed.runId)}>seed {seed.seed}</a>
-                        </td>
-                        <td />
-                        <td className="num">{withCi(seed.value, seed.ciLow, seed.ciHigh)}</td>
-                        <td className="num">{withCi(row.prAuc.perSeed[i]?.value, row.prAuc.perSeed[i]?.ciLow, row.prAuc.perSeed[i]?.ciHigh)}</td>
-                      </tr>
-                    ))
-                  : []),
-              ])}
-            </tbody>
-          </table>
-        )}
-      </Section>
+      <StudySummaryTable experimentId={experiment.id} refreshKey={scored.map((r) => r.id).join()} />
       <Section title="Runs">
         {experiment.runs.length === 0 ? (
           <Empty>No runs yet. Launch one below (needs the API key) or with `leadwise study`.</Empty>
@@ -187,6 +148,85 @@ export function ExperimentView({ id }: { id: number }) {
   );
 }
 
+/** ROC-AUC and PR-AUC with 95% CIs per model and test set, and per seed below each row when there are several. */
+function StudySummaryTable({ experimentId, refreshKey }: { experimentId: number; refreshKey: string }) {
+  const summary = useQuery(SummaryQuery, { id: experimentId });
+  const prAucSeeds = useQuery(PrAucSeedsQuery, { id: experimentId });
+  const prSeeds = (row: number) => prAucSeeds.data?.studySummary.rows[row]?.prAuc.perSeed ?? [];
+  const { refetch } = summary;
+  const refetchSeeds = prAucSeeds.refetch;
+  // A newly finished evaluation adds to the summary (the first key is the one just fetched).
+  const shownKey = useRef(refreshKey);
+  useEffect(() => {
+    if (shownKey.current === refreshKey) return;
+    shownKey.current = refreshKey;
+    refetch();
+    refetchSeeds();
+  }, [refreshKey, refetch, refetchSeeds]);
+  return (
+    <>
+      <ErrorNote error={summary.error} />
+      <Section title="Study summary">
+        {!summary.data ? (
+          <Loading what="the study summary" />
+        ) : summary.data.studySummary.rows.length === 0 ? (
+          <Empty>No finished evaluation yet: the summary fills in as evaluation runs finish.</Empty>
+        ) : (
+          <table>
+            <caption className="visually-hidden">ROC-AUC and PR-AUC with 95% confidence intervals, per model, test set and seed</caption>
+            <thead>
+              <tr>
+                <th scope="col">Model</th>
+                <th scope="col">Test set</th>
+                <th scope="col">Seed</th>
+                <th scope="col">n (abnormal)</th>
+                <th scope="col">ROC-AUC (95% CI)</th>
+                <th scope="col">PR-AUC (95% CI)</th>
+              </tr>
+            </thead>
+            <tbody>
+              {summary.data.studySummary.rows.flatMap((row, r) => [
+                <tr key={`${row.model}-${row.dataset}`} className="summary-row">
+                  <th scope="row">{row.model}</th>
+                  <td>
+                    {row.dataset} <span className="muted">({row.role.toLowerCase()})</span>
+                  </td>
+                  <td>{row.seeds.length > 1 ? `mean of ${row.seeds.length}` : row.seeds.join(', ')}</td>
+                  <td className="num">
+                    {row.n} ({row.positives})
+                  </td>
+                  <td className="num">
+                    {withCi(row.rocAuc.mean, row.rocAuc.ciLow, row.rocAuc.ciHigh)}
+                    {row.rocAuc.sd !== null && <span className="muted"> ± {fixed(row.rocAuc.sd)}</span>}
+                  </td>
+                  <td className="num">
+                    {withCi(row.prAuc.mean, row.prAuc.ciLow, row.prAuc.ciHigh)}
+                    {row.prAuc.sd !== null && <span className="muted"> ± {fixed(row.prAuc.sd)}</span>}
+                  </td>
+                </tr>,
+                ...(row.seeds.length > 1
+                  ? row.rocAuc.perSeed.map((seed, i) => (
+                      <tr key={`${row.model}-${row.dataset}-${seed.seed}`} className="seed-row">
+                        <td />
+                        <td />
+                        <td>
+                          <a href={href('runs', seed.runId)}>seed {seed.seed}</a>
+                        </td>
+                        <td />
+                        <td className="num">{withCi(seed.value, seed.ciLow, seed.ciHigh)}</td>
+                        <td className="num">{withCi(prSeeds(r)[i]?.value, prSeeds(r)[i]?.ciLow, prSeeds(r)[i]?.ciHigh)}</td>
+                      </tr>
+                    ))
+                  : []),
+              ])}
+            </tbody>
+          </table>
+        )}
+      </Section>
+    </>
+  );
+}
+
 export function Progress({ done, total }: { done: number; total: number | null }) {
   if (!total) return <span>{done} done</span>;
   return (
@@ -215,7 +255,7 @@ function Curves({ runs }: { runs: ExperimentRun[] }) {
 function CurveCharts({ runs }: { runs: ExperimentRun[] }) {
   const results = runs.map((run) => ({ run, ...useCurve(run.id) }));
   const ready = results.filter((r) => r.data);
-  const label = (run: ExperimentRun, value: number | null | undefined, name: string) => `${runLabel(run)}${run.dataset ? ` on ${run.dataset.name}` : ''}, ${name} ${fixed(value)}`;
+  const label = (run: ExperimentRun, value: number | null | undefined, name: string) => `${runLabel(run)}, ${name} ${fixed(value)}`;
   if (ready.length < results.length) return <Loading what="curves" />;
   return (
     <div className="charts">

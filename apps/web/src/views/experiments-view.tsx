@@ -6,12 +6,12 @@ import { Empty, ErrorNote, Loading, StatusBadge } from '../components/ui.tsx';
 
 const ExperimentsQuery = graphql(`
   query Experiments {
-    experiments(first: 100) {
+    experiments(first: 50) {
       id
       name
       status
       createdAt
-      runs(first: 1000) { id status }
+      runs(first: 100) { id status }
     }
   }
 `);

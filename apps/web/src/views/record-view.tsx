@@ -226,7 +226,7 @@ function EcgPage({ recordId, style, runId }: { recordId: number; style: 'GRID' |
                 width={box.x1 - box.x0}
                 height={box.y1 - box.y0}
                 className="lead-box"
-                style={weight === undefined ? undefined : { fill: '#D55E00', fillOpacity: 0.08 + 0.5 * weight }}
+                style={weight === undefined ? undefined : { fill: '#D55E00', fillOpacity: 0.06 + 0.34 * weight }}
               >
                 <title>
                   {box.lead} ({box.groupName}){weight === undefined ? '' : `: relative weight ${fixed(weight, 2)}`}
@@ -261,11 +261,20 @@ function EcgPage({ recordId, style, runId }: { recordId: number; style: 'GRID' |
   );
 }
 
-/** Weights scaled to 0..1 by the largest: attention as given, occlusion by how much masking the group moved the score. */
+/**
+ * Weights scaled to 0..1 between the lightest and the heaviest group (attention shares sit near
+ * 0.2 each, so scaling by the largest alone would colour every box the same); occlusion by how
+ * far masking the group moved the score. All equal: every box at the middle of the scale.
+ */
 function groupWeights(groups: Attribution[], mode: Weighting): Map<string, number> {
-  const raw = groups.map((g) => [g.groupName, mode === 'attention' ? g.attentionWeight : g.occlusionDelta === null ? null : Math.abs(g.occlusionDelta)] as const);
-  const max = Math.max(0, ...raw.map(([, v]) => v ?? 0));
-  return new Map(raw.filter(([, v]) => v !== null).map(([name, v]) => [name, max > 0 ? v! / max : 0]));
+  const raw = groups.flatMap((g) => {
+    const value = mode === 'attention' ? g.attentionWeight : g.occlusionDelta === null ? null : Math.abs(g.occlusionDelta);
+    return value === null ? [] : [[g.groupName, value] as const];
+  });
+  const values = raw.map(([, v]) => v);
+  const low = Math.min(...values);
+  const high = Math.max(...values);
+  return new Map(raw.map(([name, v]) => [name, high > low ? (v - low) / (high - low) : 0.5]));
 }
 
 /** Fetches the page PNG with the API key (when the server wants one for queries) and shows it from a blob URL. */
