@@ -78,9 +78,9 @@ describe('web app in a browser', () => {
     await shoot('experiment');
 
     // The LeadGroupECG evaluation run.
-    await page.getByRole('table', { name: 'Runs of the experiment' }).getByRole('link', { name: new RegExp(`#${study.evaluateRuns.leadgroup}\\)`) }).click();
+    await page.getByRole('table', { name: 'Runs of the experiment' }).locator(`a[href="#/runs/${study.evaluateRuns.leadgroup}"]`).click();
     await page.getByRole('heading', { name: 'Parameters' }).waitFor();
-    await expect(page.getByRole('table', { name: 'Latest value of every metric' }).getByText('test.roc_auc').count()).resolves.toBeGreaterThan(0);
+    await expect(page.getByRole('table', { name: 'Latest value of every metric' }).getByRole('rowheader', { name: 'eval.roc_auc', exact: true }).count()).resolves.toBe(1);
     await shoot('run');
 
     await page.getByRole('link', { name: 'Predictions', exact: true }).click();
