@@ -1,6 +1,8 @@
-import { Arg, Ctx, FieldResolver, Int, Query, Resolver, Root } from 'type-graphql';
+import { Args, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
 import { PredictionStore, type Prediction } from '@leadwise/db';
 import type { ApiContext } from '../context.ts';
+import { pageComplexity } from '../limits.ts';
+import { RecordPredictionsArgs } from './record-prediction.args.ts';
 import { RunType } from '../runs/run.type.ts';
 import { PredictionType } from './prediction.type.ts';
 
@@ -8,12 +10,11 @@ import { PredictionType } from './prediction.type.ts';
 @Resolver(() => PredictionType)
 export class RecordPredictionResolver {
   @Query(() => [PredictionType], {
-    description: "Every run's prediction for one record, by run id (at most one per run).",
-    // A record is predicted once per evaluation run; a study has tens of them.
-    complexity: ({ childComplexity }) => 1 + 100 * Math.max(childComplexity, 1),
+    description: "Every run's prediction for one record, by run id (one per run, at most `first`).",
+    complexity: pageComplexity,
   })
-  async recordPredictions(@Arg('recordId', () => Int, { description: 'Record whose predictions to list.' }) recordId: number, @Ctx() { db }: ApiContext): Promise<Prediction[]> {
-    return new PredictionStore(db).byRecord(recordId);
+  async recordPredictions(@Args(() => RecordPredictionsArgs) args: RecordPredictionsArgs, @Ctx() { db }: ApiContext): Promise<Prediction[]> {
+    return new PredictionStore(db).byRecord(args.recordId, args.first);
   }
 
   @FieldResolver(() => RunType, { description: 'The run that made the prediction.' })
