@@ -199,6 +199,7 @@ function EcgPage({ recordId, style, runId }: { recordId: number; style: 'GRID' |
       <figcaption>
         12-lead page, {style === 'GRID' ? 'red grid' : 'grid-free'}
         {runId !== null && groups.length === 0 && !attributions.loading && ' · this run stored no lead-group attributions for the record'}
+        {weights.size > 0 && ` · boxes shaded from the lightest to the heaviest group by ${mode} (see the table below for the values)`}
       </figcaption>
       {groups.length > 0 && (hasAttention || hasOcclusion) && (
         <fieldset className="weighting">
