@@ -45,7 +45,11 @@ async function ensureDatabase(): Promise<void> {
   }
 }
 
-/** Generated inside PostgreSQL (seconds, not minutes); scores from a fixed hash, about a quarter misclassified. */
+/**
+ * Generated inside PostgreSQL (seconds, not minutes); scores from a fixed hash, about a quarter
+ * misclassified. Rows are written run by run, as evaluations write them (one batch per run), so a
+ * run's predictions share heap pages.
+ */
 async function load(db: LeadwiseDatabase): Promise<{ loadS: number }> {
   const [existing] = await queryRows<{ n: string; runs: string }>(db, sql`SELECT (SELECT count(*) FROM predictions) AS n, (SELECT count(*) FROM runs) AS runs`);
   if (Number(existing?.n) === runCount * recordCount && Number(existing?.runs) === runCount) return { loadS: 0 };
@@ -69,7 +73,8 @@ async function load(db: LeadwiseDatabase): Promise<{ loadS: number }> {
     FROM runs CROSS JOIN records,
          LATERAL (SELECT CASE WHEN records.label = 'abnormal' THEN 1 ELSE 0 END AS y,
                          least(0.999999, (((records.id * 2654435761 + runs.id * 40503) % 1000003) / 1000003.0) * 0.8
-                                         + CASE WHEN records.label = 'abnormal' THEN 0.2 ELSE 0 END) AS s) t`);
+                                         + CASE WHEN records.label = 'abnormal' THEN 0.2 ELSE 0 END) AS s) t
+    ORDER BY runs.id, records.id`);
   await db.execute(sql`
     INSERT INTO lead_group_attributions (run_id, record_id, group_name, attention_weight, occlusion_delta)
     SELECT 1, records.id, g, 0.2, 0.01 FROM records CROSS JOIN unnest(ARRAY['inferior','lateral','septal','anterior','aVR']) AS g`);
