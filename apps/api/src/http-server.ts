@@ -14,6 +14,8 @@ export interface HttpServerOptions<TContext extends BaseContext> {
   /** Largest request body in bytes; a GraphQL document beyond the token limit is refused anyway. */
   maxBodyBytes: number;
   context: (req: http.IncomingMessage) => Promise<TContext>;
+  /** Routes tried before GraphQL (page images, the web app); each answers true when it responded. */
+  routes?: readonly ((req: http.IncomingMessage, res: http.ServerResponse, url: URL) => Promise<boolean>)[];
 }
 
 class HttpError extends Error {
@@ -62,6 +64,7 @@ export async function listenHttp<TContext extends BaseContext>(server: ApolloSer
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
     const url = new URL(req.url ?? '/', 'http://localhost');
+    for (const route of options.routes ?? []) if (await route(req, res, url)) return;
     const body = req.method === 'POST' ? await readJsonBody(req, options.maxBodyBytes) : undefined;
     const response = await server.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body },

@@ -12,6 +12,10 @@ import { PredictionConnectionResolver, PredictionResolver } from './predictions/
 import { RecordResolver } from './records/record.resolver.ts';
 import { RunResolver } from './runs/run.resolver.ts';
 import { StudySummaryResolver } from './study-summary/study-summary.resolver.ts';
+import { DisagreementResolver } from './comparisons/disagreement.resolver.ts';
+import { RecordPredictionResolver } from './predictions/record-prediction.resolver.ts';
+import { RecordPageResolver } from './record-pages/record-page.resolver.ts';
+import { RunCurvesResolver } from './run-curves/run-curves.resolver.ts';
 
 /** Mutations carry `@Authorized()`: they need the API key whatever the query policy. */
 const authChecker: AuthChecker<ApiContext> = ({ context }) => context.auth.hasValidKey;
@@ -33,6 +37,10 @@ export function buildLeadwiseSchema(): Promise<GraphQLSchema> {
       LlmResponseResolver,
       JobResolver,
       StudySummaryResolver,
+      RunCurvesResolver,
+      RecordPageResolver,
+      RecordPredictionResolver,
+      DisagreementResolver,
     ],
     authChecker,
     // class-validator on every input and args class; unknown properties cannot reach it through GraphQL.

@@ -1,3 +1,4 @@
+import type http from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { DrizzleQueryError } from 'drizzle-orm/errors';
@@ -19,6 +20,8 @@ import {
   type QueryLimits,
 } from './limits.ts';
 import { listenHttp } from './http-server.ts';
+import { serveRecordPage } from './record-pages/record-page.route.ts';
+import { serveWebApp } from './web/web-app.route.ts';
 import { buildLeadwiseSchema } from './schema.ts';
 
 export interface ApiServerOptions {
@@ -86,6 +89,8 @@ export interface ListenOptions {
   host?: string;
   /** Browser origins allowed to read answers (CORS); default none. */
   corsOrigins?: readonly string[];
+  /** Folder of the built web app (apps/web/dist), served at `/`; none = API only. */
+  webRoot?: string;
 }
 
 /** Largest request body: the token limit refuses long documents anyway, and variables are small. */
@@ -99,6 +104,10 @@ export async function startApiServer(options: ApiServerOptions & ListenOptions):
     host: options.host ?? '127.0.0.1',
     corsOrigins: options.corsOrigins ?? [],
     maxBodyBytes: MAX_BODY_BYTES,
+    routes: [
+      (req, res, url) => serveRecordPage(options.db, req, res, url, !auth.queriesRequireKey || isValidApiKey(presentedApiKey({ get: (name) => headerValue(req.headers[name]) }), auth.apiKey)),
+      ...(options.webRoot ? [(req: http.IncomingMessage, res: http.ServerResponse, url: URL) => serveWebApp(options.webRoot!, req, res, url)] : []),
+    ],
     context: async (req) =>
       createContext(
         options.db,

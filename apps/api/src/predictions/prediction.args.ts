@@ -1,7 +1,7 @@
 import { ArgsType, Field, Float, Int, registerEnumType } from 'type-graphql';
 import { IsOptional, Max, Min } from 'class-validator';
 import { PageArgs } from '../pagination/pagination.args.ts';
-import { BinaryLabelEnum } from '../common/enums.ts';
+import { BinaryLabelEnum, SplitEnum } from '../common/enums.ts';
 
 export enum PredictionOrder {
   ID = 'id',
@@ -38,6 +38,15 @@ export class PredictionsArgs extends PageArgs {
   @Min(0)
   @Max(1)
   maxScore?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Only records of this dataset (a run that evaluated several).' })
+  @IsOptional()
+  @Min(1)
+  datasetId?: number | null;
+
+  @Field(() => SplitEnum, { nullable: true, description: 'Only records of this split.' })
+  @IsOptional()
+  split?: SplitEnum | null;
 
   @Field(() => PredictionOrder, { defaultValue: PredictionOrder.ID, description: 'Sort order.' })
   orderBy!: PredictionOrder;

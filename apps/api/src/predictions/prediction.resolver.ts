@@ -30,6 +30,8 @@ export class PredictionResolver {
       ...(args.trueLabel != null ? { trueLabel: args.trueLabel as BinaryLabel } : {}),
       ...(args.minScore != null ? { scoreMin: args.minScore } : {}),
       ...(args.maxScore != null ? { scoreMax: args.maxScore } : {}),
+      ...(args.datasetId != null ? { datasetId: args.datasetId } : {}),
+      ...(args.split != null ? { split: args.split } : {}),
     };
     const sort = SORTS[args.orderBy];
     let cursor: PredictionCursor | null = null;

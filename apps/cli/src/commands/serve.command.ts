@@ -1,3 +1,6 @@
+import cluster from 'node:cluster';
+import { once } from 'node:events';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { positiveInt, waitForSignal, WorkerConfigError } from './worker.command.ts';
 
@@ -12,6 +15,7 @@ export function register(program: Command): void {
     .option('--concurrency <n>', 'jobs the in-process worker runs at once', '1')
     .option('--worker', 'run an in-process worker even against PostgreSQL (default: only on PGlite)')
     .option('--no-worker', 'never run an in-process worker (API only)')
+    .option('--workers <n>', 'API processes sharing the port (node:cluster; PostgreSQL only, PGlite is one process)', '1')
     .option(
       '--cors-origin <origin>',
       'let web pages from this origin (e.g. https://lab.example.org) read the API; repeat for several (default: none)',
@@ -37,9 +41,12 @@ export function register(program: Command): void {
       const runWorker = opts.worker ?? handle.driver === 'pglite';
       let worker: Awaited<ReturnType<typeof startWorker>> | null = null;
       if (runWorker) worker = await startWorker({ db: handle.db, queue, concurrency, log });
-      const api = await startApiServer({ db: handle.db, queue, port, host: opts.host, corsOrigins: opts.corsOrigin });
-      // The URL line goes to stdout so scripts (and the e2e tests) can read where the API listens.
-      process.stdout.write(`${JSON.stringify({ url: api.url, database: handle.location, driver: handle.driver, worker: worker?.workerId ?? null })}\n`);
+      // The web app (apps/web, built by `npm ci`'s prepare script) is served at `/` beside the API.
+      const webRoot = join((await import('@leadwise/db')).REPO_ROOT, 'apps/web/dist');
+      const api = await startApiServer({ db: handle.db, queue, port, host: opts.host, corsOrigins: opts.corsOrigin, webRoot });
+      // The URL line goes to stdout so scripts (and the e2e tests) can read where the API listens;
+      // behind --workers, the first process says it for all (they share the port).
+      if (cluster.isPrimary || cluster.worker?.id === 1) process.stdout.write(`${JSON.stringify({ url: api.url, database: handle.location, driver: handle.driver, worker: worker?.workerId ?? null })}\n`);
       log(`leadwise API at ${api.url} on ${handle.driver} (${handle.location})${worker ? `, worker ${worker.workerId}` : ''}`);
       await waitForSignal();
       log('stopping');
@@ -48,6 +55,35 @@ export function register(program: Command): void {
       await queue.stop();
       await handle.close();
     });
+}
+
+/**
+ * `--workers N`: N copies of this command behind one port (node:cluster hands each connection to
+ * one of them). They share nothing but PostgreSQL, so one that dies is started again; SIGINT or
+ * SIGTERM stops them all gracefully.
+ */
+async function superviseApiProcesses(count: number, log: (message: string) => void): Promise<void> {
+  let stopping = false;
+  const start = () => {
+    const worker = cluster.fork();
+    worker.on('exit', (code, signal) => {
+      if (stopping) return;
+      log(`API process ${worker.process.pid} exited (${signal ?? code}); starting another`);
+      start();
+    });
+  };
+  for (let i = 0; i < count; i++) start();
+  await waitForSignal();
+  stopping = true;
+  log('stopping the API processes');
+  await Promise.all(
+    Object.values(cluster.workers ?? {}).map(async (worker) => {
+      if (!worker || worker.isDead()) return;
+      const exited = once(worker, 'exit');
+      worker.process.kill('SIGINT');
+      await exited;
+    }),
+  );
 }
 
 /** An origin as browsers send it: scheme, host and port, nothing else (no `*`). */

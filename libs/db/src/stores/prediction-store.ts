@@ -119,9 +119,10 @@ export class PredictionStore {
       .orderBy(asc(predictions.recordId));
   }
 
-  /** Every run's prediction for one record. */
-  async byRecord(recordId: number): Promise<Prediction[]> {
-    return this.db.select().from(predictions).where(eq(predictions.recordId, recordId)).orderBy(asc(predictions.runId));
+  /** Every run's prediction for one record (the first `limit` runs, by run id, when given). */
+  async byRecord(recordId: number, limit?: number): Promise<Prediction[]> {
+    const query = this.db.select().from(predictions).where(eq(predictions.recordId, recordId)).orderBy(asc(predictions.runId));
+    return limit === undefined ? query : query.limit(clampLimit(limit));
   }
 
   /** For DataLoaders: the predictions of these runs for these records. */
