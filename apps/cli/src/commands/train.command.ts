@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { openDatabase } from '@leadwise/db';
 import { ARCHITECTURES, BACKBONES, LEAD_GROUP_HEADS, parseInputSize, TRAINING_PROFILES, type Backbone, type LeadGroupHead, type TrainingProfile } from '@leadwise/models';
+import { PAGE_GRID_STYLES, PAGE_STYLES, type PageStyle } from '@leadwise/render';
 import { trainRun, trainRunsInParallel, type TrainOverrides, type TrainRunResult, type TrainRunSpec } from '@leadwise/study';
 import { createProgressBar, formatSeconds, printResult, UsageError, type ProgressBar } from '../cli-kit.ts';
 
@@ -20,7 +21,7 @@ interface TrainFlags {
   maxTrain?: string;
   maxVal?: string;
   maxTest?: string;
-  style?: 'grid' | 'none';
+  style?: PageStyle;
   augment?: boolean;
   resume?: boolean;
   processes?: string;
@@ -71,7 +72,7 @@ export function register(program: Command): void {
     .option('--max-train <n>', 'cap on training records (stratified subset)')
     .option('--max-val <n>', 'cap on validation records (stratified subset)')
     .option('--max-test <n>', 'cap on test records scored at the end (stratified subset)')
-    .addOption(new Option('--style <style>', 'page background of the training images').choices(['grid', 'none']).default('grid'))
+    .addOption(new Option('--style <style>', 'page background of the training images').choices(PAGE_STYLES).default('grid'))
     .option('--augment', 'draw training pages with the default augmentations (rotation, blur, noise, ...; profile default otherwise: on only at paper)')
     .option('--no-augment', 'draw training pages exactly as evaluation draws them')
     .option('--resume', 'continue the latest unfinished run of this model, dataset and seed from its last checkpoint')
@@ -100,7 +101,7 @@ export function register(program: Command): void {
         backbone: flags.backbone,
         leadGroupHead: flags.leadGroupHead,
         outputStride: flags.outputStride === '16' ? 16 : flags.outputStride === '32' ? 32 : undefined,
-        gridStyle: flags.style === 'none' ? 'none' : 'red',
+        gridStyle: PAGE_GRID_STYLES[flags.style ?? 'grid'],
         augment: flags.augment,
         ...size,
       };
