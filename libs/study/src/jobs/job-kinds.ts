@@ -8,6 +8,3 @@ export function queueName(kind: string): string {
   return `leadwise-${kind}`;
 }
 
-export function isJobKind(kind: string): kind is JobKind {
-  return (JOB_KINDS as readonly string[]).includes(kind);
-}

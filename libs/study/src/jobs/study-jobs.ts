@@ -10,7 +10,6 @@ import { evaluateRunInChild, trainRunInChild, type EvaluateRunSpec, type TrainRu
 import { trainRun } from '../training/train-run.ts';
 import { SCORED_SPLITS } from '../training/training-records.ts';
 import type { JobContext, JobHandlerRegistry } from './job-handler.ts';
-import type { JobKind } from './job-kinds.ts';
 
 /**
  * Payloads of the study's jobs, validated when a job is launched (the API answers with the field
@@ -102,13 +101,6 @@ function parsePayload<T>(schema: z.ZodType<T>, payload: unknown, kind: string): 
 export const parseTrainJobPayload = (payload: unknown) => parsePayload(trainJobPayloadSchema, payload, 'train');
 export const parseEvaluateJobPayload = (payload: unknown) => parsePayload(evaluateJobPayloadSchema, payload, 'evaluate');
 export const parseLlmJobPayload = (payload: unknown) => parsePayload(llmJobPayloadSchema, payload, 'llm');
-
-/** Validates a job payload of any kind; throws JobPayloadError naming the fields at fault. */
-export function parseJobPayload(kind: JobKind, payload: unknown): TrainJobPayload | EvaluateJobPayload | LlmJobPayload {
-  if (kind === 'train') return parseTrainJobPayload(payload);
-  if (kind === 'evaluate') return parseEvaluateJobPayload(payload);
-  return parseLlmJobPayload(payload);
-}
 
 interface TrainJobCheckpoint {
   /** Set once training finished: a retry goes straight to the evaluations. */
