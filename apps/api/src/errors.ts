@@ -18,12 +18,6 @@ export class NotFoundError extends GraphQLError {
   }
 }
 
-export class UnauthenticatedError extends GraphQLError {
-  constructor(message: string) {
-    super(message, { extensions: { code: 'UNAUTHENTICATED' } });
-  }
-}
-
 export class ConflictError extends GraphQLError {
   constructor(message: string) {
     super(message, { extensions: { code: 'CONFLICT' } });

@@ -3,6 +3,7 @@ import type { DatasetEntry, DatasetListing } from './dataset-entry.ts';
 import type { FileSource } from './file-source.ts';
 import { cincSinusOnlyIsNormal, type CincLabelRule } from './label-rules.ts';
 import { parseWfdbHeader } from './wfdb-header.ts';
+import type { Sex } from './recording.ts';
 
 export interface CincOptions {
   labelRule?: CincLabelRule;
@@ -78,7 +79,7 @@ function parseAge(text: string | undefined): number | null {
   return Number.isFinite(age) && age >= 0 ? age : null;
 }
 
-function parseSex(text: string | undefined): 'male' | 'female' | null {
+function parseSex(text: string | undefined): Sex | null {
   const value = text?.trim().toLowerCase();
   if (value === 'male' || value === 'm') return 'male';
   if (value === 'female' || value === 'f') return 'female';

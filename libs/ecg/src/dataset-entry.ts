@@ -1,8 +1,12 @@
 import type { FileSource } from './file-source.ts';
 import type { RecordLabel } from './label-rules.ts';
+import type { Sex } from './recording.ts';
 
-export type DatasetSplit = 'train' | 'val' | 'test';
-export type DatasetKind = 'ptbxl' | 'cinc' | 'manifest';
+export const DATASET_SPLITS = ['train', 'val', 'test'] as const;
+export type DatasetSplit = (typeof DATASET_SPLITS)[number];
+/** Dataset adapters; `openDataset` maps each kind to its reader. */
+export const DATASET_KINDS = ['ptbxl', 'cinc', 'manifest'] as const;
+export type DatasetKind = (typeof DATASET_KINDS)[number];
 
 /** One record as a dataset's tables (or headers) describe it, before its signals are read. */
 export interface DatasetEntry {
@@ -18,7 +22,7 @@ export interface DatasetEntry {
   /** PTB-XL scp_codes (statement -> likelihood %), CinC `#Dx` SNOMED-CT codes, or the manifest label. */
   sourceCodes: Record<string, number> | string[];
   ageYears: number | null;
-  sex: 'male' | 'female' | null;
+  sex: Sex | null;
   /** The header's bytes when the adapter already read them (CinC), so import need not read twice. */
   headerBytes?: Uint8Array;
 }

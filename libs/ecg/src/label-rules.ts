@@ -5,7 +5,8 @@
  * so a study can swap in another definition without touching the readers.
  */
 
-export type RecordLabel = 'normal' | 'abnormal' | 'excluded';
+export const RECORD_LABELS = ['normal', 'abnormal', 'excluded'] as const;
+export type RecordLabel = (typeof RECORD_LABELS)[number];
 
 /** One SCP-ECG statement from PTB-XL's `scp_statements.csv`. */
 export interface ScpStatement {

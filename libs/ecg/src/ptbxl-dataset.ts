@@ -3,6 +3,7 @@ import { parseCsvTable } from './csv-table.ts';
 import type { DatasetEntry, DatasetListing, DatasetSplit } from './dataset-entry.ts';
 import type { FileSource } from './file-source.ts';
 import { ptbxlNormalVsAbnormal, type PtbxlLabelRule, type ScpStatement } from './label-rules.ts';
+import type { Sex } from './recording.ts';
 
 export const PTBXL_DATABASE_CSV = 'ptbxl_database.csv';
 export const PTBXL_STATEMENTS_CSV = 'scp_statements.csv';
@@ -197,7 +198,7 @@ function parseOptionalNumber(text: string | undefined, file: string, line: numbe
 }
 
 /** PTB-XL codes sex as 0 = male, 1 = female. */
-function parsePtbxlSex(text: string | undefined, file: string, line: number): 'male' | 'female' | null {
+function parsePtbxlSex(text: string | undefined, file: string, line: number): Sex | null {
   const value = text?.trim() ?? '';
   if (value === '') return null;
   if (value === '0' || value === '0.0') return 'male';

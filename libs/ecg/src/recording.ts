@@ -1,5 +1,8 @@
 import type { LeadName } from './leads.ts';
 
+export const SEXES = ['male', 'female'] as const;
+export type Sex = (typeof SEXES)[number];
+
 /** A decoded 12-lead recording in physical units, the common currency between ecg, render and models. */
 export interface EcgRecording {
   /** Record name as in its header, e.g. `00001_lr` or `JS00001`. */
@@ -12,7 +15,7 @@ export interface EcgRecording {
   /** One Float32Array of millivolts per lead. */
   signalsMv: Float32Array[];
   ageYears?: number | null;
-  sex?: 'male' | 'female' | null;
+  sex?: Sex | null;
 }
 
 /** Returns the signal of a lead by canonical name, or throws naming the record and lead. */

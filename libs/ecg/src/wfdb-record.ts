@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import { WfdbHeaderError } from './errors.ts';
 import { readFileAt, ZIP_ENTRY_SEPARATOR } from './file-source.ts';
 import { normalizeLeadName, type LeadName } from './leads.ts';
-import type { EcgRecording } from './recording.ts';
+import type { EcgRecording, Sex } from './recording.ts';
 import { parseWfdbHeader, type WfdbHeader } from './wfdb-header.ts';
 import { decodeWfdbSignals, type DecodeOptions } from './wfdb-signal.ts';
 
@@ -110,7 +110,7 @@ function parseAge(text: string | undefined): number | null {
   return text.trim() !== '' && Number.isFinite(age) && age >= 0 ? age : null;
 }
 
-function parseSex(text: string | undefined): 'male' | 'female' | null {
+function parseSex(text: string | undefined): Sex | null {
   const value = text?.trim().toLowerCase();
   if (value === 'male' || value === 'm') return 'male';
   if (value === 'female' || value === 'f') return 'female';

@@ -6,7 +6,9 @@
  * match by prefix, then to "unknown" (no price, logprobs off for OpenAI, on for compatible servers).
  */
 
-export type ProviderName = 'openai' | 'gemini' | 'compatible';
+/** LLM providers; each has an entry in provider-config's PROVIDERS registry. */
+export const PROVIDER_NAMES = ['openai', 'gemini', 'compatible'] as const;
+export type ProviderName = (typeof PROVIDER_NAMES)[number];
 
 export type ImageTokenRule =
   /** OpenAI tile rule: fit in 2048x2048, shortest side to 768, then base + perTile x 512-px tiles. */

@@ -3,7 +3,7 @@ export * from './render-options.ts';
 export * from './page-layout.ts';
 export * from './page-sidecar.ts';
 export * from './page-renderer.ts';
-export { encodePng, encodeOpaqueRgbaPng, readPngDpi, withPngDpi, type RawImage } from './png-encoder.ts';
+export { encodePng, readPngDpi, withPngDpi, type RawImage } from './png-encoder.ts';
 export { registerBundledFonts, LABEL_FONT_FAMILY } from './fonts.ts';
 export { panelTracePoints, type TracePoints } from './trace-points.ts';
 export * from './training-pixels.ts';

@@ -1,4 +1,4 @@
-import type { LeadName } from '@leadwise/ecg';
+import type { LeadName, Sex } from '@leadwise/ecg';
 import type { CalibrationPulseLayout, PageLayout, PanelKind, PanelLayout, Rect } from './page-layout.ts';
 import type { ResolvedRenderOptions } from './render-options.ts';
 import type { TracePoints } from './trace-points.ts';
@@ -44,7 +44,7 @@ export interface PageSidecar {
   recordName: string;
   samplingRateHz: number;
   ageYears: number | null;
-  sex: 'male' | 'female' | null;
+  sex: Sex | null;
   widthPx: number;
   heightPx: number;
   dpi: number;

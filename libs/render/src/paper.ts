@@ -14,6 +14,15 @@ export const PAPER_SIZE_MM: Record<PaperSize, { widthMm: number; heightMm: numbe
 export const GRID_STYLES = ['red', 'pink', 'blue', 'green', 'bw', 'none'] as const;
 export type GridStyle = (typeof GRID_STYLES)[number];
 
+/**
+ * The two page backgrounds the study compares (training pages, LLM pages, ONNX inputs): `grid` is
+ * the red grid, `none` grid-free. PAGE_GRID_STYLES maps each to the grid it renders.
+ */
+export const PAGE_STYLES = ['grid', 'none'] as const;
+export type PageStyle = (typeof PAGE_STYLES)[number];
+export const PAGE_GRID_STYLES = { grid: 'red', none: 'none' } as const satisfies Record<PageStyle, GridStyle>;
+export type PageGridStyle = (typeof PAGE_GRID_STYLES)[PageStyle];
+
 export type Rgb = readonly [number, number, number];
 
 export interface GridColours {

@@ -3,6 +3,7 @@ import { LEAD_NAMES } from '@leadwise/ecg';
 import {
   GAINS_MM_PER_MV,
   GRID_STYLES,
+  PAGE_GRID_STYLES,
   PAPER_SIZES,
   PAPER_SPEEDS_MM_PER_S,
   type GainMmPerMv,
@@ -117,7 +118,7 @@ export function renderOptionsFromFlags(flags: RenderFlagValues): ResolvedRenderO
     return n;
   };
   return resolveRenderOptions({
-    gridStyle: (flags.style === 'grid' ? 'red' : flags.style) as GridStyle | undefined,
+    gridStyle: (flags.style === 'grid' ? PAGE_GRID_STYLES.grid : flags.style) as GridStyle | undefined,
     dpi: number('dpi', flags.dpi),
     layout: flags.layout as LayoutName | undefined,
     paperSpeedMmPerS: number('paperSpeedMmPerS', flags.speed) as PaperSpeedMmPerS | undefined,

@@ -1,18 +1,24 @@
 import { registerEnumType } from 'type-graphql';
+import { EXPERIMENT_STATUSES, JOB_STATUSES, RECORD_LABELS, RUN_KINDS, RUN_STATUSES, SPLITS } from '@leadwise/db';
+import { STUDY_ROLES } from '@leadwise/study';
 
-/** Enums mirror libs/db's value sets; GraphQL names are upper case, values are what the database stores. */
-export enum SplitEnum {
-  TRAIN = 'train',
-  VAL = 'val',
-  TEST = 'test',
+type EnumKey<V extends string> = Uppercase<V extends `${infer A}-${infer B}` ? `${A}_${EnumKey<B>}` : V>;
+type EnumOf<V extends string> = { readonly [K in V as EnumKey<K>]: K };
+
+/**
+ * A GraphQL enum from the value set its owning library defines: names are the values upper-cased,
+ * values are what the database stores, so a value added to the owner appears in the API.
+ */
+function enumOf<const V extends string>(values: readonly V[]): EnumOf<V> {
+  return Object.fromEntries(values.map((value) => [value.toUpperCase().replaceAll('-', '_'), value])) as EnumOf<V>;
 }
+
+export const SplitEnum = enumOf(SPLITS);
+export type SplitEnum = (typeof SPLITS)[number];
 registerEnumType(SplitEnum, { name: 'Split', description: 'Partition of a dataset a record belongs to.' });
 
-export enum RecordLabelEnum {
-  NORMAL = 'normal',
-  ABNORMAL = 'abnormal',
-  EXCLUDED = 'excluded',
-}
+export const RecordLabelEnum = enumOf(RECORD_LABELS);
+export type RecordLabelEnum = (typeof RECORD_LABELS)[number];
 registerEnumType(RecordLabelEnum, {
   name: 'RecordLabel',
   description: 'Study label of a record under its dataset label rule; excluded records are never trained on or evaluated.',
@@ -25,45 +31,27 @@ export enum BinaryLabelEnum {
 }
 registerEnumType(BinaryLabelEnum, { name: 'BinaryLabel', description: 'Binary class of a prediction: NORMAL (0) or ABNORMAL (1).' });
 
-export enum RunKindEnum {
-  TRAIN = 'train',
-  EVALUATE = 'evaluate',
-  LLM = 'llm',
-}
+export const RunKindEnum = enumOf(RUN_KINDS);
+export type RunKindEnum = (typeof RUN_KINDS)[number];
 registerEnumType(RunKindEnum, {
   name: 'RunKind',
   description: 'What a run does: train a CNN, evaluate a trained checkpoint on a dataset, or ask an LLM to classify pages.',
 });
 
-export enum RunStatusEnum {
-  QUEUED = 'queued',
-  RUNNING = 'running',
-  FINISHED = 'finished',
-  FAILED = 'failed',
-  CANCELLED = 'cancelled',
-}
+export const RunStatusEnum = enumOf(RUN_STATUSES);
+export type RunStatusEnum = (typeof RUN_STATUSES)[number];
 registerEnumType(RunStatusEnum, { name: 'RunStatus', description: 'Lifecycle state of a run.' });
 
-export enum JobStatusEnum {
-  QUEUED = 'queued',
-  RUNNING = 'running',
-  FINISHED = 'finished',
-  FAILED = 'failed',
-  CANCELLED = 'cancelled',
-}
+export const JobStatusEnum = enumOf(JOB_STATUSES);
+export type JobStatusEnum = (typeof JOB_STATUSES)[number];
 registerEnumType(JobStatusEnum, { name: 'JobStatus', description: 'Lifecycle state of a worker job.' });
 
-export enum ExperimentStatusEnum {
-  ACTIVE = 'active',
-  FINISHED = 'finished',
-  FAILED = 'failed',
-}
+export const ExperimentStatusEnum = enumOf(EXPERIMENT_STATUSES);
+export type ExperimentStatusEnum = (typeof EXPERIMENT_STATUSES)[number];
 registerEnumType(ExperimentStatusEnum, { name: 'ExperimentStatus', description: 'Lifecycle state of an experiment.' });
 
-export enum StudyRoleEnum {
-  INTERNAL = 'internal',
-  EXTERNAL = 'external',
-}
+export const StudyRoleEnum = enumOf(STUDY_ROLES);
+export type StudyRoleEnum = (typeof STUDY_ROLES)[number];
 registerEnumType(StudyRoleEnum, {
   name: 'StudyRole',
   description: 'INTERNAL: the held-out test split of the training dataset; EXTERNAL: a dataset never trained on.',

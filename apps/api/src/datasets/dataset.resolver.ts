@@ -1,13 +1,13 @@
 import { Args, Ctx, Extensions, FieldResolver, Int, Query, Resolver, Root } from 'type-graphql';
 import { and, asc, eq, isNull } from 'drizzle-orm';
-import { datasets, type Dataset } from '@leadwise/db';
+import { datasets, SPLITS, type Dataset } from '@leadwise/db';
 import type { ApiContext } from '../context.ts';
 import { BadInputError } from '../errors.ts';
 import { DatasetArgs, DatasetsArgs } from './dataset.args.ts';
 import { DatasetType, SplitCounts } from './dataset.type.ts';
 import type { SplitEnum } from '../common/enums.ts';
 
-const SPLIT_ORDER = ['train', 'val', 'test', null];
+const SPLIT_ORDER = [...SPLITS, null];
 
 @Resolver(() => DatasetType)
 export class DatasetResolver {

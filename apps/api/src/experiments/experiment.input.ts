@@ -1,5 +1,6 @@
 import { Field, InputType } from 'type-graphql';
 import { IsObject, IsOptional, IsIn } from 'class-validator';
+import { STUDY_PROFILES, type StudyProfile } from '@leadwise/study';
 import { JsonObjectScalar } from '../common/scalars.ts';
 
 @InputType({ description: 'A study config (the same fields as study.yaml) to create or find an experiment from.' })
@@ -10,8 +11,8 @@ export class CreateExperimentInput {
   @IsObject()
   config!: Record<string, unknown>;
 
-  @Field(() => String, { nullable: true, description: 'Profile to apply (`quick`, `standard`, `paper`); overrides `config.profile`.' })
+  @Field(() => String, { nullable: true, description: `Profile to apply (${STUDY_PROFILES.map((p) => `\`${p}\``).join(', ')}); overrides \`config.profile\`.` })
   @IsOptional()
-  @IsIn(['quick', 'standard', 'paper'])
-  profile?: 'quick' | 'standard' | 'paper' | null;
+  @IsIn(STUDY_PROFILES)
+  profile?: StudyProfile | null;
 }

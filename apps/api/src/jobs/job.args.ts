@@ -1,5 +1,6 @@
 import { ArgsType, Field, Int } from 'type-graphql';
 import { IsIn, IsOptional, Max, Min } from 'class-validator';
+import { JOB_KINDS, type JobKind } from '@leadwise/study';
 import { JobStatusEnum } from '../common/enums.ts';
 
 @ArgsType()
@@ -8,10 +9,10 @@ export class JobsArgs {
   @IsOptional()
   status?: JobStatusEnum | null;
 
-  @Field(() => String, { nullable: true, description: 'Only jobs of this kind (`train`, `evaluate`, `llm`).' })
+  @Field(() => String, { nullable: true, description: `Only jobs of this kind (${JOB_KINDS.map((k) => `\`${k}\``).join(', ')}).` })
   @IsOptional()
-  @IsIn(['train', 'evaluate', 'llm'])
-  kind?: string | null;
+  @IsIn(JOB_KINDS)
+  kind?: JobKind | null;
 
   @Field(() => Int, { defaultValue: 100, description: 'At most this many jobs, 1 to 1000.' })
   @Min(1)

@@ -1,5 +1,6 @@
 import { ArgsType, Field, Int } from 'type-graphql';
 import { IsIn, IsOptional, Length, Min } from 'class-validator';
+import { PARSE_STATUSES, type ParseStatus } from '@leadwise/db';
 import { PageArgs } from '../pagination/pagination.args.ts';
 
 @ArgsType()
@@ -19,8 +20,8 @@ export class LlmResponsesArgs extends PageArgs {
   @Length(1, 200)
   model?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Only responses with this parse status (`parsed`, `unparseable`, `error`).' })
+  @Field(() => String, { nullable: true, description: `Only responses with this parse status (${PARSE_STATUSES.map((s) => `\`${s}\``).join(', ')}).` })
   @IsOptional()
-  @IsIn(['parsed', 'unparseable', 'error'])
-  parseStatus?: 'parsed' | 'unparseable' | 'error' | null;
+  @IsIn(PARSE_STATUSES)
+  parseStatus?: ParseStatus | null;
 }

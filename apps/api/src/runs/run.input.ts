@@ -1,5 +1,6 @@
 import { Field, InputType, Int } from 'type-graphql';
 import { IsObject, IsOptional, Length, Matches, Max, Min } from 'class-validator';
+import { STUDY_MODELS } from '@leadwise/study';
 import { JsonObjectScalar } from '../common/scalars.ts';
 import { RunKindEnum } from '../common/enums.ts';
 
@@ -15,7 +16,7 @@ export class LaunchRunInput {
   @Field(() => RunKindEnum, { description: 'TRAIN a CNN, EVALUATE a trained run on a dataset, or ask an LLM.' })
   kind!: RunKindEnum;
 
-  @Field(() => String, { nullable: true, description: 'TRAIN: architecture (`leadgroup`, `resnet18`, `densenet121`, `vgg16`); LLM: model id. Ignored for EVALUATE.' })
+  @Field(() => String, { nullable: true, description: `TRAIN: architecture (${STUDY_MODELS.map((m) => `\`${m}\``).join(', ')}); LLM: model id. Ignored for EVALUATE.` })
   @IsOptional()
   @Length(1, 100)
   @Matches(/^[A-Za-z0-9._:/-]+$/, { message: 'model may contain letters, digits and . _ : / - only' })

@@ -1,14 +1,14 @@
 import { Option, type Command } from 'commander';
 import { openDatabase } from '@leadwise/db';
-import { evaluateRun, type EvaluateRunResult } from '@leadwise/study';
+import { EVALUATION_ENGINES, evaluateRun, SCORED_SPLITS, type EvaluateRunResult, type EvaluationEngine, type ScoredSplit } from '@leadwise/study';
 import { createProgressBar, formatSeconds, printResult, UsageError, type ProgressBar } from '../cli-kit.ts';
 
 interface EvaluateFlags {
   run: string;
   dataset: string;
-  split: 'train' | 'val' | 'test' | 'all';
+  split: ScoredSplit;
   max?: string;
-  engine: 'tfjs' | 'onnx';
+  engine: EvaluationEngine;
   json?: boolean;
 }
 
@@ -19,10 +19,10 @@ export function register(program: Command): void {
     .requiredOption('--run <id>', 'train run id (leadwise train prints it)')
     .requiredOption('--dataset <name>', 'imported dataset name')
     .addOption(
-      new Option('--split <split>', 'split to score; a dataset without that split (external) is scored whole').choices(['train', 'val', 'test', 'all']).default('test'),
+      new Option('--split <split>', 'split to score; a dataset without that split (external) is scored whole').choices(SCORED_SPLITS).default('test'),
     )
     .option('--max <n>', 'cap on records (stratified subset)')
-    .addOption(new Option('--engine <engine>', 'inference engine: tfjs, or onnx (exported and run by onnxruntime-node; faster on large sets)').choices(['tfjs', 'onnx']).default('tfjs'))
+    .addOption(new Option('--engine <engine>', 'inference engine: tfjs, or onnx (exported and run by onnxruntime-node; faster on large sets)').choices(EVALUATION_ENGINES).default('tfjs'))
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExample:\n  leadwise evaluate --run 12 --dataset chapman\n')
     .action(async (flags: EvaluateFlags) => {

@@ -1,11 +1,9 @@
 import { Argument, type Command } from 'commander';
 import { openDatabase } from '@leadwise/db';
-import { DEFAULT_IMPORT_LIMITS, type ImportLimits } from '@leadwise/ecg';
+import { DATASET_KINDS, DEFAULT_IMPORT_LIMITS, type DatasetKind, type ImportLimits } from '@leadwise/ecg';
 import { importDataset, type ImportSummary } from '@leadwise/study';
 import { createProgressBar, printResult, UsageError, type ProgressBar } from '../cli-kit.ts';
 import { formatSplitSummary, parseSplitFlags } from './split.command.ts';
-
-const KINDS = ['ptbxl', 'cinc', 'manifest'] as const;
 
 interface ImportFlags {
   name?: string;
@@ -31,7 +29,7 @@ export function register(program: Command): void {
     .description(
       'Import a labelled ECG dataset into the database (idempotent: a re-import updates the same dataset; one transaction per dataset)',
     )
-    .addArgument(new Argument('<kind>', 'dataset layout').choices(KINDS))
+    .addArgument(new Argument('<kind>', 'dataset layout').choices(DATASET_KINDS))
     .argument('<path>', 'ptbxl/cinc: folder, tar archive or PhysioNet .zip; manifest: CSV (path,label[,patient_id,split]) or folder with manifest.csv')
     .option('--name <name>', 'dataset name, the re-import key (default: the path\'s base name)')
     .option('--split <fractions>', 'also split the dataset, train,val,test fractions such as 0.6,0.2,0.2 (patient-grouped, label-stratified; see leadwise split)')
@@ -45,7 +43,7 @@ export function register(program: Command): void {
       'after',
       '\nExamples:\n  leadwise import ptbxl ../shared/data/ptbxl --name ptbxl\n  leadwise import cinc ../shared/data/chapman-shaoxing-subset-400.tar.xz --name chapman --split 0.6,0.2,0.2 --seed 1\n',
     )
-    .action(async (kind: (typeof KINDS)[number], path: string, opts: ImportFlags) => {
+    .action(async (kind: DatasetKind, path: string, opts: ImportFlags) => {
       const split = opts.split === undefined ? undefined : { ...splitOptionsOf(opts.split, opts.seed), force: opts.force };
       const limits: ImportLimits = {
         maxFileBytes: positiveNumber(opts.maxFileMb, '--max-file-mb') * MIB,

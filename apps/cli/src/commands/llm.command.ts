@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_PROMPT_NAME, DEFAULT_RETRY_POLICY, LlmConfigError, PROVIDER_ENV, providerFromEnv } from '@leadwise/llm';
-import type { LlmArmResult } from '@leadwise/study';
+import { PAGE_STYLES } from '@leadwise/render';
+import { SCORED_SPLITS, type LlmArmResult } from '@leadwise/study';
 import { createProgressBar, printResult } from '../cli-kit.ts';
 
 interface LlmFlags {
@@ -88,8 +89,8 @@ export function register(program: Command): void {
     )
     .action(async (opts: LlmFlags) => {
       const provider = providerFromEnv(opts.provider, opts.model, process.env, opts.logprobs === false ? { logprobs: false } : {});
-      const split = oneOf(opts.split, '--split', ['train', 'val', 'test', 'all'] as const);
-      const style = oneOf(opts.style, '--style', ['grid', 'none'] as const);
+      const split = oneOf(opts.split, '--split', SCORED_SPLITS);
+      const style = oneOf(opts.style, '--style', PAGE_STYLES);
       const scorePreference = oneOf(opts.score, '--score', ['logprob-first', 'stated-first'] as const);
       const temperature = Number(opts.temperature);
       if (!Number.isFinite(temperature) || temperature < 0 || temperature > 2) throw new LlmConfigError(`--temperature must be a number from 0 to 2, got ${JSON.stringify(opts.temperature)}`);

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { GRID_STYLES, LAYOUT_NAMES, renderOptionsFromFlags, type RenderFlagValues } from '@leadwise/render';
 import { renderRecordFile } from '@leadwise/study';
 import { printResult } from '../cli-kit.ts';
+import type { Sex } from '@leadwise/ecg';
 
 /** Flags shared by `render-record` and `render`. */
 export function addRenderFlags(command: Command): Command {
@@ -19,7 +20,7 @@ export class DemographicsFlagError extends Error {
   override name = 'DemographicsFlagError';
 }
 
-function demographicsFromFlags(age: string | undefined, sex: string | undefined): { ageYears?: number; sex?: 'male' | 'female' } {
+function demographicsFromFlags(age: string | undefined, sex: string | undefined): { ageYears?: number; sex?: Sex } {
   const ageYears = age === undefined ? undefined : Number(age);
   if (ageYears !== undefined && !(Number.isFinite(ageYears) && ageYears >= 0 && ageYears < 150)) {
     throw new DemographicsFlagError(`--age must be a number of years from 0 to 150, got ${JSON.stringify(age)}`);

@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { DATASET_SPLITS } from '@leadwise/ecg';
 import type { SplitSummary } from '@leadwise/study';
 import { printResult, UsageError } from '../cli-kit.ts';
 
@@ -65,7 +66,7 @@ export function formatSplitSummary(s: SplitSummary): string {
       `${s.fractions.train}/${s.fractions.val}/${s.fractions.test})${s.changed ? `: ${s.changed} records changed split` : ''}`,
     `  split   normal  abnormal  excluded  patients`,
   ];
-  for (const split of ['train', 'val', 'test'] as const) {
+  for (const split of DATASET_SPLITS) {
     const n = (label: string) => s.counts.find((c) => c.split === split && c.label === label)?.records ?? 0;
     lines.push(`  ${split.padEnd(6)} ${String(n('normal')).padStart(7)} ${String(n('abnormal')).padStart(9)} ${String(n('excluded')).padStart(9)} ${String(s.patients[split]).padStart(9)}`);
   }

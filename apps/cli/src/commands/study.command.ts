@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { StudyProfile } from '@leadwise/study';
+import { TRAINING_PROFILES as STUDY_PROFILES, type TrainingProfile as StudyProfile } from '@leadwise/models';
 import { createProgressBar, formatSeconds, printResult, UsageError, type ProgressBar } from '../cli-kit.ts';
 
 interface StudyFlags {
@@ -22,9 +22,6 @@ function parseOnlyModels<T extends string>(text: string, configModels: readonly 
   }
   return names as T[];
 }
-
-// Kept here rather than imported so that `leadwise --help` does not load the study's libraries.
-const STUDY_PROFILES: readonly StudyProfile[] = ['quick', 'standard', 'paper'];
 
 export function register(program: Command): void {
   program

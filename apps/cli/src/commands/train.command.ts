@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Option, type Command } from 'commander';
 import { openDatabase } from '@leadwise/db';
 import { ARCHITECTURES, BACKBONES, LEAD_GROUP_HEADS, parseInputSize, TRAINING_PROFILES, type Backbone, type LeadGroupHead, type TrainingProfile } from '@leadwise/models';
+import { PAGE_GRID_STYLES, PAGE_STYLES, type PageStyle } from '@leadwise/render';
 import { trainRun, trainRunsInParallel, type TrainOverrides, type TrainRunResult, type TrainRunSpec } from '@leadwise/study';
 import { createProgressBar, formatSeconds, printResult, UsageError, type ProgressBar } from '../cli-kit.ts';
 
@@ -21,7 +22,7 @@ interface TrainFlags {
   maxTrain?: string;
   maxVal?: string;
   maxTest?: string;
-  style?: 'grid' | 'none';
+  style?: PageStyle;
   augment?: boolean;
   groupTargets?: boolean;
   resume?: boolean;
@@ -73,7 +74,7 @@ export function register(program: Command): void {
     .option('--max-train <n>', 'cap on training records (stratified subset)')
     .option('--max-val <n>', 'cap on validation records (stratified subset)')
     .option('--max-test <n>', 'cap on test records scored at the end (stratified subset)')
-    .addOption(new Option('--style <style>', 'page background of the training images').choices(['grid', 'none']).default('grid'))
+    .addOption(new Option('--style <style>', 'page background of the training images').choices(PAGE_STYLES).default('grid'))
     .option('--augment', 'draw training pages with the default augmentations (rotation, blur, noise, ...; profile default otherwise: on only at paper)')
     .option('--no-augment', 'draw training pages exactly as evaluation draws them')
     .option('--group-targets', 'also learn, per lead group, whether a PTB-XL statement is localised there (auxiliary targets at 0.3 of the loss; PTB-XL only)')
@@ -103,7 +104,7 @@ export function register(program: Command): void {
         backbone: flags.backbone,
         leadGroupHead: flags.leadGroupHead,
         outputStride: flags.outputStride === '16' ? 16 : flags.outputStride === '32' ? 32 : undefined,
-        gridStyle: flags.style === 'none' ? 'none' : 'red',
+        gridStyle: PAGE_GRID_STYLES[flags.style ?? 'grid'],
         augment: flags.augment,
         groupTargets: flags.groupTargets,
         ...size,

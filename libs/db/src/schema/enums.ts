@@ -1,18 +1,15 @@
 /**
  * Value sets stored as text with CHECK constraints rather than PostgreSQL enums: a check can be
  * widened in a generated migration without ALTER TYPE, and the arrays give TypeScript the union.
+ * Sets another library owns are imported from it, so a CHECK follows its owner.
  */
-export const DATASET_KINDS = ['ptbxl', 'cinc', 'manifest'] as const;
-export type DatasetKind = (typeof DATASET_KINDS)[number];
+import { DATASET_KINDS, DATASET_SPLITS, RECORD_LABELS, SEXES, type DatasetSplit } from '@leadwise/ecg';
 
-export const SPLITS = ['train', 'val', 'test'] as const;
-export type Split = (typeof SPLITS)[number];
+export { DATASET_KINDS, RECORD_LABELS, SEXES };
+export type { DatasetKind, RecordLabel, Sex } from '@leadwise/ecg';
 
-export const RECORD_LABELS = ['normal', 'abnormal', 'excluded'] as const;
-export type RecordLabel = (typeof RECORD_LABELS)[number];
-
-export const SEXES = ['male', 'female'] as const;
-export type Sex = (typeof SEXES)[number];
+export const SPLITS = DATASET_SPLITS;
+export type Split = DatasetSplit;
 
 export const EXPERIMENT_STATUSES = ['active', 'finished', 'failed'] as const;
 export type ExperimentStatus = (typeof EXPERIMENT_STATUSES)[number];

@@ -5,6 +5,7 @@ import { LEAD_TOKEN_NORM_EPSILON, UNCOVERED_CELL_PENALTY } from '../architecture
 import { INPUT_IMAGE, INPUT_LEAD_BOXES, OUTPUT_GROUP_ATTENTION, OUTPUT_PROBABILITY, RHYTHM_LEAD } from '../constants.ts';
 import { floatValueInfo, onnx, ONNX_IR_VERSION, ONNX_OPSET, OnnxGraphBuilder, type AttributeValue, type DeclaredShape } from './onnx-graph-builder.ts';
 import { METADATA_KEYS } from './onnx-metadata.ts';
+import type { PageGridStyle } from '@leadwise/render';
 
 export class OnnxExportError extends Error {
   override name = 'OnnxExportError';
@@ -14,7 +15,7 @@ export interface ExportOnnxOptions {
   /** The train run the weights come from, written to the metadata (null when exported outside a run). */
   trainingRunId?: number | null;
   /** Page background the model was trained on, so that predict renders records the same way. */
-  gridStyle?: 'red' | 'none';
+  gridStyle?: PageGridStyle;
 }
 
 /**

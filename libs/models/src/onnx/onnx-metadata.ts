@@ -1,6 +1,7 @@
 import { parseStoredModelConfig } from '../config.ts';
 import type { ModelConfig } from '../types.ts';
 import { onnx } from './onnx-graph-builder.ts';
+import type { PageGridStyle } from '@leadwise/render';
 
 /** Keys of the exported model's metadata_props (all values are strings). */
 export const METADATA_KEYS = {
@@ -36,7 +37,7 @@ export interface OnnxModelInfo {
   hasGroupAttention: boolean;
   trainingRunId: number | null;
   /** Page background the model was trained on ('red' grid or 'none'), when the export recorded it. */
-  gridStyle: 'red' | 'none' | null;
+  gridStyle: PageGridStyle | null;
   metadata: Record<string, string>;
 }
 

@@ -1,11 +1,10 @@
-/** Kinds of work a worker runs; one pg-boss queue per kind (`leadwise-<kind>`). */
-export const JOB_KINDS = ['train', 'evaluate', 'llm'] as const;
-export type JobKind = (typeof JOB_KINDS)[number];
+import { RUN_KINDS, type RunKind } from '@leadwise/db';
+
+/** Kinds of work a worker runs, one per run kind; one pg-boss queue per kind (`leadwise-<kind>`). */
+export const JOB_KINDS = RUN_KINDS;
+export type JobKind = RunKind;
 
 export function queueName(kind: string): string {
   return `leadwise-${kind}`;
 }
 
-export function isJobKind(kind: string): kind is JobKind {
-  return (JOB_KINDS as readonly string[]).includes(kind);
-}

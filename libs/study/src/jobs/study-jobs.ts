@@ -1,12 +1,14 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { z } from 'zod';
-import { DatasetStore, RunStore, jobs, runs, type LeadwiseDatabase } from '@leadwise/db';
-import { DEFAULT_PROMPT_NAME, providerFromEnv } from '@leadwise/llm';
+import { DatasetStore, RunStore, SPLITS, jobs, runs, type LeadwiseDatabase } from '@leadwise/db';
+import { DEFAULT_PROMPT_NAME, PROVIDER_NAMES, providerFromEnv } from '@leadwise/llm';
+import { PAGE_GRID_STYLES, PAGE_STYLES } from '@leadwise/render';
 import { runLlmArm } from '../llm-arm/run-llm-arm.ts';
 import { evaluateRun, type EvaluateRunResult } from '../training/evaluate-run.ts';
-import type { EpochMetrics } from '@leadwise/models';
+import { TRAINING_PROFILES, type EpochMetrics } from '@leadwise/models';
 import { evaluateRunInChild, trainRunInChild, type EvaluateRunSpec, type TrainRunSpec } from '../training/child-runs.ts';
 import { trainRun } from '../training/train-run.ts';
+import { SCORED_SPLITS } from '../training/training-records.ts';
 import type { JobContext, JobHandlerRegistry } from './job-handler.ts';
 
 /**
@@ -20,7 +22,7 @@ export const trainJobPayloadSchema = z
   .object({
     /** The queued train run (created at launch) that the job trains. */
     runId: z.number().int().positive(),
-    profile: z.enum(['quick', 'standard', 'paper']).default('quick'),
+    profile: z.enum(TRAINING_PROFILES).default('quick'),
     epochs: z.number().int().min(1).max(500).optional(),
     batchSize: z.number().int().min(1).max(1024).optional(),
     learningRate: z.number().positive().max(1).optional(),
@@ -30,7 +32,7 @@ export const trainJobPayloadSchema = z
     maxTrainSamples: cap,
     maxValSamples: cap,
     maxTestSamples: cap,
-    gridStyle: z.enum(['red', 'none']).optional(),
+    gridStyle: z.enum(PAGE_GRID_STYLES).optional(),
     /** Training pages with augmentations; absent: the profile's setting. */
     augment: z.boolean().optional(),
     /** Evaluate the best checkpoint afterwards on these datasets (the training dataset's test split first). */
@@ -46,21 +48,21 @@ export const evaluateJobPayloadSchema = z
     /** The finished train run whose best checkpoint is evaluated. */
     trainRunId: z.number().int().positive(),
     dataset: datasetName,
-    split: z.enum(['train', 'val', 'test', 'all']).default('test'),
+    split: z.enum(SCORED_SPLITS).default('test'),
     maxSamples: cap,
-    gridStyle: z.enum(['red', 'none']).optional(),
+    gridStyle: z.enum(PAGE_GRID_STYLES).optional(),
   })
   .strict();
 
 export const llmJobPayloadSchema = z
   .object({
-    provider: z.enum(['openai', 'gemini', 'compatible']),
+    provider: z.enum(PROVIDER_NAMES),
     model: z.string().min(1).max(200),
     dataset: datasetName,
-    split: z.enum(['train', 'val', 'test']).default('test'),
+    split: z.enum(SPLITS).default('test'),
     limit: cap,
     repeats: z.number().int().min(1).max(20).default(1),
-    style: z.enum(['grid', 'none']).default('grid'),
+    style: z.enum(PAGE_STYLES).default('grid'),
     dpi: z.number().int().min(50).max(600).default(200),
     promptName: z.string().min(1).max(100).default(DEFAULT_PROMPT_NAME),
     temperature: z.number().min(0).max(2).default(0),
@@ -99,13 +101,6 @@ function parsePayload<T>(schema: z.ZodType<T>, payload: unknown, kind: string): 
 export const parseTrainJobPayload = (payload: unknown) => parsePayload(trainJobPayloadSchema, payload, 'train');
 export const parseEvaluateJobPayload = (payload: unknown) => parsePayload(evaluateJobPayloadSchema, payload, 'evaluate');
 export const parseLlmJobPayload = (payload: unknown) => parsePayload(llmJobPayloadSchema, payload, 'llm');
-
-/** Validates a job payload of any kind; throws JobPayloadError naming the fields at fault. */
-export function parseJobPayload(kind: 'train' | 'evaluate' | 'llm', payload: unknown): TrainJobPayload | EvaluateJobPayload | LlmJobPayload {
-  if (kind === 'train') return parseTrainJobPayload(payload);
-  if (kind === 'evaluate') return parseEvaluateJobPayload(payload);
-  return parseLlmJobPayload(payload);
-}
 
 interface TrainJobCheckpoint {
   /** Set once training finished: a retry goes straight to the evaluations. */

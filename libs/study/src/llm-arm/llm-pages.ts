@@ -4,18 +4,18 @@ import { join } from 'node:path';
 import { RenderStore, resolveLeadwiseHome, type LeadwiseDatabase, type NewRenderedImage, type RecordRow } from '@leadwise/db';
 import { readWfdbRecord } from '@leadwise/ecg';
 import { sha256Hex, type LlmImage } from '@leadwise/llm';
-import { renderPage, resolveRenderOptions, type RenderOptions } from '@leadwise/render';
+import { PAGE_GRID_STYLES, renderPage, resolveRenderOptions, type PageStyle, type RenderOptions } from '@leadwise/render';
 import { renderStyleHash, renderStyleName } from '../render/render-dataset.ts';
 import { RenderPool } from '../render/render-pool.ts';
 
-export type LlmImageStyle = 'grid' | 'none';
+export type LlmImageStyle = PageStyle;
 
 /**
  * Render options of the pages the LLMs see: the standard printout in red grid or grid-free, at the
  * chosen DPI. The header is off so the page carries no record id, age or sex for the model to use.
  */
 export function llmRenderOptions(style: LlmImageStyle, dpi: number): RenderOptions {
-  return { gridStyle: style === 'grid' ? 'red' : 'none', dpi, showHeader: false };
+  return { gridStyle: PAGE_GRID_STYLES[style], dpi, showHeader: false };
 }
 
 /** Reads a record from its stored header location and renders the page sent to the model (in this thread). */

@@ -21,6 +21,7 @@ import {
 import { computeEvaluationMetrics, type EvaluationMetrics } from '../summary/record-evaluation-metrics.ts';
 import { SUMMARY_METRIC_KEYS } from '../summary/summary-metrics.ts';
 import { DbLlmResponseCache } from './db-response-cache.ts';
+import type { ScoredSplit } from '../training/training-records.ts';
 import { llmRenderOptions, prepareLlmPages, type LlmImageStyle } from './llm-pages.ts';
 
 /** An LLM arm run that could not measure anything (every request failed); its run ends FAILED. */
@@ -32,7 +33,7 @@ export interface LlmArmInput {
   provider: LlmProvider;
   datasetName: string;
   /** The split evaluated; 'all' takes every labelled record whatever its split (an external test set). */
-  split: 'train' | 'val' | 'test' | 'all';
+  split: ScoredSplit;
   /** First N labelled records of the split by id (deterministic); all when omitted. */
   limit?: number | null;
   repeats: number;

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { RunStore, type LeadwiseDatabase } from '@leadwise/db';
 import { exportOnnx, loadCheckpoint, ONNX_OPSET, readOnnxModelInfo, validateOnnxModel } from '@leadwise/models';
+import type { PageGridStyle } from '@leadwise/render';
 
 export class OnnxRunExportError extends Error {
   override name = 'OnnxRunExportError';
@@ -14,7 +15,7 @@ export interface RunOnnxModel {
   bytes: Uint8Array;
   architecture: string;
   backbone: string;
-  gridStyle: 'red' | 'none';
+  gridStyle: PageGridStyle;
 }
 
 /**

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { createCanvas, loadImage, type Image } from '@napi-rs/canvas';
 import { LEAD_GROUP_NAMES, LEAD_NAMES } from '@leadwise/ecg';
 import { RHYTHM_LEAD, type LeadBox, type OnnxEngine, type Sample, type SampleSource } from '@leadwise/models';
-import type { PageSidecar, Rect } from '@leadwise/render';
+import type { PageSidecar, Rect, PageGridStyle } from '@leadwise/render';
 import { sidecarPathFor } from '../render/render-record-files.ts';
 import { RecordSampleSource } from '../training/record-sample-source.ts';
 
@@ -36,7 +36,7 @@ export interface PredictionSourceOptions {
   inputWidth: number;
   channels: 1 | 3;
   /** Grid style WFDB records are rendered with: the one the model was trained on. */
-  gridStyle: 'red' | 'none';
+  gridStyle: PageGridStyle;
 }
 
 /**
@@ -172,7 +172,7 @@ export interface FilePrediction {
 export async function predictFiles(
   engine: OnnxEngine,
   paths: readonly string[],
-  options: { gridStyle?: 'red' | 'none'; batchSize?: number; onProgress?: (done: number, total: number) => void } = {},
+  options: { gridStyle?: PageGridStyle; batchSize?: number; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<FilePrediction[]> {
   const inputs = paths.map(classifyPredictionInput);
   const { inputHeight, inputWidth, channels } = engine.info.modelConfig;

@@ -1,4 +1,5 @@
 import type { PageSidecar, RenderOptions } from '@leadwise/render';
+import type { Sex } from '@leadwise/ecg';
 
 /** A page for a worker to render. */
 export interface RenderTask {
@@ -7,7 +8,7 @@ export interface RenderTask {
   pngPath: string;
   options: RenderOptions;
   ageYears: number | null;
-  sex: 'male' | 'female' | null;
+  sex: Sex | null;
 }
 
 export type RenderTaskResult =

@@ -42,6 +42,7 @@ import type {
   TrainingCurve,
 } from './report-data.ts';
 import { TRAIN_METRIC_KEYS } from '../training/train-run.ts';
+import { STUDY_ROLES, type StudyRole } from '../summary/study-summary.ts';
 
 export interface GatherOptions {
   experimentId: number;
@@ -88,7 +89,7 @@ export async function gatherStudyReport(db: LeadwiseDatabase, options: GatherOpt
   };
 
   const results: ResultRow[] = [];
-  const curves = new Map<string, { role: 'internal' | 'external'; dataset: string; series: CurveSeries[] }>();
+  const curves = new Map<string, { role: StudyRole; dataset: string; series: CurveSeries[] }>();
   for (const row of summary.rows) {
     const perSeedOperating: { seed: number; sensitivity: number; specificity: number; brier: number; ece: number; ci: Record<string, [number, number]> }[] = [];
     for (const seedValue of row.rocAuc.perSeed) {
@@ -226,7 +227,7 @@ async function pairedComparisons(
   level: number,
 ): Promise<ComparisonRow[]> {
   const out: ComparisonRow[] = [];
-  for (const role of ['internal', 'external'] as const) {
+  for (const role of STUDY_ROLES) {
     const reference = rows.find((r) => r.role === role && r.model === REFERENCE_MODEL);
     if (!reference) continue;
     const start = out.length;
@@ -290,10 +291,10 @@ async function seedPooledComparison(
   return { aucA: test.aucA, aucB: test.aucB, difference: test.difference, ciLow: test.lower, ciHigh: test.upper, z: test.z, p: test.pValue };
 }
 
-async function datasetSections(db: LeadwiseDatabase, options: GatherOptions, rows: { role: 'internal' | 'external'; dataset: string; n: number; positives: number }[]): Promise<DatasetSection[]> {
+async function datasetSections(db: LeadwiseDatabase, options: GatherOptions, rows: { role: StudyRole; dataset: string; n: number; positives: number }[]): Promise<DatasetSection[]> {
   const store = new DatasetStore(db);
   const sections: DatasetSection[] = [];
-  const roles: [('internal' | 'external'), string | null][] = [['internal', options.internalDataset], ['external', options.externalDataset]];
+  const roles: [StudyRole, string | null][] = [['internal', options.internalDataset], ['external', options.externalDataset]];
   for (const [role, name] of roles) {
     if (!name) continue;
     const dataset = await store.getByName(name);

@@ -1,5 +1,7 @@
 /** Everything the study report shows, gathered from the database; the writers only format it. */
 
+import type { StudyRole } from '../summary/study-summary.ts';
+
 export interface Estimate {
   mean: number;
   sd: number;
@@ -19,7 +21,7 @@ export interface SplitBalance {
 }
 
 export interface DatasetSection {
-  role: 'internal' | 'external';
+  role: StudyRole;
   name: string;
   kind: string;
   source: string;
@@ -43,7 +45,7 @@ export interface ModelSection {
 
 export interface ResultRow {
   model: string;
-  role: 'internal' | 'external';
+  role: StudyRole;
   dataset: string;
   n: number;
   positives: number;
@@ -56,7 +58,7 @@ export interface ResultRow {
 }
 
 export interface ComparisonRow {
-  role: 'internal' | 'external';
+  role: StudyRole;
   /**
    * The seed both runs share, or 'pooled': the seed-mean AUCs over every seed both models have,
    * tested by DeLong on seed-averaged placement values (Holm over the pooled rows of a test set).
@@ -92,7 +94,7 @@ export interface TrainingCurve {
 
 export interface AttributionRow {
   model: string;
-  role: 'internal' | 'external';
+  role: StudyRole;
   label: 'normal' | 'abnormal';
   group: string;
   kind: 'attention' | 'occlusion';
@@ -139,7 +141,7 @@ export interface StudyReportData {
   statistics: { bootstrapResamples: number; confidenceLevel: number };
   results: ResultRow[];
   comparisons: ComparisonRow[];
-  curves: { role: 'internal' | 'external'; dataset: string; series: CurveSeries[] }[];
+  curves: { role: StudyRole; dataset: string; series: CurveSeries[] }[];
   attributions: AttributionRow[];
   /** Per train run of the experiment; absent in reports written before training curves were stored. */
   trainingCurves?: TrainingCurve[];

@@ -2,6 +2,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { figurePng, planFigures, renderFigures, type RenderedFigure } from './report-figures.ts';
 import type { Estimate, ModelSection, ResultRow, StudyReportData } from './report-data.ts';
+import { STUDY_ROLES, type StudyRole } from '../summary/study-summary.ts';
 
 export interface WrittenReport {
   dir: string;
@@ -24,8 +25,8 @@ export const fmtEstimate = (e: Estimate): string =>
 /** The plain-language findings: what was measured, with numbers, and where the evidence is weak. */
 export function summarise(data: StudyReportData): string[] {
   const lines: string[] = [];
-  const byRole = (role: 'internal' | 'external') => data.results.filter((r) => r.role === role);
-  for (const role of ['internal', 'external'] as const) {
+  const byRole = (role: StudyRole) => data.results.filter((r) => r.role === role);
+  for (const role of STUDY_ROLES) {
     const rows = byRole(role);
     if (rows.length === 0) continue;
     const best = [...rows].sort((a, b) => b.rocAuc.mean - a.rocAuc.mean)[0];

@@ -1,4 +1,4 @@
-import type { Split } from '@leadwise/db';
+import { SPLITS, type Split } from '@leadwise/db';
 import { createPrng } from '@leadwise/metrics';
 
 /** Fractions of records for train, val and test; they must sum to 1. */
@@ -27,7 +27,7 @@ export class SplitOptionsError extends Error {
   override name = 'SplitOptionsError';
 }
 
-const SPLIT_ORDER: readonly Split[] = ['train', 'val', 'test'];
+const SPLIT_ORDER: readonly Split[] = SPLITS;
 
 /** `0.6,0.2,0.2` -> fractions; the order is train, val, test. */
 export function parseSplitFractions(text: string): SplitFractions {

@@ -1,5 +1,5 @@
 import { asc, eq } from 'drizzle-orm';
-import { DatasetStore, RecordStore, records, type LeadwiseDatabase, type RecordLabel, type Split } from '@leadwise/db';
+import { DatasetStore, RECORD_LABELS, RecordStore, records, SPLITS, type LeadwiseDatabase, type RecordLabel, type Split } from '@leadwise/db';
 import { assignSplits, type SplitOptions } from './assign-splits.ts';
 
 /** The dataset already has splits (from its source or an earlier `leadwise split`) and `force` was not given. */
@@ -62,7 +62,7 @@ export async function splitDatasetRecords(db: LeadwiseDatabase, datasetId: numbe
   if (rows.length === 0) throw new SplitDatasetError(`dataset "${datasetName}" has no records to split`);
   const existing = rows.filter((r) => r.split !== null);
   if (existing.length > 0 && !input.force) {
-    const perSplit = (['train', 'val', 'test'] as const).map((s) => `${s} ${existing.filter((r) => r.split === s).length}`).join(', ');
+    const perSplit = SPLITS.map((s) => `${s} ${existing.filter((r) => r.split === s).length}`).join(', ');
     throw new SplitExistsError(
       `dataset "${datasetName}" already has splits (${perSplit}); add --force to replace them with a new split`,
     );
@@ -71,8 +71,8 @@ export async function splitDatasetRecords(db: LeadwiseDatabase, datasetId: numbe
   await new RecordStore(db).setSplits(datasetId, assignment);
 
   const counts: SplitCount[] = [];
-  for (const split of ['train', 'val', 'test'] as const) {
-    for (const label of ['normal', 'abnormal', 'excluded'] as const) {
+  for (const split of SPLITS) {
+    for (const label of RECORD_LABELS) {
       const n = rows.filter((r) => assignment.get(r.id) === split && r.label === label).length;
       if (n > 0) counts.push({ split, label, records: n });
     }

@@ -5,7 +5,7 @@ import { AttributionStore, DatasetStore, ExperimentStore, RecordStore, RunStore,
 import { readWfdbRecord, resolveEcgDataDir } from '@leadwise/ecg';
 import { getPrompt, PROVIDER_ENV, providerFromEnv } from '@leadwise/llm';
 import { countTrainableParams, createModel, parseInputSize, parseModelConfig, PROFILE_SETTINGS, selectBackend, type Architecture } from '@leadwise/models';
-import { DEFAULT_RENDER_OPTIONS, renderPage } from '@leadwise/render';
+import { DEFAULT_RENDER_OPTIONS, PAGE_GRID_STYLES, renderPage } from '@leadwise/render';
 import { importDataset } from '../import/index.ts';
 import { runLlmArm } from '../llm-arm/index.ts';
 import { gatherStudyReport } from '../report/gather-report.ts';
@@ -175,7 +175,7 @@ function trainSpec(plan: ResolvedStudyPlan, model: Architecture, seed: number, e
     experimentId,
     resume: true,
     overrides: {
-      gridStyle: config.trainStyle === 'grid' ? 'red' : 'none',
+      gridStyle: PAGE_GRID_STYLES[config.trainStyle],
       augment: plan.augment,
       ...(config.leadGroupHead ? { leadGroupHead: config.leadGroupHead } : {}),
       ...(config.dropout !== undefined ? { dropout: config.dropout } : {}),
@@ -465,7 +465,7 @@ async function examplePages(ctx: StudyContext): Promise<ExamplePage[]> {
     const first = (await new RecordStore(ctx.db).list({ datasetId: row.id }, { limit: 1 })).items[0];
     if (!first) continue;
     const recording = await readWfdbRecord(first.signalPath);
-    for (const gridStyle of ['red', 'none'] as const) {
+    for (const gridStyle of Object.values(PAGE_GRID_STYLES)) {
       const { png } = renderPage(recording, { gridStyle, dpi: 100 });
       pages.push({
         caption: `${dataset.name} ${first.externalId} (${first.label}), ${gridStyle === 'red' ? 'red grid' : 'grid-free'}, 100 DPI`,

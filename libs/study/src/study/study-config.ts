@@ -1,22 +1,27 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { LEAD_GROUP_HEADS, PROFILE_SETTINGS } from '@leadwise/models';
+import { DATASET_KINDS } from '@leadwise/ecg';
+import { PROVIDER_NAMES } from '@leadwise/llm';
+import { ARCHITECTURES, LEAD_GROUP_HEADS, PROFILE_SETTINGS, TRAINING_PROFILES, type Architecture, type TrainingProfile } from '@leadwise/models';
+import { PAGE_STYLES } from '@leadwise/render';
 import { z } from 'zod';
+import { EVALUATION_ENGINES } from '../training/evaluate-run.ts';
 
-export const STUDY_PROFILES = ['quick', 'standard', 'paper'] as const;
-export type StudyProfile = (typeof STUDY_PROFILES)[number];
-export const STUDY_MODELS = ['leadgroup', 'resnet18', 'densenet121', 'vgg16'] as const;
-export type StudyModel = (typeof STUDY_MODELS)[number];
+/** A study runs at one of the training profiles and can compare every architecture. */
+export const STUDY_PROFILES = TRAINING_PROFILES;
+export type StudyProfile = TrainingProfile;
+export const STUDY_MODELS = ARCHITECTURES;
+export type StudyModel = Architecture;
 
 const datasetSchema = z.object({
-  kind: z.enum(['ptbxl', 'cinc', 'manifest']),
+  kind: z.enum(DATASET_KINDS),
   name: z.string().min(1),
   path: z.string().min(1),
 });
 
 const llmModelSchema = z.object({
-  provider: z.enum(['openai', 'gemini', 'compatible']),
+  provider: z.enum(PROVIDER_NAMES),
   model: z.string().min(1),
 });
 
@@ -27,7 +32,7 @@ export const studyConfigSchema = z
     datasets: z.object({ internal: datasetSchema, external: datasetSchema.optional() }),
     models: z.array(z.enum(STUDY_MODELS)).min(1).default([...STUDY_MODELS]),
     seeds: z.array(z.number().int().nonnegative()).min(1).default([1, 2, 3]),
-    trainStyle: z.enum(['grid', 'none']).default('grid'),
+    trainStyle: z.enum(PAGE_STYLES).default('grid'),
     // Absent: the profile's setting (PROFILE_SETTINGS[profile].augment).
     augment: z.boolean().optional(),
     // LeadGroupECG's head: residual (backbone + zero-initialised lead-group branch) or paper.
@@ -50,11 +55,11 @@ export const studyConfigSchema = z
         mode: z.enum(['auto', 'off']).default('auto'),
         models: z.array(llmModelSchema).default([]),
         prompt: z.string().default('study-zero-shot'),
-        styles: z.array(z.enum(['grid', 'none'])).min(1).default(['grid', 'none']),
+        styles: z.array(z.enum(PAGE_STYLES)).min(1).default([...PAGE_STYLES]),
         repeats: z.number().int().positive().default(3),
         limit: z.number().int().positive().default(200),
       })
-      .default({ mode: 'auto', models: [], prompt: 'study-zero-shot', styles: ['grid', 'none'], repeats: 3, limit: 200 }),
+      .default({ mode: 'auto', models: [], prompt: 'study-zero-shot', styles: [...PAGE_STYLES], repeats: 3, limit: 200 }),
     statistics: z
       .object({
         bootstrapResamples: z.number().int().min(100).default(2000),
@@ -63,7 +68,7 @@ export const studyConfigSchema = z
       })
       .default({ bootstrapResamples: 2000, confidenceLevel: 0.95, seed: 20260626 }),
     evaluation: z
-      .object({ engine: z.enum(['onnx', 'tfjs']).default('onnx') })
+      .object({ engine: z.enum(EVALUATION_ENGINES).default('onnx') })
       .default({ engine: 'onnx' }),
     report: z.object({ out: z.string().default('report') }).default({ out: 'report' }),
   })

@@ -3,6 +3,10 @@ import { experiments, queryRows, type LeadwiseDatabase } from '@leadwise/db';
 import { summarizeAcrossSeeds } from '@leadwise/metrics';
 import { SUMMARY_METRIC_KEYS } from './summary-metrics.ts';
 
+/** `internal`: the held-out test split of the training dataset; `external`: a dataset never trained on. */
+export const STUDY_ROLES = ['internal', 'external'] as const;
+export type StudyRole = (typeof STUDY_ROLES)[number];
+
 /** One metric over seeds: mean ± SD, and the CI pooled as the mean of the per-seed bootstrap bounds. */
 export interface SeedEstimate {
   mean: number;
@@ -18,7 +22,7 @@ export interface SeedEstimate {
 /** One row of the paper's table: a model on the internal test split or the external set. */
 export interface StudySummaryRow {
   model: string;
-  role: 'internal' | 'external';
+  role: StudyRole;
   dataset: string;
   /** Records evaluated (the largest over seeds: seeds share the evaluation set). */
   n: number;
@@ -83,7 +87,7 @@ export async function computeStudySummary(db: LeadwiseDatabase, experimentId: nu
   }
   if (evaluated.length === 0) return { experimentId, internalDataset, rows: [] };
 
-  type Cell = { model: string; role: 'internal' | 'external'; dataset: string; runs: { runId: number; seed: number; m: Map<string, number> }[] };
+  type Cell = { model: string; role: StudyRole; dataset: string; runs: { runId: number; seed: number; m: Map<string, number> }[] };
   const cells = new Map<string, Cell>();
   for (const run of evaluated) {
     const m = metricsByRun.get(run.runId);

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { LEAD_GROUP_NAMES } from '@leadwise/ecg';
-import { AttributionStore, PredictionStore, RunStore, type LeadwiseDatabase, type NewLeadGroupAttribution, type NewPrediction, type Split } from '@leadwise/db';
+import { AttributionStore, PredictionStore, RunStore, type LeadwiseDatabase, type NewLeadGroupAttribution, type NewPrediction } from '@leadwise/db';
 import {
   exportOnnx,
   GROUP_COUNT,
@@ -15,7 +15,12 @@ import {
 import { recordEvaluationMetrics, type EvaluationMetrics } from '../summary/record-evaluation-metrics.ts';
 import { RecordSampleSource } from './record-sample-source.ts';
 import { backendLabel } from './train-run.ts';
-import { labelledRecords, requireDataset, stratifiedSubset, TrainingDataError } from './training-records.ts';
+import { labelledRecords, requireDataset, stratifiedSubset, TrainingDataError, type ScoredSplit } from './training-records.ts';
+import type { PageGridStyle } from '@leadwise/render';
+
+/** Inference engines an evaluation can run on. */
+export const EVALUATION_ENGINES = ['onnx', 'tfjs'] as const;
+export type EvaluationEngine = (typeof EVALUATION_ENGINES)[number];
 
 export interface EvaluateRunOptions {
   /** The train run whose best checkpoint is evaluated. */
@@ -26,9 +31,9 @@ export interface EvaluateRunOptions {
    * Split to evaluate (default 'test'). A dataset with no records in that split (an external set
    * imported without splits) is evaluated whole; `all` forces every labelled record.
    */
-  split?: Split | 'all';
+  split?: ScoredSplit;
   /** Grid style of the pages; defaults to the train run's `grid_style` param. */
-  gridStyle?: 'red' | 'none';
+  gridStyle?: PageGridStyle;
   /** Images per forward pass (each sample is 6 images: intact + 5 occluded groups). */
   batchSize?: number;
   /** Stratified cap on the number of records (default all). */
@@ -43,7 +48,7 @@ export interface EvaluateRunOptions {
    * Inference engine: `tfjs` (the training backend) or `onnx` (the checkpoint exported to ONNX and
    * run by onnxruntime-node, 3-9x faster on CPU; see docs/benchmarks.md "onnx").
    */
-  engine?: 'tfjs' | 'onnx';
+  engine?: EvaluationEngine;
   /** onnxruntime intra-op threads (default DEFAULT_INTRA_OP_THREADS); 1 while other processes train. */
   onnxThreads?: number;
 }
@@ -53,7 +58,7 @@ export interface EvaluateRunResult {
   trainRunId: number;
   dataset: string;
   /** The split actually evaluated (`all` when the dataset had no records in the asked split). */
-  split: Split | 'all';
+  split: ScoredSplit;
   metrics: EvaluationMetrics;
   attributions: GroupAttributionSummary[];
   backend: string;
@@ -84,7 +89,7 @@ export async function evaluateRun(db: LeadwiseDatabase, options: EvaluateRunOpti
   const params = await store.getParams(trainRun.id);
   const gridStyle = options.gridStyle ?? (params.grid_style === 'none' ? 'none' : 'red');
 
-  let split: Split | 'all' = options.split ?? 'test';
+  let split: ScoredSplit = options.split ?? 'test';
   let rows = await labelledRecords(db, dataset.id, split);
   if (rows.length === 0 && split !== 'all') {
     split = 'all';

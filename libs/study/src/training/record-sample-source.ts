@@ -1,6 +1,6 @@
 import { LEAD_NAMES, readWfdbRecord, type EcgRecording } from '@leadwise/ecg';
 import { RHYTHM_LEAD, type LeadBox, type Sample, type SampleSource } from '@leadwise/models';
-import { DEFAULT_TRAINING_AUGMENTATIONS, renderTrainingPixels, type AugmentationOptions } from '@leadwise/render';
+import { DEFAULT_TRAINING_AUGMENTATIONS, renderTrainingPixels, type AugmentationOptions, type PageGridStyle } from '@leadwise/render';
 
 /** A record as training needs it: where its signals are and its binary label. */
 export interface TrainingRecord {
@@ -17,7 +17,7 @@ export interface RecordSampleSourceOptions {
   inputWidth: number;
   channels: 1 | 3;
   /** Page background: a grid colour (`red`) or grid-free (`none`). */
-  gridStyle: 'red' | 'none';
+  gridStyle: PageGridStyle;
   /**
    * Distortions applied when a sample is asked for with an augmentation seed (default: the renderer's
    * DEFAULT_TRAINING_AUGMENTATIONS). null switches augmentation off: every seed gets the plain page,

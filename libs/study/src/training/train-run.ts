@@ -24,6 +24,7 @@ import {
 import { averagePrecision, rocAuc } from '@leadwise/metrics';
 import { RecordSampleSource } from './record-sample-source.ts';
 import { labelledRecords, requireDataset, stratifiedSubset, TrainingDataError } from './training-records.ts';
+import type { PageGridStyle } from '@leadwise/render';
 
 /** Settings a user may change from the profile's defaults (`leadwise train --epochs ...`). */
 export interface TrainOverrides {
@@ -46,7 +47,7 @@ export interface TrainOverrides {
   maxTrainSamples?: number | null;
   maxValSamples?: number | null;
   maxTestSamples?: number | null;
-  gridStyle?: 'red' | 'none';
+  gridStyle?: PageGridStyle;
   patience?: number;
   /** Draw training pages with the default augmentations (the profile's `augment` otherwise). */
   augment?: boolean;

@@ -1,8 +1,12 @@
 import { and, asc, eq, ne } from 'drizzle-orm';
-import { DatasetStore, records, type Dataset, type LeadwiseDatabase, type Split } from '@leadwise/db';
+import { DatasetStore, records, SPLITS, type Dataset, type LeadwiseDatabase } from '@leadwise/db';
 import { localisedGroupTargets } from '@leadwise/ecg';
 import { seededPermutation } from '@leadwise/models';
 import type { TrainingRecord } from './record-sample-source.ts';
+
+/** What an evaluation or an LLM run scores: one split, or `all` (every labelled record; an external set without folds). */
+export const SCORED_SPLITS = [...SPLITS, 'all'] as const;
+export type ScoredSplit = (typeof SCORED_SPLITS)[number];
 
 export class TrainingDataError extends Error {
   override name = 'TrainingDataError';
@@ -18,7 +22,7 @@ export async function requireDataset(db: LeadwiseDatabase, name: string): Promis
  * Labelled (normal/abnormal) records of a dataset, in id order; `split` null means records without a
  * split, 'all' means every labelled record whatever its split.
  */
-export async function labelledRecords(db: LeadwiseDatabase, datasetId: number, split: Split | null | 'all'): Promise<TrainingRecord[]> {
+export async function labelledRecords(db: LeadwiseDatabase, datasetId: number, split: ScoredSplit | null): Promise<TrainingRecord[]> {
   const rows = await db
     .select({ id: records.id, signalPath: records.signalPath, label: records.label, split: records.split, sourceCodes: records.sourceCodes })
     .from(records)
