@@ -22,11 +22,17 @@ export function register(program: Command): void {
       (value: string, previous: string[]) => [...previous, corsOrigin(value)],
       [] as string[],
     )
-    .action(async (opts: { port: string; host: string; concurrency: string; worker?: boolean; corsOrigin: string[] }) => {
+    .action(async (opts: { port: string; host: string; concurrency: string; worker?: boolean; workers: string; corsOrigin: string[] }) => {
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new WorkerConfigError(`--port must be 0-65535, got ${JSON.stringify(opts.port)}`);
       const concurrency = positiveInt(opts.concurrency, '--concurrency');
+      const workers = positiveInt(opts.workers, '--workers');
       const log = (message: string) => process.stderr.write(`${new Date().toISOString()} ${message}\n`);
+      if (workers > 1 && cluster.isPrimary) {
+        if (!process.env.DATABASE_URL) throw new WorkerConfigError('--workers needs PostgreSQL (set DATABASE_URL); embedded PGlite serves from one process');
+        await superviseApiProcesses(workers, log);
+        return;
+      }
       // Before graphql loads: its development-mode checks cost several percent of every request.
       process.env.NODE_ENV ??= 'production';
       // Loaded here, not at the top, so that other commands do not pay for Apollo and pg-boss.
