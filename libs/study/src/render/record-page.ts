@@ -1,16 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RenderStore, resolveLeadwiseHome, type LeadwiseDatabase, type RecordRow } from '@leadwise/db';
-import { resolveRenderOptions, type PageSidecar, type RenderOptions } from '@leadwise/render';
+import { PAGE_GRID_STYLES, resolveRenderOptions, type PageSidecar, type PageStyle, type RenderOptions } from '@leadwise/render';
 import { renderRecordFile } from './render-record-files.ts';
 import { renderStyleHash, renderStyleName } from './render-dataset.ts';
 
 /** How a page is shown to a person: on red ECG paper, or grid-free as the LLM arm also sees it. */
-export type RecordPageStyle = 'grid' | 'none';
+export type RecordPageStyle = PageStyle;
 
 /** A screen page: the standard printout at 100 dpi (about 1100 px wide), header included. */
 export function recordPageOptions(style: RecordPageStyle): RenderOptions {
-  return { gridStyle: style === 'grid' ? 'red' : 'none', dpi: 100 };
+  return { gridStyle: PAGE_GRID_STYLES[style], dpi: 100 };
 }
 
 export interface RecordPage {
