@@ -30,6 +30,11 @@ export function register(program: Command): void {
       const log = (message: string) => process.stderr.write(`${new Date().toISOString()} ${message}\n`);
       if (workers > 1 && cluster.isPrimary) {
         if (!process.env.DATABASE_URL) throw new WorkerConfigError('--workers needs PostgreSQL (set DATABASE_URL); embedded PGlite serves from one process');
+        // Migrate (schema and job queue) once here, so the API processes never race to create the same tables.
+        const [{ openDatabase }, { JobQueue }] = await Promise.all([import('@leadwise/db'), import('@leadwise/study')]);
+        const handle = await openDatabase();
+        await (await JobQueue.start(handle.db, { onError: (e) => log(`queue error: ${e.message}`) })).stop();
+        await handle.close();
         await superviseApiProcesses(workers, log);
         return;
       }
@@ -51,8 +56,8 @@ export function register(program: Command): void {
       const webRoot = join((await import('@leadwise/db')).REPO_ROOT, 'apps/web/dist');
       const api = await startApiServer({ db: handle.db, queue, port, host: opts.host, corsOrigins: opts.corsOrigin, webRoot });
       // The URL line goes to stdout so scripts (and the e2e tests) can read where the API listens;
-      // behind --workers, the first process says it for all (they share the port).
-      if (cluster.isPrimary || cluster.worker?.id === 1) process.stdout.write(`${JSON.stringify({ url: api.url, database: handle.location, driver: handle.driver, worker: worker?.workerId ?? null })}\n`);
+      // behind --workers, every process says it (they share the port; readers take the first line).
+      process.stdout.write(`${JSON.stringify({ url: api.url, database: handle.location, driver: handle.driver, worker: worker?.workerId ?? null })}\n`);
       log(`leadwise API at ${api.url} on ${handle.driver} (${handle.location})${worker ? `, worker ${worker.workerId}` : ''}`);
       await waitForSignal();
       log('stopping');
