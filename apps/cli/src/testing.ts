@@ -1,10 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, vi } from 'vitest';
-import { DEFAULT_TEST_DATABASE_URL } from '@leadwise/db/testing';
+import { createScratchDatabase } from '@leadwise/db/testing';
 import { main } from './main.ts';
 
 export interface CliRun {
@@ -40,32 +38,20 @@ export async function runCli(args: readonly string[]): Promise<CliRun> {
  */
 export function useScratchDatabase(prefix: string): { home: () => string } {
   let home = '';
-  const databaseName = `${prefix}_${randomBytes(6).toString('hex')}`;
-  const adminUrl = process.env.TEST_DATABASE_URL?.trim() || DEFAULT_TEST_DATABASE_URL;
+  let database: { url: string; drop(): Promise<void> } | null = null;
   const saved = { home: process.env.LEADWISE_HOME, url: process.env.DATABASE_URL };
-  const admin = async (statement: string): Promise<void> => {
-    const client = new pg.Client({ connectionString: adminUrl });
-    await client.connect();
-    try {
-      await client.query(statement);
-    } finally {
-      await client.end();
-    }
-  };
   beforeAll(async () => {
     home = await mkdtemp(join(tmpdir(), `${prefix}-`));
-    await admin(`CREATE DATABASE ${databaseName}`);
-    const url = new URL(adminUrl);
-    url.pathname = `/${databaseName}`;
+    database = await createScratchDatabase(prefix);
     process.env.LEADWISE_HOME = home;
-    process.env.DATABASE_URL = url.toString();
+    process.env.DATABASE_URL = database.url;
   });
   afterAll(async () => {
     if (saved.home === undefined) delete process.env.LEADWISE_HOME;
     else process.env.LEADWISE_HOME = saved.home;
     if (saved.url === undefined) delete process.env.DATABASE_URL;
     else process.env.DATABASE_URL = saved.url;
-    await admin(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
+    await database?.drop();
     await rm(home, { recursive: true, force: true });
   });
   return { home: () => home };
