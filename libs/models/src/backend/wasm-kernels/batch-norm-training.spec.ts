@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { loadNativeKernels, type NativeKernels } from '@leadwise/native-kernels';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initWasmBackend } from '../select-backend.ts';
-import { BATCH_NORM_TRAINING, batchNormTrainingAvailable } from './batch-norm-training.ts';
+import { BATCH_NORM_TRAINING, MOVING_AVERAGE, batchNormTrainingAvailable } from './batch-norm-training.ts';
 import { registerWasmTrainingKernels } from './register.ts';
 
 /**
@@ -155,5 +155,50 @@ describe('fused training batch norm without the addon', () => {
     expect(batchNormTrainingAvailable()).toBe(false);
     await tf.setBackend('wasm');
     if (native) registerWasmTrainingKernels({ native });
+  });
+});
+
+describe.skipIf(native === null)('moving-average kernel of the fused batch norm', () => {
+  beforeAll(async () => {
+    await initWasmBackend();
+    await tf.setBackend('wasm');
+    registerWasmTrainingKernels({ native });
+  });
+
+  const update = (current: tf.Tensor, value: tf.Tensor, momentum: number): Float32Array =>
+    tf.tidy(() => tf.engine().runKernel(MOVING_AVERAGE, { current, value }, { decay: 1 - momentum } as never) as tf.Tensor)
+      .dataSync() as Float32Array;
+
+  it('gives v - (v - value) * (1 - momentum): 2 and 4 at momentum 0.5 give 3, at 0.75 give 2.5', () => {
+    const v = tf.tensor1d([2, -1, 0]);
+    const x = tf.tensor1d([4, 3, 0]);
+    expect(Array.from(update(v, x, 0.5))).toEqual([3, 1, 0]);
+    expect(Array.from(update(v, x, 0.75))).toEqual([2.5, 0, 0]);
+    tf.dispose([v, x]);
+  });
+
+  it("rounds as tfjs's Sub, Mul, Sub: the same bits over wide magnitudes and momenta", () => {
+    const size = 4099;
+    const v = tf.tensor1d(randomValues(size, 11, -3, 3).map((a, i) => a * 10 ** ((i % 13) - 6)));
+    const x = tf.tensor1d(randomValues(size, 12, -3, 3).map((a, i) => a * 10 ** ((i % 7) - 3)));
+    for (const momentum of [0.99, 0.9, 0.1, 1 / 3]) {
+      const expected = tf.tidy(() => tf.sub(v, tf.mul(tf.sub(v, x), 1 - momentum)).dataSync() as Float32Array);
+      expect(Buffer.from(update(v, x, momentum).buffer).equals(Buffer.from(expected.buffer)), `momentum ${momentum}`).toBe(true);
+    }
+    tf.dispose([v, x]);
+  });
+
+  it('a training-mode layer call updates each statistic with one kernel call and no Sub or Multiply', async () => {
+    const layer = tf.layers.batchNormalization({ axis: -1, momentum: 0.9 });
+    const x = tf.tensor(randomValues(2 * 3 * 3 * 8, 5), [2, 3, 3, 8]);
+    layer.apply(x, { training: true }); // builds the layer outside the profile
+    const profile = await tf.profile(() => {
+      tf.dispose(layer.apply(x, { training: true }) as tf.Tensor);
+    });
+    const calls = (name: string): number => profile.kernels.filter((k) => k.name === name).length;
+    expect(calls(MOVING_AVERAGE)).toBe(2);
+    expect(calls('Sub') + calls('Multiply')).toBe(0);
+    x.dispose();
+    for (const w of layer.weights) w.dispose();
   });
 });

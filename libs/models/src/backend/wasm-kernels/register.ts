@@ -27,6 +27,7 @@ import { meanConfig, sumConfig } from './reduce.ts';
 import { fastReluGradient } from './relu-gradient.ts';
 import { patchAdamOptimizer } from './adam.ts';
 import { tileConfig } from './tile.ts';
+import { patchEngineClone, unpatchEngineClone } from './saved-tensors.ts';
 
 /** The wasm kernels Leadwise adds (missing upstream) or replaces (slow upstream) for training. */
 export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
@@ -55,6 +56,7 @@ export type WasmTrainingKernelName =
   | 'FusedBatchNorm'
   | 'LeadwiseBatchNormTraining'
   | 'LeadwiseBatchNormTrainingGrad'
+  | 'LeadwiseMovingAverage'
   | 'LeadwiseReluGrad'
   | 'LeadwiseAdamUpdate'
   | 'Concat'
@@ -117,6 +119,7 @@ export function registerWasmTrainingKernels(options: RegisterTrainingKernelsOpti
   else registerBatchNormTraining();
   if (!options.only || options.only.includes('FusedBatchNorm')) registerFastBatchNormGradient();
   if (!options.only || options.only.includes('Mean')) registerFastMeanGradient();
+  if (!options.only || options.only.includes('Identity')) patchEngineClone();
   return registered;
 }
 
@@ -216,4 +219,5 @@ export function restoreStockWasmKernels(): void {
     silently(() => registerGradient(stock));
     stockMeanGradient = null;
   }
+  unpatchEngineClone();
 }
