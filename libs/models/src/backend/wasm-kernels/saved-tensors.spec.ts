@@ -48,7 +48,7 @@ function train(): { weights: Float32Array[]; identityCalls: number } {
       return runKernel.call(this, name, ...rest);
     };
     try {
-      tf.dispose(optimizer.minimize(() => tf.losses.logLoss(ys, model.apply(xs, { training: true }) as tf.Tensor), true));
+      optimizer.minimize(() => tf.losses.logLoss(ys, model.apply(xs, { training: true }) as tf.Tensor), true)?.dispose();
     } finally {
       engine.runKernel = runKernel;
     }
