@@ -3,11 +3,18 @@
  * backend is wrapped to add its process CPU time (all threads: V8's GC helpers included), wall time
  * and call count, over --steps steps after one warm-up. "outside kernels" is the rest of the step (tape, engine bookkeeping, GC, JS).
  *
+ * "engine calls" counts every kernel call through tfjs's engine (nested ones too), "tape nodes"
+ * the nodes recorded for the backward pass. LeadGroupECG gets the standard 3x4 layout's lead boxes.
+ *
  *   npx tsx tools/bench/profile-step.ts [--model resnet18] [--input 128x160] [--width 0.25] [--batch 32] [--steps 3]
  */
 import * as tf from '@tensorflow/tfjs';
 import {
+  BOX_COUNT,
+  LEAD_COUNT,
+  RHYTHM_BOX,
   createModel,
+  selectLeadBoxes,
   parseInputSize,
   parseModelConfig,
   selectBackend,
@@ -27,7 +34,7 @@ const width = Number(opt('width', '0.25'));
 const batch = Number(opt('batch', '32'));
 const steps = Number(opt('steps', '3'));
 
-const engine = backendEngineName(await selectBackend({}));
+const engineName = backendEngineName(await selectBackend({}));
 const backendName = tf.getBackend();
 const totals = new Map<string, { ms: number; wallMs: number; calls: number }>();
 let depth = 0;
@@ -62,13 +69,33 @@ const images = new Float32Array(batch * size.inputHeight * size.inputWidth).map(
 const labels = new Float32Array(batch).map((_, i) => i % 2);
 const optimizer = tf.train.adam(1e-3);
 const trainable = network.model.trainableWeights.map((w) => w.read() as tf.Variable);
-if (network.usesLeadBoxes) throw new Error('profile-step covers the image-only architectures');
+// The standard 3x4 layout's twelve boxes and the rhythm strip below them, as train-throughput.ts draws them.
+const layoutBoxes = new Float32Array(BOX_COUNT * 4);
+for (let lead = 0; lead < LEAD_COUNT; lead++) {
+  const column = Math.floor(lead / 3);
+  const row = lead % 3;
+  layoutBoxes.set([column * 0.25, row * 0.2, (column + 1) * 0.25, (row + 1) * 0.2], lead * 4);
+}
+layoutBoxes.set([0, 0.6, 1, 0.8], RHYTHM_BOX * 4);
+const boxes = new Float32Array(batch * BOX_COUNT * 4);
+for (let b = 0; b < batch; b++) boxes.set(layoutBoxes, b * BOX_COUNT * 4);
+const modelBoxes = network.usesLeadBoxes ? selectLeadBoxes(boxes, batch, network.leadBoxCount) : boxes;
+const engine = tf.engine() as unknown as Record<'runKernelFunc' | 'addTapeNode', (...a: unknown[]) => unknown>;
+const engineCounts = { runKernelFunc: 0, addTapeNode: 0 };
+for (const key of ['runKernelFunc', 'addTapeNode'] as const) {
+  const original = engine[key];
+  engine[key] = function counted(this: unknown, ...a: unknown[]) {
+    engineCounts[key]++;
+    return original.apply(this, a);
+  };
+}
 const step = (): void => {
   const cost = optimizer.minimize(
     () =>
       tf.tidy(() => {
         const image = tf.tensor4d(images, [batch, size.inputHeight, size.inputWidth, 1]);
-        const out = network.model.apply(image, { training: true }) as tf.Tensor | tf.Tensor[];
+        const inputs = network.usesLeadBoxes ? [image, tf.tensor3d(modelBoxes, [batch, network.leadBoxCount, 4])] : image;
+        const out = network.model.apply(inputs, { training: true }) as tf.Tensor | tf.Tensor[];
         const y = tf.tensor2d(labels, [batch, 1]);
         return weightedBinaryCrossEntropy(Array.isArray(out) ? out[0] : out, y, tf.onesLike(y));
       }),
@@ -80,6 +107,8 @@ const step = (): void => {
 };
 step();
 totals.clear();
+engineCounts.runKernelFunc = 0;
+engineCounts.addTapeNode = 0;
 const tensors0 = tf.memory().numTensors;
 let stepMs = 0;
 for (let i = 0; i < steps; i++) {
@@ -90,7 +119,8 @@ for (let i = 0; i < steps; i++) {
 }
 const rows = [...totals.entries()].sort((a, b) => b[1].ms - a[1].ms);
 const inKernels = rows.reduce((s, [, t]) => s + t.ms, 0);
-console.log(`${architecture} on ${engine}: ${(stepMs / steps).toFixed(1)} CPU ms/step, numTensors ${tensors0} -> ${tf.memory().numTensors}`);
+console.log(`${architecture} on ${engineName}: ${(stepMs / steps).toFixed(1)} CPU ms/step, numTensors ${tensors0} -> ${tf.memory().numTensors}`);
+console.log(`engine calls ${engineCounts.runKernelFunc / steps}, tape nodes ${engineCounts.addTapeNode / steps} per step`);
 console.log(`${'kernel'.padEnd(30)} ${'CPU ms'.padStart(7)} ${'wall ms'.padStart(8)}  calls`);
 for (const [name, t] of rows) {
   console.log(`${name.padEnd(30)} ${(t.ms / steps).toFixed(1).padStart(7)} ${(t.wallMs / steps).toFixed(1).padStart(8)}  ${String(t.calls / steps).padStart(5)}`);
