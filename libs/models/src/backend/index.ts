@@ -18,3 +18,5 @@ export {
   type RegisterTrainingKernelsOptions,
   type WasmTrainingKernelName,
 } from './wasm-kernels/register.ts';
+export { patchEngineClone, unpatchEngineClone } from './wasm-kernels/saved-tensors.ts';
+export { MOVING_AVERAGE } from './wasm-kernels/batch-norm-training.ts';

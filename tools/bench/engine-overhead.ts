@@ -1,0 +1,132 @@
+/**
+ * The engine-overhead cuts of issue 14 (saved tensors cloned directly, saved-tensors.ts; batch
+ * norm's moving averages in one kernel, batch-norm-training.ts) switched off and on in one
+ * process, alternating blocks of training steps, so that both see the same machine load: median
+ * CPU and wall ms per step of each, and the engine kernel calls and tape nodes of one step.
+ *
+ *   LEADWISE_THREADS=1 npx tsx tools/bench/engine-overhead.ts [--model resnet18] [--batch 32] [--rounds 5] [--block 4]
+ */
+import * as tf from '@tensorflow/tfjs';
+import {
+  BOX_COUNT,
+  LEAD_COUNT,
+  MOVING_AVERAGE,
+  RHYTHM_BOX,
+  createModel,
+  parseModelConfig,
+  patchEngineClone,
+  selectBackend,
+  selectLeadBoxes,
+  unpatchEngineClone,
+  weightedBinaryCrossEntropy,
+  type Architecture,
+} from '@leadwise/models';
+
+const args = process.argv.slice(2);
+const opt = (name: string, fallback: string): string => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const architecture = opt('model', 'resnet18') as Architecture;
+const batch = Number(opt('batch', '32'));
+const rounds = Number(opt('rounds', '5'));
+const block = Number(opt('block', '4'));
+const height = 128;
+const width = 160;
+
+await selectBackend({});
+const movingAverage = tf.getKernel(MOVING_AVERAGE, 'wasm');
+if (!movingAverage) throw new Error('engine-overhead needs the wasm backend with the native kernels (wasm+native)');
+const network = createModel(parseModelConfig({ architecture, inputHeight: height, inputWidth: width, channels: 1, widthMultiplier: 0.25, seed: 1 }));
+const images = new Float32Array(batch * height * width).map((_, i) => ((i * 2654435761) % 1000) / 1000);
+const layoutBoxes = new Float32Array(BOX_COUNT * 4);
+for (let lead = 0; lead < LEAD_COUNT; lead++) {
+  const column = Math.floor(lead / 3);
+  const row = lead % 3;
+  layoutBoxes.set([column * 0.25, row * 0.2, (column + 1) * 0.25, (row + 1) * 0.2], lead * 4);
+}
+layoutBoxes.set([0, 0.6, 1, 0.8], RHYTHM_BOX * 4);
+const boxes = new Float32Array(batch * BOX_COUNT * 4);
+for (let b = 0; b < batch; b++) boxes.set(layoutBoxes, b * BOX_COUNT * 4);
+const modelBoxes = network.usesLeadBoxes ? selectLeadBoxes(boxes, batch, network.leadBoxCount) : boxes;
+const labels = new Float32Array(batch).map((_, i) => i % 2);
+const optimizer = tf.train.adam(1e-3);
+const trainable = network.model.trainableWeights.map((w) => w.read() as tf.Variable);
+const step = (): void => {
+  const cost = optimizer.minimize(
+    () =>
+      tf.tidy(() => {
+        const image = tf.tensor4d(images, [batch, height, width, 1]);
+        const inputs = network.usesLeadBoxes ? [image, tf.tensor3d(modelBoxes, [batch, network.leadBoxCount, 4])] : image;
+        const out = network.model.apply(inputs, { training: true }) as tf.Tensor | tf.Tensor[];
+        const y = tf.tensor2d(labels, [batch, 1]);
+        return weightedBinaryCrossEntropy(Array.isArray(out) ? out[0] : out, y, tf.onesLike(y));
+      }),
+    true,
+    trainable,
+  );
+  cost!.dataSync();
+  cost!.dispose();
+};
+
+const settings = {
+  before: (): void => {
+    unpatchEngineClone();
+    if (tf.getKernel(MOVING_AVERAGE, 'wasm')) tf.unregisterKernel(MOVING_AVERAGE, 'wasm');
+  },
+  after: (): void => {
+    patchEngineClone();
+    if (!tf.getKernel(MOVING_AVERAGE, 'wasm')) tf.registerKernel(movingAverage);
+  },
+};
+type Setting = keyof typeof settings;
+
+const engine = tf.engine() as unknown as Record<'runKernelFunc' | 'addTapeNode', (...a: unknown[]) => unknown>;
+const counts = { runKernelFunc: 0, addTapeNode: 0 };
+for (const key of ['runKernelFunc', 'addTapeNode'] as const) {
+  const original = engine[key];
+  engine[key] = function counted(this: unknown, ...a: unknown[]) {
+    counts[key]++;
+    return original.apply(this, a);
+  };
+}
+
+const perStep = {} as Record<Setting, { cpuMs: number[]; wallMs: number[]; engineCalls: number; tapeNodes: number }>;
+for (const setting of Object.keys(settings) as Setting[]) {
+  settings[setting]();
+  step(); // warm-up (Adam's slots, the layers' first calls)
+  counts.runKernelFunc = 0;
+  counts.addTapeNode = 0;
+  step();
+  perStep[setting] = { cpuMs: [], wallMs: [], engineCalls: counts.runKernelFunc, tapeNodes: counts.addTapeNode };
+}
+for (let round = 0; round < rounds; round++) {
+  for (const setting of Object.keys(settings) as Setting[]) {
+    settings[setting]();
+    for (let i = 0; i < block; i++) {
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      step();
+      perStep[setting].wallMs.push(performance.now() - t0);
+      const cpu = process.cpuUsage(cpu0);
+      perStep[setting].cpuMs.push((cpu.user + cpu.system) / 1000);
+    }
+  }
+}
+const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+for (const setting of Object.keys(settings) as Setting[]) {
+  const s = perStep[setting];
+  console.log(
+    JSON.stringify({
+      architecture,
+      batch,
+      threads: process.env['LEADWISE_THREADS'] ?? 'default',
+      setting,
+      cpuMsPerStep: +median(s.cpuMs).toFixed(1),
+      wallMsPerStep: +median(s.wallMs).toFixed(1),
+      steps: s.cpuMs.length,
+      engineCalls: s.engineCalls,
+      tapeNodes: s.tapeNodes,
+    }),
+  );
+}
