@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchema, type AuthChecker } from 'type-graphql';
 import type { ApiContext } from './context.ts';
+import { enforceExecutionBudget } from './limits.ts';
 import { AttributionResolver } from './attributions/attribution.resolver.ts';
 import { ComparisonResolver } from './comparisons/comparison.resolver.ts';
 import { DatasetResolver } from './datasets/dataset.resolver.ts';
@@ -49,7 +50,7 @@ export function buildLeadwiseSchema(): Promise<GraphQLSchema> {
     // type-graphql has no option for the root types' descriptions.
     schema.getQueryType()!.description = 'Read access to Leadwise: datasets, experiments, runs, predictions, attributions, comparisons and the study summary.';
     schema.getMutationType()!.description = 'Changes: create experiments, launch and cancel runs. Every mutation needs the API key.';
-    return schema;
+    return enforceExecutionBudget(schema);
   });
   return schemaPromise;
 }
