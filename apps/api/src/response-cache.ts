@@ -1,0 +1,99 @@
+import { HeaderMap, type ApolloServerPlugin, type GraphQLResponse } from '@apollo/server';
+import type { DataChangeListener, DataChangeWatch } from '@leadwise/db';
+
+/** Starts hearing committed data changes (`DatabaseHandle.watchDataChanges`). */
+export type WatchDataChanges = (listener: DataChangeListener) => Promise<DataChangeWatch>;
+
+type QueryResult = Extract<GraphQLResponse['body'], { kind: 'single' }>['singleResult'];
+
+/**
+ * Answers of queries, kept until the data changes. Every answer is a function of the document, its
+ * variables and the database, so it stays right until a commit changes a table; the database
+ * notifies every API process of each commit (migration 0003), and a notification (or the watch
+ * being lost) empties the cache. An answer computed while a change arrived is not kept: its
+ * generation is older than the cache's by then.
+ */
+export class ResponseCache {
+  private readonly answers = new Map<string, QueryResult>();
+  private currentGeneration = 0;
+
+  constructor(private readonly maxEntries = 1_000) {}
+
+  get generation(): number {
+    return this.currentGeneration;
+  }
+
+  get size(): number {
+    return this.answers.size;
+  }
+
+  /** Forgets every answer; answers computed before this call will not be kept either. */
+  invalidate(): void {
+    this.currentGeneration += 1;
+    this.answers.clear();
+  }
+
+  get(key: string): QueryResult | undefined {
+    const answer = this.answers.get(key);
+    if (answer) {
+      // Most recently used last: the first entry is the one to drop when full.
+      this.answers.delete(key);
+      this.answers.set(key, answer);
+    }
+    return answer;
+  }
+
+  /** Keeps `answer` unless the data changed since `generation`, when it was computed. */
+  set(key: string, answer: QueryResult, generation: number): void {
+    if (generation !== this.currentGeneration) return;
+    if (this.answers.size >= this.maxEntries) {
+      const leastRecentlyUsed = this.answers.keys().next();
+      if (!leastRecentlyUsed.done) this.answers.delete(leastRecentlyUsed.value);
+    }
+    this.answers.set(key, answer);
+  }
+}
+
+/**
+ * Serves repeated queries from `cache` while `watch` hears every change; mutations of this process
+ * empty it at once (their own notification may still be on its way when the client asks again).
+ * Refusals (auth, limits) happen before the cache is consulted, so a cached answer is never a way
+ * around them. Answers with errors are not kept.
+ */
+export function responseCachePlugin(cache: ResponseCache, watchDataChanges: WatchDataChanges): ApolloServerPlugin {
+  let watch: DataChangeWatch | null = null;
+  return {
+    async serverWillStart() {
+      watch = await watchDataChanges(() => cache.invalidate());
+      return {
+        async serverWillStop() {
+          await watch?.stop();
+          cache.invalidate();
+        },
+      };
+    },
+    async requestDidStart() {
+      const generation = cache.generation;
+      let key: string | null = null;
+      let served = false;
+      return {
+        async responseForOperation({ operation, request, queryHash }) {
+          if (operation.operation !== 'query' || !watch?.live) return null;
+          key = JSON.stringify([queryHash, request.operationName ?? null, request.variables ?? {}]);
+          const answer = cache.get(key);
+          if (!answer) return null;
+          served = true;
+          return { http: { headers: new HeaderMap() }, body: { kind: 'single', singleResult: answer } };
+        },
+        async willSendResponse({ operation, response }) {
+          if (operation?.operation === 'mutation') {
+            cache.invalidate();
+            return;
+          }
+          if (served || key === null || response.body.kind !== 'single' || response.body.singleResult.errors) return;
+          cache.set(key, response.body.singleResult, generation);
+        },
+      };
+    },
+  };
+}
