@@ -212,9 +212,15 @@ export function complexityLimitPlugin(schema: GraphQLSchema, maxComplexity: numb
 const EXECUTION_BUDGET = Symbol('leadwise.executionBudget');
 
 interface ExecutionBudget {
+  maxExecutionMs: number;
   deadlineMs: number;
   now: () => number;
-  error: GraphQLError;
+}
+
+function budgetExceeded({ maxExecutionMs }: ExecutionBudget): GraphQLError {
+  return new GraphQLError(`Query ran past its time budget of ${maxExecutionMs} ms; ask for smaller pages or fewer fields`, {
+    extensions: { code: 'QUERY_TIMEOUT' },
+  });
 }
 
 type BudgetedContext = { [EXECUTION_BUDGET]?: ExecutionBudget } | null | undefined;
@@ -234,7 +240,7 @@ export function enforceExecutionBudget(schema: GraphQLSchema): GraphQLSchema {
       const resolve = field.resolve ?? defaultFieldResolver;
       field.resolve = (source, args, context: BudgetedContext, info) => {
         const budget = context?.[EXECUTION_BUDGET];
-        if (budget && budget.now() >= budget.deadlineMs) return Promise.reject(budget.error);
+        if (budget && budget.now() >= budget.deadlineMs) return Promise.reject(budgetExceeded(budget));
         try {
           return resolve(source, args, context, info);
         } catch (error) {
@@ -256,13 +262,7 @@ export function executionBudgetPlugin(maxExecutionMs: number, now: () => number 
     async requestDidStart() {
       return {
         async executionDidStart({ contextValue }) {
-          const budget: ExecutionBudget = {
-            deadlineMs: now() + maxExecutionMs,
-            now,
-            error: new GraphQLError(`Query ran past its time budget of ${maxExecutionMs} ms; ask for smaller pages or fewer fields`, {
-              extensions: { code: 'QUERY_TIMEOUT' },
-            }),
-          };
+          const budget: ExecutionBudget = { maxExecutionMs, deadlineMs: now() + maxExecutionMs, now };
           (contextValue as { [EXECUTION_BUDGET]?: ExecutionBudget })[EXECUTION_BUDGET] = budget;
         },
       };
