@@ -25,3 +25,4 @@ export { AttributionStore, type GroupAttributionSummary } from './stores/attribu
 export { LlmResponseStore, type LlmCacheKey } from './stores/llm-response-store.ts';
 export { JobStore, type ClaimOptions, type JobProgress, type JobSignal } from './stores/job-store.ts';
 export { RunPairStore, type PairedPrediction } from './stores/run-pair-store.ts';
+export { MAX_RUNS_ACROSS, RecordsAcrossRunsStore, type RecordAcrossRuns } from './stores/records-across-runs-store.ts';
