@@ -12,6 +12,7 @@ import { JobResolver } from './jobs/job.resolver.ts';
 import { LlmResponseResolver } from './llm-responses/llm-response.resolver.ts';
 import { PredictionConnectionResolver, PredictionResolver } from './predictions/prediction.resolver.ts';
 import { RecordResolver } from './records/record.resolver.ts';
+import { RecordsAcrossRunsResolver } from './records/records-across-runs.resolver.ts';
 import { RunResolver } from './runs/run.resolver.ts';
 import { StudySummaryResolver } from './study-summary/study-summary.resolver.ts';
 import { DisagreementResolver } from './comparisons/disagreement.resolver.ts';
@@ -49,6 +50,7 @@ export function buildLeadwiseSchema(): Promise<GraphQLSchema> {
     resolvers: [
       DatasetResolver,
       RecordResolver,
+      RecordsAcrossRunsResolver,
       ExperimentResolver,
       RunResolver,
       PredictionResolver,
