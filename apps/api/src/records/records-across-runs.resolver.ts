@@ -1,5 +1,5 @@
 import { Args, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
-import { RecordsAcrossRunsStore, type BinaryLabel, type PredictionFilter } from '@leadwise/db';
+import { RecordsAcrossRunsStore, type BinaryLabel, type PredictionFilter, type Run } from '@leadwise/db';
 import type { ApiContext } from '../context.ts';
 import type { BinaryLabelEnum } from '../common/enums.ts';
 import { BadInputError, NotFoundError } from '../errors.ts';
@@ -21,7 +21,8 @@ export class RecordsAcrossRunsResolver {
       throw new BadInputError(`minScore (${args.minScore}) is greater than maxScore (${args.maxScore})`, 'minScore');
     }
     const found = await loaders.run.loadMany(args.runIds);
-    const missing = args.runIds.find((_, i) => !found[i] || found[i] instanceof Error);
+    const runs = found.filter((run): run is Run => run !== null && !(run instanceof Error));
+    const missing = args.runIds.find((id) => !runs.some((run) => run.id === id));
     if (missing !== undefined) throw new NotFoundError('run', missing);
     const filter: Omit<PredictionFilter, 'runId'> = {
       ...(args.misclassified != null ? { misclassified: args.misclassified } : {}),
@@ -36,6 +37,7 @@ export class RecordsAcrossRunsResolver {
     const last = page.items[page.items.length - 1];
     return {
       runIds: args.runIds,
+      runs,
       nodes: page.items.map((row) => ({ ...row, trueLabel: row.trueLabel as BinaryLabelEnum })),
       pageInfo: { hasNextPage: page.nextCursor !== null, endCursor: last ? encodeCursor([null, last.recordId]) : null },
     };

@@ -1,8 +1,9 @@
 import { Extensions, Field, Float, Int, ObjectType } from 'type-graphql';
-import { MAX_RUNS_ACROSS } from '@leadwise/db';
+import { MAX_RUNS_ACROSS, type Run } from '@leadwise/db';
 import { pageNodesComplexity, type ListFieldExtensions } from '../limits.ts';
 import { BinaryLabelEnum, SplitEnum } from '../common/enums.ts';
 import { PageInfo } from '../pagination/page-info.type.ts';
+import { RunType } from '../runs/run.type.ts';
 
 @ObjectType('RecordAcrossRuns', { description: 'One record and the score each chosen run gave it.' })
 export class RecordAcrossRunsType {
@@ -28,6 +29,10 @@ export class RecordsAcrossRunsConnection {
   @Extensions({ maxItems: MAX_RUNS_ACROSS } satisfies ListFieldExtensions)
   @Field(() => [Int], { description: 'The runs of the score columns, in order.' })
   runIds!: number[];
+
+  @Extensions({ maxItems: MAX_RUNS_ACROSS } satisfies ListFieldExtensions)
+  @Field(() => [RunType], { description: 'The same runs, to label the columns.' })
+  runs!: Run[];
 
   @Field(() => [RecordAcrossRunsType], { description: 'The records of this page, by record id.', complexity: pageNodesComplexity })
   nodes!: RecordAcrossRunsType[];

@@ -30,9 +30,10 @@ export class RecordsAcrossRunsStore {
    * `predictions_run_record_key` in record order and each other run is one probe of it per record.
    */
   async page(runIds: readonly number[], filter: Omit<PredictionFilter, 'runId'>, options: { afterRecordId?: number | null; limit?: number } = {}): Promise<Page<RecordAcrossRuns, number>> {
-    if (runIds.length === 0 || runIds.length > MAX_RUNS_ACROSS) throw new DbError(`runIds: 1 to ${MAX_RUNS_ACROSS} runs, got ${runIds.length}`);
+    const [firstRunId] = runIds;
+    if (firstRunId === undefined || runIds.length > MAX_RUNS_ACROSS) throw new DbError(`runIds: 1 to ${MAX_RUNS_ACROSS} runs, got ${runIds.length}`);
     const limit = clampLimit(options.limit);
-    const conditions = filterConditions({ ...filter, runId: runIds[0]! });
+    const conditions = filterConditions({ ...filter, runId: firstRunId });
     if (options.afterRecordId != null) conditions.push(gt(predictions.recordId, options.afterRecordId));
     const runIdArray = sql`ARRAY[${sql.join(
       runIds.map((id) => sql`${id}`),
