@@ -4,7 +4,10 @@
  * the load than latency does, so it is the number to compare before and after a change; PostgreSQL's
  * own CPU is not in it.
  *
- *   npx tsx tools/bench/web-api-cpu.ts [--requests 100] [--only 'experiments list']
+ *   npx tsx tools/bench/web-api-cpu.ts [--requests 100] [--only 'experiments list'] [--cache on]
+ *
+ * `--cache on` serves repeated queries from the response cache, as `leadwise serve` does (so every
+ * measured request is a cache hit); by default every request runs (a miss, as after each write).
  *
  * Needs the database `web_bench_api` that tools/bench/web-api.ts creates (1,000,000 predictions).
  */
@@ -17,13 +20,14 @@ const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1]!);
 const requests = Number(args.get('requests') ?? 100);
 const only = args.get('only');
+const cached = args.get('cache') === 'on';
 
 const adminUrl = process.env.TEST_DATABASE_URL?.trim() || 'postgres://postgres@127.0.0.1:5432/test';
 const benchUrl = new URL(adminUrl);
 benchUrl.pathname = '/web_bench_api';
 
 const handle = await openDatabase({ databaseUrl: benchUrl.toString(), migrate: false });
-const { server } = await createApiServer({ db: handle.db, queue: null });
+const { server } = await createApiServer({ db: handle.db, queue: null, ...(cached ? { watchDataChanges: handle.watchDataChanges } : {}) });
 await server.start();
 const ids = { runA: 1, runB: 2, recordId: 1, experimentId: 1 };
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -50,7 +54,7 @@ try {
     }
     results.push({ query: name, cpuMsMedian: round(median(cpuMs)), wallMsMedian: round(median(wallMs)) });
   }
-  process.stdout.write(`${JSON.stringify({ requests, cpu: cpus()[0]?.model, loadAverage: loadavg().map((x) => Math.round(x * 10) / 10), results }, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify({ requests, cache: cached, cpu: cpus()[0]?.model, loadAverage: loadavg().map((x) => Math.round(x * 10) / 10), results }, null, 2)}\n`);
 } finally {
   await server.stop();
   await handle.close();
