@@ -153,7 +153,7 @@ describe('web app in a browser', () => {
       return table.locator('tbody tr').evaluateAll((rows) =>
         rows.map((row) => ({
           record: row.querySelector('th')?.textContent ?? '',
-          scores: [...row.querySelectorAll('td.num')].map((cell) => {
+          scores: Array.from(row.querySelectorAll('td.num')).map((cell) => {
             const match = /\d\.\d{3}/.exec(cell.textContent ?? '');
             return match ? Number(match[0]) : null;
           }),
