@@ -14,10 +14,15 @@ type QueryResult = Extract<GraphQLResponse['body'], { kind: 'single' }>['singleR
  * generation is older than the cache's by then.
  */
 export class ResponseCache {
-  private readonly answers = new Map<string, QueryResult>();
+  private readonly answers = new Map<string, { answer: QueryResult; sizeBytes: number }>();
   private currentGeneration = 0;
+  private heldBytes = 0;
 
-  constructor(private readonly maxEntries = 1_000) {}
+  /**
+   * @param maxBytes the most answer text held (as JSON characters); the least recently used answers
+   * go first. The default holds, e.g., some 400 answers of a record's 500 scores.
+   */
+  constructor(private readonly maxBytes = 64 * 1024 * 1024) {}
 
   get generation(): number {
     return this.currentGeneration;
@@ -27,30 +32,43 @@ export class ResponseCache {
     return this.answers.size;
   }
 
+  get sizeBytes(): number {
+    return this.heldBytes;
+  }
+
   /** Forgets every answer; answers computed before this call will not be kept either. */
   invalidate(): void {
     this.currentGeneration += 1;
     this.answers.clear();
+    this.heldBytes = 0;
   }
 
   get(key: string): QueryResult | undefined {
-    const answer = this.answers.get(key);
-    if (answer) {
-      // Most recently used last: the first entry is the one to drop when full.
-      this.answers.delete(key);
-      this.answers.set(key, answer);
-    }
-    return answer;
+    const entry = this.answers.get(key);
+    if (!entry) return undefined;
+    // Most recently used last: the first entries are the ones to drop when full.
+    this.answers.delete(key);
+    this.answers.set(key, entry);
+    return entry.answer;
   }
 
   /** Keeps `answer` unless the data changed since `generation`, when it was computed. */
   set(key: string, answer: QueryResult, generation: number): void {
     if (generation !== this.currentGeneration) return;
-    if (this.answers.size >= this.maxEntries) {
-      const leastRecentlyUsed = this.answers.keys().next();
-      if (!leastRecentlyUsed.done) this.answers.delete(leastRecentlyUsed.value);
+    const sizeBytes = key.length + JSON.stringify(answer).length;
+    if (sizeBytes > this.maxBytes) return;
+    const previous = this.answers.get(key);
+    if (previous) {
+      this.answers.delete(key);
+      this.heldBytes -= previous.sizeBytes;
     }
-    this.answers.set(key, answer);
+    for (const [oldKey, old] of this.answers) {
+      if (this.heldBytes + sizeBytes <= this.maxBytes) break;
+      this.answers.delete(oldKey);
+      this.heldBytes -= old.sizeBytes;
+    }
+    this.answers.set(key, { answer, sizeBytes });
+    this.heldBytes += sizeBytes;
   }
 }
 

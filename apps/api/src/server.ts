@@ -37,7 +37,7 @@ export interface ApiServerOptions {
    * are cached until the data changes; absent, every query runs.
    */
   watchDataChanges?: WatchDataChanges;
-  /** The cache those answers go to (default: a new one of 1,000 answers). */
+  /** The cache those answers go to (default: a new one holding up to 64 MiB of answers). */
   responseCache?: ResponseCache;
 }
 
