@@ -73,11 +73,16 @@ describe('GraphQL queries of the web app', () => {
   it("puts the same records side by side across runs: the first run's records, every run's score in the order asked", async () => {
     const query = `query ($runs: [Int!]!, $first: Int!, $after: String, $misclassified: Boolean) {
       recordsAcrossRuns(runIds: $runs, first: $first, after: $after, misclassified: $misclassified) {
-        runIds nodes { trueLabel scores record { externalId } } pageInfo { hasNextPage endCursor } } }`;
+        runIds runs { id model } nodes { trueLabel scores record { externalId } } pageInfo { hasNextPage endCursor } } }`;
     const runs = [fixture.knownRunB, fixture.knownRunA, fixture.bigRunId];
     const first = (await execute(query, { runs, first: 3 })).recordsAcrossRuns;
     // B's and A's scores of JS0-JS3 (labels 0, 0, 1, 1); the big run predicted none of them.
     expect(first.runIds).toEqual(runs);
+    expect(first.runs).toEqual([
+      { id: fixture.knownRunB, model: 'model-b' },
+      { id: fixture.knownRunA, model: 'model-a' },
+      { id: fixture.bigRunId, model: 'resnet18' },
+    ]);
     expect(first.nodes).toEqual([
       { trueLabel: 'NORMAL', scores: [0.1, 0.1, null], record: { externalId: 'JS0' } },
       { trueLabel: 'NORMAL', scores: [0.2, 0.4, null], record: { externalId: 'JS1' } },
