@@ -136,6 +136,56 @@ describe('web app in a browser', () => {
     expect(scores).toEqual([...scores].sort((a, b) => b - a));
   });
 
+  it('puts the same records across three runs side by side, chosen with the keyboard and filtered like the table', async () => {
+    const runIds = [study.evaluateRuns.resnet18, study.evaluateRuns.leadgroup, study.llmRunId];
+    type Across = { recordsAcrossRuns: { nodes: { scores: (number | null)[]; record: { externalId: string } }[] } };
+    const expected = async (misclassified: boolean | null) =>
+      (
+        await graphql<Across>(new URL('/graphql', study.url).toString(), `query ($runs: [Int!]!, $m: Boolean) { recordsAcrossRuns(runIds: $runs, first: 50, misclassified: $m) { nodes { scores record { externalId } } } }`, {
+          runs: runIds,
+          m: misclassified,
+        })
+      ).recordsAcrossRuns.nodes;
+    const shown = async () => {
+      const table = page.getByRole('table', { name: /The same records across 3 runs/ });
+      await table.waitFor();
+      await expect(table.locator('thead th').count()).resolves.toBe(3 + runIds.length);
+      return table.locator('tbody tr').evaluateAll((rows) =>
+        rows.map((row) => ({
+          record: row.querySelector('th')?.textContent ?? '',
+          scores: Array.from(row.querySelectorAll('td.num')).map((cell) => {
+            const match = /\d\.\d{3}/.exec(cell.textContent ?? '');
+            return match ? Number(match[0]) : null;
+          }),
+        })),
+      );
+    };
+    const rounded = (nodes: Awaited<ReturnType<typeof expected>>) => nodes.map((n) => ({ record: n.record.externalId, scores: n.scores.map((s) => (s === null ? null : Number(s.toFixed(3)))) }));
+
+    await open(`#/runs/${runIds[0]}/predictions`);
+    await page.getByRole('table', { name: /Predictions, 50 per page/ }).waitFor();
+    // Keyboard only: open the section, choose two runs in the list, apply.
+    await page.getByText('Same records across other runs').focus();
+    await page.keyboard.press('Enter');
+    const picker = page.getByLabel(/Runs beside this one/);
+    await picker.waitFor();
+    await picker.selectOption(runIds.slice(1).map(String));
+    await page.getByRole('button', { name: 'Show side by side' }).focus();
+    await page.keyboard.press('Enter');
+    await page.waitForURL(new RegExp(`with=${runIds[1]}%2C${runIds[2]}`));
+    const all = await expected(null);
+    expect(all.length).toBeGreaterThan(0);
+    await expect(shown()).resolves.toEqual(rounded(all));
+    await shoot('records-across-runs');
+
+    await page.getByLabel('Correctness').selectOption('true');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.waitForURL(/misclassified=true/);
+    const missed = await expected(true);
+    if (missed.length === 0) await page.getByText('No records of the first run match these filters').waitFor();
+    else await expect.poll(shown).toEqual(rounded(missed));
+  });
+
   it('compares two runs: the DeLong difference with its CI and the records where they disagree most', async () => {
     // LeadGroupECG against the scripted LLM reader, on the 12 test records both scored.
     const a = study.evaluateRuns.leadgroup;

@@ -20,6 +20,7 @@ import autocannon from 'autocannon';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { openDatabase, queryRows, type LeadwiseDatabase } from '@leadwise/db';
+import { WEB_LIST_QUERIES } from './web-api-queries.ts';
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1]!);
@@ -121,39 +122,6 @@ async function measure(url: string, name: string, query: string, variables: Reco
   };
 }
 
-// The documents as apps/web sends them (src/views/*.tsx), with the app's page sizes.
-const PREDICTIONS = `query Predictions($runId: Int!, $after: String, $datasetId: Int, $split: Split, $trueLabel: BinaryLabel, $misclassified: Boolean, $minScore: Float, $maxScore: Float, $orderBy: PredictionOrder!) {
-  run(id: $runId) { id name model seed kind experiment { id name } }
-  datasets(first: 100) { id name }
-  predictions(runId: $runId, first: 50, after: $after, datasetId: $datasetId, split: $split, trueLabel: $trueLabel, misclassified: $misclassified, minScore: $minScore, maxScore: $maxScore, orderBy: $orderBy) {
-    totalCount
-    nodes { id recordId score trueLabel predictedLabel misclassified split record { id externalId ageYears sex } }
-    pageInfo { hasNextPage endCursor } } }`;
-const QUERIES: [string, string, (ids: { runA: number; runB: number; recordId: number; experimentId: number }) => Record<string, unknown>][] = [
-  ['experiments list', `query Experiments { experiments(first: 50) { id name status createdAt runs(first: 100) { id status } } }`, () => ({})],
-  [
-    'experiment runs',
-    `query Experiment($id: Int!) { experiment(id: $id) { id name status createdAt runs(first: 100) { id name kind model seed status dataset { id name } job { progressDone progressTotal } } } }`,
-    (ids) => ({ id: ids.experimentId }),
-  ],
-  ['predictions, first page', PREDICTIONS, (ids) => ({ runId: ids.runA, orderBy: 'ID' })],
-  ['predictions, misclassified by score', PREDICTIONS, (ids) => ({ runId: ids.runA, misclassified: true, orderBy: 'SCORE_DESC' })],
-  ['predictions, test split, abnormal, score 0.3-0.7', PREDICTIONS, (ids) => ({ runId: ids.runA, datasetId: 1, split: 'TEST', trueLabel: 'ABNORMAL', minScore: 0.3, maxScore: 0.7, orderBy: 'SCORE_ASC' })],
-  [
-    'record: every model\'s score',
-    `query RecordDetail($id: Int!) { record(id: $id) { id externalId label split ageYears sex samplingRateHz lengthSamples signalPath datasetId }
-      recordPredictions(recordId: $id) { id runId score trueLabel predictedLabel misclassified run { id name model seed kind status dataset { name } } }
-      llmResponses(recordId: $id, first: 50) { nodes { id model provider imageStyle promptName repeatIndex parseStatus parsedLabel parsedScore scoreSource rawText error } } }`,
-    (ids) => ({ id: ids.recordId }),
-  ],
-  ['compare: runs to choose from', `query ScoredRuns { runs(status: FINISHED, first: 500) { id name model seed kind } }`, () => ({})],
-  [
-    'compare: disagreements',
-    `query Disagreements($a: Int!, $b: Int!) { runDisagreements(runA: $a, runB: $b, first: 20) { recordId trueLabel scoreA scoreB difference record { externalId } } }`,
-    (ids) => ({ a: ids.runA, b: ids.runB }),
-  ],
-];
-
 await ensureDatabase();
 const handle = await openDatabase({ databaseUrl: benchUrl.toString() });
 const { loadS } = await load(handle.db);
@@ -165,7 +133,7 @@ const graphqlUrl = new URL('/graphql', url).toString();
 try {
   const ids = { runA: 1, runB: 2, recordId: 1, experimentId: 1 };
   const results = [];
-  for (const [name, query, variables] of QUERIES) results.push(await measure(graphqlUrl, name, query, variables(ids)));
+  for (const [name, query, variables] of WEB_LIST_QUERIES) results.push(await measure(graphqlUrl, name, query, variables(ids)));
   process.stdout.write(
     `${JSON.stringify({ predictions: Number(predictions), runs: runCount, recordsPerRun: recordCount, loadS, connections, durationS, workers, cpu: cpus()[0]?.model, loadAverage: loadavg().map((x) => Math.round(x * 10) / 10), results }, null, 2)}\n`,
   );

@@ -1,6 +1,8 @@
 import {
   GraphQLError,
+  GraphQLObjectType,
   Kind,
+  defaultFieldResolver,
   getNullableType,
   isListType,
   visit,
@@ -206,25 +208,62 @@ export function complexityLimitPlugin(schema: GraphQLSchema, maxComplexity: numb
   };
 }
 
+/** Where `executionBudgetPlugin` leaves an operation's deadline for the resolvers `enforceExecutionBudget` wraps. */
+const EXECUTION_BUDGET = Symbol('leadwise.executionBudget');
+
+interface ExecutionBudget {
+  maxExecutionMs: number;
+  deadlineMs: number;
+  now: () => number;
+}
+
+function budgetExceeded({ maxExecutionMs }: ExecutionBudget): GraphQLError {
+  return new GraphQLError(`Query ran past its time budget of ${maxExecutionMs} ms; ask for smaller pages or fewer fields`, {
+    extensions: { code: 'QUERY_TIMEOUT' },
+  });
+}
+
+type BudgetedContext = { [EXECUTION_BUDGET]?: ExecutionBudget } | null | undefined;
+
 /**
- * Stops an operation that runs past its time budget: every field resolved after the deadline fails
- * with QUERY_TIMEOUT, so a slow request gives its CPU and connections back instead of stalling others.
+ * Wraps every field resolver of the schema (once, in place) so that a field resolved after its
+ * operation's deadline fails with QUERY_TIMEOUT, and so that no resolver error is thrown
+ * synchronously: graphql-js (16.x) abandons the pending items of a list when a later item fails
+ * synchronously past a non-null boundary, and a pending item that then fails (a DataLoader load
+ * finishing after the deadline) rejected with nobody listening, which killed the process. As
+ * rejected promises, every failure is awaited by the list's `Promise.all` and becomes a GraphQL error.
  */
-export function executionBudgetPlugin(maxExecutionMs: number): ApolloServerPlugin {
+export function enforceExecutionBudget(schema: GraphQLSchema): GraphQLSchema {
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!(type instanceof GraphQLObjectType) || type.name.startsWith('__')) continue;
+    for (const field of Object.values(type.getFields())) {
+      const resolve = field.resolve ?? defaultFieldResolver;
+      field.resolve = (source, args, context: BudgetedContext, info) => {
+        const budget = context?.[EXECUTION_BUDGET];
+        if (budget && budget.now() >= budget.deadlineMs) return Promise.reject(budgetExceeded(budget));
+        try {
+          return resolve(source, args, context, info);
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      };
+    }
+  }
+  return schema;
+}
+
+/**
+ * Gives every operation a time budget (`now` is the clock, replaceable in tests): fields resolved
+ * after it fail with QUERY_TIMEOUT (through `enforceExecutionBudget`, which the schema must carry),
+ * so a slow request gives its CPU and connections back instead of stalling others.
+ */
+export function executionBudgetPlugin(maxExecutionMs: number, now: () => number = Date.now): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
-        async executionDidStart() {
-          const deadline = Date.now() + maxExecutionMs;
-          return {
-            willResolveField() {
-              if (Date.now() >= deadline) {
-                throw new GraphQLError(`Query ran past its time budget of ${maxExecutionMs} ms; ask for smaller pages or fewer fields`, {
-                  extensions: { code: 'QUERY_TIMEOUT' },
-                });
-              }
-            },
-          };
+        async executionDidStart({ contextValue }) {
+          const budget: ExecutionBudget = { maxExecutionMs, deadlineMs: now() + maxExecutionMs, now };
+          (contextValue as { [EXECUTION_BUDGET]?: ExecutionBudget })[EXECUTION_BUDGET] = budget;
         },
       };
     },

@@ -20,6 +20,7 @@ import {
   type QueryLimits,
 } from './limits.ts';
 import { listenHttp } from './http-server.ts';
+import { ResponseCache, responseCachePlugin, type WatchDataChanges } from './response-cache.ts';
 import { serveRecordPage } from './record-pages/record-page.route.ts';
 import { serveWebApp } from './web/web-app.route.ts';
 import { buildLeadwiseSchema } from './schema.ts';
@@ -31,6 +32,13 @@ export interface ApiServerOptions {
   limits?: Partial<QueryLimits>;
   /** Where unexpected errors are logged (with the id the client sees); default stderr. */
   logError?: (entry: unknown) => void;
+  /**
+   * How to hear committed data changes (`DatabaseHandle.watchDataChanges`). Given, query answers
+   * are cached until the data changes; absent, every query runs.
+   */
+  watchDataChanges?: WatchDataChanges;
+  /** The cache those answers go to (default: a new one holding up to 64 MiB of answers). */
+  responseCache?: ResponseCache;
 }
 
 /** Apollo server over the Leadwise schema with auth, limits and error masking; not yet listening. */
@@ -51,6 +59,7 @@ export async function createApiServer(options: ApiServerOptions) {
       aliasLimitPlugin(limits.maxAliases),
       complexityLimitPlugin(schema, limits.maxComplexity),
       executionBudgetPlugin(limits.maxExecutionMs),
+      ...(options.watchDataChanges ? [responseCachePlugin(options.responseCache ?? new ResponseCache(), options.watchDataChanges)] : []),
       {
         async requestDidStart() {
           return {

@@ -70,6 +70,47 @@ describe('GraphQL queries of the web app', () => {
     expect(runDisagreements[0].difference).toBeCloseTo(-0.45, 10);
   });
 
+  it("puts the same records side by side across runs: the first run's records, every run's score in the order asked", async () => {
+    const query = `query ($runs: [Int!]!, $first: Int!, $after: String, $misclassified: Boolean) {
+      recordsAcrossRuns(runIds: $runs, first: $first, after: $after, misclassified: $misclassified) {
+        runIds runs { id model } nodes { trueLabel scores record { externalId } } pageInfo { hasNextPage endCursor } } }`;
+    const runs = [fixture.knownRunB, fixture.knownRunA, fixture.bigRunId];
+    const first = (await execute(query, { runs, first: 3 })).recordsAcrossRuns;
+    // B's and A's scores of JS0-JS3 (labels 0, 0, 1, 1); the big run predicted none of them.
+    expect(first.runIds).toEqual(runs);
+    expect(first.runs).toEqual([
+      { id: fixture.knownRunB, model: 'model-b' },
+      { id: fixture.knownRunA, model: 'model-a' },
+      { id: fixture.bigRunId, model: 'resnet18' },
+    ]);
+    expect(first.nodes).toEqual([
+      { trueLabel: 'NORMAL', scores: [0.1, 0.1, null], record: { externalId: 'JS0' } },
+      { trueLabel: 'NORMAL', scores: [0.2, 0.4, null], record: { externalId: 'JS1' } },
+      { trueLabel: 'ABNORMAL', scores: [0.8, 0.35, null], record: { externalId: 'JS2' } },
+    ]);
+    expect(first.pageInfo.hasNextPage).toBe(true);
+    const second = (await execute(query, { runs, first: 3, after: first.pageInfo.endCursor })).recordsAcrossRuns;
+    expect(second.nodes).toEqual([{ trueLabel: 'ABNORMAL', scores: [0.9, 0.8, null], record: { externalId: 'JS3' } }]);
+    expect(second.pageInfo.hasNextPage).toBe(false);
+    // A misclassified JS2 alone (0.35 < 0.5 on an abnormal record); B none.
+    const missedByA = (await execute(query, { runs: [fixture.knownRunA, fixture.knownRunB], first: 50, misclassified: true })).recordsAcrossRuns;
+    expect(missedByA.nodes.map((n: any) => n.record.externalId)).toEqual(['JS2']);
+    expect((await execute(query, { runs, first: 50, misclassified: true })).recordsAcrossRuns.nodes).toEqual([]);
+  });
+
+  it('refuses side by side with one run, a run twice, or a run that does not exist, naming the argument', async () => {
+    const ask = async (runIds: number[]) => {
+      const response = await server.executeOperation(
+        { query: `query ($runs: [Int!]!) { recordsAcrossRuns(runIds: $runs) { runIds } }`, variables: { runs: runIds } },
+        { contextValue: createContext(database.db, { hasValidKey: false }, null) },
+      );
+      return (response.body as { singleResult: { errors?: { message: string; extensions: { code: string } }[] } }).singleResult.errors?.[0];
+    };
+    expect(await ask([fixture.knownRunA])).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' }, message: expect.stringContaining('runIds') });
+    expect(await ask([fixture.knownRunA, fixture.knownRunA])).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' }, message: expect.stringContaining('runIds') });
+    expect(await ask([fixture.knownRunA, 999999])).toMatchObject({ extensions: { code: 'NOT_FOUND' }, message: 'run "999999" does not exist' });
+  });
+
   it("gives every run's score for one record, with the run", async () => {
     const { recordPredictions } = await execute(`query ($id: Int!) { recordPredictions(recordId: $id) { score run { id model } } }`, { id: fixture.recordIds[1] });
     expect(recordPredictions).toEqual([{ score: bigRunScore(1), run: { id: fixture.bigRunId, model: 'resnet18' } }]);

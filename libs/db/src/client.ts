@@ -5,6 +5,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
+import { watchPgliteDataChanges, watchPostgresDataChanges, type DataChangeListener, type DataChangeWatch } from './data-changes.ts';
 import { DatabaseOpenError } from './errors.ts';
 import { migratePglite, migratePostgres } from './migrations.ts';
 import { redactDatabaseUrl, resolveLeadwiseHome } from './paths.ts';
@@ -38,6 +39,8 @@ export interface DatabaseHandle {
   driver: DatabaseDriver;
   /** Where the data lives, safe to print: the URL with its password masked, or the PGlite directory. */
   location: string;
+  /** Calls `listener` after every committed change to the data (see data-changes.ts) until stopped. */
+  watchDataChanges(listener: DataChangeListener): Promise<DataChangeWatch>;
   close(): Promise<void>;
 }
 
@@ -74,6 +77,7 @@ async function openPostgres(databaseUrl: string, shouldMigrate: boolean, poolMax
     db,
     driver: 'postgres',
     location,
+    watchDataChanges: (listener) => watchPostgresDataChanges(databaseUrl, listener),
     async close() {
       if (closed) return;
       closed = true;
@@ -118,6 +122,7 @@ export async function wrapPgliteClient(client: PGlite, location: string, shouldM
     db,
     driver: 'pglite',
     location,
+    watchDataChanges: (listener) => watchPgliteDataChanges(client, listener),
     async close() {
       if (!client.closed) await client.close();
     },

@@ -1,6 +1,7 @@
 export * from './schema/index.ts';
 export * from './schema/enums.ts';
 export * from './client.ts';
+export { DATA_CHANGED_CHANNEL, type DataChangeListener, type DataChangeWatch } from './data-changes.ts';
 export * from './errors.ts';
 export { migrationStatus, type MigrationStatus } from './migrations.ts';
 export { MIGRATIONS_FOLDER, REPO_ROOT, redactDatabaseUrl, resolveLeadwiseHome } from './paths.ts';
@@ -24,3 +25,4 @@ export { AttributionStore, type GroupAttributionSummary } from './stores/attribu
 export { LlmResponseStore, type LlmCacheKey } from './stores/llm-response-store.ts';
 export { JobStore, type ClaimOptions, type JobProgress, type JobSignal } from './stores/job-store.ts';
 export { RunPairStore, type PairedPrediction } from './stores/run-pair-store.ts';
+export { MAX_RUNS_ACROSS, RecordsAcrossRunsStore, type RecordAcrossRuns } from './stores/records-across-runs-store.ts';

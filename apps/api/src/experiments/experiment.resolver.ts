@@ -1,6 +1,5 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { and, desc, eq, isNull, type SQL } from 'drizzle-orm';
-import { ExperimentStore, experiments, type Experiment, type Run } from '@leadwise/db';
+import { ExperimentStore, type Experiment, type Run } from '@leadwise/db';
 import { StudyConfigError, parseStudyConfig, resolveStudyPlan } from '@leadwise/study';
 import type { ApiContext } from '../context.ts';
 import { BadInputError } from '../errors.ts';
@@ -13,9 +12,8 @@ import { ExperimentType } from './experiment.type.ts';
 export class ExperimentResolver {
   @Query(() => [ExperimentType], { description: 'Experiments, newest first.' })
   async experiments(@Args(() => ExperimentsArgs) args: ExperimentsArgs, @Ctx() { db }: ApiContext): Promise<Experiment[]> {
-    const where: SQL[] = [isNull(experiments.deletedAt)];
-    if (args.status) where.push(eq(experiments.status, args.status));
-    return db.select().from(experiments).where(and(...where)).orderBy(desc(experiments.id)).limit(args.first);
+    const page = await new ExperimentStore(db).list({ ...(args.status ? { status: args.status } : {}), limit: args.first });
+    return page.items;
   }
 
   @Query(() => ExperimentType, { nullable: true, description: 'One experiment by id; null when there is none.' })

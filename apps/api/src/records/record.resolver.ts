@@ -1,9 +1,8 @@
 import { Arg, Args, Ctx, FieldResolver, Int, Query, Resolver, Root } from 'type-graphql';
 import { relativeSignalPath } from '@leadwise/ecg';
-import { and, asc, eq, gt, type SQL } from 'drizzle-orm';
-import { records, type RecordRow } from '@leadwise/db';
+import { RecordStore, type RecordRow } from '@leadwise/db';
 import type { ApiContext } from '../context.ts';
-import { decodeCursor, slicePage } from '../pagination/cursor.ts';
+import { decodeCursor, encodeCursor } from '../pagination/cursor.ts';
 import { pageComplexity } from '../limits.ts';
 import { RecordsArgs } from './record.args.ts';
 import { EcgRecordConnection, EcgRecordType } from './record.type.ts';
@@ -15,18 +14,12 @@ export class RecordResolver {
     complexity: pageComplexity,
   })
   async records(@Args(() => RecordsArgs) args: RecordsArgs, @Ctx() { db }: ApiContext) {
-    const where: SQL[] = [eq(records.datasetId, args.datasetId)];
-    if (args.split) where.push(eq(records.split, args.split));
-    if (args.label) where.push(eq(records.label, args.label));
-    if (args.after) where.push(gt(records.id, decodeCursor(args.after)[1]));
-    const rows = await db
-      .select()
-      .from(records)
-      .where(and(...where))
-      .orderBy(asc(records.id))
-      .limit(args.first + 1);
-    const page = slicePage(rows, args.first, (r) => [null, r.id]);
-    return { nodes: page.items, pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor } };
+    const page = await new RecordStore(db).list(
+      { datasetId: args.datasetId, ...(args.split ? { split: args.split } : {}), ...(args.label ? { label: args.label } : {}) },
+      { afterId: args.after ? decodeCursor(args.after)[1] : null, limit: args.first },
+    );
+    const last = page.items[page.items.length - 1];
+    return { nodes: page.items, pageInfo: { hasNextPage: page.nextCursor !== null, endCursor: last ? encodeCursor([null, last.id]) : null } };
   }
 
   @Query(() => EcgRecordType, { nullable: true, description: 'One record by id; null when there is none.' })

@@ -54,7 +54,15 @@ export function register(program: Command): void {
       if (runWorker) worker = await startWorker({ db: handle.db, queue, concurrency, log });
       // The web app (apps/web, built by `npm ci`'s prepare script) is served at `/` beside the API.
       const webRoot = join((await import('@leadwise/db')).REPO_ROOT, 'apps/web/dist');
-      const api = await startApiServer({ db: handle.db, queue, port, host: opts.host, corsOrigins: opts.corsOrigin, webRoot });
+      const api = await startApiServer({
+        db: handle.db,
+        queue,
+        port,
+        host: opts.host,
+        corsOrigins: opts.corsOrigin,
+        webRoot,
+        watchDataChanges: (listener) => handle.watchDataChanges(listener),
+      });
       // The URL line goes to stdout so scripts (and the e2e tests) can read where the API listens;
       // behind --workers, every process says it (they share the port; readers take the first line).
       process.stdout.write(`${JSON.stringify({ url: api.url, database: handle.location, driver: handle.driver, worker: worker?.workerId ?? null })}\n`);

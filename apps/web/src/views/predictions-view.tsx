@@ -4,6 +4,7 @@ import { useQuery } from '../api-client.ts';
 import { href, navigate, type Route } from '../router.ts';
 import { fixed, runLabel } from '../components/format.ts';
 import { Empty, ErrorNote, Loading } from '../components/ui.tsx';
+import { RecordsAcrossRunsTable, RunsBesidePicker, runsBeside } from './records-across-runs.tsx';
 
 const PredictionsQuery = graphql(`
   query Predictions(
@@ -63,7 +64,9 @@ function variablesFrom(runId: number, query: URLSearchParams): Variables {
 
 export function PredictionsView({ runId, route }: { runId: number; route: Route }) {
   const variables = variablesFrom(runId, route.query);
-  const { data, error, loading } = useQuery(PredictionsQuery, variables);
+  const beside = runsBeside(route.query);
+  // Side by side, `after` is the across-runs table's cursor; this query then shows the first page's count only.
+  const { data, error, loading } = useQuery(PredictionsQuery, beside.length > 0 ? { ...variables, after: null } : variables);
   const filterHref = (changes: Record<string, string | number | boolean | null>) =>
     href('runs', runId, 'predictions', { ...Object.fromEntries(route.query), after: null, ...changes });
 
@@ -81,6 +84,7 @@ export function PredictionsView({ runId, route }: { runId: number; route: Route 
       </p>
       <h1>Predictions{data?.run ? ` of ${runLabel(data.run)}` : ''}</h1>
       <Filters key={route.query.toString()} query={route.query} datasets={data?.datasets ?? []} onApply={(changes) => navigate(filterHref(changes))} />
+      <RunsBesidePicker key={`beside-${beside.join(',')}`} runId={runId} chosen={beside} onApply={(runIds) => navigate(filterHref({ with: runIds.join(',') || null }))} />
       <ErrorNote error={error} />
       {loading && !data && <Loading what="predictions" />}
       {data && !data.run && <Empty>Run {runId} does not exist.</Empty>}
@@ -89,7 +93,21 @@ export function PredictionsView({ runId, route }: { runId: number; route: Route 
           <p role="status" aria-live="polite" className="muted">
             {data.predictions.totalCount} prediction{data.predictions.totalCount === 1 ? '' : 's'} match{loading ? ' (updating…)' : ''}.
           </p>
-          {data.predictions.nodes.length === 0 ? (
+          {beside.length > 0 ? (
+            <RecordsAcrossRunsTable
+              variables={{
+                runIds: [runId, ...beside],
+                after: variables.after,
+                datasetId: variables.datasetId,
+                split: variables.split,
+                trueLabel: variables.trueLabel,
+                misclassified: variables.misclassified,
+                minScore: variables.minScore,
+                maxScore: variables.maxScore,
+              }}
+              pageHref={(after) => href('runs', runId, 'predictions', { ...Object.fromEntries(route.query), after })}
+            />
+          ) : data.predictions.nodes.length === 0 ? (
             <Empty>No predictions match these filters. A run has predictions once its evaluation finished; try clearing filters.</Empty>
           ) : (
             <table className="predictions">
@@ -123,12 +141,14 @@ export function PredictionsView({ runId, route }: { runId: number; route: Route 
               </tbody>
             </table>
           )}
-          <nav aria-label="Pages" className="pager">
-            {variables.after && <a href={filterHref({})}>First page</a>}
-            {data.predictions.pageInfo.hasNextPage && data.predictions.pageInfo.endCursor && (
-              <a href={href('runs', runId, 'predictions', { ...Object.fromEntries(route.query), after: data.predictions.pageInfo.endCursor })}>Next page</a>
-            )}
-          </nav>
+          {beside.length === 0 && (
+            <nav aria-label="Pages" className="pager">
+              {variables.after && <a href={filterHref({})}>First page</a>}
+              {data.predictions.pageInfo.hasNextPage && data.predictions.pageInfo.endCursor && (
+                <a href={href('runs', runId, 'predictions', { ...Object.fromEntries(route.query), after: data.predictions.pageInfo.endCursor })}>Next page</a>
+              )}
+            </nav>
+          )}
         </>
       )}
     </>

@@ -45,8 +45,8 @@ export class ExperimentStore {
     return this.db.select().from(experiments).where(inArray(experiments.id, [...ids]));
   }
 
-  /** Newest first; `beforeId` is the previous page's `nextCursor`. */
-  async list(options: IncludeDeleted & { beforeId?: number | null; limit?: number } = {}): Promise<Page<Experiment>> {
+  /** Newest first, optionally only those in `status`; `beforeId` is the previous page's `nextCursor`. */
+  async list(options: IncludeDeleted & { status?: ExperimentStatus; beforeId?: number | null; limit?: number } = {}): Promise<Page<Experiment>> {
     const limit = clampLimit(options.limit);
     const rows = await this.db
       .select()
@@ -54,6 +54,7 @@ export class ExperimentStore {
       .where(
         and(
           options.includeDeleted ? undefined : isNull(experiments.deletedAt),
+          options.status !== undefined ? eq(experiments.status, options.status) : undefined,
           options.beforeId != null ? lt(experiments.id, options.beforeId) : undefined,
         ),
       )

@@ -135,7 +135,7 @@ export class PredictionStore {
   }
 }
 
-function filterConditions(filter: PredictionFilter): SQL[] {
+export function filterConditions(filter: PredictionFilter): SQL[] {
   const conditions: SQL[] = [eq(predictions.runId, filter.runId)];
   // Spelled exactly as the partial index predicate so PostgreSQL can use predictions_run_misclassified_idx.
   if (filter.misclassified === true) conditions.push(sql.raw('"true_label" <> "predicted_label"'));
