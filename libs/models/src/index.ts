@@ -12,6 +12,16 @@ export {
   profileEpochs,
   trainConfigSchema,
 } from './config.ts';
+export {
+  ARCHITECTURE_SPECS,
+  ARCHITECTURES,
+  BACKBONE_REGISTRY,
+  BACKBONES,
+  type Architecture,
+  type ArchitectureSpec,
+  type Backbone,
+  type BackboneSpec,
+} from './architectures/architecture-registry.ts';
 export { countTrainableParams, createModel, type LeadwiseModel } from './architectures/model-factory.ts';
 export {
   GroupAggregation,

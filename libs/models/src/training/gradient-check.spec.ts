@@ -3,7 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createModel, type LeadwiseModel } from '../architectures/model-factory.ts';
 import { parseModelConfig } from '../config.ts';
 import { standardLayoutLeadBoxes } from '../testing.ts';
-import type { Architecture, LeadGroupHead } from '../constants.ts';
+import type { Architecture } from '../architectures/architecture-registry.ts';
+import type { LeadGroupHead } from '../constants.ts';
 import { createRandom } from './seeded-random.ts';
 import { weightedBinaryCrossEntropy } from './weighted-loss.ts';
 
