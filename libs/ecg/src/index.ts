@@ -17,3 +17,4 @@ export * from './ptbxl-dataset.ts';
 export * from './cinc-dataset.ts';
 export * from './manifest-dataset.ts';
 export * from './dataset-record.ts';
+export * from './seeded-random.ts';

@@ -58,7 +58,6 @@ export {
 export { predictHostBatch, predictSource, type Predictions } from './training/predict.ts';
 export { SampleShapeError, selectLeadBoxes } from './training/sample-batches.ts';
 export { learningRateAt, type WarmupCosineSchedule } from './training/learning-rate-schedule.ts';
-export { createRandom, mixSeed, seededPermutation } from './training/seeded-random.ts';
 export {
   blankBoxes,
   groupAttributions,

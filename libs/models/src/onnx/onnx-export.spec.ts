@@ -5,7 +5,7 @@ import { parseModelConfig } from '../config.ts';
 import { BACKBONES, type Backbone } from '../architectures/architecture-registry.ts';
 import { BOX_COUNT, GROUP_COUNT } from '../constants.ts';
 import { standardLayoutLeadBoxes } from '../testing.ts';
-import { createRandom } from '../training/seeded-random.ts';
+import { createRandom } from '@leadwise/ecg';
 import { predictHostBatch } from '../training/predict.ts';
 import { onnx } from './onnx-graph-builder.ts';
 import { OnnxEngine } from './onnx-engine.ts';

@@ -5,7 +5,7 @@ import { parseModelConfig } from '../config.ts';
 import { standardLayoutLeadBoxes } from '../testing.ts';
 import { BACKBONES, type Architecture } from '../architectures/architecture-registry.ts';
 import type { LeadGroupHead } from '../constants.ts';
-import { createRandom } from './seeded-random.ts';
+import { createRandom } from '@leadwise/ecg';
 import { weightedBinaryCrossEntropy } from './weighted-loss.ts';
 
 beforeAll(async () => {
