@@ -51,8 +51,8 @@ export interface LeadwiseModel {
  *   -> sigmoid = probability [B,1].
  * - vgg16: image -> 13 convs -> flatten -> FC(4096w)-ReLU-dropout x2 -> dense(1) -> sigmoid (the
  *   paper's dropout is 0.5; here it is config.dropout like the other heads).
- * - leadgroup, both heads: inputs image and lead_boxes [B,13,4] (12 panels + rhythm strip; [B,12,4]
- *   with rhythmStrip false); outputs [probability, group_attention [B,5]] with the groups in
+ * - leadgroup, both heads: inputs image and lead_boxes [B,L,4]: L = 13 (12 panels + rhythm strip) when
+ *   rhythmStrip is on, the residual head's default; L = 12 (panels only), the paper head's; outputs [probability, group_attention [B,5]] with the groups in
  *   LEAD_GROUP_NAMES order.
  *   - 'residual' head (issue 13): logit = the backbone's own classifier logit (the baseline graph
  *     above, same layer names and seeds, so the same seed gives the same backbone weights as the
