@@ -40,8 +40,8 @@ const BACKBONE_SPECS = {
     features: resnet34Features,
     outputStride16: true,
     describe: () => 'ResNet34 (BasicBlock [3,4,6,3])',
-    // Twice ResNet18's multiply-adds (3.6 vs 1.8 GMAC at 224x224); not yet measured at the profiles.
-    relativeTrainCost: 2,
+    // 1.45x ResNet18's CPU time per step at the standard profile (docs/benchmarks.md, issue 17).
+    relativeTrainCost: 1.5,
     // Added after the published comparison: trained when study.yaml names it.
     inDefaultStudy: false,
   },
