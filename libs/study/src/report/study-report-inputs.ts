@@ -101,15 +101,15 @@ async function examplePages(source: StudyReportSource): Promise<ExamplePage[]> {
 
 /** LeadGroupECG's mean attention per group on one record across its evaluation runs, if any. */
 async function meanAttention(db: LeadwiseDatabase, recordId: number): Promise<Record<string, number> | undefined> {
-  const rows = (await new AttributionStore(db).byRecord(recordId)).filter((r) => r.attentionWeight !== null);
-  if (rows.length === 0) return undefined;
   const sums = new Map<string, { total: number; n: number }>();
-  for (const r of rows) {
-    const s = sums.get(r.groupName) ?? { total: 0, n: 0 };
-    s.total += r.attentionWeight!;
+  for (const { groupName, attentionWeight } of await new AttributionStore(db).byRecord(recordId)) {
+    if (attentionWeight === null) continue;
+    const s = sums.get(groupName) ?? { total: 0, n: 0 };
+    s.total += attentionWeight;
     s.n++;
-    sums.set(r.groupName, s);
+    sums.set(groupName, s);
   }
+  if (sums.size === 0) return undefined;
   return Object.fromEntries([...sums].map(([g, s]) => [g, s.total / s.n]));
 }
 
@@ -141,13 +141,15 @@ async function llmRunRows(store: RunStore, run: Run): Promise<LlmRow[]> {
       const scored = series.find((m) => m.key === LLM_METRIC_KEYS.repeatScored && m.step === r.step);
       return { ...base, repeat: r.step, n, parsed: Number(scored?.value ?? 0), rocAuc: r.value, rocCi: null, prAuc: pr?.value ?? null };
     });
+  const ciLow = latest.get(SUMMARY_METRIC_KEYS.rocAucCiLow);
+  const ciHigh = latest.get(SUMMARY_METRIC_KEYS.rocAucCiHigh);
   const pooled: LlmRow = {
     ...base,
     repeat: 'pooled',
     n,
     parsed: n - Number(latest.get(LLM_METRIC_KEYS.unparsed) ?? 0),
     rocAuc: latest.get(SUMMARY_METRIC_KEYS.rocAuc) ?? null,
-    rocCi: latest.has(SUMMARY_METRIC_KEYS.rocAucCiLow) ? [latest.get(SUMMARY_METRIC_KEYS.rocAucCiLow)!, latest.get(SUMMARY_METRIC_KEYS.rocAucCiHigh)!] : null,
+    rocCi: ciLow !== undefined && ciHigh !== undefined ? [ciLow, ciHigh] : null,
     prAuc: latest.get(SUMMARY_METRIC_KEYS.prAuc) ?? null,
   };
   return [...repeats, pooled];

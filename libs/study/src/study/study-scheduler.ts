@@ -51,12 +51,12 @@ export async function runStudySteps(
   options: SchedulerOptions,
 ): Promise<{ stepsRun: number; stepsSkipped: number }> {
   const state = initialState(steps, options);
-  ctx.childrenTraining = () => state.runsInChildren > 0;
+  const stepCtx: StudyContext = { ...ctx, childrenTraining: () => state.runsInChildren > 0 };
   for (const [index, step] of steps.entries()) {
-    if (step.parallel && state.parallelPhase === 'pending') await startParallelTraining(ctx, steps, state, options);
+    if (step.parallel && state.parallelPhase === 'pending') await startParallelTraining(stepCtx, steps, state, options);
     const inChild = state.trainedInChild.get(step.key);
-    if (inChild) await awaitChildTraining(ctx, step, index, inChild, state);
-    else await runStep(ctx, step, index, steps.length, state, options);
+    if (inChild) await awaitChildTraining(stepCtx, step, index, inChild, state);
+    else await runStep(stepCtx, step, index, steps.length, state, options);
   }
   return { stepsRun: state.stepsRun, stepsSkipped: state.stepsSkipped };
 }
@@ -133,10 +133,10 @@ async function awaitChildTraining(ctx: StudyContext, step: StudyStep, index: num
 
 async function startParallelTraining(ctx: StudyContext, steps: readonly StudyStep[], state: SchedulerState, options: SchedulerOptions): Promise<void> {
   state.parallelPhase = 'started';
-  const parallelTraining = options.parallelTraining!;
-  const pending: StudyStep[] = [];
-  for (const step of steps) if (step.parallel && !(await step.done(ctx))) pending.push(step);
-  if (pending.length < 2) return;
+  const parallelTraining = options.parallelTraining;
+  const pending: (StudyStep & { parallel: NonNullable<StudyStep['parallel']> })[] = [];
+  for (const step of steps) if (step.parallel && !(await step.done(ctx))) pending.push({ ...step, parallel: step.parallel });
+  if (!parallelTraining || pending.length < 2) return;
   ctx.log(`training ${pending.length} runs in ${Math.min(parallelTraining.processes, pending.length)} processes; evaluating each as it finishes`);
   const settle = new Map<string, (error: Error | null) => void>();
   for (const step of pending) {
@@ -147,7 +147,7 @@ async function startParallelTraining(ctx: StudyContext, steps: readonly StudySte
   const progressByRun = new Map<string, number>();
   state.runsInChildren = pending.length;
   const trainingPhase = trainRunsInParallel(
-    pending.map((step) => trainSpec(ctx.plan, step.parallel!.model, step.parallel!.seed, ctx.experimentId)),
+    pending.map((step) => trainSpec(ctx.plan, step.parallel.model, step.parallel.seed, ctx.experimentId)),
     {
       ...parallelTraining,
       signal: state.stopTraining.signal,
