@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 const depConstraints = [
   { sourceTag: 'type:lib', notDependOnLibsWithTags: ['type:app', 'type:e2e', 'type:tool'] },
   { sourceTag: 'scope:ecg', onlyDependOnLibsWithTags: ['scope:ecg'] },
-  { sourceTag: 'scope:metrics', onlyDependOnLibsWithTags: ['scope:metrics'] },
+  { sourceTag: 'scope:metrics', onlyDependOnLibsWithTags: ['scope:metrics', 'scope:ecg'] },
   { sourceTag: 'scope:db', onlyDependOnLibsWithTags: ['scope:db', 'scope:ecg'] },
   { sourceTag: 'scope:render', onlyDependOnLibsWithTags: ['scope:render', 'scope:ecg'] },
   { sourceTag: 'scope:models', onlyDependOnLibsWithTags: ['scope:models', 'scope:ecg', 'scope:render', 'scope:metrics'] },

@@ -15,9 +15,9 @@ import { parseArgs } from 'node:util';
 import { openDatabase, llmResponses, DatasetStore, RecordStore } from '@leadwise/db';
 import { resolveEcgDataDir } from '@leadwise/ecg';
 import { OpenAiProvider } from '@leadwise/llm';
-import { createPrng } from '@leadwise/metrics';
 import { startOpenAiTestServer, type ScriptedReply } from '@leadwise/llm/testing';
 import { importDataset, llmRenderOptions, renderLlmPage, runLlmArm, type LlmArmInput } from '@leadwise/study';
+import { createRandom } from '@leadwise/ecg';
 
 const { values } = parseArgs({
   options: {
@@ -44,8 +44,8 @@ interface ScriptedAnswer {
 
 function scriptedAnswer(truth: 0 | 1, imageIndex: number, k: number): ScriptedAnswer {
   // A weakly informative reader: P(abnormal) drawn around 0.6 for abnormal pages and 0.45 for normal ones.
-  const rng = createPrng(1000 * imageIndex + k);
-  const p = Math.round(Math.min(0.98, Math.max(0.02, (truth ? 0.6 : 0.45) + (rng.next() - 0.5) * 0.6)) * 100) / 100;
+  const rng = createRandom(1000 * imageIndex + k);
+  const p = Math.round(Math.min(0.98, Math.max(0.02, (truth ? 0.6 : 0.45) + (rng() - 0.5) * 0.6)) * 100) / 100;
   const label = p >= 0.5 ? 'abnormal' : 'normal';
   const labelBit = (label === 'abnormal' ? 1 : 0) as 0 | 1;
   const form = (imageIndex * 7 + k * 3) % 20;

@@ -6,20 +6,21 @@
  *
  * Prints one JSON object: milliseconds per call (best and median of `repeats`, after one warm-up).
  */
-import { averagePrecision, createPrng, delongPairedTest, rocAuc } from '@leadwise/metrics';
+import { averagePrecision, delongPairedTest, rocAuc } from '@leadwise/metrics';
+import { createRandom } from '@leadwise/ecg';
 
 const samples = Number(process.argv[2] ?? 1_000_000);
 const repeats = Number(process.argv[3] ?? 3);
 
 // Two correlated binormal models on the same samples, rounded to 1e-4 so that ties occur as they
 // do with real model outputs (float32 probabilities).
-const rng = createPrng(2014);
-const gaussian = () => Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
+const rng = createRandom(2014);
+const gaussian = () => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
 const labels = new Uint8Array(samples);
 const scoresA = new Float64Array(samples);
 const scoresB = new Float64Array(samples);
 for (let i = 0; i < samples; i++) {
-  labels[i] = rng.next() < 0.3 ? 1 : 0;
+  labels[i] = rng() < 0.3 ? 1 : 0;
   const shared = gaussian();
   scoresA[i] = Math.round((shared + 1.2 * labels[i] + 0.5 * gaussian()) * 1e4) / 1e4;
   scoresB[i] = Math.round((shared + 1.0 * labels[i] + 0.6 * gaussian()) * 1e4) / 1e4;

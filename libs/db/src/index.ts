@@ -10,7 +10,7 @@ export { transaction, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type Page } from './stor
 export { DatasetStore, type DatasetLabelCount, type IncludeDeleted } from './stores/dataset-store.ts';
 export { RecordStore, type RecordFilter, type RecordPageOptions } from './stores/record-store.ts';
 export { RenderStore } from './stores/render-store.ts';
-export { ExperimentStore } from './stores/experiment-store.ts';
+export { ExperimentStore, type StudyExperimentPlan } from './stores/experiment-store.ts';
 export { RunStore, RUN_TRANSITIONS, type MetricPoint, type ParamValue } from './stores/run-store.ts';
 export {
   PredictionStore,

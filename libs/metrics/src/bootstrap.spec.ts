@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { aucMetric, averagePrecisionMetric, bootstrapCi, createPrng, delongAucCi, delongPairedTest, MetricsOptionError, pairedBootstrap, quantileType7, thresholdMetric } from './index.ts';
+import { aucMetric, averagePrecisionMetric, bootstrapCi, delongAucCi, delongPairedTest, MetricsOptionError, pairedBootstrap, quantileType7, thresholdMetric } from './index.ts';
 import { binormalSample, ties1000 } from './testing.ts';
+import { createRandom, randomInt } from '@leadwise/ecg';
 
 describe('stratified bootstrap CI', () => {
   it('is reproducible for a seed and changes with it', () => {
@@ -91,12 +92,12 @@ describe('helpers', () => {
   });
 
   it('the PRNG is uniform enough: mean of 1e5 draws near 1/2 and all ints in range', () => {
-    const rng = createPrng(0);
+    const rng = createRandom(0);
     let sum = 0;
     const counts = new Array<number>(10).fill(0);
     for (let i = 0; i < 100_000; i++) {
-      sum += rng.next();
-      counts[rng.nextInt(10)]++;
+      sum += rng();
+      counts[randomInt(rng, 10)]++;
     }
     expect(sum / 100_000).toBeCloseTo(0.5, 2);
     for (const c of counts) expect(Math.abs(c - 10_000)).toBeLessThan(500);

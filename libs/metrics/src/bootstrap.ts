@@ -1,7 +1,7 @@
 import { checkBinarySample, checkScores, type FieldNames, type NumericArray } from './binary-sample.ts';
 import { MetricsOptionError } from './errors.ts';
 import { twoSidedPValue } from './normal-distribution.ts';
-import { createPrng } from './prng.ts';
+import { createRandom, randomInt } from '@leadwise/ecg';
 
 /**
  * A metric of labelled scores. Bootstrap resamples keep positives first and negatives after, so a
@@ -99,10 +99,10 @@ function stratifiedResampler(labels: Uint8Array, positives: number, seed: number
   }
   const resampledLabels = new Uint8Array(labels.length);
   resampledLabels.fill(1, 0, positives);
-  const rng = createPrng(seed);
+  const random = createRandom(seed);
   const draw = (out: Uint32Array): void => {
-    for (let i = 0; i < positives; i++) out[i] = positiveIndex[rng.nextInt(positives)];
-    for (let i = positives; i < out.length; i++) out[i] = negativeIndex[rng.nextInt(negativeIndex.length)];
+    for (let i = 0; i < positives; i++) out[i] = positiveIndex[randomInt(random, positives)];
+    for (let i = positives; i < out.length; i++) out[i] = negativeIndex[randomInt(random, negativeIndex.length)];
   };
   return { resampledLabels, draw };
 }

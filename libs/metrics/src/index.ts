@@ -21,6 +21,5 @@ export * from './multiple-comparisons.ts';
 export * from './seed-summary.ts';
 export * from './normal-distribution.ts';
 export { studentTCdf, studentTQuantile, studentTTwoSidedPValue } from './student-t.ts';
-export { createPrng, type Prng } from './prng.ts';
 export * from './metric-functions.ts';
 export * from './model-comparison.ts';

@@ -5,7 +5,7 @@
  * and pROC are in reference-agreement.spec.ts.
  */
 import { normalQuantile } from './normal-distribution.ts';
-import { createPrng } from './prng.ts';
+import { createRandom } from '@leadwise/ecg';
 
 export interface ReferenceDataset {
   labels: Uint8Array;
@@ -82,14 +82,14 @@ export function asah(): ReferenceDataset {
  */
 export function binormalSample(positives: number, negatives: number, auc: number, seed: number): { labels: Uint8Array; scores: Float64Array } {
   const d = Math.SQRT2 * normalQuantile(auc);
-  const rng = createPrng(seed);
+  const random = createRandom(seed);
   const n = positives + negatives;
   const labels = new Uint8Array(n);
   const scores = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     labels[i] = i < positives ? 1 : 0;
     // Box-Muller; 1 - next() keeps the logarithm finite.
-    const z = Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
+    const z = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
     scores[i] = z + (labels[i] ? d : 0);
   }
   return { labels, scores };

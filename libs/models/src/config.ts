@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { ARCHITECTURES, BACKBONES, LEAD_GROUP_HEADS, type Architecture, type TrainingProfile } from './constants.ts';
+import { ARCHITECTURES, BACKBONE_REGISTRY, BACKBONES, type Architecture } from './architectures/architecture-registry.ts';
+import { LEAD_GROUP_HEADS, type TrainingProfile } from './constants.ts';
 import type { ModelConfig, ProfileSettings, TrainConfig } from './types.ts';
 
 export class ModelConfigError extends Error {
@@ -59,8 +60,9 @@ export function parseModelConfig(input: unknown, source = 'model config'): Model
     throw new ModelConfigError(`${source} is invalid:\n  backbone: ${architecture} cannot have backbone ${parsed.backbone}`);
   }
   const backbone = architecture === 'leadgroup' ? (parsed.backbone ?? 'resnet18') : architecture;
-  if (parsed.outputStride === 16 && backbone !== 'resnet18') {
-    throw new ModelConfigError(`${source} is invalid:\n  outputStride: 16 is built for the ResNet18 backbone only, not ${backbone}`);
+  if (parsed.outputStride === 16 && !BACKBONE_REGISTRY[backbone].outputStride16) {
+    const supported = BACKBONES.filter((b) => BACKBONE_REGISTRY[b].outputStride16).join(', ');
+    throw new ModelConfigError(`${source} is invalid:\n  outputStride: 16 is built for these backbones only: ${supported}; not ${backbone}`);
   }
   const rhythmStrip = parsed.rhythmStrip ?? (architecture === 'leadgroup' && parsed.leadGroupHead === 'residual');
   return { ...parsed, architecture, backbone, rhythmStrip };

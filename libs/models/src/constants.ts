@@ -1,10 +1,5 @@
 import { LEAD_GROUP_NAMES, LEAD_GROUPS, LEAD_NAMES, LOCALISED_GROUP_NAMES } from '@leadwise/ecg';
 
-/** Architectures Leadwise can train; `leadgroup` is LeadGroupECG on one of the other three as backbone. */
-export const ARCHITECTURES = ['leadgroup', 'resnet18', 'densenet121', 'vgg16'] as const;
-export type Architecture = (typeof ARCHITECTURES)[number];
-export const BACKBONES = ['resnet18', 'densenet121', 'vgg16'] as const;
-export type Backbone = (typeof BACKBONES)[number];
 
 /**
  * LeadGroupECG heads. 'residual': the backbone's own classifier plus a lead-group branch whose output
@@ -24,9 +19,9 @@ export const LEAD_TOKEN_HEADS = 4;
 export const TRAINING_PROFILES = ['quick', 'standard', 'paper'] as const;
 export type TrainingProfile = (typeof TRAINING_PROFILES)[number];
 
-/** ResNet18 (He et al. 2015, table 1): BasicBlocks per stage and base channels per stage. */
+/** ResNet18 (He et al. 2015, table 1): BasicBlocks per stage; base channels per stage of every BasicBlock ResNet. */
 export const RESNET18_BLOCKS = [2, 2, 2, 2] as const;
-export const RESNET18_CHANNELS = [64, 128, 256, 512] as const;
+export const RESNET_CHANNELS = [64, 128, 256, 512] as const;
 
 /** DenseNet121 (Huang et al. 2017, table 1 and section 3, "DenseNet-BC"). */
 export const DENSENET121_BLOCKS = [6, 12, 24, 16] as const;

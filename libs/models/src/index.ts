@@ -12,6 +12,16 @@ export {
   profileEpochs,
   trainConfigSchema,
 } from './config.ts';
+export {
+  ARCHITECTURE_SPECS,
+  ARCHITECTURES,
+  BACKBONE_REGISTRY,
+  BACKBONES,
+  type Architecture,
+  type ArchitectureSpec,
+  type Backbone,
+  type BackboneSpec,
+} from './architectures/architecture-registry.ts';
 export { countTrainableParams, createModel, type LeadwiseModel } from './architectures/model-factory.ts';
 export {
   GroupAggregation,
@@ -48,7 +58,6 @@ export {
 export { predictHostBatch, predictSource, type Predictions } from './training/predict.ts';
 export { SampleShapeError, selectLeadBoxes } from './training/sample-batches.ts';
 export { learningRateAt, type WarmupCosineSchedule } from './training/learning-rate-schedule.ts';
-export { createRandom, mixSeed, seededPermutation } from './training/seeded-random.ts';
 export {
   blankBoxes,
   groupAttributions,

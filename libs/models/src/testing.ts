@@ -1,6 +1,6 @@
 import { LEAD_COUNT } from './constants.ts';
 import type { LeadBox, Sample, SampleSource } from './types.ts';
-import { createRandom, mixSeed } from './training/seeded-random.ts';
+import { createRandom, mixSeed } from '@leadwise/ecg';
 
 /**
  * Boxes of the standard 3x4 layout (columns of three leads, in LEAD_NAMES order) over the top 75%,

@@ -1,4 +1,5 @@
-import type { Architecture, Backbone, LeadGroupHead, TrainingProfile } from './constants.ts';
+import type { Architecture, Backbone } from './architectures/architecture-registry.ts';
+import type { LeadGroupHead, TrainingProfile } from './constants.ts';
 
 /**
  * One lead's box on the model input, normalised to [0, 1]: [x0, y0, x1, y1] with x to the right

@@ -1,6 +1,7 @@
 import type { PixelImage } from './pixel-raster.ts';
 import type { Rect } from './page-layout.ts';
-import { gaussian, seededRandom, uniform, type Random } from './seeded-random.ts';
+import { seededRandom, type Random } from '@leadwise/ecg';
+import { gaussian, uniform } from './seeded-random.ts';
 
 /**
  * Training-time distortions. Each is off when its field is 0 or absent; each draws from its own

@@ -13,5 +13,4 @@ export {
   type AugmentationOptions,
   type AppliedAugmentations,
 } from './augmentations.ts';
-export { seededRandom, type Random } from './seeded-random.ts';
 export type { PixelImage } from './pixel-raster.ts';

@@ -19,7 +19,7 @@ export function register(program: Command): void {
     .option('--json', 'print the result as JSON')
     .addHelpText(
       'after',
-      '\nInputs: image [batch, H, W, C] float32 NHWC, 0 = paper, 1 = ink; LeadGroupECG also lead_boxes [batch, 13, 4] (12 panels in I..V6 order, then the lead II rhythm strip; 12 for models trained before the rhythm strip was pooled).\n' +
+      '\nInputs: image [batch, H, W, C] float32 NHWC, 0 = paper, 1 = ink; LeadGroupECG also lead_boxes [batch, L, 4]: the 12 panels in I..V6 order, then the lead II rhythm strip when L = 13 (the residual head, the default; the paper head and rhythmStrip: false take L = 12; leadwise.lead_boxes in the metadata says which).\n' +
         'Outputs: probability [batch, 1] = P(abnormal); LeadGroupECG also group_attention [batch, 5].\n' +
         'Sizes, normalisation, lead-box convention and the run id are in the model metadata (leadwise.* keys).\n\n' +
         'Example:\n  leadwise export --run 12 --format onnx --out model.onnx\n',

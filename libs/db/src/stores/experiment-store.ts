@@ -5,6 +5,19 @@ import { experiments, type Experiment, type NewExperiment } from '../schema/expe
 import type { IncludeDeleted } from './dataset-store.ts';
 import { clampLimit, type Page } from './store-kit.ts';
 
+/**
+ * What a study experiment is made of: its resolved config (what `datasets.internal.name` and the
+ * rest are read from) and what the training profile decided (seeds, record limits, LLM arm size).
+ * The study library's `ResolvedStudyPlan` has this shape.
+ */
+export interface StudyExperimentPlan {
+  config: { name: string };
+  hash: string;
+  seeds: readonly number[];
+  recordLimits: Readonly<Record<string, number | null>>;
+  llm: Readonly<Record<string, number>>;
+}
+
 export class ExperimentStore {
   constructor(private readonly db: LeadwiseDatabase) {}
 
@@ -21,6 +34,18 @@ export class ExperimentStore {
       .where(eq(experiments.configHash, input.configHash))
       .returning();
     return { experiment: existing, created: false };
+  }
+
+  /**
+   * The one writer of a study's experiment row (the study runner and the API's createExperiment
+   * both call it): the config at top level with the profile's decisions under `plan`, keyed by the
+   * plan's hash, so whichever writes first stores the same contents.
+   */
+  createOrGetStudy(plan: StudyExperimentPlan): Promise<{ experiment: Experiment; created: boolean }> {
+    const { seeds, recordLimits, llm } = plan;
+    // Through JSON so that the stored value is what a read gives back (no undefined keys).
+    const config = JSON.parse(JSON.stringify({ ...plan.config, plan: { seeds, recordLimits, llm } })) as Record<string, unknown>;
+    return this.createOrGet({ name: plan.config.name, config, configHash: plan.hash });
   }
 
   async getById(id: number, options: IncludeDeleted = {}): Promise<Experiment | undefined> {

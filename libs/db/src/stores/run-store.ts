@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, max, sql } from 'drizzle-orm';
 import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import type { LeadwiseDatabase } from '../client.ts';
 import type { RunKind, RunStatus } from '../schema/enums.ts';
@@ -80,6 +80,15 @@ export class RunStore {
         ),
       )
       .orderBy(asc(runs.id));
+  }
+
+  /** When the experiment's last run ended; undefined before any has. */
+  async lastEndTime(experimentId: number): Promise<Date | undefined> {
+    const [row] = await this.db
+      .select({ lastEnd: max(runs.endTime) })
+      .from(runs)
+      .where(and(eq(runs.experimentId, experimentId), isNull(runs.deletedAt)));
+    return row?.lastEnd ? new Date(row.lastEnd) : undefined;
   }
 
   // ---- status transitions -------------------------------------------------------------------

@@ -12,7 +12,7 @@ import { exportOnnx } from '../onnx/onnx-export.ts';
 import { readOnnxModelInfo } from '../onnx/onnx-metadata.ts';
 import { standardLayoutLeadBoxes, SyntheticSampleSource } from '../testing.ts';
 import { predictHostBatch } from '../training/predict.ts';
-import { createRandom } from '../training/seeded-random.ts';
+import { createRandom } from '@leadwise/ecg';
 import { trainModel } from '../training/trainer.ts';
 import type { Sample } from '../types.ts';
 import { GroupTargetReadout } from './lead-group-layers.ts';

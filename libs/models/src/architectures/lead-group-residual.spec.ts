@@ -5,7 +5,7 @@ import { registerWasmTrainingKernels } from '../backend/wasm-kernels/register.ts
 import { parseModelConfig } from '../config.ts';
 import { BOX_COUNT, GROUP_COUNT } from '../constants.ts';
 import { standardLayoutLeadBoxes } from '../testing.ts';
-import { createRandom } from '../training/seeded-random.ts';
+import { createRandom } from '@leadwise/ecg';
 import { weightedBinaryCrossEntropy } from '../training/weighted-loss.ts';
 import type { ModelConfig } from '../types.ts';
 import { countTrainableParams, createModel, type LeadwiseModel } from './model-factory.ts';

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseModelConfig } from '../config.ts';
+import { BACKBONES } from './architecture-registry.ts';
 import { countTrainableParams, createModel } from './model-factory.ts';
 
 beforeAll(async () => {
@@ -42,10 +43,9 @@ describe('architecture factories', () => {
 
   it('gives each architecture a probability per image on grayscale input of any size, and LeadGroupECG five attention weights', () => {
     const size = { inputHeight: 40, inputWidth: 72, channels: 1 as const, widthMultiplier: 0.125 };
+    // Every backbone in the registry on its own, then LeadGroupECG with each head.
     const variants = [
-      { architecture: 'resnet18' },
-      { architecture: 'densenet121' },
-      { architecture: 'vgg16' },
+      ...BACKBONES.map((architecture) => ({ architecture })),
       { architecture: 'leadgroup', leadGroupHead: 'residual' },
       { architecture: 'leadgroup', leadGroupHead: 'paper' },
     ] as const;
@@ -69,7 +69,7 @@ describe('architecture factories', () => {
   });
 
   it('builds LeadGroupECG on each backbone with either head; the residual head pools 13 boxes by default, the paper head 12', () => {
-    for (const backbone of ['resnet18', 'densenet121', 'vgg16'] as const) {
+    for (const backbone of BACKBONES) {
       for (const [leadGroupHead, boxes] of [
         ['residual', 13],
         ['paper', 12],
@@ -108,7 +108,7 @@ describe('architecture factories', () => {
     const residual = createModel(parseModelConfig({ ...size, leadGroupHead: 'residual', outputStride: 16 }));
     expect(residual.model.getLayer('lead_mean_pooling').inboundNodes[0].inputTensors[0].name).toMatch(/^layer3_1_relu/);
     residual.model.dispose();
-    expect(() => parseModelConfig({ ...size, backbone: 'vgg16', outputStride: 16 })).toThrow(/outputStride: 16 is built for the ResNet18 backbone only/);
+    expect(() => parseModelConfig({ ...size, backbone: 'vgg16', outputStride: 16 })).toThrow(/outputStride: 16 is built for these backbones only: resnet18.*; not vgg16/);
     expect(() => parseModelConfig({ ...size, outputStride: 8 })).toThrow(/outputStride/);
   });
 

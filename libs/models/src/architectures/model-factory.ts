@@ -15,7 +15,7 @@ import {
 } from '../constants.ts';
 import type { ModelConfig } from '../types.ts';
 import { LayerKit, scaledChannels, type BackboneFeatures } from './building-blocks.ts';
-import { densenet121Features } from './densenet121.ts';
+import { BACKBONE_REGISTRY } from './architecture-registry.ts';
 import {
   GroupAggregation,
   GroupAttention,
@@ -26,8 +26,7 @@ import {
   LeadSelfAttention,
   LinearGroupAttention,
 } from './lead-group-layers.ts';
-import { resnet18Features } from './resnet18.ts';
-import { vgg16Features, vgg16Head } from './vgg16.ts';
+import { vgg16Head } from './vgg16.ts';
 
 /** A built network and what callers need to feed it and read it. */
 export interface LeadwiseModel {
@@ -43,16 +42,6 @@ export interface LeadwiseModel {
   hasGroupTargets: boolean;
 }
 
-function backboneFeatures(kit: LayerKit, image: tf.SymbolicTensor, config: ModelConfig): BackboneFeatures {
-  switch (config.backbone) {
-    case 'resnet18':
-      return resnet18Features(kit, image, config.widthMultiplier, config.outputStride);
-    case 'densenet121':
-      return densenet121Features(kit, image, config.widthMultiplier);
-    case 'vgg16':
-      return vgg16Features(kit, image, config.widthMultiplier, config.vggBatchNorm);
-  }
-}
 
 /**
  * Builds the network a config describes, with fresh seeded weights. Graph (input and output names
@@ -62,8 +51,8 @@ function backboneFeatures(kit: LayerKit, image: tf.SymbolicTensor, config: Model
  *   -> sigmoid = probability [B,1].
  * - vgg16: image -> 13 convs -> flatten -> FC(4096w)-ReLU-dropout x2 -> dense(1) -> sigmoid (the
  *   paper's dropout is 0.5; here it is config.dropout like the other heads).
- * - leadgroup, both heads: inputs image and lead_boxes [B,13,4] (12 panels + rhythm strip; [B,12,4]
- *   with rhythmStrip false); outputs [probability, group_attention [B,5]] with the groups in
+ * - leadgroup, both heads: inputs image and lead_boxes [B,L,4]: L = 13 (12 panels + rhythm strip) when
+ *   rhythmStrip is on, the residual head's default; L = 12 (panels only), the paper head's; outputs [probability, group_attention [B,5]] with the groups in
  *   LEAD_GROUP_NAMES order.
  *   - 'residual' head (issue 13): logit = the backbone's own classifier logit (the baseline graph
  *     above, same layer names and seeds, so the same seed gives the same backbone weights as the
@@ -79,7 +68,7 @@ function backboneFeatures(kit: LayerKit, image: tf.SymbolicTensor, config: Model
 export function createModel(config: ModelConfig): LeadwiseModel {
   const kit = new LayerKit(config.seed, '');
   const image = tf.input({ name: INPUT_IMAGE, shape: [config.inputHeight, config.inputWidth, config.channels] });
-  const { features, stride16 } = backboneFeatures(kit, image, config);
+  const { features, stride16 } = BACKBONE_REGISTRY[config.backbone].features(kit, image, config);
 
   if (config.architecture === 'leadgroup') {
     const leadBoxCount = config.rhythmStrip ? BOX_COUNT : LEAD_COUNT;

@@ -164,160 +164,22 @@ class LayersToOnnx {
     const className = layer.getClassName();
     const config = layer.getConfig();
     const graphInputs = inputs.map((t) => this.valueOf(t, layer));
-    const [x] = graphInputs;
-    const single = (name: string, nchw: boolean): void => this.setOutput(outputs[0], { name, nchw });
-
-    switch (className) {
-      case 'Conv2D': {
-        requireChannelsLast(layer, config);
-        const kernel = weight(layer, 'kernel');
-        const [kh, kw] = kernel.shape;
-        const strides = pair(config.strides, 'strides', layer);
-        const dilations = pair(config.dilationRate ?? 1, 'dilationRate', layer);
-        const convInputs = [x.name, this.graph.floatInitializer(`${layer.name}/weight`, [kernel.shape[3], kernel.shape[2], kh, kw], hwioToOihw(kernel.values, kernel.shape))];
-        if (config.useBias) {
-          const bias = weight(layer, 'bias');
-          convInputs.push(this.graph.floatInitializer(`${layer.name}/bias`, bias.shape, bias.values));
-        }
-        const conv = this.graph.op('Conv', convInputs, layer.name, {
-          kernel_shape: [kh, kw],
-          strides,
-          dilations,
-          pads: spatialPads(layer, inputs[0].shape, config.padding, [kh, kw], strides, dilations),
-          group: 1,
-        });
-        single(this.activation(layer, config.activation, conv, 4), true);
-        return;
-      }
-      case 'BatchNormalization': {
-        const rank = inputs[0].shape.length;
-        const axis = config.axis as number;
-        if (axis !== -1 && axis !== rank - 1) throw new OnnxExportError(`layer ${layer.name}: batch norm over axis ${axis} is not supported (last axis)`);
-        if (rank !== 4 && rank !== 2) throw new OnnxExportError(`layer ${layer.name}: batch norm on rank-${rank} input is not supported`);
-        const mean = weight(layer, 'moving_mean');
-        const channels = mean.values.length;
-        const gamma = config.scale === false ? Float32Array.from({ length: channels }, () => 1) : weight(layer, 'gamma').values;
-        const beta = config.center === false ? new Float32Array(channels) : weight(layer, 'beta').values;
-        const variance = weight(layer, 'moving_variance').values;
-        const normalised = this.graph.op(
-          'BatchNormalization',
-          [
-            x.name,
-            this.graph.floatInitializer(`${layer.name}/scale`, [channels], gamma),
-            this.graph.floatInitializer(`${layer.name}/bias`, [channels], beta),
-            this.graph.floatInitializer(`${layer.name}/mean`, [channels], mean.values),
-            this.graph.floatInitializer(`${layer.name}/var`, [channels], variance),
-          ],
-          layer.name,
-          { epsilon: { float: config.epsilon as number } },
-        );
-        single(normalised, x.nchw);
-        return;
-      }
-      case 'ReLU': {
-        if (config.maxValue !== null && config.maxValue !== undefined) throw new OnnxExportError(`layer ${layer.name}: ReLU maxValue is not supported`);
-        single(this.graph.op('Relu', [x.name], layer.name), x.nchw);
-        return;
-      }
-      case 'Activation': {
-        const out = this.activation(layer, config.activation, x.name, inputs[0].shape.length);
-        single(out === x.name ? this.graph.op('Identity', [x.name], layer.name) : out, x.nchw);
-        return;
-      }
-      case 'MaxPooling2D':
-      case 'AveragePooling2D': {
-        requireChannelsLast(layer, config);
-        const kernel = pair(config.poolSize, 'poolSize', layer);
-        const strides = pair(config.strides ?? config.poolSize, 'strides', layer);
-        const pads = spatialPads(layer, inputs[0].shape, config.padding, kernel, strides);
-        // TF's 'same' average pooling divides by the cells inside the image: count_include_pad = 0.
-        const attributes: Record<string, AttributeValue> = { kernel_shape: kernel, strides, pads };
-        if (className === 'AveragePooling2D') attributes.count_include_pad = 0;
-        single(this.graph.op(className === 'MaxPooling2D' ? 'MaxPool' : 'AveragePool', [x.name], layer.name, attributes), true);
-        return;
-      }
-      case 'GlobalAveragePooling2D': {
-        requireChannelsLast(layer, config);
-        const pooled = this.graph.op('GlobalAveragePool', [x.name], layer.name);
-        single(this.graph.op('Flatten', [pooled], layer.name, { axis: 1 }), false);
-        return;
-      }
-      case 'Add': {
-        let sum = x.name;
-        for (const other of graphInputs.slice(1)) sum = this.graph.op('Add', [sum, other.name], layer.name);
-        single(sum, x.nchw);
-        return;
-      }
-      case 'Concatenate': {
-        const rank = inputs[0].shape.length;
-        let axis = (config.axis as number | undefined) ?? -1;
-        if (axis < 0) axis += rank;
-        if (x.nchw) axis = NHWC_TO_NCHW_AXIS[axis];
-        single(this.graph.op('Concat', graphInputs.map((v) => v.name), layer.name, { axis }), x.nchw);
-        return;
-      }
-      case 'Dense': {
-        if (x.nchw) throw new OnnxExportError(`layer ${layer.name}: Dense on a 4-D feature map is not supported`);
-        const kernel = weight(layer, 'kernel');
-        let y = this.graph.op('MatMul', [x.name, this.graph.floatInitializer(`${layer.name}/kernel`, kernel.shape, kernel.values)], layer.name);
-        if (config.useBias) {
-          const bias = weight(layer, 'bias');
-          y = this.graph.op('Add', [y, this.graph.floatInitializer(`${layer.name}/bias`, bias.shape, bias.values)], layer.name);
-        }
-        single(this.activation(layer, config.activation, y, inputs[0].shape.length), false);
-        return;
-      }
-      case 'Dropout':
-      case 'SpatialDropout1D':
-      case 'LeadwiseSeededDropout':
-        // Inference graph: dropout is the identity, so its output is its input.
-        single(x.name, x.nchw);
-        return;
-      case 'Flatten': {
-        // tfjs flattens NHWC (channels fastest); go back to NHWC first so Dense weights line up.
-        const nhwc = x.nchw ? this.graph.op('Transpose', [x.name], layer.name, { perm: [0, 2, 3, 1] }) : x.name;
-        single(this.graph.op('Flatten', [nhwc], layer.name, { axis: 1 }), false);
-        return;
-      }
-      case 'LeadwiseLeadPooling': {
-        const { mask, cells } = this.leadCells(layer, inputs, graphInputs);
-        single(this.graph.op('MatMul', [mask, cells], layer.name), false);
-        return;
-      }
-      case 'LeadwiseLeadMaxPooling':
-        single(this.leadMaxPooling(layer, inputs, graphInputs), false);
-        return;
-      case 'LeadwiseLeadEmbedding': {
-        const embedding = weight(layer, 'embedding');
-        // [B, L, d] + [L, d] broadcasts over the batch.
-        single(this.graph.op('Add', [x.name, this.graph.floatInitializer(`${layer.name}/embedding`, embedding.shape, embedding.values)], layer.name), false);
-        return;
-      }
-      case 'LeadwiseLeadSelfAttention':
-        single(this.leadSelfAttention(layer, inputs[0], x.name, config.heads as number), false);
-        return;
-      case 'LeadwiseLinearGroupAttention': {
-        const [context, attention] = this.linearGroupAttention(layer, inputs[0], x.name);
-        this.setOutput(outputs[0], { name: context, nchw: false });
-        this.setOutput(outputs[1], { name: attention, nchw: false });
-        return;
-      }
-      case 'LeadwiseGroupAggregation': {
-        const membership = config.membership as number[][];
-        const matrix = this.graph.floatInitializer(`${layer.name}/membership`, [membership.length, membership[0].length], Float32Array.from(membership.flat()));
-        // [G, 12] @ [B, 12, C] broadcasts to [B, G, C].
-        single(this.graph.op('MatMul', [matrix, x.name], layer.name), false);
-        return;
-      }
-      case 'LeadwiseGroupAttention': {
-        const [context, attention] = this.groupAttention(layer, inputs[0], x.name);
-        this.setOutput(outputs[0], { name: context, nchw: false });
-        this.setOutput(outputs[1], { name: attention, nchw: false });
-        return;
-      }
-      default:
-        throw new OnnxExportError(`layer ${layer.name}: ${className} has no ONNX conversion`);
-    }
+    const convert = LAYER_CONVERTERS.get(className);
+    if (!convert) throw new OnnxExportError(`layer ${layer.name}: ${className} has no ONNX conversion`);
+    convert({
+      to: this,
+      graph: this.graph,
+      layer,
+      config,
+      inputs,
+      graphInputs,
+      x: graphInputs[0],
+      single: (name, nchw) => this.setOutput(outputs[0], { name, nchw }),
+      twoOutputs: (first, second) => {
+        this.setOutput(outputs[0], { name: first, nchw: false });
+        this.setOutput(outputs[1], { name: second, nchw: false });
+      },
+    });
   }
 
   /**
@@ -326,7 +188,7 @@ class LayersToOnnx {
    * cells x channels ([B, hw, C], the same row-major cell order i*w+j as the mask). LeadPooling is
    * then mask @ cells.
    */
-  private leadCells(layer: Layer, inputs: tf.SymbolicTensor[], [features, boxes]: GraphValue[]): { mask: string; cells: string } {
+  leadCells(layer: Layer, inputs: tf.SymbolicTensor[], [features, boxes]: GraphValue[]): { mask: string; cells: string } {
     const [, height, width, channels] = inputs[0].shape;
     if (!features.nchw || typeof height !== 'number' || typeof width !== 'number' || typeof channels !== 'number') {
       throw new OnnxExportError(`layer ${layer.name}: lead pooling needs a static 4-D feature map, got [${inputs[0].shape.join(', ')}]`);
@@ -361,7 +223,7 @@ class LayersToOnnx {
   }
 
   /** LeadMaxPooling: max over the cells with mask > 0, uncovered cells pushed down by the penalty; 0 for a box covering none. */
-  private leadMaxPooling(layer: Layer, inputs: tf.SymbolicTensor[], graphInputs: GraphValue[]): string {
+  leadMaxPooling(layer: Layer, inputs: tf.SymbolicTensor[], graphInputs: GraphValue[]): string {
     const g = this.graph;
     const scope = layer.name;
     const { mask, cells } = this.leadCells(layer, inputs, graphInputs);
@@ -376,7 +238,7 @@ class LayersToOnnx {
   }
 
   /** LeadSelfAttention: pre-LayerNorm multi-head self-attention over the lead tokens, plus the residual. */
-  private leadSelfAttention(layer: Layer, input: tf.SymbolicTensor, tokens: string, heads: number): string {
+  leadSelfAttention(layer: Layer, input: tf.SymbolicTensor, tokens: string, heads: number): string {
     const [, leads, units] = input.shape;
     if (typeof leads !== 'number' || typeof units !== 'number') throw new OnnxExportError(`layer ${layer.name}: token shape must be static`);
     const g = this.graph;
@@ -409,7 +271,7 @@ class LayersToOnnx {
   }
 
   /** LinearGroupAttention: score = w . f + b, softmax over groups, context = sum_g a_g f_g. */
-  private linearGroupAttention(layer: Layer, input: tf.SymbolicTensor, groupFeatures: string): [string, string] {
+  linearGroupAttention(layer: Layer, input: tf.SymbolicTensor, groupFeatures: string): [string, string] {
     const groups = input.shape[1];
     if (typeof groups !== 'number') throw new OnnxExportError(`layer ${layer.name}: group count must be static`);
     const g = this.graph;
@@ -428,7 +290,7 @@ class LayersToOnnx {
   }
 
   /** GroupAttention: score = v . tanh(W f + b), softmax over groups, context = sum_g a_g f_g. */
-  private groupAttention(layer: Layer, input: tf.SymbolicTensor, groupFeatures: string): [string, string] {
+  groupAttention(layer: Layer, input: tf.SymbolicTensor, groupFeatures: string): [string, string] {
     const groups = input.shape[1];
     if (typeof groups !== 'number') throw new OnnxExportError(`layer ${layer.name}: group count must be static`);
     const g = this.graph;
@@ -491,6 +353,178 @@ class LayersToOnnx {
     });
   }
 }
+
+/** What a layer converter gets: the layer, its inputs as tfjs and graph values, and where its outputs go. */
+interface LayerConversion {
+  to: LayersToOnnx;
+  graph: OnnxGraphBuilder;
+  layer: Layer;
+  config: LayerConfig;
+  inputs: tf.SymbolicTensor[];
+  graphInputs: GraphValue[];
+  /** The first input. */
+  x: GraphValue;
+  /** Sets the layer's one output. */
+  single: (name: string, nchw: boolean) => void;
+  /** Sets a two-output layer's outputs (attention layers: context, weights), both not NCHW. */
+  twoOutputs: (first: string, second: string) => void;
+}
+
+type LayerConverter = (c: LayerConversion) => void;
+
+function convertConv2d({ graph, layer, config, inputs, x, single, to }: LayerConversion): void {
+  requireChannelsLast(layer, config);
+  const kernel = weight(layer, 'kernel');
+  const [kh, kw] = kernel.shape;
+  const strides = pair(config.strides, 'strides', layer);
+  const dilations = pair(config.dilationRate ?? 1, 'dilationRate', layer);
+  const convInputs = [x.name, graph.floatInitializer(`${layer.name}/weight`, [kernel.shape[3], kernel.shape[2], kh, kw], hwioToOihw(kernel.values, kernel.shape))];
+  if (config.useBias) {
+    const bias = weight(layer, 'bias');
+    convInputs.push(graph.floatInitializer(`${layer.name}/bias`, bias.shape, bias.values));
+  }
+  const conv = graph.op('Conv', convInputs, layer.name, {
+    kernel_shape: [kh, kw],
+    strides,
+    dilations,
+    pads: spatialPads(layer, inputs[0].shape, config.padding, [kh, kw], strides, dilations),
+    group: 1,
+  });
+  single(to.activation(layer, config.activation, conv, 4), true);
+}
+
+function convertBatchNorm({ graph, layer, config, inputs, x, single }: LayerConversion): void {
+  const rank = inputs[0].shape.length;
+  const axis = config.axis as number;
+  if (axis !== -1 && axis !== rank - 1) throw new OnnxExportError(`layer ${layer.name}: batch norm over axis ${axis} is not supported (last axis)`);
+  if (rank !== 4 && rank !== 2) throw new OnnxExportError(`layer ${layer.name}: batch norm on rank-${rank} input is not supported`);
+  const mean = weight(layer, 'moving_mean');
+  const channels = mean.values.length;
+  const gamma = config.scale === false ? Float32Array.from({ length: channels }, () => 1) : weight(layer, 'gamma').values;
+  const beta = config.center === false ? new Float32Array(channels) : weight(layer, 'beta').values;
+  const variance = weight(layer, 'moving_variance').values;
+  const normalised = graph.op(
+    'BatchNormalization',
+    [
+      x.name,
+      graph.floatInitializer(`${layer.name}/scale`, [channels], gamma),
+      graph.floatInitializer(`${layer.name}/bias`, [channels], beta),
+      graph.floatInitializer(`${layer.name}/mean`, [channels], mean.values),
+      graph.floatInitializer(`${layer.name}/var`, [channels], variance),
+    ],
+    layer.name,
+    { epsilon: { float: config.epsilon as number } },
+  );
+  single(normalised, x.nchw);
+}
+
+function convertRelu({ graph, layer, config, x, single }: LayerConversion): void {
+  if (config.maxValue !== null && config.maxValue !== undefined) throw new OnnxExportError(`layer ${layer.name}: ReLU maxValue is not supported`);
+  single(graph.op('Relu', [x.name], layer.name), x.nchw);
+}
+
+function convertActivation({ graph, layer, config, inputs, x, single, to }: LayerConversion): void {
+  const out = to.activation(layer, config.activation, x.name, inputs[0].shape.length);
+  single(out === x.name ? graph.op('Identity', [x.name], layer.name) : out, x.nchw);
+}
+
+function poolConverter(opType: 'MaxPool' | 'AveragePool'): LayerConverter {
+  return ({ graph, layer, config, inputs, x, single }) => {
+    requireChannelsLast(layer, config);
+    const kernel = pair(config.poolSize, 'poolSize', layer);
+    const strides = pair(config.strides ?? config.poolSize, 'strides', layer);
+    const pads = spatialPads(layer, inputs[0].shape, config.padding, kernel, strides);
+    // TF's 'same' average pooling divides by the cells inside the image: count_include_pad = 0.
+    const attributes: Record<string, AttributeValue> = { kernel_shape: kernel, strides, pads };
+    if (opType === 'AveragePool') attributes.count_include_pad = 0;
+    single(graph.op(opType, [x.name], layer.name, attributes), true);
+  };
+}
+
+function convertGlobalAveragePool({ graph, layer, config, x, single }: LayerConversion): void {
+  requireChannelsLast(layer, config);
+  const pooled = graph.op('GlobalAveragePool', [x.name], layer.name);
+  single(graph.op('Flatten', [pooled], layer.name, { axis: 1 }), false);
+}
+
+function convertAdd({ graph, layer, graphInputs, x, single }: LayerConversion): void {
+  let sum = x.name;
+  for (const other of graphInputs.slice(1)) sum = graph.op('Add', [sum, other.name], layer.name);
+  single(sum, x.nchw);
+}
+
+function convertConcatenate({ graph, layer, config, inputs, graphInputs, x, single }: LayerConversion): void {
+  const rank = inputs[0].shape.length;
+  let axis = (config.axis as number | undefined) ?? -1;
+  if (axis < 0) axis += rank;
+  if (x.nchw) axis = NHWC_TO_NCHW_AXIS[axis];
+  single(graph.op('Concat', graphInputs.map((v) => v.name), layer.name, { axis }), x.nchw);
+}
+
+function convertDense({ graph, layer, config, inputs, x, single, to }: LayerConversion): void {
+  if (x.nchw) throw new OnnxExportError(`layer ${layer.name}: Dense on a 4-D feature map is not supported`);
+  const kernel = weight(layer, 'kernel');
+  let y = graph.op('MatMul', [x.name, graph.floatInitializer(`${layer.name}/kernel`, kernel.shape, kernel.values)], layer.name);
+  if (config.useBias) {
+    const bias = weight(layer, 'bias');
+    y = graph.op('Add', [y, graph.floatInitializer(`${layer.name}/bias`, bias.shape, bias.values)], layer.name);
+  }
+  single(to.activation(layer, config.activation, y, inputs[0].shape.length), false);
+}
+
+/** Inference graph: dropout is the identity, so its output is its input. */
+function convertDropout({ x, single }: LayerConversion): void {
+  single(x.name, x.nchw);
+}
+
+function convertFlatten({ graph, layer, x, single }: LayerConversion): void {
+  // tfjs flattens NHWC (channels fastest); go back to NHWC first so Dense weights line up.
+  const nhwc = x.nchw ? graph.op('Transpose', [x.name], layer.name, { perm: [0, 2, 3, 1] }) : x.name;
+  single(graph.op('Flatten', [nhwc], layer.name, { axis: 1 }), false);
+}
+
+function convertLeadPooling({ graph, layer, inputs, graphInputs, single, to }: LayerConversion): void {
+  const { mask, cells } = to.leadCells(layer, inputs, graphInputs);
+  single(graph.op('MatMul', [mask, cells], layer.name), false);
+}
+
+function convertLeadEmbedding({ graph, layer, x, single }: LayerConversion): void {
+  const embedding = weight(layer, 'embedding');
+  // [B, L, d] + [L, d] broadcasts over the batch.
+  single(graph.op('Add', [x.name, graph.floatInitializer(`${layer.name}/embedding`, embedding.shape, embedding.values)], layer.name), false);
+}
+
+function convertGroupAggregation({ graph, layer, config, x, single }: LayerConversion): void {
+  const membership = config.membership as number[][];
+  const matrix = graph.floatInitializer(`${layer.name}/membership`, [membership.length, membership[0].length], Float32Array.from(membership.flat()));
+  // [G, 12] @ [B, 12, C] broadcasts to [B, G, C].
+  single(graph.op('MatMul', [matrix, x.name], layer.name), false);
+}
+
+/** Converters keyed by tfjs layer class name (`layer.getClassName()`); a class not here cannot be exported. */
+const LAYER_CONVERTERS: ReadonlyMap<string, LayerConverter> = new Map<string, LayerConverter>([
+  ['Conv2D', convertConv2d],
+  ['BatchNormalization', convertBatchNorm],
+  ['ReLU', convertRelu],
+  ['Activation', convertActivation],
+  ['MaxPooling2D', poolConverter('MaxPool')],
+  ['AveragePooling2D', poolConverter('AveragePool')],
+  ['GlobalAveragePooling2D', convertGlobalAveragePool],
+  ['Add', convertAdd],
+  ['Concatenate', convertConcatenate],
+  ['Dense', convertDense],
+  ['Dropout', convertDropout],
+  ['SpatialDropout1D', convertDropout],
+  ['LeadwiseSeededDropout', convertDropout],
+  ['Flatten', convertFlatten],
+  ['LeadwiseLeadPooling', convertLeadPooling],
+  ['LeadwiseLeadMaxPooling', ({ layer, inputs, graphInputs, single, to }) => single(to.leadMaxPooling(layer, inputs, graphInputs), false)],
+  ['LeadwiseLeadEmbedding', convertLeadEmbedding],
+  ['LeadwiseLeadSelfAttention', ({ layer, inputs, x, config, single, to }) => single(to.leadSelfAttention(layer, inputs[0], x.name, config.heads as number), false)],
+  ['LeadwiseLinearGroupAttention', ({ layer, inputs, x, twoOutputs, to }) => twoOutputs(...to.linearGroupAttention(layer, inputs[0], x.name))],
+  ['LeadwiseGroupAggregation', convertGroupAggregation],
+  ['LeadwiseGroupAttention', ({ layer, inputs, x, twoOutputs, to }) => twoOutputs(...to.groupAttention(layer, inputs[0], x.name))],
+]);
 
 const INPUT_DOCS: Record<string, string> = {
   [INPUT_IMAGE]: 'ECG page pixels, NHWC float32 [batch, height, width, channels], 0 = blank paper, 1 = full ink (what tfjs was trained on).',

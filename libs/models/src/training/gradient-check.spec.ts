@@ -3,8 +3,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createModel, type LeadwiseModel } from '../architectures/model-factory.ts';
 import { parseModelConfig } from '../config.ts';
 import { standardLayoutLeadBoxes } from '../testing.ts';
-import type { Architecture, LeadGroupHead } from '../constants.ts';
-import { createRandom } from './seeded-random.ts';
+import { BACKBONES, type Architecture } from '../architectures/architecture-registry.ts';
+import type { LeadGroupHead } from '../constants.ts';
+import { createRandom } from '@leadwise/ecg';
 import { weightedBinaryCrossEntropy } from './weighted-loss.ts';
 
 beforeAll(async () => {
@@ -20,10 +21,9 @@ beforeAll(async () => {
  * A step of 1e-3 keeps ReLU kinks and float32 rounding both below about 1% here.
  */
 describe('gradients match finite differences', () => {
+  // Every backbone in the registry on its own, then LeadGroupECG with each head.
   const variants: { architecture: Architecture; leadGroupHead?: LeadGroupHead }[] = [
-    { architecture: 'resnet18' },
-    { architecture: 'densenet121' },
-    { architecture: 'vgg16' },
+    ...BACKBONES.map((architecture) => ({ architecture })),
     { architecture: 'leadgroup', leadGroupHead: 'paper' },
     { architecture: 'leadgroup', leadGroupHead: 'residual' },
   ];

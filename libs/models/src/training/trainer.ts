@@ -10,7 +10,7 @@ import { learningRateAt, type WarmupCosineSchedule } from './learning-rate-sched
 import { predictSource } from './predict.ts';
 import { ScheduledAdam } from './scheduled-adam.ts';
 import { batchInputs, loadHostBatch, type HostBatch } from './sample-batches.ts';
-import { mixSeed, seededPermutation } from './seeded-random.ts';
+import { mixSeed, seededPermutation } from '@leadwise/ecg';
 import { balancedClassWeights, weightedBinaryCrossEntropy } from './weighted-loss.ts';
 
 /** Sub-directories of a run's checkpoint directory. */

@@ -1,5 +1,5 @@
 import { SPLITS, type Split } from '@leadwise/db';
-import { createPrng } from '@leadwise/metrics';
+import { createRandom, randomInt } from '@leadwise/ecg';
 
 /** Fractions of records for train, val and test; they must sum to 1. */
 export interface SplitFractions {
@@ -76,11 +76,11 @@ export function assignSplits(records: readonly SplittableRecord[], options: Spli
   const assignment = new Map<number, Split>();
   // Strata in a fixed order so the random stream each one draws does not depend on Map insertion.
   const stratumNames = [...strata.keys()].sort();
-  const prng = createPrng(options.seed);
+  const random = createRandom(options.seed);
   for (const name of stratumNames) {
     const stratumGroups = strata.get(name) ?? [];
     for (let i = stratumGroups.length - 1; i > 0; i--) {
-      const j = prng.nextInt(i + 1);
+      const j = randomInt(random, i + 1);
       [stratumGroups[i], stratumGroups[j]] = [stratumGroups[j], stratumGroups[i]];
     }
     const total = stratumGroups.reduce((n, g) => n + g.length, 0);

@@ -3,8 +3,7 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eq } from 'drizzle-orm';
-import { runs } from '@leadwise/db';
+import { RunStore } from '@leadwise/db';
 import { openTestDatabase, type TestDatabase } from '@leadwise/db/testing';
 import { resolveEcgDataDir } from '@leadwise/ecg';
 import { writeChapmanManifest } from '@leadwise/ecg/testing';
@@ -143,7 +142,7 @@ describe('leadwise study end to end (quick profile, tiny internal set)', () => {
         parallelTraining: { processes: 2, databaseUrl: postgres.location },
       });
       expect(result.llmSkippedReason).toMatch(/mode: off/);
-      const trainRuns = (await postgres.db.select().from(runs).where(eq(runs.kind, 'train'))).filter((r) => r.status === 'finished');
+      const trainRuns = await new RunStore(postgres.db).listByExperiment(result.experimentId, { kind: 'train', status: 'finished' });
       expect(trainRuns.map((r) => r.model).sort()).toEqual(['leadgroup', 'resnet18']);
       // Both started before either finished: they ran at the same time, in two processes.
       const [a, b] = trainRuns;

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, loadStudyConfig, parseStudyConfig, resolveStudyPlan, StudyConfigError } from './study-config.ts';
+import { canonicalJson, LLM_ARM_DEFAULTS, loadStudyConfig, parseStudyConfig, resolveStudyPlan, StudyConfigError } from './study-config.ts';
 
 const defaultConfigPath = fileURLToPath(new URL('../../../../study.yaml', import.meta.url));
 
@@ -67,6 +67,17 @@ describe('study config', () => {
     const base = { name: 'n', datasets: { internal: { kind: 'ptbxl', name: 'p', path: 'ptbxl' } } };
     expect(resolveStudyPlan(parseStudyConfig({ ...base, input: '192x240' }), 'standard').hash).not.toBe(resolveStudyPlan(parseStudyConfig(base), 'standard').hash);
     expect(() => parseStudyConfig({ ...base, input: '192 by 240' })).toThrow(/input must be HxW/);
+  });
+
+  it('takes the LLM request settings from the llm section, keeping them out of the identity when left out', () => {
+    const base = { name: 'n', datasets: { internal: { kind: 'ptbxl', name: 'p', path: 'ptbxl' } } };
+    const plain = resolveStudyPlan(parseStudyConfig(base), 'standard');
+    expect(plain.config.llm).not.toHaveProperty('dpi');
+    expect(LLM_ARM_DEFAULTS).toEqual({ dpi: 100, temperature: 0, concurrency: 4, timeoutS: 120 });
+    const sharper = resolveStudyPlan(parseStudyConfig({ ...base, llm: { dpi: 150, timeoutS: 300 } }), 'standard');
+    expect(sharper.config.llm).toMatchObject({ dpi: 150, timeoutS: 300 });
+    expect(sharper.hash).not.toBe(plain.hash);
+    expect(() => parseStudyConfig({ ...base, llm: { concurrency: 0 } })).toThrow(/llm\.concurrency/);
   });
 
   it('serialises objects with sorted keys', () => {

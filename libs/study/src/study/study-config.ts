@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { DATASET_KINDS } from '@leadwise/ecg';
 import { PROVIDER_NAMES } from '@leadwise/llm';
-import { ARCHITECTURES, LEAD_GROUP_HEADS, PROFILE_SETTINGS, TRAINING_PROFILES, type Architecture, type TrainingProfile } from '@leadwise/models';
+import { ARCHITECTURE_SPECS, ARCHITECTURES, LEAD_GROUP_HEADS, PROFILE_SETTINGS, TRAINING_PROFILES, type Architecture, type TrainingProfile } from '@leadwise/models';
 import { PAGE_STYLES } from '@leadwise/render';
 import { z } from 'zod';
 import { EVALUATION_ENGINES } from '../training/evaluate-run.ts';
@@ -13,6 +13,8 @@ export const STUDY_PROFILES = TRAINING_PROFILES;
 export type StudyProfile = TrainingProfile;
 export const STUDY_MODELS = ARCHITECTURES;
 export type StudyModel = Architecture;
+/** The models a study compares when its config names none. */
+const DEFAULT_STUDY_MODELS = STUDY_MODELS.filter((model) => ARCHITECTURE_SPECS[model].inDefaultStudy);
 
 const datasetSchema = z.object({
   kind: z.enum(DATASET_KINDS),
@@ -25,12 +27,15 @@ const llmModelSchema = z.object({
   model: z.string().min(1),
 });
 
+/** The LLM arm's request settings where study.yaml's `llm` section leaves them out. */
+export const LLM_ARM_DEFAULTS = { dpi: 100, temperature: 0, concurrency: 4, timeoutS: 120 } as const;
+
 export const studyConfigSchema = z
   .object({
     name: z.string().min(1).default('leadgroup-vs-baselines'),
     profile: z.enum(STUDY_PROFILES).default('quick'),
     datasets: z.object({ internal: datasetSchema, external: datasetSchema.optional() }),
-    models: z.array(z.enum(STUDY_MODELS)).min(1).default([...STUDY_MODELS]),
+    models: z.array(z.enum(STUDY_MODELS)).min(1).default(DEFAULT_STUDY_MODELS),
     seeds: z.array(z.number().int().nonnegative()).min(1).default([1, 2, 3]),
     trainStyle: z.enum(PAGE_STYLES).default('grid'),
     // Absent: the profile's setting (PROFILE_SETTINGS[profile].augment).
@@ -58,6 +63,11 @@ export const studyConfigSchema = z
         styles: z.array(z.enum(PAGE_STYLES)).min(1).default([...PAGE_STYLES]),
         repeats: z.number().int().positive().default(3),
         limit: z.number().int().positive().default(200),
+        // How pages are drawn and sent. Absent: LLM_ARM_DEFAULTS, kept out of the experiment's identity.
+        dpi: z.number().int().min(50).max(600).optional(),
+        temperature: z.number().min(0).max(2).optional(),
+        concurrency: z.number().int().positive().optional(),
+        timeoutS: z.number().positive().optional(),
       })
       .default({ mode: 'auto', models: [], prompt: 'study-zero-shot', styles: [...PAGE_STYLES], repeats: 3, limit: 200 }),
     statistics: z

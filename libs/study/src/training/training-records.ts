@@ -1,7 +1,7 @@
 import { and, asc, eq, ne } from 'drizzle-orm';
 import { DatasetStore, records, SPLITS, type Dataset, type LeadwiseDatabase } from '@leadwise/db';
 import { localisedGroupTargets } from '@leadwise/ecg';
-import { seededPermutation } from '@leadwise/models';
+import { seededPermutation } from '@leadwise/ecg';
 import type { TrainingRecord } from './record-sample-source.ts';
 
 /** What an evaluation or an LLM run scores: one split, or `all` (every labelled record; an external set without folds). */
