@@ -268,8 +268,10 @@ describe.each(TEST_DRIVERS)('GraphQL API on %s', (driver) => {
 
   it('creates an experiment from a config, idempotently, and rejects an invalid config naming the field', async () => {
     const config = { name: 'api-test', datasets: { internal: { kind: 'ptbxl', name: 'ptbxl', path: 'ptbxl' } }, models: ['resnet18'], seeds: [1] };
-    const first = await execute(`mutation($c: JSONObject!) { createExperiment(input: { config: $c }) { id name configHash } }`, { c: config }, { key: true });
+    const first = await execute(`mutation($c: JSONObject!) { createExperiment(input: { config: $c }) { id name configHash config } }`, { c: config }, { key: true });
     expect(first.errors).toBeUndefined();
+    // The row a study writes for the same config (ExperimentStore.createOrGetStudy): config and plan.
+    expect(first.data!.createExperiment.config.plan.seeds).toEqual([1]);
     const again = await execute(`mutation($c: JSONObject!) { createExperiment(input: { config: $c }) { id } }`, { c: config }, { key: true });
     expect(again.data!.createExperiment.id).toBe(first.data!.createExperiment.id);
     const bad = await execute(`mutation($c: JSONObject!) { createExperiment(input: { config: $c }) { id } }`, { c: { ...config, seeds: ['one'] } }, { key: true });

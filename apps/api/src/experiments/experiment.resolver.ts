@@ -39,11 +39,7 @@ export class ExperimentResolver {
       if (error instanceof StudyConfigError) throw new BadInputError(error.message, 'input.config');
       throw error;
     }
-    const { experiment } = await new ExperimentStore(db).createOrGet({
-      name: plan.config.name,
-      config: plan.config as unknown as Record<string, unknown>,
-      configHash: plan.hash,
-    });
+    const { experiment } = await new ExperimentStore(db).createOrGetStudy(plan);
     return experiment;
   }
 }
