@@ -5,6 +5,7 @@ export * from './errors.ts';
 export { migrationStatus, type MigrationStatus } from './migrations.ts';
 export { MIGRATIONS_FOLDER, REPO_ROOT, redactDatabaseUrl, resolveLeadwiseHome } from './paths.ts';
 export { queryRows } from './raw-query.ts';
+export { sqlExecutorFor, sqlExecutorInTransaction, type SqlExecutor } from './sql-executor.ts';
 export { transaction, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type Page } from './stores/store-kit.ts';
 export { DatasetStore, type DatasetLabelCount, type IncludeDeleted } from './stores/dataset-store.ts';
 export { RecordStore, type RecordFilter, type RecordPageOptions } from './stores/record-store.ts';

@@ -32,6 +32,12 @@ export class JobStore {
     return row;
   }
 
+  /** Links the job to its entry in the delivery queue (pg-boss's job id). */
+  async setQueueJobId(id: number, queueJobId: string): Promise<Job> {
+    const [row] = await this.db.update(jobs).set({ queueJobId }).where(eq(jobs.id, id)).returning();
+    return row;
+  }
+
   async getById(id: number): Promise<Job | undefined> {
     const [row] = await this.db.select().from(jobs).where(eq(jobs.id, id));
     return row;
