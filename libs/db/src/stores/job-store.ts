@@ -38,6 +38,11 @@ export class JobStore {
     return row;
   }
 
+  /** Points the job at the run it produced (an evaluation or LLM run it created itself). */
+  async setRunId(id: number, runId: number): Promise<void> {
+    await this.db.update(jobs).set({ runId }).where(eq(jobs.id, id));
+  }
+
   async getById(id: number): Promise<Job | undefined> {
     const [row] = await this.db.select().from(jobs).where(eq(jobs.id, id));
     return row;

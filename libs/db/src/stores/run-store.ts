@@ -82,6 +82,21 @@ export class RunStore {
       .orderBy(asc(runs.id));
   }
 
+  /** Of these runs, the ones of `kind` still queued or running (for a retry to fail what an earlier attempt left behind). */
+  async listUnfinished(ids: readonly number[], kind: RunKind): Promise<Run[]> {
+    if (ids.length === 0) return [];
+    return this.db
+      .select()
+      .from(runs)
+      .where(and(inArray(runs.id, [...ids]), eq(runs.kind, kind), inArray(runs.status, ['queued', 'running'])))
+      .orderBy(asc(runs.id));
+  }
+
+  /** Records the compute backend a run trained on. */
+  async setBackend(id: number, backend: string): Promise<void> {
+    await this.db.update(runs).set({ backend }).where(eq(runs.id, id));
+  }
+
   // ---- status transitions -------------------------------------------------------------------
 
   /** queued -> running; records the start time. */
