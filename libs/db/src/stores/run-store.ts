@@ -82,6 +82,27 @@ export class RunStore {
       .orderBy(asc(runs.id));
   }
 
+  /** The latest unfinished (queued, running or failed) train run of this model, seed and dataset, to resume. */
+  async findResumableTrainRun(key: { experimentId: number; model: string; seed: number; datasetId: number }): Promise<Run | undefined> {
+    const [row] = await this.db
+      .select()
+      .from(runs)
+      .where(
+        and(
+          eq(runs.experimentId, key.experimentId),
+          eq(runs.kind, 'train'),
+          eq(runs.model, key.model),
+          eq(runs.seed, key.seed),
+          eq(runs.datasetId, key.datasetId),
+          inArray(runs.status, ['queued', 'running', 'failed']),
+          isNull(runs.deletedAt),
+        ),
+      )
+      .orderBy(desc(runs.id))
+      .limit(1);
+    return row;
+  }
+
   /** Of these runs, the ones of `kind` still queued or running (for a retry to fail what an earlier attempt left behind). */
   async listUnfinished(ids: readonly number[], kind: RunKind): Promise<Run[]> {
     if (ids.length === 0) return [];

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { and, desc, eq, inArray, isNull } from 'drizzle-orm';
-import { ExperimentStore, resolveLeadwiseHome, runs, RunStore, type LeadwiseDatabase, type Run } from '@leadwise/db';
+import { ExperimentStore, resolveLeadwiseHome, RunStore, type LeadwiseDatabase, type Run } from '@leadwise/db';
 import {
   LAST_CHECKPOINT,
   parseModelConfig,
@@ -128,31 +127,11 @@ async function adHocExperiment(db: LeadwiseDatabase, dataset: string, profile: T
 }
 
 async function adoptRun(db: LeadwiseDatabase, runId: number): Promise<Run> {
-  const [row] = await db.select().from(runs).where(and(eq(runs.id, runId), isNull(runs.deletedAt)));
+  const row = await new RunStore(db).getById(runId);
   if (!row) throw new Error(`run ${runId} does not exist`);
   if (row.kind !== 'train' || !['queued', 'running', 'failed'].includes(row.status)) {
     throw new Error(`run ${runId} is a ${row.status} ${row.kind} run; only an unfinished train run can be trained`);
   }
-  return row;
-}
-
-async function findResumableRun(db: LeadwiseDatabase, experimentId: number, model: string, seed: number, datasetId: number): Promise<Run | undefined> {
-  const [row] = await db
-    .select()
-    .from(runs)
-    .where(
-      and(
-        eq(runs.experimentId, experimentId),
-        eq(runs.kind, 'train'),
-        eq(runs.model, model),
-        eq(runs.seed, seed),
-        eq(runs.datasetId, datasetId),
-        inArray(runs.status, ['queued', 'running', 'failed']),
-        isNull(runs.deletedAt),
-      ),
-    )
-    .orderBy(desc(runs.id))
-    .limit(1);
   return row;
 }
 
@@ -210,7 +189,7 @@ export async function trainRun(db: LeadwiseDatabase, options: TrainRunOptions): 
     options.runId !== undefined
       ? await adoptRun(db, options.runId)
       : options.resume
-        ? await findResumableRun(db, experimentId, options.model, options.seed, dataset.id)
+        ? await store.findResumableTrainRun({ experimentId, model: options.model, seed: options.seed, datasetId: dataset.id })
         : undefined;
   const resuming = run !== undefined && recoverCheckpoint(join(runDirectory(run.id, options.runsDir), 'checkpoint', LAST_CHECKPOINT));
   if (run && run.status !== 'queued') run = await store.requeue(run.id);
