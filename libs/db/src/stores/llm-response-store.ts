@@ -1,7 +1,7 @@
-import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
 import type { LeadwiseDatabase } from '../client.ts';
 import { llmResponses, type LlmResponse, type NewLlmResponse } from '../schema/llm-responses.ts';
-import { clampLimit, excludedColumns, type Page } from './store-kit.ts';
+import { chunk, clampLimit, excludedColumns, type Page } from './store-kit.ts';
 
 /** What identifies one LLM request: the same key means the same question about the same image. */
 export interface LlmCacheKey {
@@ -85,6 +85,20 @@ export class LlmResponseStore {
       .limit(limit + 1);
     const items = rows.slice(0, limit);
     return { items, nextCursor: rows.length > limit ? items[items.length - 1].id : null };
+  }
+
+  /** Every cached response of this model and prompt about any of these images (all repeats), in chunks of 500 images a query. */
+  async listForImages(model: string, promptHash: string, imageSha256s: readonly string[]): Promise<LlmResponse[]> {
+    const found: LlmResponse[] = [];
+    for (const shas of chunk(imageSha256s, 500)) {
+      found.push(
+        ...(await this.db
+          .select()
+          .from(llmResponses)
+          .where(and(eq(llmResponses.model, model), eq(llmResponses.promptHash, promptHash), inArray(llmResponses.imageSha256, shas)))),
+      );
+    }
+    return found;
   }
 
   async byRecord(recordId: number): Promise<LlmResponse[]> {
