@@ -19,6 +19,7 @@ import {
 import { InvalidTransitionError, ParamConflictError } from '../errors.ts';
 import type { IncludeDeleted } from './dataset-store.ts';
 import { bulkUpsert } from './bulk-upsert.ts';
+import { queryRows } from '../raw-query.ts';
 
 export type ParamValue = string | number | boolean;
 
@@ -40,6 +41,16 @@ export const RUN_TRANSITIONS: Readonly<Record<RunStatus, readonly RunStatus[]>> 
   finished: [],
   cancelled: [],
 };
+
+/** One latest metric of a finished evaluation run, with what identifies the run in a study's table. */
+export interface EvaluationMetricRow {
+  runId: number;
+  model: string;
+  seed: number | null;
+  dataset: string;
+  key: string;
+  value: number;
+}
 
 export class RunStore {
   constructor(private readonly db: LeadwiseDatabase) {}
@@ -101,6 +112,37 @@ export class RunStore {
       .orderBy(desc(runs.id))
       .limit(1);
     return row;
+  }
+
+  /**
+   * The latest values of `keys` on an experiment's finished evaluation runs, a row per run and key in
+   * run id order, in one round trip for any number of runs. Runs whose param `exceptParam.key` is
+   * `exceptParam.value` are left out (the study leaves out its validation-split evaluations).
+   */
+  async finishedEvaluationMetrics(experimentId: number, keys: readonly string[], exceptParam: { key: string; value: string }): Promise<EvaluationMetricRow[]> {
+    if (keys.length === 0) return [];
+    const rows = await queryRows<{ run_id: string | number; model: string; seed: number | null; dataset: string; key: string; value: number }>(
+      this.db,
+      sql`SELECT r.id AS run_id, r.model, r.seed, d.name AS dataset, m.key, m.value
+          FROM runs r
+          JOIN datasets d ON d.id = r.dataset_id
+          JOIN run_latest_metrics m ON m.run_id = r.id AND m.key IN (${sql.join(
+            keys.map((key) => sql`${key}`),
+            sql`, `,
+          )})
+          LEFT JOIN run_params p ON p.run_id = r.id AND p.key = ${exceptParam.key}
+          WHERE r.experiment_id = ${experimentId} AND r.kind = 'evaluate' AND r.status = 'finished' AND r.deleted_at IS NULL
+            AND (p.value IS NULL OR p.value <> ${exceptParam.value})
+          ORDER BY r.id`,
+    );
+    return rows.map((row) => ({
+      runId: Number(row.run_id),
+      model: row.model,
+      seed: row.seed === null ? null : Number(row.seed),
+      dataset: row.dataset,
+      key: row.key,
+      value: Number(row.value),
+    }));
   }
 
   /** Of these runs, the ones of `kind` still queued or running (for a retry to fail what an earlier attempt left behind). */
