@@ -19,6 +19,7 @@ export {
   type PredictionFilter,
   type PredictionPageOptions,
   type PredictionSort,
+  type PredictionWithRecord,
   type ScoredLabel,
 } from './stores/prediction-store.ts';
 export { AttributionStore, type GroupAttributionSummary } from './stores/attribution-store.ts';

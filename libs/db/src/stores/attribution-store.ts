@@ -52,6 +52,11 @@ export class AttributionStore {
   }
 
   /** Mean attention and occlusion per lead group and record label (the report's attribution chart). */
+  /** Every attribution of a run, in no particular order. */
+  async listByRun(runId: number): Promise<LeadGroupAttribution[]> {
+    return this.db.select().from(leadGroupAttributions).where(eq(leadGroupAttributions.runId, runId));
+  }
+
   async summarizeByLabel(runId: number): Promise<GroupAttributionSummary[]> {
     const rows = await this.db
       .select({

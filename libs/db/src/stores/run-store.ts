@@ -1,7 +1,9 @@
 import { and, asc, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import type { LeadwiseDatabase } from '../client.ts';
-import type { RunKind, RunStatus } from '../schema/enums.ts';
+import type { RunKind, RunStatus, Split } from '../schema/enums.ts';
+import { datasets } from '../schema/datasets.ts';
+import { predictions } from '../schema/predictions.ts';
 import {
   runArtifacts,
   runLatestMetrics,
@@ -143,6 +145,36 @@ export class RunStore {
       key: row.key,
       value: Number(row.value),
     }));
+  }
+
+  /** A run's child runs of `kind` (a train run's evaluations), deleted ones left out, in id order. */
+  async listChildren(parentRunId: number, kind: RunKind): Promise<Run[]> {
+    return this.db
+      .select()
+      .from(runs)
+      .where(and(eq(runs.parentRunId, parentRunId), eq(runs.kind, kind), isNull(runs.deletedAt)))
+      .orderBy(asc(runs.id));
+  }
+
+  /** Whether a finished evaluation of this train run scored records of `split` (where its operating threshold comes from). */
+  async hasFinishedEvaluationOn(trainRunId: number, split: Split): Promise<boolean> {
+    const scored = await this.db
+      .select({ id: runs.id })
+      .from(runs)
+      .innerJoin(predictions, eq(predictions.runId, runs.id))
+      .where(and(eq(runs.parentRunId, trainRunId), eq(runs.kind, 'evaluate'), eq(runs.status, 'finished'), eq(predictions.split, split)))
+      .limit(1);
+    return scored.length > 0;
+  }
+
+  /** An experiment's finished evaluation runs with their dataset's name, in id order. */
+  async listFinishedEvaluations(experimentId: number): Promise<{ id: number; model: string; seed: number | null; dataset: string | null }[]> {
+    return this.db
+      .select({ id: runs.id, model: runs.model, seed: runs.seed, dataset: datasets.name })
+      .from(runs)
+      .leftJoin(datasets, eq(datasets.id, runs.datasetId))
+      .where(and(eq(runs.experimentId, experimentId), eq(runs.kind, 'evaluate'), eq(runs.status, 'finished'), isNull(runs.deletedAt)))
+      .orderBy(asc(runs.id));
   }
 
   /** Of these runs, the ones of `kind` still queued or running (for a retry to fail what an earlier attempt left behind). */
