@@ -22,7 +22,7 @@ export {
   type PredictionWithRecord,
   type ScoredLabel,
 } from './stores/prediction-store.ts';
-export { AttributionStore, type GroupAttributionSummary } from './stores/attribution-store.ts';
+export { AttributionStore, type ExperimentAttributionGroup, type GroupAttributionSummary } from './stores/attribution-store.ts';
 export { LlmResponseStore, type LlmCacheKey } from './stores/llm-response-store.ts';
 export { JobStore, type ClaimOptions, type JobProgress, type JobSignal } from './stores/job-store.ts';
 export { RunPairStore, type PairedPrediction } from './stores/run-pair-store.ts';

@@ -1,6 +1,7 @@
-import { and, asc, avg, count, eq, inArray } from 'drizzle-orm';
+import { and, asc, avg, count, eq, inArray, isNull, ne, sql } from 'drizzle-orm';
 import type { LeadwiseDatabase } from '../client.ts';
 import { records } from '../schema/datasets.ts';
+import { runParams, runs } from '../schema/experiments.ts';
 import type { RecordLabel } from '../schema/enums.ts';
 import { leadGroupAttributions, type LeadGroupAttribution, type NewLeadGroupAttribution } from '../schema/predictions.ts';
 import { bulkUpsert } from './bulk-upsert.ts';
@@ -13,6 +14,19 @@ export interface GroupAttributionSummary {
   /** Means over the records that have a value (nulls are skipped); null when none has one. */
   meanAttentionWeight: number | null;
   meanOcclusionDelta: number | null;
+}
+
+/** Attributions of one lead group pooled over an experiment's evaluations of one model, dataset and true label. */
+export interface ExperimentAttributionGroup {
+  model: string;
+  datasetId: number | null;
+  label: RecordLabel;
+  group: string;
+  n: number;
+  attentionMean: number | null;
+  attentionSd: number | null;
+  occlusionMean: number | null;
+  occlusionSd: number | null;
 }
 
 export class AttributionStore {
@@ -55,6 +69,40 @@ export class AttributionStore {
   /** Every attribution of a run, in no particular order. */
   async listByRun(runId: number): Promise<LeadGroupAttribution[]> {
     return this.db.select().from(leadGroupAttributions).where(eq(leadGroupAttributions.runId, runId));
+  }
+
+  /**
+   * Mean and sample SD of attention weights and occlusion deltas over an experiment's finished
+   * evaluation runs, by model, dataset, true label and lead group. Runs whose param `exceptParam.key`
+   * is `exceptParam.value` are left out, and so are runs without that param.
+   */
+  async summarizeExperiment(experimentId: number, exceptParam: { key: string; value: string }): Promise<ExperimentAttributionGroup[]> {
+    return this.db
+      .select({
+        model: runs.model,
+        datasetId: runs.datasetId,
+        label: records.label,
+        group: leadGroupAttributions.groupName,
+        n: count(),
+        attentionMean: avg(leadGroupAttributions.attentionWeight).mapWith(Number),
+        attentionSd: sql<number>`stddev_samp(${leadGroupAttributions.attentionWeight})`.mapWith(Number),
+        occlusionMean: avg(leadGroupAttributions.occlusionDelta).mapWith(Number),
+        occlusionSd: sql<number>`stddev_samp(${leadGroupAttributions.occlusionDelta})`.mapWith(Number),
+      })
+      .from(leadGroupAttributions)
+      .innerJoin(runs, eq(runs.id, leadGroupAttributions.runId))
+      .innerJoin(records, eq(records.id, leadGroupAttributions.recordId))
+      .innerJoin(runParams, and(eq(runParams.runId, runs.id), eq(runParams.key, exceptParam.key)))
+      .where(
+        and(
+          eq(runs.experimentId, experimentId),
+          eq(runs.kind, 'evaluate'),
+          eq(runs.status, 'finished'),
+          isNull(runs.deletedAt),
+          ne(runParams.value, exceptParam.value),
+        ),
+      )
+      .groupBy(runs.model, runs.datasetId, records.label, leadGroupAttributions.groupName);
   }
 
   async summarizeByLabel(runId: number): Promise<GroupAttributionSummary[]> {

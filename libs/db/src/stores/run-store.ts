@@ -156,6 +156,16 @@ export class RunStore {
       .orderBy(asc(runs.id));
   }
 
+  /** A param of a run's finished children of `kind`, for those that have it, in run id order. */
+  async finishedChildParams(parentRunId: number, kind: RunKind, key: string): Promise<{ id: number; value: string }[]> {
+    return this.db
+      .select({ id: runs.id, value: runParams.value })
+      .from(runs)
+      .innerJoin(runParams, and(eq(runParams.runId, runs.id), eq(runParams.key, key)))
+      .where(and(eq(runs.parentRunId, parentRunId), eq(runs.kind, kind), eq(runs.status, 'finished'), isNull(runs.deletedAt)))
+      .orderBy(asc(runs.id));
+  }
+
   /** Whether a finished evaluation of this train run scored records of `split` (where its operating threshold comes from). */
   async hasFinishedEvaluationOn(trainRunId: number, split: Split): Promise<boolean> {
     const scored = await this.db
