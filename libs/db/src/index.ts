@@ -3,6 +3,7 @@ export * from './schema/enums.ts';
 export * from './client.ts';
 export * from './errors.ts';
 export { migrationStatus, type MigrationStatus } from './migrations.ts';
+export { tableRowCounts } from './table-row-counts.ts';
 export { MIGRATIONS_FOLDER, REPO_ROOT, redactDatabaseUrl, resolveLeadwiseHome } from './paths.ts';
 export { queryRows } from './raw-query.ts';
 export { sqlExecutorFor, sqlExecutorInTransaction, type SqlExecutor } from './sql-executor.ts';
@@ -23,6 +24,6 @@ export {
   type ScoredLabel,
 } from './stores/prediction-store.ts';
 export { AttributionStore, type ExperimentAttributionGroup, type GroupAttributionSummary } from './stores/attribution-store.ts';
-export { LlmResponseStore, type LlmCacheKey } from './stores/llm-response-store.ts';
+export { LlmResponseStore, type LlmCacheKey, type LlmResponseFilter } from './stores/llm-response-store.ts';
 export { JobStore, type ClaimOptions, type JobProgress, type JobSignal } from './stores/job-store.ts';
 export { RunPairStore, type PairedPrediction } from './stores/run-pair-store.ts';

@@ -14,6 +14,9 @@ export interface GroupAttributionSummary {
   /** Means over the records that have a value (nulls are skipped); null when none has one. */
   meanAttentionWeight: number | null;
   meanOcclusionDelta: number | null;
+  /** Sample standard deviations; null with fewer than two values. */
+  sdAttentionWeight: number | null;
+  sdOcclusionDelta: number | null;
 }
 
 /** Attributions of one lead group pooled over an experiment's evaluations of one model, dataset and true label. */
@@ -65,7 +68,6 @@ export class AttributionStore {
       .where(and(eq(leadGroupAttributions.runId, runId), inArray(leadGroupAttributions.recordId, [...recordIds])));
   }
 
-  /** Mean attention and occlusion per lead group and record label (the report's attribution chart). */
   /** Every attribution of a run, in no particular order. */
   async listByRun(runId: number): Promise<LeadGroupAttribution[]> {
     return this.db.select().from(leadGroupAttributions).where(eq(leadGroupAttributions.runId, runId));
@@ -105,20 +107,35 @@ export class AttributionStore {
       .groupBy(runs.model, runs.datasetId, records.label, leadGroupAttributions.groupName);
   }
 
-  async summarizeByLabel(runId: number): Promise<GroupAttributionSummary[]> {
-    const rows = await this.db
+  /**
+   * Mean and sample SD of attention and occlusion per lead group and record label of one run (the
+   * report's attribution chart, the API's summary), ordered by group then label, or by label then group.
+   */
+  async summarizeByLabel(runId: number, options: { orderBy?: 'group' | 'label' } = {}): Promise<GroupAttributionSummary[]> {
+    const order = options.orderBy === 'label' ? [asc(records.label), asc(leadGroupAttributions.groupName)] : [asc(leadGroupAttributions.groupName), asc(records.label)];
+    return this.db
       .select({
         groupName: leadGroupAttributions.groupName,
         label: records.label,
         n: count(),
         meanAttentionWeight: avg(leadGroupAttributions.attentionWeight).mapWith(Number),
+        sdAttentionWeight: sql<number | null>`stddev_samp(${leadGroupAttributions.attentionWeight})`.mapWith(Number),
         meanOcclusionDelta: avg(leadGroupAttributions.occlusionDelta).mapWith(Number),
+        sdOcclusionDelta: sql<number | null>`stddev_samp(${leadGroupAttributions.occlusionDelta})`.mapWith(Number),
       })
       .from(leadGroupAttributions)
       .innerJoin(records, eq(records.id, leadGroupAttributions.recordId))
       .where(eq(leadGroupAttributions.runId, runId))
       .groupBy(leadGroupAttributions.groupName, records.label)
-      .orderBy(asc(leadGroupAttributions.groupName), asc(records.label));
-    return rows;
+      .orderBy(...order);
+  }
+
+  /** A run's attributions of one record, by group name. */
+  async forRunRecord(runId: number, recordId: number): Promise<LeadGroupAttribution[]> {
+    return this.db
+      .select()
+      .from(leadGroupAttributions)
+      .where(and(eq(leadGroupAttributions.runId, runId), eq(leadGroupAttributions.recordId, recordId)))
+      .orderBy(asc(leadGroupAttributions.groupName));
   }
 }

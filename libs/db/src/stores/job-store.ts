@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import type { LeadwiseDatabase } from '../client.ts';
 import type { JobStatus } from '../schema/enums.ts';
@@ -50,6 +50,15 @@ export class JobStore {
 
   async getByRunId(runId: number): Promise<Job[]> {
     return this.db.select().from(jobs).where(eq(jobs.runId, runId)).orderBy(asc(jobs.id));
+  }
+
+  /** For DataLoaders: the latest job of each of these runs (a run relaunched after a failure has several), by run id. */
+  async latestByRuns(runIds: readonly number[]): Promise<Map<number, Job>> {
+    const latest = new Map<number, Job>();
+    if (runIds.length === 0) return latest;
+    const rows = await this.db.select().from(jobs).where(inArray(jobs.runId, [...runIds])).orderBy(desc(jobs.id));
+    for (const row of rows) if (row.runId !== null && !latest.has(row.runId)) latest.set(row.runId, row);
+    return latest;
   }
 
   async list(filter: { status?: JobStatus; kind?: string; afterId?: number | null; limit?: number } = {}): Promise<Page<Job>> {

@@ -1,5 +1,6 @@
 import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
 import type { LeadwiseDatabase } from '../client.ts';
+import type { ParseStatus } from '../schema/enums.ts';
 import { llmResponses, type LlmResponse, type NewLlmResponse } from '../schema/llm-responses.ts';
 import { chunk, clampLimit, excludedColumns, type Page } from './store-kit.ts';
 
@@ -9,6 +10,13 @@ export interface LlmCacheKey {
   promptHash: string;
   imageSha256: string;
   repeatIndex: number;
+}
+
+export interface LlmResponseFilter {
+  runId?: number;
+  recordId?: number;
+  model?: string;
+  parseStatus?: ParseStatus;
 }
 
 /** Columns replaced when a cached `error` row is retried (everything but the key and the first run). */
@@ -72,6 +80,27 @@ export class LlmResponseStore {
     });
     if (!existing) throw new Error('llm response vanished between conflict and read'); // unreachable: rows are never deleted here
     return { response: existing, inserted: false };
+  }
+
+  /** Responses matching every given filter, in id order, one page at a time. */
+  async list(filter: LlmResponseFilter, options: { afterId?: number | null; limit?: number } = {}): Promise<Page<LlmResponse>> {
+    const limit = clampLimit(options.limit);
+    const rows = await this.db
+      .select()
+      .from(llmResponses)
+      .where(
+        and(
+          filter.runId !== undefined ? eq(llmResponses.runId, filter.runId) : undefined,
+          filter.recordId !== undefined ? eq(llmResponses.recordId, filter.recordId) : undefined,
+          filter.model !== undefined ? eq(llmResponses.model, filter.model) : undefined,
+          filter.parseStatus !== undefined ? eq(llmResponses.parseStatus, filter.parseStatus) : undefined,
+          options.afterId != null ? gt(llmResponses.id, options.afterId) : undefined,
+        ),
+      )
+      .orderBy(asc(llmResponses.id))
+      .limit(limit + 1);
+    const items = rows.slice(0, limit);
+    return { items, nextCursor: rows.length > limit ? items[items.length - 1].id : null };
   }
 
   /** Responses first written by a run, in id order. */

@@ -17,6 +17,7 @@ import {
   type RunArtifact,
   type RunLatestMetric,
   type RunMetric,
+  type RunParam,
 } from '../schema/experiments.ts';
 import { InvalidTransitionError, ParamConflictError } from '../errors.ts';
 import type { IncludeDeleted } from './dataset-store.ts';
@@ -70,10 +71,41 @@ export class RunStore {
     return row;
   }
 
-  /** For DataLoaders: runs with these ids, deleted ones included, in no particular order. */
-  async getByIds(ids: readonly number[]): Promise<Run[]> {
+  /** For DataLoaders: runs with these ids, in no particular order. */
+  async getByIds(ids: readonly number[], options: IncludeDeleted = {}): Promise<Run[]> {
     if (ids.length === 0) return [];
-    return this.db.select().from(runs).where(inArray(runs.id, [...ids]));
+    return this.db
+      .select()
+      .from(runs)
+      .where(and(inArray(runs.id, [...ids]), options.includeDeleted ? undefined : isNull(runs.deletedAt)));
+  }
+
+  /** The newest `limit` (not deleted) runs matching every given filter, newest first. */
+  async listNewest(filter: { experimentId?: number; status?: RunStatus; kind?: RunKind; model?: string }, limit: number): Promise<Run[]> {
+    return this.db
+      .select()
+      .from(runs)
+      .where(
+        and(
+          isNull(runs.deletedAt),
+          filter.experimentId !== undefined ? eq(runs.experimentId, filter.experimentId) : undefined,
+          filter.status !== undefined ? eq(runs.status, filter.status) : undefined,
+          filter.kind !== undefined ? eq(runs.kind, filter.kind) : undefined,
+          filter.model !== undefined ? eq(runs.model, filter.model) : undefined,
+        ),
+      )
+      .orderBy(desc(runs.id))
+      .limit(limit);
+  }
+
+  /** For DataLoaders: the (not deleted) runs of these experiments, in id order. */
+  async listByExperiments(experimentIds: readonly number[]): Promise<Run[]> {
+    if (experimentIds.length === 0) return [];
+    return this.db
+      .select()
+      .from(runs)
+      .where(and(inArray(runs.experimentId, [...experimentIds]), isNull(runs.deletedAt)))
+      .orderBy(asc(runs.id));
   }
 
   async listByExperiment(
@@ -311,6 +343,12 @@ export class RunStore {
     return byRun;
   }
 
+  /** For DataLoaders: the param rows of several runs, in key order. */
+  async paramRowsForRuns(runIds: readonly number[]): Promise<RunParam[]> {
+    if (runIds.length === 0) return [];
+    return this.db.select().from(runParams).where(inArray(runParams.runId, [...runIds])).orderBy(asc(runParams.key));
+  }
+
   // ---- tags (mutable) -----------------------------------------------------------------------
 
   async setTags(runId: number, tags: Readonly<Record<string, string>>): Promise<void> {
@@ -373,6 +411,16 @@ export class RunStore {
       .orderBy(asc(runMetrics.key), asc(runMetrics.step), asc(runMetrics.timestamp), asc(runMetrics.id));
   }
 
+  /** For DataLoaders: the series of these keys of these runs (every pair of them), in step then time order. */
+  async metricSeriesForRuns(runIds: readonly number[], keys: readonly string[]): Promise<RunMetric[]> {
+    if (runIds.length === 0 || keys.length === 0) return [];
+    return this.db
+      .select()
+      .from(runMetrics)
+      .where(and(inArray(runMetrics.runId, [...runIds]), inArray(runMetrics.key, [...keys])))
+      .orderBy(asc(runMetrics.step), asc(runMetrics.timestamp), asc(runMetrics.id));
+  }
+
   async getLatestMetrics(runId: number): Promise<RunLatestMetric[]> {
     return this.db.select().from(runLatestMetrics).where(eq(runLatestMetrics.runId, runId)).orderBy(asc(runLatestMetrics.key));
   }
@@ -409,6 +457,12 @@ export class RunStore {
 
   async listArtifacts(runId: number): Promise<RunArtifact[]> {
     return this.db.select().from(runArtifacts).where(eq(runArtifacts.runId, runId)).orderBy(asc(runArtifacts.path));
+  }
+
+  /** For DataLoaders: the artifacts of several runs, in path order. */
+  async artifactsForRuns(runIds: readonly number[]): Promise<RunArtifact[]> {
+    if (runIds.length === 0) return [];
+    return this.db.select().from(runArtifacts).where(inArray(runArtifacts.runId, [...runIds])).orderBy(asc(runArtifacts.path));
   }
 
   /** Most recent runs first, for dashboards. */
