@@ -12,6 +12,7 @@ export { DatasetStore, type DatasetLabelCount, type IncludeDeleted } from './sto
 export { RecordStore, type RecordFilter, type RecordPageOptions } from './stores/record-store.ts';
 export { RenderStore } from './stores/render-store.ts';
 export { ExperimentStore } from './stores/experiment-store.ts';
+export { withRun, runErrorText, type RunLifecycle } from './stores/run-lifecycle.ts';
 export { RunStore, RUN_TRANSITIONS, type EvaluationMetricRow, type MetricPoint, type ParamValue } from './stores/run-store.ts';
 export {
   PredictionStore,
