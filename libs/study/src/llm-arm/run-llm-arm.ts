@@ -20,6 +20,7 @@ import {
 } from '@leadwise/llm';
 import { computeEvaluationMetrics, type EvaluationMetrics } from '../summary/record-evaluation-metrics.ts';
 import { SUMMARY_METRIC_KEYS } from '../summary/summary-metrics.ts';
+import { LLM_PARAM_KEYS } from '../run-param-keys.ts';
 import { DbLlmResponseCache } from './db-response-cache.ts';
 import type { ScoredSplit } from '../training/training-records.ts';
 import { llmRenderOptions, prepareLlmPages, type LlmImageStyle } from './llm-pages.ts';
@@ -226,30 +227,30 @@ export async function runLlmArm(db: LeadwiseDatabase, input: LlmArmInput, onProg
   } as const;
   const effectiveHash = effectivePromptHash(prompt, examples);
   const params = {
-    provider: input.provider.provider,
-    model: input.provider.model,
-    'prompt.name': prompt.name,
-    'prompt.version': prompt.version,
-    'prompt.sha256': prompt.sha256,
-    'prompt.effective_hash': effectiveHash,
-    'prompt.few_shot_k': examples.length,
-    temperature: input.temperature,
-    'temperature.sent': input.provider.info.temperature ? String(input.temperature) : 'model default (not accepted)',
-    logprobs_requested: input.provider.info.logprobs,
-    score_preference: input.scorePreference ?? 'logprob-first',
-    style: input.style,
-    dpi: firstImage.dpi ?? input.dpi,
-    'image.width_px': firstImage.widthPx,
-    'image.height_px': firstImage.heightPx,
-    'image.render_options': JSON.stringify(renderOptions),
-    repeats: input.repeats,
-    dataset: dataset.name,
-    split: input.split,
-    records: records.length,
-    concurrency: input.concurrency,
-    requests_per_minute: input.requestsPerMinute ?? 0,
-    timeout_ms: input.timeoutMs,
-    max_attempts: (input.retry ?? DEFAULT_RETRY_POLICY).maxAttempts,
+    [LLM_PARAM_KEYS.provider]: input.provider.provider,
+    [LLM_PARAM_KEYS.model]: input.provider.model,
+    [LLM_PARAM_KEYS.promptName]: prompt.name,
+    [LLM_PARAM_KEYS.promptVersion]: prompt.version,
+    [LLM_PARAM_KEYS.promptSha256]: prompt.sha256,
+    [LLM_PARAM_KEYS.promptEffectiveHash]: effectiveHash,
+    [LLM_PARAM_KEYS.promptFewShotK]: examples.length,
+    [LLM_PARAM_KEYS.temperature]: input.temperature,
+    [LLM_PARAM_KEYS.temperatureSent]: input.provider.info.temperature ? String(input.temperature) : 'model default (not accepted)',
+    [LLM_PARAM_KEYS.logprobsRequested]: input.provider.info.logprobs,
+    [LLM_PARAM_KEYS.scorePreference]: input.scorePreference ?? 'logprob-first',
+    [LLM_PARAM_KEYS.style]: input.style,
+    [LLM_PARAM_KEYS.dpi]: firstImage.dpi ?? input.dpi,
+    [LLM_PARAM_KEYS.imageWidthPx]: firstImage.widthPx,
+    [LLM_PARAM_KEYS.imageHeightPx]: firstImage.heightPx,
+    [LLM_PARAM_KEYS.imageRenderOptions]: JSON.stringify(renderOptions),
+    [LLM_PARAM_KEYS.repeats]: input.repeats,
+    [LLM_PARAM_KEYS.dataset]: dataset.name,
+    [LLM_PARAM_KEYS.split]: input.split,
+    [LLM_PARAM_KEYS.records]: records.length,
+    [LLM_PARAM_KEYS.concurrency]: input.concurrency,
+    [LLM_PARAM_KEYS.requestsPerMinute]: input.requestsPerMinute ?? 0,
+    [LLM_PARAM_KEYS.timeoutMs]: input.timeoutMs,
+    [LLM_PARAM_KEYS.maxAttempts]: (input.retry ?? DEFAULT_RETRY_POLICY).maxAttempts,
   };
 
   // The error is stored redacted and without its class name: provider messages may echo a key.
@@ -286,7 +287,7 @@ export async function runLlmArm(db: LeadwiseDatabase, input: LlmArmInput, onProg
       const metricsStartMs = Date.now();
       onProgress?.({ phase: 'metrics', done: 0, total: input.repeats + 1 });
       const result = await recordLlmMetrics(db, run.id, records, summary.records, input, summary.retries);
-      await runs.logParams(run.id, { score_source: result.scoreSource, hard_label_only: result.hardLabelOnly });
+      await runs.logParams(run.id, { [LLM_PARAM_KEYS.scoreSource]: result.scoreSource, [LLM_PARAM_KEYS.hardLabelOnly]: result.hardLabelOnly });
       const metricsMs = Date.now() - metricsStartMs;
       return {
         ...result,

@@ -29,6 +29,7 @@ import type {
   StudyReportData,
   TrainingCurve,
 } from './report-data.ts';
+import { EVALUATE_PARAM_KEYS, TRAIN_PARAM_KEYS } from '../run-param-keys.ts';
 import { TRAIN_METRIC_KEYS } from '../training/train-run.ts';
 import { STUDY_ROLES, type StudyRole } from '../summary/study-summary.ts';
 
@@ -186,7 +187,7 @@ export async function validationThreshold(
   scored: (runId: number) => Promise<ScoredLabel[]>,
 ): Promise<number> {
   if (trainRunId === null) return 0.5;
-  const children = await new RunStore(db).finishedChildParams(trainRunId, 'evaluate', 'split');
+  const children = await new RunStore(db).finishedChildParams(trainRunId, 'evaluate', EVALUATE_PARAM_KEYS.split);
   const validationRun = children.filter((c) => c.value === 'val').at(-1);
   if (!validationRun) return 0.5;
   const validation = await scored(validationRun.id);
@@ -299,6 +300,9 @@ async function datasetSections(db: LeadwiseDatabase, options: GatherOptions, row
   return sections;
 }
 
+/** Train params the report's model table leaves out of a model's training settings. */
+const NOT_TRAINING_SETTINGS: ReadonlySet<string> = new Set([TRAIN_PARAM_KEYS.modelSeed, TRAIN_PARAM_KEYS.dataset, TRAIN_PARAM_KEYS.testRecords]);
+
 async function modelSections(runStore: RunStore, options: GatherOptions): Promise<ModelSection[]> {
   const trainRuns = await runStore.listByExperiment(options.experimentId, { kind: 'train', status: 'finished' });
   const params = await runStore.paramsForRuns(trainRuns.map((r) => r.id));
@@ -310,11 +314,12 @@ async function modelSections(runStore: RunStore, options: GatherOptions): Promis
     sections.set(run.model, {
       model: run.model,
       description: known?.description ?? run.model,
-      parameterCount: Number(p.parameterCount ?? p.parameter_count ?? known?.parameterCount ?? 0),
-      inputSize: p.inputSize ?? p.input ?? '',
+      // trainRun logs no parameter count: the study counts it from the built model.
+      parameterCount: known?.parameterCount ?? 0,
+      inputSize: p[TRAIN_PARAM_KEYS.input] ?? '',
       backend: run.backend ?? '',
       // Seeds are listed on their own; the study scores the test split in its evaluate step, not in training.
-      trainingSettings: Object.fromEntries(Object.entries(p).filter(([k]) => !['parameterCount', 'seed', 'model_seed', 'model', 'dataset', 'test_records'].includes(k))),
+      trainingSettings: Object.fromEntries(Object.entries(p).filter(([k]) => !NOT_TRAINING_SETTINGS.has(k))),
     });
   }
   return [...sections.values()];
@@ -322,7 +327,7 @@ async function modelSections(runStore: RunStore, options: GatherOptions): Promis
 
 async function attributionRows(db: LeadwiseDatabase, options: GatherOptions): Promise<AttributionRow[]> {
   // The validation evaluation (for the threshold) is not a test set: only test splits are charted.
-  const grouped = await new AttributionStore(db).summarizeExperiment(options.experimentId, { key: 'split', value: 'val' });
+  const grouped = await new AttributionStore(db).summarizeExperiment(options.experimentId, { key: EVALUATE_PARAM_KEYS.split, value: 'val' });
   const datasetStore = new DatasetStore(db);
   const internal = await datasetStore.getByName(options.internalDataset);
   const out: AttributionRow[] = [];

@@ -1,5 +1,6 @@
 import { ExperimentStore, RunStore, type LeadwiseDatabase } from '@leadwise/db';
 import { summarizeAcrossSeeds } from '@leadwise/metrics';
+import { EVALUATE_PARAM_KEYS } from '../run-param-keys.ts';
 import { SUMMARY_METRIC_KEYS } from './summary-metrics.ts';
 
 /** `internal`: the held-out test split of the training dataset; `external`: a dataset never trained on. */
@@ -56,7 +57,7 @@ export async function computeStudySummary(db: LeadwiseDatabase, experimentId: nu
   // One round trip for any number of runs: finished evaluation runs joined with their summary
   // metrics (a row per run and key). Validation-split evaluations exist only to choose operating
   // thresholds; they are not test results and stay out.
-  const metricRows = await new RunStore(db).finishedEvaluationMetrics(experimentId, Object.values(SUMMARY_METRIC_KEYS), { key: 'split', value: 'val' });
+  const metricRows = await new RunStore(db).finishedEvaluationMetrics(experimentId, Object.values(SUMMARY_METRIC_KEYS), { key: EVALUATE_PARAM_KEYS.split, value: 'val' });
   const evaluated: { runId: number; model: string; seed: number | null; dataset: string }[] = [];
   const metricsByRun = new Map<number, Map<string, number>>();
   for (const row of metricRows) {

@@ -14,6 +14,7 @@ import {
 } from '@leadwise/models';
 import { recordEvaluationMetrics, type EvaluationMetrics } from '../summary/record-evaluation-metrics.ts';
 import { RecordSampleSource } from './record-sample-source.ts';
+import { EVALUATE_PARAM_KEYS, TRAIN_PARAM_KEYS } from '../run-param-keys.ts';
 import { backendLabel } from './train-run.ts';
 import { labelledRecords, requireDataset, stratifiedSubset, TrainingDataError, type ScoredSplit } from './training-records.ts';
 import type { PageGridStyle } from '@leadwise/render';
@@ -87,7 +88,7 @@ export async function evaluateRun(db: LeadwiseDatabase, options: EvaluateRunOpti
   const backend = options.engine === 'onnx' ? 'onnxruntime-node' : tfjsBackend;
   const dataset = await requireDataset(db, options.dataset);
   const params = await store.getParams(trainRun.id);
-  const gridStyle = options.gridStyle ?? (params.grid_style === 'none' ? 'none' : 'red');
+  const gridStyle = options.gridStyle ?? (params[TRAIN_PARAM_KEYS.gridStyle] === 'none' ? 'none' : 'red');
 
   let split: ScoredSplit = options.split ?? 'test';
   let rows = await labelledRecords(db, dataset.id, split);
@@ -117,14 +118,14 @@ export async function evaluateRun(db: LeadwiseDatabase, options: EvaluateRunOpti
         },
         onCreated: options.onRunCreated,
         params: {
-          train_run_id: trainRun.id,
-          dataset: dataset.name,
-          split,
-          records: rows.length,
-          checkpoint_uri: trainRun.checkpointUri,
-          grid_style: gridStyle,
-          engine: options.engine ?? 'tfjs',
-          occlusion_blank: 'paper',
+          [EVALUATE_PARAM_KEYS.trainRunId]: trainRun.id,
+          [EVALUATE_PARAM_KEYS.dataset]: dataset.name,
+          [EVALUATE_PARAM_KEYS.split]: split,
+          [EVALUATE_PARAM_KEYS.records]: rows.length,
+          [EVALUATE_PARAM_KEYS.checkpointUri]: trainRun.checkpointUri,
+          [EVALUATE_PARAM_KEYS.gridStyle]: gridStyle,
+          [EVALUATE_PARAM_KEYS.engine]: options.engine ?? 'tfjs',
+          [EVALUATE_PARAM_KEYS.occlusionBlank]: 'paper',
         },
       },
       async (run) => {
