@@ -24,6 +24,14 @@ const depConstraints = [
   { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['*'] },
 ];
 
+// Every query lives in a libs/db store (issue 17): other projects reach the database through the
+// stores, and their specs through @leadwise/db/testing. Dynamic imports are caught too.
+const DB_DRIVER_MESSAGE = 'SQL and the database driver belong in libs/db: add or use a store method (specs: @leadwise/db/testing).';
+const dbDriverImports = {
+  paths: [{ name: 'pg', message: DB_DRIVER_MESSAGE }],
+  patterns: [{ group: ['drizzle-orm', 'drizzle-orm/*', 'pg/*'], message: DB_DRIVER_MESSAGE }],
+};
+
 export default [
   { ignores: ['**/node_modules', '**/dist', '.nx', '.leadwise', 'report', 'migrations/meta', 'docs'] },
   ...nx.configs['flat/base'],
@@ -50,6 +58,28 @@ export default [
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['**/*.ts', '**/*.tsx', '**/*.mjs'],
+    ignores: [
+      'libs/db/**',
+      // Benchmarks of raw SQL: they seed millions of rows with set-based INSERTs and read EXPLAIN plans.
+      'tools/bench/api.ts',
+      'tools/bench/web-api.ts',
+      'tools/bench/db-predictions.ts',
+      // TODO(issue-17): moving in branch issue-17b / issue-18
+      'libs/study/src/study/run-study.ts',
+      'libs/study/src/study/run-study.integration.spec.ts',
+      'apps/api/src/experiments/experiment.resolver.ts',
+      'apps/api/src/records/record.resolver.ts',
+    ],
+    rules: {
+      'no-restricted-imports': ['error', dbDriverImports],
+      'no-restricted-syntax': [
+        'error',
+        { selector: "ImportExpression[source.value=/^(drizzle-orm|pg)(\\/|$)/]", message: DB_DRIVER_MESSAGE },
+      ],
     },
   },
   { files: ['**/*.spec.ts', 'e2e/**/*.ts', 'tools/**/*.ts'], rules: { '@typescript-eslint/no-non-null-assertion': 'off' } },

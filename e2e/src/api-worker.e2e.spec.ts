@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { holdTableLock } from '@leadwise/db/testing';
 import { resolveEcgDataDir } from '@leadwise/ecg';
 import {
   createScratchDatabase,
@@ -206,15 +206,11 @@ describe('API and workers end to end', () => {
     // Holds the training at a known point, whatever the machine's speed: while this transaction
     // holds run_metrics, epoch 1 cannot record its metrics, so the job is still running when the
     // cancel arrives (before, a fast machine finished the tiny training first).
-    const gate = new pg.Client({ connectionString: database.url });
-    await gate.connect();
-    await gate.query('BEGIN');
-    await gate.query('LOCK TABLE run_metrics IN EXCLUSIVE MODE');
+    const gate = await holdTableLock(database.url, 'run_metrics');
     try {
       await cancelHeldTraining();
     } finally {
-      await gate.query('COMMIT');
-      await gate.end();
+      await gate.release();
     }
   }, 12 * MINUTES);
 

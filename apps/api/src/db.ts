@@ -1,2 +1,2 @@
-// The API's single view of libs/db: the handle type and the tables it reads.
+// The API's single view of libs/db: the handle its stores take (every query is a libs/db store's).
 export type { LeadwiseDatabase as Db } from '@leadwise/db';

@@ -1,15 +1,10 @@
 import DataLoader from 'dataloader';
-import { and, asc, desc, inArray, isNull, sql } from 'drizzle-orm';
 import {
-  datasets,
-  experiments,
-  jobs,
-  records,
-  runArtifacts,
-  runLatestMetrics,
-  runMetrics,
-  runParams,
-  runs,
+  DatasetStore,
+  ExperimentStore,
+  JobStore,
+  RecordStore,
+  RunStore,
   type Dataset,
   type RecordRow,
   type Experiment,
@@ -49,49 +44,26 @@ export function createLoaders(db: Db) {
     return keys.map((k) => map.get(k) ?? []);
   };
 
+  const datasetStore = new DatasetStore(db);
+  const recordStore = new RecordStore(db);
+  const experimentStore = new ExperimentStore(db);
+  const runStore = new RunStore(db);
+  const jobStore = new JobStore(db);
+
   return {
-    dataset: new DataLoader<number, Dataset | null>(async (ids) =>
-      byId(await db.select().from(datasets).where(inArray(datasets.id, [...ids])), ids),
-    ),
-    record: new DataLoader<number, RecordRow | null>(async (ids) =>
-      byId(await db.select().from(records).where(inArray(records.id, [...ids])), ids),
-    ),
-    experiment: new DataLoader<number, Experiment | null>(async (ids) =>
-      byId(await db.select().from(experiments).where(and(inArray(experiments.id, [...ids]), isNull(experiments.deletedAt))), ids),
-    ),
-    run: new DataLoader<number, Run | null>(async (ids) =>
-      byId(await db.select().from(runs).where(and(inArray(runs.id, [...ids]), isNull(runs.deletedAt))), ids),
-    ),
-    runsOfExperiment: new DataLoader<number, Run[]>(async (ids) =>
-      groupBy(
-        await db
-          .select()
-          .from(runs)
-          .where(and(inArray(runs.experimentId, [...ids]), isNull(runs.deletedAt)))
-          .orderBy(asc(runs.id)),
-        ids,
-        (r) => r.experimentId,
-      ),
-    ),
-    paramsOfRun: new DataLoader<number, RunParam[]>(async (ids) =>
-      groupBy(await db.select().from(runParams).where(inArray(runParams.runId, [...ids])).orderBy(asc(runParams.key)), ids, (r) => r.runId),
-    ),
-    latestMetricsOfRun: new DataLoader<number, RunLatestMetric[]>(async (ids) =>
-      groupBy(
-        await db.select().from(runLatestMetrics).where(inArray(runLatestMetrics.runId, [...ids])).orderBy(asc(runLatestMetrics.key)),
-        ids,
-        (r) => r.runId,
-      ),
-    ),
-    artifactsOfRun: new DataLoader<number, RunArtifact[]>(async (ids) =>
-      groupBy(await db.select().from(runArtifacts).where(inArray(runArtifacts.runId, [...ids])).orderBy(asc(runArtifacts.path)), ids, (r) => r.runId),
-    ),
+    // A record's or a run's dataset resolves even after the dataset was soft-deleted.
+    dataset: new DataLoader<number, Dataset | null>(async (ids) => byId(await datasetStore.getByIds(ids, { includeDeleted: true }), ids)),
+    record: new DataLoader<number, RecordRow | null>(async (ids) => byId(await recordStore.getByIds(ids), ids)),
+    experiment: new DataLoader<number, Experiment | null>(async (ids) => byId(await experimentStore.getByIds(ids), ids)),
+    run: new DataLoader<number, Run | null>(async (ids) => byId(await runStore.getByIds(ids), ids)),
+    runsOfExperiment: new DataLoader<number, Run[]>(async (ids) => groupBy(await runStore.listByExperiments(ids), ids, (r) => r.experimentId)),
+    paramsOfRun: new DataLoader<number, RunParam[]>(async (ids) => groupBy(await runStore.paramRowsForRuns(ids), ids, (r) => r.runId)),
+    latestMetricsOfRun: new DataLoader<number, RunLatestMetric[]>(async (ids) => groupBy(await runStore.latestMetricsForRuns(ids), ids, (r) => r.runId)),
+    artifactsOfRun: new DataLoader<number, RunArtifact[]>(async (ids) => groupBy(await runStore.artifactsForRuns(ids), ids, (r) => r.runId)),
     /** The latest job of each run (a run relaunched after a failure has several). */
     latestJobOfRun: new DataLoader<number, Job | null>(async (ids) => {
-      const rows = await db.select().from(jobs).where(inArray(jobs.runId, [...ids])).orderBy(desc(jobs.id));
-      const map = new Map<number, Job>();
-      for (const row of rows) if (row.runId !== null && !map.has(row.runId)) map.set(row.runId, row);
-      return ids.map((id) => map.get(id) ?? null);
+      const latest = await jobStore.latestByRuns(ids);
+      return ids.map((id) => latest.get(id) ?? null);
     }),
     /** Metric history of (run, key), in step order; key is `${runId}/${metricKey}`. */
     metricSeries: new DataLoader<string, RunMetric[]>(async (keys) => {
@@ -99,23 +71,12 @@ export function createLoaders(db: Db) {
         const slash = k.indexOf('/');
         return { runId: Number(k.slice(0, slash)), key: k.slice(slash + 1) };
       });
-      const rows = await db
-        .select()
-        .from(runMetrics)
-        .where(and(inArray(runMetrics.runId, [...new Set(pairs.map((p) => p.runId))]), inArray(runMetrics.key, [...new Set(pairs.map((p) => p.key))])))
-        .orderBy(asc(runMetrics.step), asc(runMetrics.timestamp), asc(runMetrics.id));
+      const rows = await runStore.metricSeriesForRuns([...new Set(pairs.map((p) => p.runId))], [...new Set(pairs.map((p) => p.key))]);
       return groupBy(rows, keys, (r) => `${r.runId}/${r.key}`);
     }),
-    splitLabelCountsOfDataset: new DataLoader<number, SplitLabelCount[]>(async (ids) => {
-      const rows = await db
-        .select({ datasetId: records.datasetId, split: records.split, label: records.label, count: sql<number>`count(*)::int` })
-        .from(records)
-        .where(inArray(records.datasetId, [...ids]))
-        .groupBy(records.datasetId, records.split, records.label);
-      return groupBy(rows, ids, (r) => r.datasetId).map((list) =>
-        list.map(({ split, label, count }) => ({ split, label, count: Number(count) })),
-      );
-    }),
+    splitLabelCountsOfDataset: new DataLoader<number, SplitLabelCount[]>(async (ids) =>
+      groupBy(await datasetStore.labelCounts(ids), ids, (r) => r.datasetId).map((list) => list.map(({ split, label, count }) => ({ split, label, count }))),
+    ),
   };
 }
 

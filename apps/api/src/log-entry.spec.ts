@@ -1,10 +1,10 @@
-import { DrizzleQueryError } from 'drizzle-orm/errors';
+import { failedQuery } from '@leadwise/db/testing';
 import { describe, expect, it } from 'vitest';
 import { formatLogEntry } from './server.ts';
 
 describe('formatLogEntry', () => {
   it('leaves SQL parameters out of the log: they carry client input and patient data', () => {
-    const error = new DrizzleQueryError('select * from datasets where name = $1', ['a\u0000\n<fake line>', 'p123'], new Error('invalid byte sequence for encoding "UTF8": 0x00'));
+    const error = failedQuery('select * from datasets where name = $1', ['a\u0000\n<fake line>', 'p123'], new Error('invalid byte sequence for encoding "UTF8": 0x00'));
     const text = formatLogEntry({ errorId: 'x-1', error });
     expect(text).toContain('Failed query: select * from datasets where name = $1 (2 parameters, not shown): invalid byte sequence');
     expect(text).not.toMatch(/fake line|p123/);

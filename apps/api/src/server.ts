@@ -1,8 +1,7 @@
 import type http from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { DrizzleQueryError } from 'drizzle-orm/errors';
-import { errorMessageWithoutParams } from '@leadwise/db';
+import { errorMessageWithoutParams, isQueryError } from '@leadwise/db';
 import { GraphQLError } from 'graphql';
 import type { JobQueue } from '@leadwise/study';
 import { authConfigFromEnv, isValidApiKey, presentedApiKey, type AuthConfig } from './auth.ts';
@@ -157,7 +156,7 @@ export function formatLogEntry(entry: unknown, prefix = 'leadwise api: '): strin
 }
 
 function describeError(error: unknown): string {
-  if (error instanceof DrizzleQueryError) return `${errorMessageWithoutParams(error)}\n${stackFrames(error)}`;
+  if (isQueryError(error)) return `${errorMessageWithoutParams(error)}\n${stackFrames(error)}`;
   return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }
 

@@ -1,5 +1,5 @@
 import { datasets, experiments, leadGroupAttributions, llmResponses, predictions, records, runLatestMetrics, runParams, runs, type LeadwiseDatabase } from '@leadwise/db';
-import { SUMMARY_METRIC_KEYS } from '@leadwise/study';
+import { EVALUATE_PARAM_KEYS, SUMMARY_METRIC_KEYS } from '@leadwise/study';
 
 /** Ids of what `seedApiFixture` wrote. */
 export interface ApiFixture {
@@ -171,7 +171,7 @@ export async function seedApiFixture(db: LeadwiseDatabase): Promise<ApiFixture> 
 
   // A validation-split evaluation (it only picks operating thresholds): the summary must leave it out.
   const validationRunId = await newRun({ kind: 'evaluate', model: 'resnet18', seed: 1, datasetId: internal!.id });
-  await db.insert(runParams).values({ runId: validationRunId, key: 'split', value: 'val' });
+  await db.insert(runParams).values({ runId: validationRunId, key: EVALUATE_PARAM_KEYS.split, value: 'val' });
   await db.insert(runLatestMetrics).values(
     [SUMMARY_METRIC_KEYS.rocAuc, SUMMARY_METRIC_KEYS.prAuc].map((key) => ({ runId: validationRunId, key, value: 0.99, step: 0, timestamp: new Date() })),
   );

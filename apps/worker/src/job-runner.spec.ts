@@ -1,8 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { eq, sql } from 'drizzle-orm';
-import { DrizzleQueryError } from 'drizzle-orm/errors';
 import { datasets, experiments, jobs, predictions, records, runs, PredictionStore } from '@leadwise/db';
-import { TEST_DRIVERS, openTestDatabase, type TestDatabase } from '@leadwise/db/testing';
+import { TEST_DRIVERS, eq, failedQuery, openTestDatabase, sql, type TestDatabase } from '@leadwise/db/testing';
 import { JobQueue, queueName, type JobContext, type JobHandlerRegistry } from '@leadwise/study';
 import { JobRunner } from './job-runner.ts';
 import { execFile } from 'node:child_process';
@@ -226,7 +224,7 @@ describe.each(TEST_DRIVERS)('job runner on %s', (driver) => {
     const { jobId } = await launch();
     const logged: string[] = [];
     const failingQuery = async () => {
-      throw new DrizzleQueryError('select * from records where patient_id = $1', ['patient-4711'], new Error('deadlock detected'));
+      throw failedQuery('select * from records where patient_id = $1', ['patient-4711'], new Error('deadlock detected'));
     };
     const runner = new JobRunner(database.db, queue, { evaluate: failingQuery }, { heartbeatS: 0.2, pollingIntervalS: 0.5, log: (m) => logged.push(m) });
     runners.push(runner);

@@ -1,7 +1,6 @@
 import { hostname } from 'node:os';
-import { and, eq, isNotNull, lt, sql } from 'drizzle-orm';
 import type PgBoss from 'pg-boss';
-import { InvalidTransitionError, JobLockLostError, JobStore, RunStore, errorMessageWithoutParams, jobs, type Job, type LeadwiseDatabase } from '@leadwise/db';
+import { InvalidTransitionError, JobLockLostError, JobStore, RunStore, errorMessageWithoutParams, type Job, type LeadwiseDatabase } from '@leadwise/db';
 import { JobAbortedError, queueName, type AbortReason, type JobContext, type JobHandlerRegistry, type JobQueue } from '@leadwise/study';
 
 export interface JobRunnerOptions {
@@ -221,32 +220,12 @@ export class JobRunner {
   }
 
   /**
-   * Hands jobs whose worker stopped heartbeating back to the queue. Every worker runs this; the
-   * conditional UPDATE lets exactly one of them win each stale job, which then asks pg-boss to
-   * redeliver it (pg-boss 10 has no heartbeat of its own, only a fixed expiry).
+   * Hands jobs whose worker stopped heartbeating back to the queue (JobStore.reapStale lets exactly
+   * one worker win each stale job), then asks pg-boss to redeliver each (pg-boss 10 has no heartbeat
+   * of its own, only a fixed expiry).
    */
   private async reapStaleJobs(): Promise<void> {
-    // The job rows and their runs change in one transaction: the UPDATE holds the rows' locks until
-    // the runs are requeued, so a worker claiming a reaped job cannot start its run in between (and
-    // have it set back to queued under it).
-    const stale = await this.db.transaction(async (tx) => {
-      const reaped = await tx
-        .update(jobs)
-        .set({ status: 'queued', lockedBy: null, error: sql`'worker ' || coalesce(${jobs.lockedBy}, '?') || ' stopped heartbeating'` })
-        .where(
-          and(
-            eq(jobs.status, 'running'),
-            isNotNull(jobs.heartbeatAt),
-            lt(jobs.heartbeatAt, sql`now() - make_interval(secs => ${this.options.staleAfterS})`),
-          ),
-        )
-        .returning();
-      const runStore = new RunStore(tx);
-      for (const job of reaped) {
-        if (job.runId !== null) await runStore.requeue(job.runId).catch(ignoreInvalidTransition);
-      }
-      return reaped;
-    });
+    const stale = await this.jobStore.reapStale({ staleAfterMs: this.options.staleAfterS * 1000 });
     for (const job of stale) {
       this.log(`job ${job.id}: ${job.error}; handing it back to the queue`);
       if (job.cancelRequestedAt) {
@@ -261,11 +240,7 @@ export class JobRunner {
       if (after?.state === 'failed') {
         const message = `${job.error}; no retries left`;
         // Only while nobody claimed it since the reap: a claimed job is its holder's to settle.
-        const [failed] = await this.db
-          .update(jobs)
-          .set({ status: 'failed', finishedAt: new Date(), error: message })
-          .where(and(eq(jobs.id, job.id), eq(jobs.status, 'queued')))
-          .returning({ id: jobs.id });
+        const failed = await this.jobStore.failIfQueued(job.id, message);
         if (failed && job.runId !== null) await this.runStore.fail(job.runId, message).catch(ignoreInvalidTransition);
       }
     }

@@ -58,6 +58,11 @@ export class DatabaseOpenError extends DbError {}
  * An error's message fit for logs and stored error fields: a failed query is named with its SQL and
  * the database's reason, but without its parameters (client input, patient data, log-forging text).
  */
+/** Whether the error is a failed SQL statement (its message would carry the query's parameters). */
+export function isQueryError(error: unknown): error is Error {
+  return error instanceof DrizzleQueryError;
+}
+
 export function errorMessageWithoutParams(error: unknown): string {
   if (error instanceof DrizzleQueryError) {
     const cause = error.cause instanceof Error ? error.cause.message : String(error.cause ?? 'unknown cause');

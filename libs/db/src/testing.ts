@@ -5,12 +5,25 @@ import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { getTableName, is, sql } from 'drizzle-orm';
+import { DrizzleQueryError } from 'drizzle-orm/errors';
 import { PgTable } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import { openDatabase, wrapPgliteClient, type DatabaseDriver, type DatabaseHandle } from './client.ts';
 import { MIGRATIONS_FOLDER, resolveLeadwiseHome } from './paths.ts';
 import * as schema from './schema/index.ts';
 import { RecordStore } from './stores/record-store.ts';
+
+/**
+ * Query building for specs that set up or inspect rows no store method writes or reads (a job whose
+ * worker died an hour ago, a count of rows). Only specs take it from here: code outside libs/db goes
+ * through the stores, and the lint rule keeps drizzle-orm out of other projects' imports.
+ */
+export { eq, sql } from 'drizzle-orm';
+
+/** A failed statement as the data layer reports it (with the query and its parameters), for tests of error reporting. */
+export function failedQuery(query: string, params: unknown[], cause: Error): Error {
+  return new DrizzleQueryError(query, params, cause);
+}
 
 /** Both drivers, for `describe.each(TEST_DRIVERS)`: the same spec must pass on each. */
 export const TEST_DRIVERS: readonly DatabaseDriver[] = ['pglite', 'postgres'];
@@ -127,6 +140,31 @@ export async function createScratchDatabase(prefix = 'leadwise_scratch'): Promis
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return { url: url.toString(), drop: () => adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
+/**
+ * Takes `LOCK TABLE <table> IN EXCLUSIVE MODE` in an open transaction on its own connection to `url`,
+ * holding writers to the table at a known point (reads go on) until `release()` commits.
+ */
+export async function holdTableLock(url: string, table: string): Promise<{ release(): Promise<void> }> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query(`LOCK TABLE "${table.replaceAll('"', '""')}" IN EXCLUSIVE MODE`);
+  } catch (error) {
+    await client.end();
+    throw error;
+  }
+  return {
+    async release() {
+      try {
+        await client.query('COMMIT');
+      } finally {
+        await client.end();
+      }
+    },
+  };
 }
 
 async function adminQuery(adminUrl: string, statement: string): Promise<void> {

@@ -1,3 +1,4 @@
+export * from './run-param-keys.ts';
 export * from './study/study-config.ts';
 export * from './study/run-study.ts';
 export * from './report/report-data.ts';

@@ -1,7 +1,5 @@
 import { Args, Ctx, Query, Resolver } from 'type-graphql';
-import { and, asc, eq } from 'drizzle-orm';
-import { alias } from 'drizzle-orm/pg-core';
-import { predictions } from '@leadwise/db';
+import { RunPairStore } from '@leadwise/db';
 import { MetricsInputError, delongPairedTest } from '@leadwise/metrics';
 import type { ApiContext } from '../context.ts';
 import { BadInputError, NotFoundError } from '../errors.ts';
@@ -19,17 +17,11 @@ export class ComparisonResolver {
     const [runA, runB] = await Promise.all([loaders.run.load(args.runA), loaders.run.load(args.runB)]);
     if (!runA) throw new NotFoundError('run', args.runA);
     if (!runB) throw new NotFoundError('run', args.runB);
-    const b = alias(predictions, 'b');
-    const rows = await db
-      .select({ label: predictions.trueLabel, scoreA: predictions.score, scoreB: b.score })
-      .from(predictions)
-      .innerJoin(b, and(eq(b.recordId, predictions.recordId), eq(b.runId, args.runB)))
-      .where(eq(predictions.runId, args.runA))
-      .orderBy(asc(predictions.recordId));
+    const rows = await new RunPairStore(db).shared(args.runA, args.runB);
     if (rows.length === 0) {
       throw new BadInputError(`runs ${args.runA} and ${args.runB} have no predicted records in common`, 'runB');
     }
-    const labels = Uint8Array.from(rows, (r) => r.label);
+    const labels = Uint8Array.from(rows, (r) => r.trueLabel);
     const scoresA = Float64Array.from(rows, (r) => r.scoreA);
     const scoresB = Float64Array.from(rows, (r) => r.scoreB);
     try {

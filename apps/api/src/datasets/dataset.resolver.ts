@@ -1,6 +1,5 @@
 import { Args, Ctx, Extensions, FieldResolver, Int, Query, Resolver, Root } from 'type-graphql';
-import { and, asc, eq, isNull } from 'drizzle-orm';
-import { datasets, SPLITS, type Dataset } from '@leadwise/db';
+import { DatasetStore, SPLITS, type Dataset } from '@leadwise/db';
 import type { ApiContext } from '../context.ts';
 import { BadInputError } from '../errors.ts';
 import { DatasetArgs, DatasetsArgs } from './dataset.args.ts';
@@ -13,15 +12,14 @@ const SPLIT_ORDER = [...SPLITS, null];
 export class DatasetResolver {
   @Query(() => [DatasetType], { description: 'All imported datasets, by name.' })
   async datasets(@Args(() => DatasetsArgs) args: DatasetsArgs, @Ctx() { db }: ApiContext): Promise<Dataset[]> {
-    return db.select().from(datasets).where(isNull(datasets.deletedAt)).orderBy(asc(datasets.name)).limit(args.first);
+    return new DatasetStore(db).list({ orderBy: 'name', limit: args.first });
   }
 
   @Query(() => DatasetType, { nullable: true, description: 'One dataset by id or name; null when there is none.' })
   async dataset(@Args(() => DatasetArgs) args: DatasetArgs, @Ctx() { db }: ApiContext): Promise<Dataset | null> {
     if ((args.id == null) === (args.name == null)) throw new BadInputError('give exactly one of `id` and `name`', 'id');
-    const where = args.id != null ? eq(datasets.id, args.id) : eq(datasets.name, args.name!);
-    const [row] = await db.select().from(datasets).where(and(where, isNull(datasets.deletedAt)));
-    return row ?? null;
+    const store = new DatasetStore(db);
+    return (await (args.id != null ? store.getById(args.id) : store.getByName(args.name!))) ?? null;
   }
 
   @FieldResolver(() => Int, { description: 'Number of records in the dataset, all labels.' })

@@ -1,6 +1,5 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, Float, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { and, desc, eq, isNull, type SQL } from 'drizzle-orm';
-import { DatasetStore, RunStore, runs, type Job, type Run } from '@leadwise/db';
+import { DatasetStore, RunStore, type Job, type Run } from '@leadwise/db';
 import { redactSecrets } from '@leadwise/llm';
 import { JobPayloadError, STUDY_MODELS, parseEvaluateJobPayload, parseLlmJobPayload, parseTrainJobPayload } from '@leadwise/study';
 import { RunKindEnum } from '../common/enums.ts';
@@ -17,12 +16,15 @@ import { ArtifactType, MetricPointType, MetricType, RunParamType, RunType } from
 export class RunResolver {
   @Query(() => [RunType], { description: 'Runs, newest first, filtered by experiment, state, kind and model.' })
   async runs(@Args(() => RunsArgs) args: RunsArgs, @Ctx() { db }: ApiContext): Promise<Run[]> {
-    const where: SQL[] = [isNull(runs.deletedAt)];
-    if (args.experimentId) where.push(eq(runs.experimentId, args.experimentId));
-    if (args.status) where.push(eq(runs.status, args.status));
-    if (args.kind) where.push(eq(runs.kind, args.kind));
-    if (args.model) where.push(eq(runs.model, args.model));
-    return db.select().from(runs).where(and(...where)).orderBy(desc(runs.id)).limit(args.first);
+    return new RunStore(db).listNewest(
+      {
+        ...(args.experimentId ? { experimentId: args.experimentId } : {}),
+        ...(args.status ? { status: args.status } : {}),
+        ...(args.kind ? { kind: args.kind } : {}),
+        ...(args.model ? { model: args.model } : {}),
+      },
+      args.first,
+    );
   }
 
   @Query(() => RunType, { nullable: true, description: 'One run by id; null when there is none.' })
@@ -148,13 +150,13 @@ export class RunResolver {
   })
   async cancelRun(@Arg('id', () => Int, { description: 'Run id.' }) id: number, @Ctx() { db, queue }: ApiContext): Promise<Run> {
     if (!queue) throw new ConflictError('this API instance has no job queue');
-    const [run] = await db.select().from(runs).where(and(eq(runs.id, id), isNull(runs.deletedAt)));
+    const runStore = new RunStore(db);
+    const run = await runStore.getById(id);
     if (!run) throw new NotFoundError('run', id);
     if (run.status === 'finished' || run.status === 'failed' || run.status === 'cancelled') {
       throw new ConflictError(`run ${id} is already ${run.status}`);
     }
     await queue.cancelRun(id);
-    const [after] = await db.select().from(runs).where(eq(runs.id, id));
-    return after!;
+    return (await runStore.getById(id, { includeDeleted: true }))!;
   }
 }

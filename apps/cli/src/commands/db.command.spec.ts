@@ -1,28 +1,15 @@
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MIGRATIONS_FOLDER } from '@leadwise/db';
-import { DEFAULT_TEST_DATABASE_URL } from '@leadwise/db/testing';
+import { createScratchDatabase } from '@leadwise/db/testing';
 import { main } from '../main.ts';
 
 // `leadwise db` against a fresh PostgreSQL database, with a password in DATABASE_URL (the server
 // trusts local connections, so it is ignored for login but must never be printed).
-const databaseName = `leadwise_cli_db_${randomBytes(6).toString('hex')}`;
-const adminUrl = process.env.TEST_DATABASE_URL?.trim() || DEFAULT_TEST_DATABASE_URL;
 const savedUrl = process.env.DATABASE_URL;
 const PASSWORD = 'pw-never-printed';
-
-async function admin(statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
-  }
-}
+let scratch: Awaited<ReturnType<typeof createScratchDatabase>>;
 
 async function run(args: string[]): Promise<string> {
   let output = '';
@@ -44,9 +31,8 @@ async function run(args: string[]): Promise<string> {
 }
 
 beforeAll(async () => {
-  await admin(`CREATE DATABASE ${databaseName}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${databaseName}`;
+  scratch = await createScratchDatabase('leadwise_cli_db');
+  const url = new URL(scratch.url);
   url.password = PASSWORD;
   if (!url.username) url.username = 'postgres';
   process.env.DATABASE_URL = url.toString();
@@ -54,7 +40,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (savedUrl === undefined) delete process.env.DATABASE_URL;
   else process.env.DATABASE_URL = savedUrl;
-  await admin(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
+  await scratch.drop();
 });
 
 describe('leadwise db', () => {

@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { count, getTableName, is } from 'drizzle-orm';
-import { PgTable } from 'drizzle-orm/pg-core';
 import type { DatabaseDriver, DatabaseHandle } from '@leadwise/db';
 import { printResult } from '../cli-kit.ts';
 
@@ -22,15 +20,7 @@ async function readStatus(handle: DatabaseHandle): Promise<DbStatus> {
   const migrations = (await db.migrationStatus(handle.db)).map((m) => ({ ...m, appliedAt: m.appliedAt?.toISOString() ?? null }));
   const pending = migrations.filter((m) => !m.applied).length;
   const status: DbStatus = { driver: handle.driver, location: handle.location, migrations, pending };
-  if (pending === 0) {
-    const tables: Record<string, number> = {};
-    const schemaValues: unknown[] = Object.values(db);
-    for (const table of schemaValues.filter((v): v is PgTable => is(v, PgTable))) {
-      const [row] = await handle.db.select({ n: count() }).from(table);
-      tables[getTableName(table)] = row.n;
-    }
-    status.tables = Object.fromEntries(Object.entries(tables).sort(([a], [b]) => a.localeCompare(b)));
-  }
+  if (pending === 0) status.tables = await db.tableRowCounts(handle.db);
   return status;
 }
 

@@ -88,7 +88,7 @@ describe('leadwise llm', () => {
       expect(result.exitCode).not.toBe(0);
       expect(result.stderr).toMatch(/^leadwise: all 4 requests to refused failed; the first: .*invalid key$/m);
       const { openDatabase, runs } = await import('@leadwise/db');
-      const { eq } = await import('drizzle-orm');
+      const { eq } = await import('@leadwise/db/testing');
       const handle = await openDatabase();
       try {
         const refused = await handle.db.select({ status: runs.status }).from(runs).where(eq(runs.model, 'refused'));

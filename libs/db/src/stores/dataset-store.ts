@@ -53,18 +53,23 @@ export class DatasetStore {
     return row;
   }
 
-  /** For DataLoaders: the datasets with these ids, deleted ones included, in no particular order. */
-  async getByIds(ids: readonly number[]): Promise<Dataset[]> {
+  /** For DataLoaders: the datasets with these ids, in no particular order. */
+  async getByIds(ids: readonly number[], options: IncludeDeleted = {}): Promise<Dataset[]> {
     if (ids.length === 0) return [];
-    return this.db.select().from(datasets).where(inArray(datasets.id, [...ids]));
-  }
-
-  async list(options: IncludeDeleted = {}): Promise<Dataset[]> {
     return this.db
       .select()
       .from(datasets)
+      .where(and(inArray(datasets.id, [...ids]), options.includeDeleted ? undefined : isNull(datasets.deletedAt)));
+  }
+
+  /** Datasets in id order, or in name order with `orderBy: 'name'`; at most `limit` of them when given. */
+  async list(options: IncludeDeleted & { orderBy?: 'id' | 'name'; limit?: number } = {}): Promise<Dataset[]> {
+    const query = this.db
+      .select()
+      .from(datasets)
       .where(options.includeDeleted ? undefined : isNull(datasets.deletedAt))
-      .orderBy(asc(datasets.id));
+      .orderBy(options.orderBy === 'name' ? asc(datasets.name) : asc(datasets.id));
+    return options.limit === undefined ? query : query.limit(options.limit);
   }
 
   /** Record counts per dataset, split and label (what `leadwise datasets` and the API show). */

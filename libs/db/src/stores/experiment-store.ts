@@ -64,10 +64,13 @@ export class ExperimentStore {
     return row;
   }
 
-  /** For DataLoaders: experiments with these ids, deleted ones included, in no particular order. */
-  async getByIds(ids: readonly number[]): Promise<Experiment[]> {
+  /** For DataLoaders: experiments with these ids, in no particular order. */
+  async getByIds(ids: readonly number[], options: IncludeDeleted = {}): Promise<Experiment[]> {
     if (ids.length === 0) return [];
-    return this.db.select().from(experiments).where(inArray(experiments.id, [...ids]));
+    return this.db
+      .select()
+      .from(experiments)
+      .where(and(inArray(experiments.id, [...ids]), options.includeDeleted ? undefined : isNull(experiments.deletedAt)));
   }
 
   /** Newest first, optionally only those in `status`; `beforeId` is the previous page's `nextCursor`. */

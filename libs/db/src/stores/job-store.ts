@@ -1,10 +1,11 @@
-import { and, asc, eq, gt, inArray, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import type { LeadwiseDatabase } from '../client.ts';
 import type { JobStatus } from '../schema/enums.ts';
 import { jobs, type Job, type NewJob } from '../schema/jobs.ts';
 import { InvalidTransitionError, JobLockLostError } from '../errors.ts';
 import { clampLimit, type Page } from './store-kit.ts';
+import { RunStore } from './run-store.ts';
 
 export interface ClaimOptions {
   /** A running job whose heartbeat is older than this is considered abandoned and may be claimed (default 60 s). */
@@ -31,6 +32,17 @@ export class JobStore {
     return row;
   }
 
+  /** Links the job to its entry in the delivery queue (pg-boss's job id). */
+  async setQueueJobId(id: number, queueJobId: string): Promise<Job> {
+    const [row] = await this.db.update(jobs).set({ queueJobId }).where(eq(jobs.id, id)).returning();
+    return row;
+  }
+
+  /** Points the job at the run it produced (an evaluation or LLM run it created itself). */
+  async setRunId(id: number, runId: number): Promise<void> {
+    await this.db.update(jobs).set({ runId }).where(eq(jobs.id, id));
+  }
+
   async getById(id: number): Promise<Job | undefined> {
     const [row] = await this.db.select().from(jobs).where(eq(jobs.id, id));
     return row;
@@ -38,6 +50,15 @@ export class JobStore {
 
   async getByRunId(runId: number): Promise<Job[]> {
     return this.db.select().from(jobs).where(eq(jobs.runId, runId)).orderBy(asc(jobs.id));
+  }
+
+  /** For DataLoaders: the latest job of each of these runs (a run relaunched after a failure has several), by run id. */
+  async latestByRuns(runIds: readonly number[]): Promise<Map<number, Job>> {
+    const latest = new Map<number, Job>();
+    if (runIds.length === 0) return latest;
+    const rows = await this.db.select().from(jobs).where(inArray(jobs.runId, [...runIds])).orderBy(desc(jobs.id));
+    for (const row of rows) if (row.runId !== null && !latest.has(row.runId)) latest.set(row.runId, row);
+    return latest;
   }
 
   async list(filter: { status?: JobStatus; kind?: string; afterId?: number | null; limit?: number } = {}): Promise<Page<Job>> {
@@ -183,6 +204,41 @@ export class JobStore {
     return rows.length;
   }
 
+  /**
+   * Hands back to the queue the running jobs whose worker stopped heartbeating, recording which
+   * worker it was, and requeues their runs. Every worker runs this; the conditional UPDATE lets
+   * exactly one of them win each stale job. The job rows and their runs change in one transaction:
+   * the UPDATE holds the rows' locks until the runs are requeued, so a worker claiming a reaped job
+   * cannot start its run in between (and have it set back to queued under it).
+   */
+  async reapStale(options: ClaimOptions = {}): Promise<Job[]> {
+    return this.db.transaction(async (tx) => {
+      const reaped = await tx
+        .update(jobs)
+        .set({ status: 'queued', lockedBy: null, error: sql`'worker ' || coalesce(${jobs.lockedBy}, '?') || ' stopped heartbeating'` })
+        .where(and(eq(jobs.status, 'running'), isNotNull(jobs.heartbeatAt), stale(options)))
+        .returning();
+      const runStore = new RunStore(tx);
+      for (const job of reaped) {
+        if (job.runId !== null) await runStore.requeue(job.runId).catch(ignoreInvalidTransition);
+      }
+      return reaped;
+    });
+  }
+
+  /**
+   * Fails a job that is still queued (nobody claimed it since it was reaped) with `error`; a claimed
+   * job is its holder's to settle. Returns whether it was failed.
+   */
+  async failIfQueued(id: number, error: string): Promise<boolean> {
+    const failed = await this.db
+      .update(jobs)
+      .set({ status: 'failed', finishedAt: new Date(), error })
+      .where(and(eq(jobs.id, id), eq(jobs.status, 'queued')))
+      .returning({ id: jobs.id });
+    return failed.length > 0;
+  }
+
   private async updateHeld(id: number, workerId: string, set: PgUpdateSetSource<typeof jobs>): Promise<Job> {
     const [row] = await this.db
       .update(jobs)
@@ -219,4 +275,9 @@ function claimable(options: ClaimOptions): SQL | undefined {
 function stale(options: ClaimOptions): SQL {
   const staleAfterMs = options.staleAfterMs ?? 60_000;
   return lt(jobs.heartbeatAt, sql`now() - make_interval(secs => ${staleAfterMs / 1000})`);
+}
+
+/** A run already moved on (e.g. cancelled meanwhile): the transition it would have made no longer applies. */
+function ignoreInvalidTransition(error: unknown): void {
+  if (!(error instanceof InvalidTransitionError)) throw error;
 }

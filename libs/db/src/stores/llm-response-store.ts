@@ -1,7 +1,8 @@
-import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
 import type { LeadwiseDatabase } from '../client.ts';
+import type { ParseStatus } from '../schema/enums.ts';
 import { llmResponses, type LlmResponse, type NewLlmResponse } from '../schema/llm-responses.ts';
-import { clampLimit, excludedColumns, type Page } from './store-kit.ts';
+import { chunk, clampLimit, excludedColumns, type Page } from './store-kit.ts';
 
 /** What identifies one LLM request: the same key means the same question about the same image. */
 export interface LlmCacheKey {
@@ -9,6 +10,13 @@ export interface LlmCacheKey {
   promptHash: string;
   imageSha256: string;
   repeatIndex: number;
+}
+
+export interface LlmResponseFilter {
+  runId?: number;
+  recordId?: number;
+  model?: string;
+  parseStatus?: ParseStatus;
 }
 
 /** Columns replaced when a cached `error` row is retried (everything but the key and the first run). */
@@ -74,6 +82,27 @@ export class LlmResponseStore {
     return { response: existing, inserted: false };
   }
 
+  /** Responses matching every given filter, in id order, one page at a time. */
+  async list(filter: LlmResponseFilter, options: { afterId?: number | null; limit?: number } = {}): Promise<Page<LlmResponse>> {
+    const limit = clampLimit(options.limit);
+    const rows = await this.db
+      .select()
+      .from(llmResponses)
+      .where(
+        and(
+          filter.runId !== undefined ? eq(llmResponses.runId, filter.runId) : undefined,
+          filter.recordId !== undefined ? eq(llmResponses.recordId, filter.recordId) : undefined,
+          filter.model !== undefined ? eq(llmResponses.model, filter.model) : undefined,
+          filter.parseStatus !== undefined ? eq(llmResponses.parseStatus, filter.parseStatus) : undefined,
+          options.afterId != null ? gt(llmResponses.id, options.afterId) : undefined,
+        ),
+      )
+      .orderBy(asc(llmResponses.id))
+      .limit(limit + 1);
+    const items = rows.slice(0, limit);
+    return { items, nextCursor: rows.length > limit ? items[items.length - 1].id : null };
+  }
+
   /** Responses first written by a run, in id order. */
   async listByRun(runId: number, options: { afterId?: number | null; limit?: number } = {}): Promise<Page<LlmResponse>> {
     const limit = clampLimit(options.limit);
@@ -85,6 +114,20 @@ export class LlmResponseStore {
       .limit(limit + 1);
     const items = rows.slice(0, limit);
     return { items, nextCursor: rows.length > limit ? items[items.length - 1].id : null };
+  }
+
+  /** Every cached response of this model and prompt about any of these images (all repeats), in chunks of 500 images a query. */
+  async listForImages(model: string, promptHash: string, imageSha256s: readonly string[]): Promise<LlmResponse[]> {
+    const found: LlmResponse[] = [];
+    for (const shas of chunk(imageSha256s, 500)) {
+      found.push(
+        ...(await this.db
+          .select()
+          .from(llmResponses)
+          .where(and(eq(llmResponses.model, model), eq(llmResponses.promptHash, promptHash), inArray(llmResponses.imageSha256, shas)))),
+      );
+    }
+    return found;
   }
 
   async byRecord(recordId: number): Promise<LlmResponse[]> {

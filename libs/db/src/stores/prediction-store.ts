@@ -1,6 +1,7 @@
 import { and, asc, count, desc, eq, gt, gte, inArray, lte, sql, type SQL } from 'drizzle-orm';
 import type { LeadwiseDatabase } from '../client.ts';
 import type { Split } from '../schema/enums.ts';
+import { datasets, records } from '../schema/datasets.ts';
 import { predictions, type NewPrediction, type Prediction } from '../schema/predictions.ts';
 import { DbError } from '../errors.ts';
 import { bulkUpsert } from './bulk-upsert.ts';
@@ -38,6 +39,19 @@ export interface PredictionPageOptions {
 /** What AUC, DeLong and calibration need from a run, and nothing more. */
 export interface ScoredLabel {
   recordId: number;
+  trueLabel: number;
+  score: number;
+}
+
+/** A prediction with what identifies its record (`leadwise predictions`, the report's CSVs). */
+export interface PredictionWithRecord {
+  recordId: number;
+  externalId: string;
+  dataset: string;
+  /** The split the run scored the record as (null when it scored a whole dataset). */
+  predictionSplit: Split | null;
+  /** The record's own split. */
+  recordSplit: Split | null;
   trueLabel: number;
   score: number;
 }
@@ -120,6 +134,25 @@ export class PredictionStore {
   }
 
   /** Every run's prediction for one record (the first `limit` runs, by run id, when given). */
+  /** A run's predictions in record id order, with each record's identity, own split and dataset name. */
+  async listWithRecords(runId: number): Promise<PredictionWithRecord[]> {
+    return this.db
+      .select({
+        recordId: predictions.recordId,
+        externalId: records.externalId,
+        dataset: datasets.name,
+        predictionSplit: predictions.split,
+        recordSplit: records.split,
+        trueLabel: predictions.trueLabel,
+        score: predictions.score,
+      })
+      .from(predictions)
+      .innerJoin(records, eq(records.id, predictions.recordId))
+      .innerJoin(datasets, eq(datasets.id, predictions.datasetId))
+      .where(eq(predictions.runId, runId))
+      .orderBy(asc(predictions.recordId));
+  }
+
   async byRecord(recordId: number, limit?: number): Promise<Prediction[]> {
     const query = this.db.select().from(predictions).where(eq(predictions.recordId, recordId)).orderBy(asc(predictions.runId));
     return limit === undefined ? query : query.limit(clampLimit(limit));

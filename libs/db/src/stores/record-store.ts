@@ -1,4 +1,4 @@
-import { and, asc, count, eq, exists, gt, inArray, isNull, not, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, eq, exists, gt, inArray, isNull, ne, not, sql, type SQL } from 'drizzle-orm';
 import type { LeadwiseDatabase } from '../client.ts';
 import { records, type NewRecordRow, type RecordRow } from '../schema/datasets.ts';
 import { llmResponses } from '../schema/llm-responses.ts';
@@ -132,6 +132,24 @@ export class RecordStore {
       .limit(limit + 1);
     const items = rows.slice(0, limit);
     return { items, nextCursor: rows.length > limit ? items[items.length - 1].id : null };
+  }
+
+  /** What training and evaluation read of a dataset's labelled (normal/abnormal) records, in id order. */
+  async listLabelled(datasetId: number): Promise<Pick<RecordRow, 'id' | 'signalPath' | 'label' | 'split' | 'sourceCodes'>[]> {
+    return this.db
+      .select({ id: records.id, signalPath: records.signalPath, label: records.label, split: records.split, sourceCodes: records.sourceCodes })
+      .from(records)
+      .where(and(eq(records.datasetId, datasetId), ne(records.label, 'excluded')))
+      .orderBy(asc(records.id));
+  }
+
+  /** What a split assignment reads of every record of a dataset, in id order. */
+  async listSplitKeys(datasetId: number): Promise<Pick<RecordRow, 'id' | 'patientId' | 'label' | 'split'>[]> {
+    return this.db
+      .select({ id: records.id, patientId: records.patientId, label: records.label, split: records.split })
+      .from(records)
+      .where(eq(records.datasetId, datasetId))
+      .orderBy(asc(records.id));
   }
 
   async count(filter: RecordFilter): Promise<number> {

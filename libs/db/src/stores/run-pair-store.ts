@@ -20,6 +20,17 @@ export class RunPairStore {
    * The shared records where the two runs' scores differ most, largest |scoreA - scoreB| first
    * (ties by record id). Reads both runs through `predictions_run_record_key`.
    */
+  /** Every record both runs predicted, in record id order (the sample of a paired DeLong test). */
+  async shared(runA: number, runB: number): Promise<PairedPrediction[]> {
+    const b = alias(predictions, 'b');
+    return this.db
+      .select({ recordId: predictions.recordId, trueLabel: predictions.trueLabel, scoreA: predictions.score, scoreB: b.score })
+      .from(predictions)
+      .innerJoin(b, and(eq(b.recordId, predictions.recordId), eq(b.runId, runB)))
+      .where(eq(predictions.runId, runA))
+      .orderBy(asc(predictions.recordId));
+  }
+
   async largestDisagreements(runA: number, runB: number, limit?: number): Promise<PairedPrediction[]> {
     const b = alias(predictions, 'b');
     const gap = sql`abs(${predictions.score} - ${b.score})`;

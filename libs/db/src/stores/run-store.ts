@@ -1,7 +1,9 @@
 import { and, asc, desc, eq, inArray, isNull, max, sql } from 'drizzle-orm';
 import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import type { LeadwiseDatabase } from '../client.ts';
-import type { RunKind, RunStatus } from '../schema/enums.ts';
+import type { RunKind, RunStatus, Split } from '../schema/enums.ts';
+import { datasets } from '../schema/datasets.ts';
+import { predictions } from '../schema/predictions.ts';
 import {
   runArtifacts,
   runLatestMetrics,
@@ -15,10 +17,12 @@ import {
   type RunArtifact,
   type RunLatestMetric,
   type RunMetric,
+  type RunParam,
 } from '../schema/experiments.ts';
 import { InvalidTransitionError, ParamConflictError } from '../errors.ts';
 import type { IncludeDeleted } from './dataset-store.ts';
 import { bulkUpsert } from './bulk-upsert.ts';
+import { queryRows } from '../raw-query.ts';
 
 export type ParamValue = string | number | boolean;
 
@@ -41,6 +45,16 @@ export const RUN_TRANSITIONS: Readonly<Record<RunStatus, readonly RunStatus[]>> 
   cancelled: [],
 };
 
+/** One latest metric of a finished evaluation run, with what identifies the run in a study's table. */
+export interface EvaluationMetricRow {
+  runId: number;
+  model: string;
+  seed: number | null;
+  dataset: string;
+  key: string;
+  value: number;
+}
+
 export class RunStore {
   constructor(private readonly db: LeadwiseDatabase) {}
 
@@ -57,10 +71,41 @@ export class RunStore {
     return row;
   }
 
-  /** For DataLoaders: runs with these ids, deleted ones included, in no particular order. */
-  async getByIds(ids: readonly number[]): Promise<Run[]> {
+  /** For DataLoaders: runs with these ids, in no particular order. */
+  async getByIds(ids: readonly number[], options: IncludeDeleted = {}): Promise<Run[]> {
     if (ids.length === 0) return [];
-    return this.db.select().from(runs).where(inArray(runs.id, [...ids]));
+    return this.db
+      .select()
+      .from(runs)
+      .where(and(inArray(runs.id, [...ids]), options.includeDeleted ? undefined : isNull(runs.deletedAt)));
+  }
+
+  /** The newest `limit` (not deleted) runs matching every given filter, newest first. */
+  async listNewest(filter: { experimentId?: number; status?: RunStatus; kind?: RunKind; model?: string }, limit: number): Promise<Run[]> {
+    return this.db
+      .select()
+      .from(runs)
+      .where(
+        and(
+          isNull(runs.deletedAt),
+          filter.experimentId !== undefined ? eq(runs.experimentId, filter.experimentId) : undefined,
+          filter.status !== undefined ? eq(runs.status, filter.status) : undefined,
+          filter.kind !== undefined ? eq(runs.kind, filter.kind) : undefined,
+          filter.model !== undefined ? eq(runs.model, filter.model) : undefined,
+        ),
+      )
+      .orderBy(desc(runs.id))
+      .limit(limit);
+  }
+
+  /** For DataLoaders: the (not deleted) runs of these experiments, in id order. */
+  async listByExperiments(experimentIds: readonly number[]): Promise<Run[]> {
+    if (experimentIds.length === 0) return [];
+    return this.db
+      .select()
+      .from(runs)
+      .where(and(inArray(runs.experimentId, [...experimentIds]), isNull(runs.deletedAt)))
+      .orderBy(asc(runs.id));
   }
 
   async listByExperiment(
@@ -89,6 +134,113 @@ export class RunStore {
       .from(runs)
       .where(and(eq(runs.experimentId, experimentId), isNull(runs.deletedAt)));
     return row?.lastEnd ? new Date(row.lastEnd) : undefined;
+  }
+
+  /** The latest unfinished (queued, running or failed) train run of this model, seed and dataset, to resume. */
+  async findResumableTrainRun(key: { experimentId: number; model: string; seed: number; datasetId: number }): Promise<Run | undefined> {
+    const [row] = await this.db
+      .select()
+      .from(runs)
+      .where(
+        and(
+          eq(runs.experimentId, key.experimentId),
+          eq(runs.kind, 'train'),
+          eq(runs.model, key.model),
+          eq(runs.seed, key.seed),
+          eq(runs.datasetId, key.datasetId),
+          inArray(runs.status, ['queued', 'running', 'failed']),
+          isNull(runs.deletedAt),
+        ),
+      )
+      .orderBy(desc(runs.id))
+      .limit(1);
+    return row;
+  }
+
+  /**
+   * The latest values of `keys` on an experiment's finished evaluation runs, a row per run and key in
+   * run id order, in one round trip for any number of runs. Runs whose param `exceptParam.key` is
+   * `exceptParam.value` are left out (the study leaves out its validation-split evaluations).
+   */
+  async finishedEvaluationMetrics(experimentId: number, keys: readonly string[], exceptParam: { key: string; value: string }): Promise<EvaluationMetricRow[]> {
+    if (keys.length === 0) return [];
+    const rows = await queryRows<{ run_id: string | number; model: string; seed: number | null; dataset: string; key: string; value: number }>(
+      this.db,
+      sql`SELECT r.id AS run_id, r.model, r.seed, d.name AS dataset, m.key, m.value
+          FROM runs r
+          JOIN datasets d ON d.id = r.dataset_id
+          JOIN run_latest_metrics m ON m.run_id = r.id AND m.key IN (${sql.join(
+            keys.map((key) => sql`${key}`),
+            sql`, `,
+          )})
+          LEFT JOIN run_params p ON p.run_id = r.id AND p.key = ${exceptParam.key}
+          WHERE r.experiment_id = ${experimentId} AND r.kind = 'evaluate' AND r.status = 'finished' AND r.deleted_at IS NULL
+            AND (p.value IS NULL OR p.value <> ${exceptParam.value})
+          ORDER BY r.id`,
+    );
+    return rows.map((row) => ({
+      runId: Number(row.run_id),
+      model: row.model,
+      seed: row.seed === null ? null : Number(row.seed),
+      dataset: row.dataset,
+      key: row.key,
+      value: Number(row.value),
+    }));
+  }
+
+  /** A run's child runs of `kind` (a train run's evaluations), deleted ones left out, in id order. */
+  async listChildren(parentRunId: number, kind: RunKind): Promise<Run[]> {
+    return this.db
+      .select()
+      .from(runs)
+      .where(and(eq(runs.parentRunId, parentRunId), eq(runs.kind, kind), isNull(runs.deletedAt)))
+      .orderBy(asc(runs.id));
+  }
+
+  /** A param of a run's finished children of `kind`, for those that have it, in run id order. */
+  async finishedChildParams(parentRunId: number, kind: RunKind, key: string): Promise<{ id: number; value: string }[]> {
+    return this.db
+      .select({ id: runs.id, value: runParams.value })
+      .from(runs)
+      .innerJoin(runParams, and(eq(runParams.runId, runs.id), eq(runParams.key, key)))
+      .where(and(eq(runs.parentRunId, parentRunId), eq(runs.kind, kind), eq(runs.status, 'finished'), isNull(runs.deletedAt)))
+      .orderBy(asc(runs.id));
+  }
+
+  /** Whether a finished evaluation of this train run scored records of `split` (where its operating threshold comes from). */
+  async hasFinishedEvaluationOn(trainRunId: number, split: Split): Promise<boolean> {
+    const scored = await this.db
+      .select({ id: runs.id })
+      .from(runs)
+      .innerJoin(predictions, eq(predictions.runId, runs.id))
+      .where(and(eq(runs.parentRunId, trainRunId), eq(runs.kind, 'evaluate'), eq(runs.status, 'finished'), eq(predictions.split, split)))
+      .limit(1);
+    return scored.length > 0;
+  }
+
+  /** An experiment's finished evaluation runs with their dataset's name, in id order. */
+  async listFinishedEvaluations(experimentId: number): Promise<{ id: number; model: string; seed: number | null; dataset: string | null }[]> {
+    return this.db
+      .select({ id: runs.id, model: runs.model, seed: runs.seed, dataset: datasets.name })
+      .from(runs)
+      .leftJoin(datasets, eq(datasets.id, runs.datasetId))
+      .where(and(eq(runs.experimentId, experimentId), eq(runs.kind, 'evaluate'), eq(runs.status, 'finished'), isNull(runs.deletedAt)))
+      .orderBy(asc(runs.id));
+  }
+
+  /** Of these runs, the ones of `kind` still queued or running (for a retry to fail what an earlier attempt left behind). */
+  async listUnfinished(ids: readonly number[], kind: RunKind): Promise<Run[]> {
+    if (ids.length === 0) return [];
+    return this.db
+      .select()
+      .from(runs)
+      .where(and(inArray(runs.id, [...ids]), eq(runs.kind, kind), inArray(runs.status, ['queued', 'running'])))
+      .orderBy(asc(runs.id));
+  }
+
+  /** Records the compute backend a run trained on. */
+  async setBackend(id: number, backend: string): Promise<void> {
+    await this.db.update(runs).set({ backend }).where(eq(runs.id, id));
   }
 
   // ---- status transitions -------------------------------------------------------------------
@@ -200,6 +352,12 @@ export class RunStore {
     return byRun;
   }
 
+  /** For DataLoaders: the param rows of several runs, in key order. */
+  async paramRowsForRuns(runIds: readonly number[]): Promise<RunParam[]> {
+    if (runIds.length === 0) return [];
+    return this.db.select().from(runParams).where(inArray(runParams.runId, [...runIds])).orderBy(asc(runParams.key));
+  }
+
   // ---- tags (mutable) -----------------------------------------------------------------------
 
   async setTags(runId: number, tags: Readonly<Record<string, string>>): Promise<void> {
@@ -262,6 +420,16 @@ export class RunStore {
       .orderBy(asc(runMetrics.key), asc(runMetrics.step), asc(runMetrics.timestamp), asc(runMetrics.id));
   }
 
+  /** For DataLoaders: the series of these keys of these runs (every pair of them), in step then time order. */
+  async metricSeriesForRuns(runIds: readonly number[], keys: readonly string[]): Promise<RunMetric[]> {
+    if (runIds.length === 0 || keys.length === 0) return [];
+    return this.db
+      .select()
+      .from(runMetrics)
+      .where(and(inArray(runMetrics.runId, [...runIds]), inArray(runMetrics.key, [...keys])))
+      .orderBy(asc(runMetrics.step), asc(runMetrics.timestamp), asc(runMetrics.id));
+  }
+
   async getLatestMetrics(runId: number): Promise<RunLatestMetric[]> {
     return this.db.select().from(runLatestMetrics).where(eq(runLatestMetrics.runId, runId)).orderBy(asc(runLatestMetrics.key));
   }
@@ -298,6 +466,12 @@ export class RunStore {
 
   async listArtifacts(runId: number): Promise<RunArtifact[]> {
     return this.db.select().from(runArtifacts).where(eq(runArtifacts.runId, runId)).orderBy(asc(runArtifacts.path));
+  }
+
+  /** For DataLoaders: the artifacts of several runs, in path order. */
+  async artifactsForRuns(runIds: readonly number[]): Promise<RunArtifact[]> {
+    if (runIds.length === 0) return [];
+    return this.db.select().from(runArtifacts).where(inArray(runArtifacts.runId, [...runIds])).orderBy(asc(runArtifacts.path));
   }
 
   /** Most recent runs first, for dashboards. */

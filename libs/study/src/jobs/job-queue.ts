@@ -1,6 +1,5 @@
-import { eq } from 'drizzle-orm';
 import PgBoss from 'pg-boss';
-import { JobStore, RunStore, jobs, type Job, type LeadwiseDatabase } from '@leadwise/db';
+import { JobStore, RunStore, type Job, type LeadwiseDatabase } from '@leadwise/db';
 import { QueueConnectionError, bossDbFor, bossDbInTransaction } from './boss-db.ts';
 import { JOB_KINDS, queueName, type JobKind } from './job-kinds.ts';
 
@@ -68,7 +67,8 @@ export class JobQueue {
    */
   async enqueue(request: EnqueueRequest): Promise<Job> {
     return this.db.transaction(async (tx) => {
-      const job = await new JobStore(tx).create({ kind: request.kind, runId: request.runId, payload: request.payload, status: 'queued' });
+      const jobStore = new JobStore(tx);
+      const job = await jobStore.create({ kind: request.kind, runId: request.runId, payload: request.payload, status: 'queued' });
       const queueJobId = await this.boss.send(queueName(request.kind), { jobId: job.id }, {
         retryLimit: this.retryLimit,
         retryDelay: this.retryDelayS,
@@ -76,8 +76,7 @@ export class JobQueue {
         db: bossDbInTransaction(tx) as PgBoss.Db,
       });
       if (!queueJobId) throw new QueueConnectionError(`the queue refused job ${job.id} (${queueName(request.kind)}); nothing was queued`);
-      const [updated] = await tx.update(jobs).set({ queueJobId }).where(eq(jobs.id, job.id)).returning();
-      return updated!;
+      return jobStore.setQueueJobId(job.id, queueJobId);
     });
   }
 

@@ -1,6 +1,5 @@
-import { eq } from 'drizzle-orm';
 import { datasets, experiments, runs, type Job } from '@leadwise/db';
-import { openTestDatabase, type TestDatabase } from '@leadwise/db/testing';
+import { eq, openTestDatabase, type TestDatabase } from '@leadwise/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobContext } from './job-handler.ts';
 import { runEvaluateJob } from './study-jobs.ts';

@@ -1,6 +1,5 @@
-import { and, eq, inArray } from 'drizzle-orm';
 import { z } from 'zod';
-import { DatasetStore, RunStore, SPLITS, jobs, runs, type LeadwiseDatabase } from '@leadwise/db';
+import { DatasetStore, JobStore, RunStore, SPLITS, type LeadwiseDatabase } from '@leadwise/db';
 import { DEFAULT_PROMPT_NAME, PROVIDER_NAMES, providerFromEnv } from '@leadwise/llm';
 import { PAGE_GRID_STYLES, PAGE_STYLES } from '@leadwise/render';
 import { runLlmArm } from '../llm-arm/run-llm-arm.ts';
@@ -175,7 +174,7 @@ export async function runTrainJob(ctx: JobContext): Promise<void> {
     stopIfAborted();
     if (result.runId !== run.id) throw new Error(`trainRun trained run ${result.runId} instead of the launched run ${run.id}`);
     // trainRun records the backend on runs it creates; the launched run it adopted needs it too.
-    await ctx.db.update(runs).set({ backend: result.backend }).where(eq(runs.id, run.id));
+    await runStore.setBackend(run.id, result.backend);
   }
   state.trained = true;
   await ctx.saveCheckpoint({ ...state });
@@ -242,7 +241,7 @@ export async function runEvaluateJob(ctx: JobContext): Promise<void> {
       onRunCreated: (id) => ctx.saveCheckpoint({ pendingEvaluationRunIds: [id] }),
     },
   );
-  await ctx.db.update(jobs).set({ runId: result.evaluationRunId }).where(eq(jobs.id, ctx.job.id));
+  await new JobStore(ctx.db).setRunId(ctx.job.id, result.evaluationRunId);
 }
 
 /**
@@ -273,7 +272,7 @@ export async function runLlmJob(ctx: JobContext): Promise<void> {
     (phase) => void ctx.reportProgress(phase.done, phase.total).catch(() => undefined),
     ctx.signal,
   );
-  await ctx.db.update(jobs).set({ runId: result.runId }).where(eq(jobs.id, ctx.job.id));
+  await new JobStore(ctx.db).setRunId(ctx.job.id, result.runId);
 }
 
 /**
@@ -283,12 +282,8 @@ export async function runLlmJob(ctx: JobContext): Promise<void> {
  * Returns the ids still to watch (none).
  */
 async function failAbandonedEvaluations(db: LeadwiseDatabase, runIds: readonly number[]): Promise<number[]> {
-  if (runIds.length === 0) return [];
-  const abandoned = await db
-    .select({ id: runs.id })
-    .from(runs)
-    .where(and(inArray(runs.id, [...runIds]), eq(runs.kind, 'evaluate'), inArray(runs.status, ['queued', 'running'])));
   const store = new RunStore(db);
+  const abandoned = await store.listUnfinished(runIds, 'evaluate');
   for (const run of abandoned) await store.fail(run.id, 'the worker evaluating it stopped; evaluated again by a retry');
   return [];
 }

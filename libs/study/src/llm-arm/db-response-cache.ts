@@ -1,5 +1,4 @@
-import { and, eq, inArray } from 'drizzle-orm';
-import { LlmResponseStore, llmResponses, type LeadwiseDatabase, type LlmResponse, type NewLlmResponse } from '@leadwise/db';
+import { LlmResponseStore, type LeadwiseDatabase, type LlmResponse, type NewLlmResponse } from '@leadwise/db';
 import {
   cacheKeyString,
   parseAnswer,
@@ -56,16 +55,9 @@ export class DbLlmResponseCache implements LlmResponseCache {
     }
     const found: LlmResponseRecord[] = [];
     for (const group of groups.values()) {
-      const shas = [...group.shas];
-      for (let start = 0; start < shas.length; start += 500) {
-        const rows = await this.context.db
-          .select()
-          .from(llmResponses)
-          .where(and(eq(llmResponses.model, group.model), eq(llmResponses.promptHash, group.promptHash), inArray(llmResponses.imageSha256, shas.slice(start, start + 500))));
-        for (const row of rows) {
-          const record = this.recordFromRow(row);
-          if (wanted.has(cacheKeyString(record))) found.push(record);
-        }
+      for (const row of await this.store.listForImages(group.model, group.promptHash, [...group.shas])) {
+        const record = this.recordFromRow(row);
+        if (wanted.has(cacheKeyString(record))) found.push(record);
       }
     }
     return found;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { DatasetStore, ExperimentStore, PredictionStore, RecordStore, RunStore, type LeadwiseDatabase, type RecordRow } from '@leadwise/db';
+import { DatasetStore, ExperimentStore, PredictionStore, RecordStore, RunStore, withRun, type LeadwiseDatabase, type RecordRow } from '@leadwise/db';
 import {
   DEFAULT_RETRY_POLICY,
   LlmConfigError,
@@ -20,6 +20,7 @@ import {
 } from '@leadwise/llm';
 import { computeEvaluationMetrics, type EvaluationMetrics } from '../summary/record-evaluation-metrics.ts';
 import { SUMMARY_METRIC_KEYS } from '../summary/summary-metrics.ts';
+import { LLM_PARAM_KEYS } from '../run-param-keys.ts';
 import { DbLlmResponseCache } from './db-response-cache.ts';
 import type { ScoredSplit } from '../training/training-records.ts';
 import { llmRenderOptions, prepareLlmPages, type LlmImageStyle } from './llm-pages.ts';
@@ -216,101 +217,101 @@ export async function runLlmArm(db: LeadwiseDatabase, input: LlmArmInput, onProg
       })
     ).experiment.id;
   const runs = new RunStore(db);
-  const run = await runs.create({
+  const newRun = {
     experimentId,
     kind: 'llm',
     model: input.provider.model,
     backend: `${input.provider.provider} ${redactSecrets(input.provider.baseUrl)}`,
     datasetId: dataset.id,
     name: `${input.provider.model} ${prompt.name}@${prompt.version} ${input.style} x${input.repeats}`,
-  });
-  await runs.start(run.id);
+  } as const;
   const effectiveHash = effectivePromptHash(prompt, examples);
-  await runs.logParams(run.id, {
-    provider: input.provider.provider,
-    model: input.provider.model,
-    'prompt.name': prompt.name,
-    'prompt.version': prompt.version,
-    'prompt.sha256': prompt.sha256,
-    'prompt.effective_hash': effectiveHash,
-    'prompt.few_shot_k': examples.length,
-    temperature: input.temperature,
-    'temperature.sent': input.provider.info.temperature ? String(input.temperature) : 'model default (not accepted)',
-    logprobs_requested: input.provider.info.logprobs,
-    score_preference: input.scorePreference ?? 'logprob-first',
-    style: input.style,
-    dpi: firstImage.dpi ?? input.dpi,
-    'image.width_px': firstImage.widthPx,
-    'image.height_px': firstImage.heightPx,
-    'image.render_options': JSON.stringify(renderOptions),
-    repeats: input.repeats,
-    dataset: dataset.name,
-    split: input.split,
-    records: records.length,
-    concurrency: input.concurrency,
-    requests_per_minute: input.requestsPerMinute ?? 0,
-    timeout_ms: input.timeoutMs,
-    max_attempts: (input.retry ?? DEFAULT_RETRY_POLICY).maxAttempts,
-  });
+  const params = {
+    [LLM_PARAM_KEYS.provider]: input.provider.provider,
+    [LLM_PARAM_KEYS.model]: input.provider.model,
+    [LLM_PARAM_KEYS.promptName]: prompt.name,
+    [LLM_PARAM_KEYS.promptVersion]: prompt.version,
+    [LLM_PARAM_KEYS.promptSha256]: prompt.sha256,
+    [LLM_PARAM_KEYS.promptEffectiveHash]: effectiveHash,
+    [LLM_PARAM_KEYS.promptFewShotK]: examples.length,
+    [LLM_PARAM_KEYS.temperature]: input.temperature,
+    [LLM_PARAM_KEYS.temperatureSent]: input.provider.info.temperature ? String(input.temperature) : 'model default (not accepted)',
+    [LLM_PARAM_KEYS.logprobsRequested]: input.provider.info.logprobs,
+    [LLM_PARAM_KEYS.scorePreference]: input.scorePreference ?? 'logprob-first',
+    [LLM_PARAM_KEYS.style]: input.style,
+    [LLM_PARAM_KEYS.dpi]: firstImage.dpi ?? input.dpi,
+    [LLM_PARAM_KEYS.imageWidthPx]: firstImage.widthPx,
+    [LLM_PARAM_KEYS.imageHeightPx]: firstImage.heightPx,
+    [LLM_PARAM_KEYS.imageRenderOptions]: JSON.stringify(renderOptions),
+    [LLM_PARAM_KEYS.repeats]: input.repeats,
+    [LLM_PARAM_KEYS.dataset]: dataset.name,
+    [LLM_PARAM_KEYS.split]: input.split,
+    [LLM_PARAM_KEYS.records]: records.length,
+    [LLM_PARAM_KEYS.concurrency]: input.concurrency,
+    [LLM_PARAM_KEYS.requestsPerMinute]: input.requestsPerMinute ?? 0,
+    [LLM_PARAM_KEYS.timeoutMs]: input.timeoutMs,
+    [LLM_PARAM_KEYS.maxAttempts]: (input.retry ?? DEFAULT_RETRY_POLICY).maxAttempts,
+  };
 
-  try {
-    const cache = new DbLlmResponseCache({ db, runId: run.id, prompt, recordIds, imageStyle: input.style });
-    const askStartMs = Date.now();
-    const summary = await runLlmJobs({
-      provider: input.provider,
-      prompt,
-      examples,
-      jobs,
-      cache,
-      temperature: input.temperature,
-      concurrency: input.concurrency,
-      requestsPerMinute: input.requestsPerMinute,
-      timeoutMs: input.timeoutMs,
-      retry: input.retry,
-      scorePreference: input.scorePreference,
-      signal,
-      onProgress: (llm) => onProgress?.({ phase: 'asking', done: llm.done, total: llm.total, llm }),
-    });
+  // The error is stored redacted and without its class name: provider messages may echo a key.
+  return withRun(
+    runs,
+    { run: newRun, params, errorText: (error) => redactSecrets(error instanceof Error ? error.message : String(error)) },
+    async (run) => {
+      const cache = new DbLlmResponseCache({ db, runId: run.id, prompt, recordIds, imageStyle: input.style });
+      const askStartMs = Date.now();
+      const summary = await runLlmJobs({
+        provider: input.provider,
+        prompt,
+        examples,
+        jobs,
+        cache,
+        temperature: input.temperature,
+        concurrency: input.concurrency,
+        requestsPerMinute: input.requestsPerMinute,
+        timeoutMs: input.timeoutMs,
+        retry: input.retry,
+        scorePreference: input.scorePreference,
+        signal,
+        onProgress: (llm) => onProgress?.({ phase: 'asking', done: llm.done, total: llm.total, llm }),
+      });
 
-    // A run with no answer at all measured nothing: it fails (and `leadwise llm` exits non-zero)
-    // rather than finishing with empty metrics. Failed rows are asked again by a re-run.
-    const answered = summary.records.filter((r) => r.status === 'ok').length;
-    if (summary.records.length > 0 && answered === 0) {
-      const firstError = summary.records.find((r) => r.error)?.error ?? 'no answer';
-      throw new LlmArmError(`all ${summary.records.length} requests to ${input.provider.model} failed; the first: ${firstError}`);
-    }
-    const askMs = Date.now() - askStartMs;
-    const metricsStartMs = Date.now();
-    onProgress?.({ phase: 'metrics', done: 0, total: input.repeats + 1 });
-    const result = await recordLlmMetrics(db, run.id, records, summary.records, input, summary.retries);
-    await runs.logParams(run.id, { score_source: result.scoreSource, hard_label_only: result.hardLabelOnly });
-    await runs.finish(run.id);
-    const metricsMs = Date.now() - metricsStartMs;
-    return {
-      ...result,
-      runId: run.id,
-      experimentId,
-      model: input.provider.model,
-      provider: input.provider.provider,
-      prompt: { name: prompt.name, version: prompt.version, sha256: prompt.sha256, effectiveHash },
-      records: records.length,
-      responses: summary.records.length,
-      cached: summary.cached,
-      requested: summary.requested,
-      failed: summary.failed,
-      unparsed: summary.unparsed,
-      retries: summary.retries,
-      inputTokens: summary.inputTokens,
-      outputTokens: summary.outputTokens,
-      costUsd: summary.costUsd,
-      image: { style: input.style, dpi: firstImage.dpi ?? input.dpi, widthPx: firstImage.widthPx, heightPx: firstImage.heightPx },
-      wallMs: Date.now() - startMs,
-      phaseMs: { render: renderMs, ask: askMs, metrics: metricsMs },
-    };
-  } catch (error) {
-    await runs.fail(run.id, redactSecrets(error instanceof Error ? error.message : String(error))).catch(() => undefined); // the original error matters more than a failed status update
-    throw error;
-  }
+      // A run with no answer at all measured nothing: it fails (and `leadwise llm` exits non-zero)
+      // rather than finishing with empty metrics. Failed rows are asked again by a re-run.
+      const answered = summary.records.filter((r) => r.status === 'ok').length;
+      if (summary.records.length > 0 && answered === 0) {
+        const firstError = summary.records.find((r) => r.error)?.error ?? 'no answer';
+        throw new LlmArmError(`all ${summary.records.length} requests to ${input.provider.model} failed; the first: ${firstError}`);
+      }
+      const askMs = Date.now() - askStartMs;
+      const metricsStartMs = Date.now();
+      onProgress?.({ phase: 'metrics', done: 0, total: input.repeats + 1 });
+      const result = await recordLlmMetrics(db, run.id, records, summary.records, input, summary.retries);
+      await runs.logParams(run.id, { [LLM_PARAM_KEYS.scoreSource]: result.scoreSource, [LLM_PARAM_KEYS.hardLabelOnly]: result.hardLabelOnly });
+      const metricsMs = Date.now() - metricsStartMs;
+      return {
+        ...result,
+        runId: run.id,
+        experimentId,
+        model: input.provider.model,
+        provider: input.provider.provider,
+        prompt: { name: prompt.name, version: prompt.version, sha256: prompt.sha256, effectiveHash },
+        records: records.length,
+        responses: summary.records.length,
+        cached: summary.cached,
+        requested: summary.requested,
+        failed: summary.failed,
+        unparsed: summary.unparsed,
+        retries: summary.retries,
+        inputTokens: summary.inputTokens,
+        outputTokens: summary.outputTokens,
+        costUsd: summary.costUsd,
+        image: { style: input.style, dpi: firstImage.dpi ?? input.dpi, widthPx: firstImage.widthPx, heightPx: firstImage.heightPx },
+        wallMs: Date.now() - startMs,
+        phaseMs: { render: renderMs, ask: askMs, metrics: metricsMs },
+      };
+    },
+  );
 }
 
 type MetricsPart = Pick<LlmArmResult, 'perRepeat' | 'pooled' | 'agreement' | 'scoreSource' | 'hardLabelOnly' | 'refusals'>;

@@ -1,17 +1,6 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { and, asc, eq, isNull } from 'drizzle-orm';
-import {
-  datasets,
-  leadGroupAttributions,
-  PredictionStore,
-  predictions,
-  records,
-  RunStore,
-  runs,
-  type LeadwiseDatabase,
-  type Run,
-} from '@leadwise/db';
+import { AttributionStore, PredictionStore, RunStore, type LeadwiseDatabase, type Run } from '@leadwise/db';
 import { LEAD_GROUP_NAMES } from '@leadwise/ecg';
 import { validationThreshold } from '../report/gather-report.ts';
 
@@ -58,14 +47,11 @@ export interface RunPredictions {
  * its evaluation runs, or the command that makes one.
  */
 export async function loadRunPredictions(db: LeadwiseDatabase, runId: number): Promise<RunPredictions> {
-  const run = await new RunStore(db).getById(runId);
+  const runStore = new RunStore(db);
+  const run = await runStore.getById(runId);
   if (!run || run.deletedAt) throw new RunPredictionsError(`run ${runId} does not exist; list runs with the GraphQL API or the study report`);
   if (run.kind === 'train') {
-    const children = await db
-      .select({ id: runs.id })
-      .from(runs)
-      .where(and(eq(runs.parentRunId, runId), eq(runs.kind, 'evaluate'), isNull(runs.deletedAt)))
-      .orderBy(asc(runs.id));
+    const children = await runStore.listChildren(runId, 'evaluate');
     throw new RunPredictionsError(
       children.length > 0
         ? `run ${runId} is a train run; its predictions are in evaluation runs ${children.map((c) => c.id).join(', ')} (leadwise predictions --run ${children[0].id})`
@@ -75,44 +61,22 @@ export async function loadRunPredictions(db: LeadwiseDatabase, runId: number): P
   const scored = (id: number) => new PredictionStore(db).scoredLabels(id);
   const trainRunId = run.kind === 'evaluate' ? run.parentRunId : null;
   const threshold = await validationThreshold(db, trainRunId, scored);
-  const fromValidation = trainRunId !== null && (await hasValidationEvaluation(db, trainRunId));
+  const fromValidation = trainRunId !== null && (await runStore.hasFinishedEvaluationOn(trainRunId, 'val'));
 
-  const rows = await db
-    .select({
-      recordId: predictions.recordId,
-      externalId: records.externalId,
-      dataset: datasets.name,
-      predictionSplit: predictions.split,
-      recordSplit: records.split,
-      trueLabel: predictions.trueLabel,
-      score: predictions.score,
-    })
-    .from(predictions)
-    .innerJoin(records, eq(records.id, predictions.recordId))
-    .innerJoin(datasets, eq(datasets.id, predictions.datasetId))
-    .where(eq(predictions.runId, runId))
-    .orderBy(asc(predictions.recordId));
-  const attributions = await db
-    .select({
-      recordId: leadGroupAttributions.recordId,
-      group: leadGroupAttributions.groupName,
-      attention: leadGroupAttributions.attentionWeight,
-      occlusion: leadGroupAttributions.occlusionDelta,
-    })
-    .from(leadGroupAttributions)
-    .where(eq(leadGroupAttributions.runId, runId));
+  const rows = await new PredictionStore(db).listWithRecords(runId);
+  const attributions = await new AttributionStore(db).listByRun(runId);
   const byRecord = new Map<number, { attention: Record<string, number>; occlusion: Record<string, number> }>();
   const attentionGroups = new Set<string>();
   const occlusionGroups = new Set<string>();
   for (const a of attributions) {
     const entry = byRecord.get(a.recordId) ?? { attention: {}, occlusion: {} };
-    if (a.attention !== null) {
-      entry.attention[a.group] = a.attention;
-      attentionGroups.add(a.group);
+    if (a.attentionWeight !== null) {
+      entry.attention[a.groupName] = a.attentionWeight;
+      attentionGroups.add(a.groupName);
     }
-    if (a.occlusion !== null) {
-      entry.occlusion[a.group] = a.occlusion;
-      occlusionGroups.add(a.group);
+    if (a.occlusionDelta !== null) {
+      entry.occlusion[a.groupName] = a.occlusionDelta;
+      occlusionGroups.add(a.groupName);
     }
     byRecord.set(a.recordId, entry);
   }
@@ -137,16 +101,6 @@ export async function loadRunPredictions(db: LeadwiseDatabase, runId: number): P
       occlusion: byRecord.get(r.recordId)?.occlusion ?? {},
     })),
   };
-}
-
-async function hasValidationEvaluation(db: LeadwiseDatabase, trainRunId: number): Promise<boolean> {
-  const scored = await db
-    .select({ id: runs.id, split: predictions.split })
-    .from(runs)
-    .innerJoin(predictions, eq(predictions.runId, runs.id))
-    .where(and(eq(runs.parentRunId, trainRunId), eq(runs.kind, 'evaluate'), eq(runs.status, 'finished'), eq(predictions.split, 'val')))
-    .limit(1);
-  return scored.length > 0;
 }
 
 function canonicalOrder(groups: ReadonlySet<string>): string[] {
@@ -203,12 +157,7 @@ export function predictionsToCsv(p: RunPredictions): string {
  * evaluation run of an experiment into a report folder, each file atomically. Returns the paths.
  */
 export async function writeExperimentPredictions(db: LeadwiseDatabase, experimentId: number, reportDir: string): Promise<string[]> {
-  const evaluations = await db
-    .select({ id: runs.id, model: runs.model, seed: runs.seed, dataset: datasets.name })
-    .from(runs)
-    .leftJoin(datasets, eq(datasets.id, runs.datasetId))
-    .where(and(eq(runs.experimentId, experimentId), eq(runs.kind, 'evaluate'), eq(runs.status, 'finished'), isNull(runs.deletedAt)))
-    .orderBy(asc(runs.id));
+  const evaluations = await new RunStore(db).listFinishedEvaluations(experimentId);
   if (evaluations.length === 0) return [];
   const dir = join(reportDir, 'predictions');
   await mkdir(dir, { recursive: true });

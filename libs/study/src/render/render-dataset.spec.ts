@@ -3,10 +3,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eq } from 'drizzle-orm';
 import { extractTarArchiveCached, resolveCacheDir, resolveEcgDataDir } from '@leadwise/ecg';
 import { datasets, NotFoundError, records, renderedImages, renderStyles } from '@leadwise/db';
-import { openTestDatabase, type TestDatabase } from '@leadwise/db/testing';
+import { eq, openTestDatabase, type TestDatabase } from '@leadwise/db/testing';
 import { renderDataset, renderStyleName } from './render-dataset.ts';
 
 const CHAPMAN = ['JS00001', 'JS00002', 'JS00004'];

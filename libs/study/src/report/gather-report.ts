@@ -1,16 +1,4 @@
-import { and, asc, avg, count, eq, isNull, ne, sql } from 'drizzle-orm';
-import {
-  DatasetStore,
-  PredictionStore,
-  RunStore,
-  experiments,
-  leadGroupAttributions,
-  records,
-  runParams,
-  runs,
-  type LeadwiseDatabase,
-  type ScoredLabel,
-} from '@leadwise/db';
+import { AttributionStore, DatasetStore, ExperimentStore, PredictionStore, RunStore, type LeadwiseDatabase, type ScoredLabel } from '@leadwise/db';
 import {
   bootstrapCi,
   brierScore,
@@ -41,6 +29,7 @@ import type {
   StudyReportData,
   TrainingCurve,
 } from './report-data.ts';
+import { EVALUATE_PARAM_KEYS, TRAIN_PARAM_KEYS } from '../run-param-keys.ts';
 import { TRAIN_METRIC_KEYS } from '../training/train-run.ts';
 import { STUDY_ROLES, type StudyRole } from '../summary/study-summary.ts';
 
@@ -72,16 +61,12 @@ const MAX_CURVE_POINTS = 200;
  * `computeStudySummary`, the same function the GraphQL study summary uses, so both agree exactly.
  */
 export async function gatherStudyReport(db: LeadwiseDatabase, options: GatherOptions): Promise<StudyReportData> {
-  const [experiment] = await db.select().from(experiments).where(eq(experiments.id, options.experimentId));
+  const experiment = await new ExperimentStore(db).getById(options.experimentId, { includeDeleted: true });
   const summary = await computeStudySummary(db, options.experimentId);
   const runStore = new RunStore(db);
   const predictionStore = new PredictionStore(db);
 
-  const evaluateRuns = await db
-    .select({ id: runs.id, model: runs.model, seed: runs.seed, parentRunId: runs.parentRunId, datasetId: runs.datasetId })
-    .from(runs)
-    .where(and(eq(runs.experimentId, options.experimentId), eq(runs.kind, 'evaluate'), eq(runs.status, 'finished'), isNull(runs.deletedAt)))
-    .orderBy(asc(runs.id));
+  const evaluateRuns = await runStore.listByExperiment(options.experimentId, { kind: 'evaluate', status: 'finished' });
   const scoredByRun = new Map<number, ScoredLabel[]>();
   const scored = async (runId: number) => {
     if (!scoredByRun.has(runId)) scoredByRun.set(runId, await predictionStore.scoredLabels(runId));
@@ -145,9 +130,9 @@ export async function gatherStudyReport(db: LeadwiseDatabase, options: GatherOpt
 
   const comparisons = await pairedComparisons(summary.rows, scored, options.confidenceLevel);
   const datasets = await datasetSections(db, options, summary.rows);
-  const models = await modelSections(db, runStore, options);
+  const models = await modelSections(runStore, options);
   const attributions = await attributionRows(db, options);
-  const trainingCurves = await trainingCurveRows(db, runStore, options.experimentId);
+  const trainingCurves = await trainingCurveRows(runStore, options.experimentId);
 
   return {
     experiment: {
@@ -175,12 +160,8 @@ export async function gatherStudyReport(db: LeadwiseDatabase, options: GatherOpt
 }
 
 /** Loss and validation ROC-AUC per epoch of every finished train run, from their stored metric series. */
-async function trainingCurveRows(db: LeadwiseDatabase, runStore: RunStore, experimentId: number): Promise<TrainingCurve[]> {
-  const trainRuns = await db
-    .select({ id: runs.id, model: runs.model, seed: runs.seed })
-    .from(runs)
-    .where(and(eq(runs.experimentId, experimentId), eq(runs.kind, 'train'), eq(runs.status, 'finished'), isNull(runs.deletedAt)))
-    .orderBy(asc(runs.id));
+async function trainingCurveRows(runStore: RunStore, experimentId: number): Promise<TrainingCurve[]> {
+  const trainRuns = await runStore.listByExperiment(experimentId, { kind: 'train', status: 'finished' });
   const out: TrainingCurve[] = [];
   for (const run of trainRuns) {
     const series = await runStore.getMetricSeries(run.id);
@@ -206,13 +187,8 @@ export async function validationThreshold(
   scored: (runId: number) => Promise<ScoredLabel[]>,
 ): Promise<number> {
   if (trainRunId === null) return 0.5;
-  const children = await db
-    .select({ id: runs.id, split: runParams.value })
-    .from(runs)
-    .innerJoin(runParams, and(eq(runParams.runId, runs.id), eq(runParams.key, 'split')))
-    .where(and(eq(runs.parentRunId, trainRunId), eq(runs.kind, 'evaluate'), eq(runs.status, 'finished'), isNull(runs.deletedAt)))
-    .orderBy(asc(runs.id));
-  const validationRun = children.filter((c) => c.split === 'val').at(-1);
+  const children = await new RunStore(db).finishedChildParams(trainRunId, 'evaluate', EVALUATE_PARAM_KEYS.split);
+  const validationRun = children.filter((c) => c.value === 'val').at(-1);
   if (!validationRun) return 0.5;
   const validation = await scored(validationRun.id);
   const hasBoth = validation.some((p) => p.trueLabel === 1) && validation.some((p) => p.trueLabel === 0);
@@ -324,12 +300,11 @@ async function datasetSections(db: LeadwiseDatabase, options: GatherOptions, row
   return sections;
 }
 
-async function modelSections(db: LeadwiseDatabase, runStore: RunStore, options: GatherOptions): Promise<ModelSection[]> {
-  const trainRuns = await db
-    .select({ id: runs.id, model: runs.model, backend: runs.backend })
-    .from(runs)
-    .where(and(eq(runs.experimentId, options.experimentId), eq(runs.kind, 'train'), eq(runs.status, 'finished'), isNull(runs.deletedAt)))
-    .orderBy(asc(runs.id));
+/** Train params the report's model table leaves out of a model's training settings. */
+const NOT_TRAINING_SETTINGS: ReadonlySet<string> = new Set([TRAIN_PARAM_KEYS.modelSeed, TRAIN_PARAM_KEYS.dataset, TRAIN_PARAM_KEYS.testRecords]);
+
+async function modelSections(runStore: RunStore, options: GatherOptions): Promise<ModelSection[]> {
+  const trainRuns = await runStore.listByExperiment(options.experimentId, { kind: 'train', status: 'finished' });
   const params = await runStore.paramsForRuns(trainRuns.map((r) => r.id));
   const sections = new Map<string, ModelSection>();
   for (const run of trainRuns) {
@@ -339,44 +314,20 @@ async function modelSections(db: LeadwiseDatabase, runStore: RunStore, options: 
     sections.set(run.model, {
       model: run.model,
       description: known?.description ?? run.model,
-      parameterCount: Number(p.parameterCount ?? p.parameter_count ?? known?.parameterCount ?? 0),
-      inputSize: p.inputSize ?? p.input ?? '',
+      // trainRun logs no parameter count: the study counts it from the built model.
+      parameterCount: known?.parameterCount ?? 0,
+      inputSize: p[TRAIN_PARAM_KEYS.input] ?? '',
       backend: run.backend ?? '',
       // Seeds are listed on their own; the study scores the test split in its evaluate step, not in training.
-      trainingSettings: Object.fromEntries(Object.entries(p).filter(([k]) => !['parameterCount', 'seed', 'model_seed', 'model', 'dataset', 'test_records'].includes(k))),
+      trainingSettings: Object.fromEntries(Object.entries(p).filter(([k]) => !NOT_TRAINING_SETTINGS.has(k))),
     });
   }
   return [...sections.values()];
 }
 
 async function attributionRows(db: LeadwiseDatabase, options: GatherOptions): Promise<AttributionRow[]> {
-  const grouped = await db
-    .select({
-      model: runs.model,
-      datasetId: runs.datasetId,
-      label: records.label,
-      group: leadGroupAttributions.groupName,
-      n: count(),
-      attentionMean: avg(leadGroupAttributions.attentionWeight).mapWith(Number),
-      attentionSd: sql<number>`stddev_samp(${leadGroupAttributions.attentionWeight})`.mapWith(Number),
-      occlusionMean: avg(leadGroupAttributions.occlusionDelta).mapWith(Number),
-      occlusionSd: sql<number>`stddev_samp(${leadGroupAttributions.occlusionDelta})`.mapWith(Number),
-    })
-    .from(leadGroupAttributions)
-    .innerJoin(runs, eq(runs.id, leadGroupAttributions.runId))
-    .innerJoin(records, eq(records.id, leadGroupAttributions.recordId))
-    // The validation evaluation (for the threshold) is not a test set: only test splits are charted.
-    .innerJoin(runParams, and(eq(runParams.runId, runs.id), eq(runParams.key, 'split')))
-    .where(
-      and(
-        eq(runs.experimentId, options.experimentId),
-        eq(runs.kind, 'evaluate'),
-        eq(runs.status, 'finished'),
-        isNull(runs.deletedAt),
-        ne(runParams.value, 'val'),
-      ),
-    )
-    .groupBy(runs.model, runs.datasetId, records.label, leadGroupAttributions.groupName);
+  // The validation evaluation (for the threshold) is not a test set: only test splits are charted.
+  const grouped = await new AttributionStore(db).summarizeExperiment(options.experimentId, { key: EVALUATE_PARAM_KEYS.split, value: 'val' });
   const datasetStore = new DatasetStore(db);
   const internal = await datasetStore.getByName(options.internalDataset);
   const out: AttributionRow[] = [];

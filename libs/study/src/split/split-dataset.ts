@@ -1,5 +1,4 @@
-import { asc, eq } from 'drizzle-orm';
-import { DatasetStore, RECORD_LABELS, RecordStore, records, SPLITS, type LeadwiseDatabase, type RecordLabel, type Split } from '@leadwise/db';
+import { DatasetStore, RECORD_LABELS, RecordStore, SPLITS, type LeadwiseDatabase, type RecordLabel, type Split } from '@leadwise/db';
 import { assignSplits, type SplitOptions } from './assign-splits.ts';
 
 /** The dataset already has splits (from its source or an earlier `leadwise split`) and `force` was not given. */
@@ -54,11 +53,7 @@ export async function splitDataset(db: LeadwiseDatabase, datasetName: string, in
 
 /** The body of `splitDataset` for a dataset id, for callers already inside a transaction (import). */
 export async function splitDatasetRecords(db: LeadwiseDatabase, datasetId: number, datasetName: string, input: SplitDatasetInput): Promise<SplitSummary> {
-  const rows = await db
-    .select({ id: records.id, patientId: records.patientId, label: records.label, split: records.split })
-    .from(records)
-    .where(eq(records.datasetId, datasetId))
-    .orderBy(asc(records.id));
+  const rows = await new RecordStore(db).listSplitKeys(datasetId);
   if (rows.length === 0) throw new SplitDatasetError(`dataset "${datasetName}" has no records to split`);
   const existing = rows.filter((r) => r.split !== null);
   if (existing.length > 0 && !input.force) {

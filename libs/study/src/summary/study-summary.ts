@@ -1,6 +1,6 @@
-import { and, eq, isNull, sql } from 'drizzle-orm';
-import { experiments, queryRows, type LeadwiseDatabase } from '@leadwise/db';
+import { ExperimentStore, RunStore, type LeadwiseDatabase } from '@leadwise/db';
 import { summarizeAcrossSeeds } from '@leadwise/metrics';
+import { EVALUATE_PARAM_KEYS } from '../run-param-keys.ts';
 import { SUMMARY_METRIC_KEYS } from './summary-metrics.ts';
 
 /** `internal`: the held-out test split of the training dataset; `external`: a dataset never trained on. */
@@ -50,40 +50,24 @@ const ROLE_ORDER = { internal: 0, external: 1 } as const;
  * and EXTERNAL otherwise. Runs without the summary metrics (still running, failed) are left out.
  */
 export async function computeStudySummary(db: LeadwiseDatabase, experimentId: number): Promise<StudySummary> {
-  const [experiment] = await db
-    .select({ id: experiments.id, config: experiments.config })
-    .from(experiments)
-    .where(and(eq(experiments.id, experimentId), isNull(experiments.deletedAt)));
+  const experiment = await new ExperimentStore(db).getById(experimentId);
   if (!experiment) throw new StudySummaryError(`experiment ${experimentId} does not exist`);
   const internalDataset = readInternalDatasetName(experiment.config);
 
   // One round trip for any number of runs: finished evaluation runs joined with their summary
   // metrics (a row per run and key). Validation-split evaluations exist only to choose operating
   // thresholds; they are not test results and stay out.
-  const metricRows = await queryRows<{ run_id: string | number; model: string; seed: number | null; dataset: string; key: string; value: number }>(
-    db,
-    sql`SELECT r.id AS run_id, r.model, r.seed, d.name AS dataset, m.key, m.value
-        FROM runs r
-        JOIN datasets d ON d.id = r.dataset_id
-        JOIN run_latest_metrics m ON m.run_id = r.id AND m.key IN (${sql.join(
-          Object.values(SUMMARY_METRIC_KEYS).map((key) => sql`${key}`),
-          sql`, `,
-        )})
-        LEFT JOIN run_params p ON p.run_id = r.id AND p.key = 'split'
-        WHERE r.experiment_id = ${experimentId} AND r.kind = 'evaluate' AND r.status = 'finished' AND r.deleted_at IS NULL
-          AND (p.value IS NULL OR p.value <> 'val')
-        ORDER BY r.id`,
-  );
+  const metricRows = await new RunStore(db).finishedEvaluationMetrics(experimentId, Object.values(SUMMARY_METRIC_KEYS), { key: EVALUATE_PARAM_KEYS.split, value: 'val' });
   const evaluated: { runId: number; model: string; seed: number | null; dataset: string }[] = [];
   const metricsByRun = new Map<number, Map<string, number>>();
   for (const row of metricRows) {
-    const runId = Number(row.run_id);
+    const { runId } = row;
     let map = metricsByRun.get(runId);
     if (!map) {
       metricsByRun.set(runId, (map = new Map()));
-      evaluated.push({ runId, model: row.model, seed: row.seed === null ? null : Number(row.seed), dataset: row.dataset });
+      evaluated.push({ runId, model: row.model, seed: row.seed, dataset: row.dataset });
     }
-    map.set(row.key, Number(row.value));
+    map.set(row.key, row.value);
   }
   if (evaluated.length === 0) return { experimentId, internalDataset, rows: [] };
 

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { LEAD_GROUP_NAMES } from '@leadwise/ecg';
-import { AttributionStore, PredictionStore, RunStore, type LeadwiseDatabase, type NewLeadGroupAttribution, type NewPrediction } from '@leadwise/db';
+import { AttributionStore, PredictionStore, RunStore, withRun, type LeadwiseDatabase, type NewLeadGroupAttribution, type NewPrediction } from '@leadwise/db';
 import {
   exportOnnx,
   GROUP_COUNT,
@@ -14,6 +14,7 @@ import {
 } from '@leadwise/models';
 import { recordEvaluationMetrics, type EvaluationMetrics } from '../summary/record-evaluation-metrics.ts';
 import { RecordSampleSource } from './record-sample-source.ts';
+import { EVALUATE_PARAM_KEYS, TRAIN_PARAM_KEYS } from '../run-param-keys.ts';
 import { backendLabel } from './train-run.ts';
 import { labelledRecords, requireDataset, stratifiedSubset, TrainingDataError, type ScoredSplit } from './training-records.ts';
 import type { PageGridStyle } from '@leadwise/render';
@@ -87,7 +88,7 @@ export async function evaluateRun(db: LeadwiseDatabase, options: EvaluateRunOpti
   const backend = options.engine === 'onnx' ? 'onnxruntime-node' : tfjsBackend;
   const dataset = await requireDataset(db, options.dataset);
   const params = await store.getParams(trainRun.id);
-  const gridStyle = options.gridStyle ?? (params.grid_style === 'none' ? 'none' : 'red');
+  const gridStyle = options.gridStyle ?? (params[TRAIN_PARAM_KEYS.gridStyle] === 'none' ? 'none' : 'red');
 
   let split: ScoredSplit = options.split ?? 'test';
   let rows = await labelledRecords(db, dataset.id, split);
@@ -99,79 +100,82 @@ export async function evaluateRun(db: LeadwiseDatabase, options: EvaluateRunOpti
   rows = stratifiedSubset(rows, options.maxSamples ?? null);
 
   const network = await loadCheckpoint(fileURLToPath(trainRun.checkpointUri));
-  let onnxEngine: OnnxEngine | null = null;
-  const run = await store.create({
-    experimentId: trainRun.experimentId,
-    parentRunId: trainRun.id,
-    kind: 'evaluate',
-    model: trainRun.model,
-    seed: trainRun.seed,
-    backend,
-    datasetId: dataset.id,
-    name: `${trainRun.model} seed ${trainRun.seed} on ${dataset.name} (${split})`,
-  });
+  // Set inside the run (the engine exists only once it is running), released here whatever happened.
+  let onnxEngine = null as OnnxEngine | null;
   try {
-    await options.onRunCreated?.(run.id);
-    await store.logParams(run.id, {
-      train_run_id: trainRun.id,
-      dataset: dataset.name,
-      split,
-      records: rows.length,
-      checkpoint_uri: trainRun.checkpointUri,
-      grid_style: gridStyle,
-      engine: options.engine ?? 'tfjs',
-      occlusion_blank: 'paper',
-    });
-    await store.start(run.id);
-    const { config } = network;
-    const source = new RecordSampleSource(rows, {
-      inputHeight: config.inputHeight,
-      inputWidth: config.inputWidth,
-      channels: config.channels,
-      gridStyle,
-      cachePlainPixels: false,
-    });
-    const engine = (onnxEngine = options.engine === 'onnx' ? await OnnxEngine.load(exportOnnx(network, { trainingRunId: trainRun.id, gridStyle }), options.onnxThreads ? { intraOpThreads: options.onnxThreads } : {}) : null);
-    const attributions = await groupAttributions(network, source, {
-      batchSize: options.batchSize ?? 48,
-      onProgress: options.onProgress,
-      ...(engine ? { predict: (batch) => engine.predictBatch(batch) } : {}),
-    });
-    const predictionRows: NewPrediction[] = rows.map((record, i) => ({
-      runId: run.id,
-      recordId: record.recordId,
-      datasetId: dataset.id,
-      split: split === 'all' ? null : split,
-      trueLabel: record.label,
-      score: attributions.probabilities[i],
-      predictedLabel: attributions.probabilities[i] >= 0.5 ? 1 : 0,
-    }));
-    const attributionRows: NewLeadGroupAttribution[] = rows.flatMap((record, i) =>
-      LEAD_GROUP_NAMES.map((groupName, g) => ({
-        runId: run.id,
-        recordId: record.recordId,
-        groupName,
-        attentionWeight: attributions.groupAttention ? attributions.groupAttention[i * GROUP_COUNT + g] : null,
-        occlusionDelta: attributions.occlusionDelta[i * GROUP_COUNT + g],
-      })),
+    return await withRun(
+      store,
+      {
+        run: {
+          experimentId: trainRun.experimentId,
+          parentRunId: trainRun.id,
+          kind: 'evaluate',
+          model: trainRun.model,
+          seed: trainRun.seed,
+          backend,
+          datasetId: dataset.id,
+          name: `${trainRun.model} seed ${trainRun.seed} on ${dataset.name} (${split})`,
+        },
+        onCreated: options.onRunCreated,
+        params: {
+          [EVALUATE_PARAM_KEYS.trainRunId]: trainRun.id,
+          [EVALUATE_PARAM_KEYS.dataset]: dataset.name,
+          [EVALUATE_PARAM_KEYS.split]: split,
+          [EVALUATE_PARAM_KEYS.records]: rows.length,
+          [EVALUATE_PARAM_KEYS.checkpointUri]: trainRun.checkpointUri,
+          [EVALUATE_PARAM_KEYS.gridStyle]: gridStyle,
+          [EVALUATE_PARAM_KEYS.engine]: options.engine ?? 'tfjs',
+          [EVALUATE_PARAM_KEYS.occlusionBlank]: 'paper',
+        },
+      },
+      async (run) => {
+        const { config } = network;
+        const source = new RecordSampleSource(rows, {
+          inputHeight: config.inputHeight,
+          inputWidth: config.inputWidth,
+          channels: config.channels,
+          gridStyle,
+          cachePlainPixels: false,
+        });
+        const engine = (onnxEngine = options.engine === 'onnx' ? await OnnxEngine.load(exportOnnx(network, { trainingRunId: trainRun.id, gridStyle }), options.onnxThreads ? { intraOpThreads: options.onnxThreads } : {}) : null);
+        const attributions = await groupAttributions(network, source, {
+          batchSize: options.batchSize ?? 48,
+          onProgress: options.onProgress,
+          ...(engine ? { predict: (batch) => engine.predictBatch(batch) } : {}),
+        });
+        const predictionRows: NewPrediction[] = rows.map((record, i) => ({
+          runId: run.id,
+          recordId: record.recordId,
+          datasetId: dataset.id,
+          split: split === 'all' ? null : split,
+          trueLabel: record.label,
+          score: attributions.probabilities[i],
+          predictedLabel: attributions.probabilities[i] >= 0.5 ? 1 : 0,
+        }));
+        const attributionRows: NewLeadGroupAttribution[] = rows.flatMap((record, i) =>
+          LEAD_GROUP_NAMES.map((groupName, g) => ({
+            runId: run.id,
+            recordId: record.recordId,
+            groupName,
+            attentionWeight: attributions.groupAttention ? attributions.groupAttention[i * GROUP_COUNT + g] : null,
+            occlusionDelta: attributions.occlusionDelta[i * GROUP_COUNT + g],
+          })),
+        );
+        await new PredictionStore(db).upsertMany(predictionRows);
+        await new AttributionStore(db).upsertMany(attributionRows);
+        const metrics = await recordEvaluationMetrics(db, run.id, attributions.labels, attributions.probabilities);
+        return {
+          evaluationRunId: run.id,
+          trainRunId: trainRun.id,
+          dataset: dataset.name,
+          split,
+          metrics,
+          attributions: summarizeGroupAttributions(attributions),
+          backend,
+          wallSeconds: (Date.now() - startMs) / 1000,
+        };
+      },
     );
-    await new PredictionStore(db).upsertMany(predictionRows);
-    await new AttributionStore(db).upsertMany(attributionRows);
-    const metrics = await recordEvaluationMetrics(db, run.id, attributions.labels, attributions.probabilities);
-    await store.finish(run.id);
-    return {
-      evaluationRunId: run.id,
-      trainRunId: trainRun.id,
-      dataset: dataset.name,
-      split,
-      metrics,
-      attributions: summarizeGroupAttributions(attributions),
-      backend,
-      wallSeconds: (Date.now() - startMs) / 1000,
-    };
-  } catch (error) {
-    await store.fail(run.id, error instanceof Error ? `${error.name}: ${error.message}` : String(error)).catch(() => undefined);
-    throw error;
   } finally {
     await onnxEngine?.release();
     network.model.dispose();

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { and, desc, eq, inArray, isNull } from 'drizzle-orm';
-import { ExperimentStore, resolveLeadwiseHome, runs, RunStore, type LeadwiseDatabase, type Run } from '@leadwise/db';
+import { ExperimentStore, resolveLeadwiseHome, RunStore, withRun, type LeadwiseDatabase, type Run } from '@leadwise/db';
 import {
   LAST_CHECKPOINT,
   parseModelConfig,
@@ -22,6 +21,7 @@ import {
   type TrainingProfile,
 } from '@leadwise/models';
 import { averagePrecision, rocAuc } from '@leadwise/metrics';
+import { TRAIN_PARAM_KEYS } from '../run-param-keys.ts';
 import { RecordSampleSource } from './record-sample-source.ts';
 import { labelledRecords, requireDataset, stratifiedSubset, TrainingDataError } from './training-records.ts';
 import type { PageGridStyle } from '@leadwise/render';
@@ -128,31 +128,11 @@ async function adHocExperiment(db: LeadwiseDatabase, dataset: string, profile: T
 }
 
 async function adoptRun(db: LeadwiseDatabase, runId: number): Promise<Run> {
-  const [row] = await db.select().from(runs).where(and(eq(runs.id, runId), isNull(runs.deletedAt)));
+  const row = await new RunStore(db).getById(runId);
   if (!row) throw new Error(`run ${runId} does not exist`);
   if (row.kind !== 'train' || !['queued', 'running', 'failed'].includes(row.status)) {
     throw new Error(`run ${runId} is a ${row.status} ${row.kind} run; only an unfinished train run can be trained`);
   }
-  return row;
-}
-
-async function findResumableRun(db: LeadwiseDatabase, experimentId: number, model: string, seed: number, datasetId: number): Promise<Run | undefined> {
-  const [row] = await db
-    .select()
-    .from(runs)
-    .where(
-      and(
-        eq(runs.experimentId, experimentId),
-        eq(runs.kind, 'train'),
-        eq(runs.model, model),
-        eq(runs.seed, seed),
-        eq(runs.datasetId, datasetId),
-        inArray(runs.status, ['queued', 'running', 'failed']),
-        isNull(runs.deletedAt),
-      ),
-    )
-    .orderBy(desc(runs.id))
-    .limit(1);
   return row;
 }
 
@@ -210,126 +190,127 @@ export async function trainRun(db: LeadwiseDatabase, options: TrainRunOptions): 
     options.runId !== undefined
       ? await adoptRun(db, options.runId)
       : options.resume
-        ? await findResumableRun(db, experimentId, options.model, options.seed, dataset.id)
+        ? await store.findResumableTrainRun({ experimentId, model: options.model, seed: options.seed, datasetId: dataset.id })
         : undefined;
   const resuming = run !== undefined && recoverCheckpoint(join(runDirectory(run.id, options.runsDir), 'checkpoint', LAST_CHECKPOINT));
   if (run && run.status !== 'queued') run = await store.requeue(run.id);
-  run ??= await store.create({
-    experimentId,
-    kind: 'train',
-    model: options.model,
-    seed: options.seed,
-    backend,
-    datasetId: dataset.id,
-    name: `${options.model} seed ${options.seed} (${options.profile})`,
-  });
-  const runId = run.id;
-  const checkpointDir = join(runDirectory(runId, options.runsDir), 'checkpoint');
   const sourceOptions = { inputHeight: modelConfig.inputHeight, inputWidth: modelConfig.inputWidth, channels: modelConfig.channels, gridStyle } as const;
-  try {
-    await store.logParams(runId, {
-      profile: options.profile,
-      dataset: dataset.name,
-      architecture: modelConfig.architecture,
-      backbone: modelConfig.backbone,
-      output_stride: modelConfig.outputStride,
-      ...(modelConfig.architecture === 'leadgroup' ? { lead_group_head: modelConfig.leadGroupHead, rhythm_strip: modelConfig.rhythmStrip } : {}),
-      ...(modelConfig.architecture === 'vgg16' ? { vgg_batch_norm: modelConfig.vggBatchNorm } : {}),
-      input: `${modelConfig.inputHeight}x${modelConfig.inputWidth}x${modelConfig.channels}`,
-      width_multiplier: modelConfig.widthMultiplier,
-      model_seed: modelConfig.seed,
-      dropout: modelConfig.dropout,
-      ...(modelConfig.groupTargets ? { group_targets: true, group_target_weight: trainConfig.groupTargetWeight } : {}),
-      epochs: trainConfig.epochs,
-      batch_size: trainConfig.batchSize,
-      learning_rate: trainConfig.learningRate,
-      warmup_fraction: trainConfig.warmupFraction,
-      final_lr_fraction: trainConfig.finalLearningRateFraction,
-      patience: trainConfig.patience,
-      class_weighting: trainConfig.classWeighting,
-      grid_style: gridStyle,
-      augment,
-      train_records: trainRecords.length,
-      val_records: valRecords.length,
-      test_records: testRecords.length,
-    });
-    await store.start(runId);
-    const checkpointUri = pathToFileURL(join(checkpointDir, 'best')).href;
-    options.onPhase?.('training', `run ${runId}`);
-    const result = await trainModel({
-      modelConfig,
-      trainConfig,
-      // Without augmentation every epoch sees the same pages: drawn once and kept (a byte a pixel).
-      train: new RecordSampleSource(trainRecords, { ...sourceOptions, augmentations: augment ? undefined : null, cachePlainPixels: !augment }),
-      validation: new RecordSampleSource(valRecords, sourceOptions),
-      checkpointDir,
-      resume: resuming,
-      callbacks: {
-        onBatchEnd: options.onBatch,
-        onEpochEnd: async (metrics) => {
-          const step = metrics.epoch;
-          await store.logMetrics(runId, [
-            { key: TRAIN_METRIC_KEYS.trainLoss, value: metrics.trainLoss, step },
-            { key: TRAIN_METRIC_KEYS.valLoss, value: metrics.valLoss, step },
-            { key: TRAIN_METRIC_KEYS.valRocAuc, value: metrics.valRocAuc, step },
-            { key: TRAIN_METRIC_KEYS.valPrAuc, value: metrics.valPrAuc, step },
-            { key: TRAIN_METRIC_KEYS.learningRate, value: metrics.learningRate, step },
-          ]);
-          await store.setCheckpointUri(runId, checkpointUri);
-          options.onEpoch?.(metrics);
-        },
-      },
-    });
-    try {
-      const best = result.history.find((m) => m.epoch === result.bestEpoch);
-      if (!best) throw new Error(`run ${runId} has no metrics for its best epoch ${result.bestEpoch}`);
-      let test: TrainRunResult['test'] = null;
-      if (testRecords.length > 0) {
-        options.onPhase?.('testing', `${testRecords.length} records`);
-        const predictions = await predictSource(result.network, new RecordSampleSource(testRecords, { ...sourceOptions, cachePlainPixels: false }), trainConfig.evalBatchSize);
-        test = { n: testRecords.length, rocAuc: rocAuc(predictions.labels, predictions.probabilities).auc, prAuc: averagePrecision(predictions.labels, predictions.probabilities) };
-      }
-      const trainSeconds = result.history.reduce((sum, m) => sum + m.trainSeconds, 0);
-      const trainImagesPerS = (trainRecords.length * result.history.length) / Math.max(trainSeconds, 1e-9);
-      const wallSeconds = (Date.now() - startMs) / 1000;
-      await store.logMetrics(runId, [
-        { key: TRAIN_METRIC_KEYS.finalValRocAuc, value: best.valRocAuc },
-        { key: TRAIN_METRIC_KEYS.finalValPrAuc, value: best.valPrAuc },
-        ...(test
-          ? [
-              { key: TRAIN_METRIC_KEYS.finalTestRocAuc, value: test.rocAuc },
-              { key: TRAIN_METRIC_KEYS.finalTestPrAuc, value: test.prAuc },
-            ]
-          : []),
-        { key: TRAIN_METRIC_KEYS.trainImagesPerS, value: trainImagesPerS },
-        { key: TRAIN_METRIC_KEYS.wallSeconds, value: wallSeconds },
-      ]);
-      await store.setTags(runId, { best_epoch: String(result.bestEpoch), stopped_early: String(result.stoppedEarly) });
-      await store.setCheckpointUri(runId, checkpointUri);
-      await store.finish(runId);
-      options.onPhase?.('done');
-      return {
-        runId,
+  const trained = await withRun(
+    store,
+    {
+      run: run ?? {
         experimentId,
+        kind: 'train',
         model: options.model,
         seed: options.seed,
         backend,
-        checkpointUri,
-        epochs: result.history,
-        bestEpoch: result.bestEpoch,
-        stoppedEarly: result.stoppedEarly,
-        val: { n: valRecords.length, rocAuc: best.valRocAuc, prAuc: best.valPrAuc },
-        test,
-        trainImagesPerS,
-        wallSeconds,
-      };
-    } finally {
-      result.network.model.dispose();
-    }
-  } catch (error) {
-    if (options.failRunOnError ?? true) {
-      await store.fail(runId, error instanceof Error ? `${error.name}: ${error.message}` : String(error)).catch(() => undefined);
-    }
-    throw error;
-  }
+        datasetId: dataset.id,
+        name: `${options.model} seed ${options.seed} (${options.profile})`,
+      },
+      params: {
+        [TRAIN_PARAM_KEYS.profile]: options.profile,
+        [TRAIN_PARAM_KEYS.dataset]: dataset.name,
+        [TRAIN_PARAM_KEYS.architecture]: modelConfig.architecture,
+        [TRAIN_PARAM_KEYS.backbone]: modelConfig.backbone,
+        [TRAIN_PARAM_KEYS.outputStride]: modelConfig.outputStride,
+        ...(modelConfig.architecture === 'leadgroup'
+          ? { [TRAIN_PARAM_KEYS.leadGroupHead]: modelConfig.leadGroupHead, [TRAIN_PARAM_KEYS.rhythmStrip]: modelConfig.rhythmStrip }
+          : {}),
+        ...(modelConfig.architecture === 'vgg16' ? { [TRAIN_PARAM_KEYS.vggBatchNorm]: modelConfig.vggBatchNorm } : {}),
+        [TRAIN_PARAM_KEYS.input]: `${modelConfig.inputHeight}x${modelConfig.inputWidth}x${modelConfig.channels}`,
+        [TRAIN_PARAM_KEYS.widthMultiplier]: modelConfig.widthMultiplier,
+        [TRAIN_PARAM_KEYS.modelSeed]: modelConfig.seed,
+        [TRAIN_PARAM_KEYS.dropout]: modelConfig.dropout,
+        ...(modelConfig.groupTargets ? { [TRAIN_PARAM_KEYS.groupTargets]: true, [TRAIN_PARAM_KEYS.groupTargetWeight]: trainConfig.groupTargetWeight } : {}),
+        [TRAIN_PARAM_KEYS.epochs]: trainConfig.epochs,
+        [TRAIN_PARAM_KEYS.batchSize]: trainConfig.batchSize,
+        [TRAIN_PARAM_KEYS.learningRate]: trainConfig.learningRate,
+        [TRAIN_PARAM_KEYS.warmupFraction]: trainConfig.warmupFraction,
+        [TRAIN_PARAM_KEYS.finalLearningRateFraction]: trainConfig.finalLearningRateFraction,
+        [TRAIN_PARAM_KEYS.patience]: trainConfig.patience,
+        [TRAIN_PARAM_KEYS.classWeighting]: trainConfig.classWeighting,
+        [TRAIN_PARAM_KEYS.gridStyle]: gridStyle,
+        [TRAIN_PARAM_KEYS.augment]: augment,
+        [TRAIN_PARAM_KEYS.trainRecords]: trainRecords.length,
+        [TRAIN_PARAM_KEYS.valRecords]: valRecords.length,
+        [TRAIN_PARAM_KEYS.testRecords]: testRecords.length,
+      },
+      failOnError: options.failRunOnError ?? true,
+    },
+    async ({ id: runId }) => {
+      const checkpointDir = join(runDirectory(runId, options.runsDir), 'checkpoint');
+      const checkpointUri = pathToFileURL(join(checkpointDir, 'best')).href;
+      options.onPhase?.('training', `run ${runId}`);
+      const result = await trainModel({
+        modelConfig,
+        trainConfig,
+        // Without augmentation every epoch sees the same pages: drawn once and kept (a byte a pixel).
+        train: new RecordSampleSource(trainRecords, { ...sourceOptions, augmentations: augment ? undefined : null, cachePlainPixels: !augment }),
+        validation: new RecordSampleSource(valRecords, sourceOptions),
+        checkpointDir,
+        resume: resuming,
+        callbacks: {
+          onBatchEnd: options.onBatch,
+          onEpochEnd: async (metrics) => {
+            const step = metrics.epoch;
+            await store.logMetrics(runId, [
+              { key: TRAIN_METRIC_KEYS.trainLoss, value: metrics.trainLoss, step },
+              { key: TRAIN_METRIC_KEYS.valLoss, value: metrics.valLoss, step },
+              { key: TRAIN_METRIC_KEYS.valRocAuc, value: metrics.valRocAuc, step },
+              { key: TRAIN_METRIC_KEYS.valPrAuc, value: metrics.valPrAuc, step },
+              { key: TRAIN_METRIC_KEYS.learningRate, value: metrics.learningRate, step },
+            ]);
+            await store.setCheckpointUri(runId, checkpointUri);
+            options.onEpoch?.(metrics);
+          },
+        },
+      });
+      try {
+        const best = result.history.find((m) => m.epoch === result.bestEpoch);
+        if (!best) throw new Error(`run ${runId} has no metrics for its best epoch ${result.bestEpoch}`);
+        let test: TrainRunResult['test'] = null;
+        if (testRecords.length > 0) {
+          options.onPhase?.('testing', `${testRecords.length} records`);
+          const predictions = await predictSource(result.network, new RecordSampleSource(testRecords, { ...sourceOptions, cachePlainPixels: false }), trainConfig.evalBatchSize);
+          test = { n: testRecords.length, rocAuc: rocAuc(predictions.labels, predictions.probabilities).auc, prAuc: averagePrecision(predictions.labels, predictions.probabilities) };
+        }
+        const trainSeconds = result.history.reduce((sum, m) => sum + m.trainSeconds, 0);
+        const trainImagesPerS = (trainRecords.length * result.history.length) / Math.max(trainSeconds, 1e-9);
+        const wallSeconds = (Date.now() - startMs) / 1000;
+        await store.logMetrics(runId, [
+          { key: TRAIN_METRIC_KEYS.finalValRocAuc, value: best.valRocAuc },
+          { key: TRAIN_METRIC_KEYS.finalValPrAuc, value: best.valPrAuc },
+          ...(test
+            ? [
+                { key: TRAIN_METRIC_KEYS.finalTestRocAuc, value: test.rocAuc },
+                { key: TRAIN_METRIC_KEYS.finalTestPrAuc, value: test.prAuc },
+              ]
+            : []),
+          { key: TRAIN_METRIC_KEYS.trainImagesPerS, value: trainImagesPerS },
+          { key: TRAIN_METRIC_KEYS.wallSeconds, value: wallSeconds },
+        ]);
+        await store.setTags(runId, { best_epoch: String(result.bestEpoch), stopped_early: String(result.stoppedEarly) });
+        await store.setCheckpointUri(runId, checkpointUri);
+        return {
+          runId,
+          experimentId,
+          model: options.model,
+          seed: options.seed,
+          backend,
+          checkpointUri,
+          epochs: result.history,
+          bestEpoch: result.bestEpoch,
+          stoppedEarly: result.stoppedEarly,
+          val: { n: valRecords.length, rocAuc: best.valRocAuc, prAuc: best.valPrAuc },
+          test,
+          trainImagesPerS,
+          wallSeconds,
+        };
+      } finally {
+        result.network.model.dispose();
+      }
+    },
+  );
+  options.onPhase?.('done');
+  return trained;
 }

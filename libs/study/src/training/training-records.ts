@@ -1,5 +1,4 @@
-import { and, asc, eq, ne } from 'drizzle-orm';
-import { DatasetStore, records, SPLITS, type Dataset, type LeadwiseDatabase } from '@leadwise/db';
+import { DatasetStore, RecordStore, SPLITS, type Dataset, type LeadwiseDatabase } from '@leadwise/db';
 import { localisedGroupTargets } from '@leadwise/ecg';
 import { seededPermutation } from '@leadwise/ecg';
 import type { TrainingRecord } from './record-sample-source.ts';
@@ -23,11 +22,7 @@ export async function requireDataset(db: LeadwiseDatabase, name: string): Promis
  * split, 'all' means every labelled record whatever its split.
  */
 export async function labelledRecords(db: LeadwiseDatabase, datasetId: number, split: ScoredSplit | null): Promise<TrainingRecord[]> {
-  const rows = await db
-    .select({ id: records.id, signalPath: records.signalPath, label: records.label, split: records.split, sourceCodes: records.sourceCodes })
-    .from(records)
-    .where(and(eq(records.datasetId, datasetId), ne(records.label, 'excluded')))
-    .orderBy(asc(records.id));
+  const rows = await new RecordStore(db).listLabelled(datasetId);
   return rows
     .filter((row) => split === 'all' || row.split === split)
     .map((row) => {
