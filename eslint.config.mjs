@@ -68,11 +68,6 @@ export default [
       'tools/bench/api.ts',
       'tools/bench/web-api.ts',
       'tools/bench/db-predictions.ts',
-      // TODO(issue-17): moving in branch issue-17b / issue-18
-      'libs/study/src/study/run-study.ts',
-      'libs/study/src/study/run-study.integration.spec.ts',
-      'apps/api/src/experiments/experiment.resolver.ts',
-      'apps/api/src/records/record.resolver.ts',
     ],
     rules: {
       'no-restricted-imports': ['error', dbDriverImports],

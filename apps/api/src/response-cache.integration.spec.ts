@@ -1,8 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- GraphQL responses are untyped JSON; the assertions check their shape */
-import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { predictions, runs, type DataChangeListener, type DataChangeWatch } from '@leadwise/db';
-import { TEST_DRIVERS, openTestDatabase, type TestDatabase } from '@leadwise/db/testing';
+import { TEST_DRIVERS, eq, openTestDatabase, type TestDatabase } from '@leadwise/db/testing';
 import { createApiServer } from './server.ts';
 import { createContext } from './context.ts';
 import { ResponseCache } from './response-cache.ts';
