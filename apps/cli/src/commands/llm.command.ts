@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { DEFAULT_PROMPT_NAME, DEFAULT_RETRY_POLICY, LlmConfigError, PROVIDER_ENV, providerFromEnv } from '@leadwise/llm';
+import { DEFAULT_PROMPT_NAME, DEFAULT_RETRY_POLICY, LlmConfigError, PROVIDER_ENV, PROVIDER_NAMES, providerFromEnv } from '@leadwise/llm';
 import { PAGE_STYLES } from '@leadwise/render';
 import { SCORED_SPLITS, type LlmArmResult } from '@leadwise/study';
 import { createProgressBar, printResult } from '../cli-kit.ts';
@@ -62,7 +62,7 @@ export function register(program: Command): void {
       'Ask a multimodal LLM to classify rendered ECG pages as normal or abnormal, store every answer (cached: a re-run is free, ' +
         'an interrupted run resumes) and record an llm run with ROC-AUC/PR-AUC per repeat and pooled',
     )
-    .requiredOption('--provider <name>', 'openai | gemini | compatible')
+    .requiredOption('--provider <name>', PROVIDER_NAMES.join(' | '))
     .requiredOption('--model <id>', 'model id, e.g. gpt-4.1, gpt-5.2, gemini-2.5-pro, or the served name on a compatible server')
     .requiredOption('--dataset <name>', 'imported dataset name')
     .option('--split <split>', 'train | val | test | all (every labelled record: an external test set without folds)', 'test')
