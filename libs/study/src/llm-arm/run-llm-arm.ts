@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { DatasetStore, ExperimentStore, PredictionStore, RecordStore, RunStore, withRun, type LeadwiseDatabase, type RecordRow } from '@leadwise/db';
+import { DatasetStore, ExperimentStore, PredictionStore, RecordStore, RunStore, withRun, type Dataset, type LeadwiseDatabase, type ParamValue, type RecordRow } from '@leadwise/db';
+import type { RenderOptions } from '@leadwise/render';
 import {
   DEFAULT_RETRY_POLICY,
   LlmConfigError,
@@ -15,6 +16,7 @@ import {
   type LlmProgress,
   type LlmProvider,
   type LlmResponseRecord,
+  type RegisteredPrompt,
   type RetryPolicy,
   type ScorePreference,
 } from '@leadwise/llm';
@@ -157,65 +159,20 @@ export async function runLlmArm(db: LeadwiseDatabase, input: LlmArmInput, onProg
   const startMs = Date.now();
   const prompt = getPrompt(input.promptName);
   if (!Number.isInteger(input.repeats) || input.repeats < 1) throw new LlmConfigError(`repeats must be a positive integer, got ${input.repeats}`);
-  const dataset = await new DatasetStore(db).getByName(input.datasetName);
-  if (!dataset) throw new LlmConfigError(`dataset "${input.datasetName}" is not imported (see \`leadwise datasets\`)`);
-  const all = await splitRecords(db, dataset.id, input.split);
-  if (all.length === 0) {
-    throw new LlmConfigError(
-      input.split === 'all'
-        ? `dataset "${input.datasetName}" has no labelled records`
-        : `dataset "${input.datasetName}" has no labelled records in split "${input.split}"; ask about every record with --split all, or split it first (leadwise split ${input.datasetName} ...)`,
-    );
-  }
-  const records = input.limit ? all.slice(0, input.limit) : all;
+  const { dataset, records } = await evaluatedRecords(db, input);
   const renderOptions = llmRenderOptions(input.style, input.dpi);
-
-  // Few-shot examples: balanced, from another split, never sharing a patient with an evaluated record.
-  const examples: FewShotExample[] = [];
-  if (prompt.fewShot) {
-    const fewShot = input.fewShot ?? { k: 4, split: 'train' as const };
-    if (input.split === 'all') throw new LlmConfigError('a few-shot prompt needs examples from another split, so it cannot evaluate --split all');
-    if (fewShot.split === input.split) throw new LlmConfigError(`few-shot examples must come from a split other than the evaluated "${input.split}"`);
-    const evaluatedPatients = new Set(records.map((r) => r.patientId).filter((p): p is string => p !== null));
-    const pool = (await splitRecords(db, dataset.id, fewShot.split)).filter((r) => r.patientId === null || !evaluatedPatients.has(r.patientId));
-    const abnormal = pool.filter((r) => r.label === 'abnormal').slice(0, Math.ceil(fewShot.k / 2));
-    const normal = pool.filter((r) => r.label === 'normal').slice(0, Math.floor(fewShot.k / 2));
-    const chosen = [...abnormal, ...normal];
-    const examplePages = await prepareLlmPages(db, chosen, renderOptions, input.pages);
-    for (const row of chosen) {
-      examples.push({ image: pageOf(examplePages, row), label: row.label as 'normal' | 'abnormal', recordKey: `${dataset.name}/${row.externalId}`, split: fewShot.split, patientKey: row.patientId });
-    }
-    if (examples.length < fewShot.k) throw new LlmConfigError(`only ${examples.length} few-shot examples available in split "${fewShot.split}", ${fewShot.k} asked`);
-  }
+  const examples = prompt.fewShot ? await fewShotExamples(db, input, dataset, records, renderOptions) : [];
 
   // Pages are kept in memory for the run (about 100-300 kB each at 100-200 DPI).
   const renderStartMs = Date.now();
   const pageByRecord = await prepareLlmPages(db, records, renderOptions, { ...input.pages, onProgress: (done, total) => onProgress?.({ phase: 'rendering', done, total }) });
-  const pages = records.map((row) => ({ row, image: pageOf(pageByRecord, row) }));
   const renderMs = Date.now() - renderStartMs;
   const recordKey = (row: RecordRow) => `${dataset.name}/${row.externalId}`;
   const recordIds = new Map(records.map((row) => [recordKey(row), row.id]));
-  const jobs: LlmJob[] = pages.flatMap(({ row, image }) => {
-    return Array.from({ length: input.repeats }, (_, repeat) => ({
-      recordKey: recordKey(row),
-      split: input.split,
-      patientKey: row.patientId,
-      imageSha256: image.sha256,
-      repeat,
-      loadImage: async () => image,
-    }));
-  });
-  const firstImage = pages[0].image;
-
-  const experimentId =
-    input.experimentId ??
-    (
-      await new ExperimentStore(db).createOrGet({
-        name: `llm-arm:${dataset.name}`,
-        config: { kind: 'llm-arm', dataset: dataset.name },
-        configHash: createHash('sha256').update(`llm-arm:${dataset.name}`).digest('hex'),
-      })
-    ).experiment.id;
+  const jobs = llmJobs(records, pageByRecord, recordKey, input);
+  const firstImage = pageOf(pageByRecord, records[0]);
+  const experimentId = input.experimentId ?? (await datasetLlmExperiment(db, dataset.name));
+  const effectiveHash = effectivePromptHash(prompt, examples);
   const runs = new RunStore(db);
   const newRun = {
     experimentId,
@@ -225,33 +182,7 @@ export async function runLlmArm(db: LeadwiseDatabase, input: LlmArmInput, onProg
     datasetId: dataset.id,
     name: `${input.provider.model} ${prompt.name}@${prompt.version} ${input.style} x${input.repeats}`,
   } as const;
-  const effectiveHash = effectivePromptHash(prompt, examples);
-  const params = {
-    [LLM_PARAM_KEYS.provider]: input.provider.provider,
-    [LLM_PARAM_KEYS.model]: input.provider.model,
-    [LLM_PARAM_KEYS.promptName]: prompt.name,
-    [LLM_PARAM_KEYS.promptVersion]: prompt.version,
-    [LLM_PARAM_KEYS.promptSha256]: prompt.sha256,
-    [LLM_PARAM_KEYS.promptEffectiveHash]: effectiveHash,
-    [LLM_PARAM_KEYS.promptFewShotK]: examples.length,
-    [LLM_PARAM_KEYS.temperature]: input.temperature,
-    [LLM_PARAM_KEYS.temperatureSent]: input.provider.info.temperature ? String(input.temperature) : 'model default (not accepted)',
-    [LLM_PARAM_KEYS.logprobsRequested]: input.provider.info.logprobs,
-    [LLM_PARAM_KEYS.scorePreference]: input.scorePreference ?? 'logprob-first',
-    [LLM_PARAM_KEYS.style]: input.style,
-    [LLM_PARAM_KEYS.dpi]: firstImage.dpi ?? input.dpi,
-    [LLM_PARAM_KEYS.imageWidthPx]: firstImage.widthPx,
-    [LLM_PARAM_KEYS.imageHeightPx]: firstImage.heightPx,
-    [LLM_PARAM_KEYS.imageRenderOptions]: JSON.stringify(renderOptions),
-    [LLM_PARAM_KEYS.repeats]: input.repeats,
-    [LLM_PARAM_KEYS.dataset]: dataset.name,
-    [LLM_PARAM_KEYS.split]: input.split,
-    [LLM_PARAM_KEYS.records]: records.length,
-    [LLM_PARAM_KEYS.concurrency]: input.concurrency,
-    [LLM_PARAM_KEYS.requestsPerMinute]: input.requestsPerMinute ?? 0,
-    [LLM_PARAM_KEYS.timeoutMs]: input.timeoutMs,
-    [LLM_PARAM_KEYS.maxAttempts]: (input.retry ?? DEFAULT_RETRY_POLICY).maxAttempts,
-  };
+  const params = llmRunParams(input, { prompt, effectiveHash, examples: examples.length, firstImage, renderOptions, dataset: dataset.name, records: records.length });
 
   // The error is stored redacted and without its class name: provider messages may echo a key.
   return withRun(
@@ -275,14 +206,7 @@ export async function runLlmArm(db: LeadwiseDatabase, input: LlmArmInput, onProg
         signal,
         onProgress: (llm) => onProgress?.({ phase: 'asking', done: llm.done, total: llm.total, llm }),
       });
-
-      // A run with no answer at all measured nothing: it fails (and `leadwise llm` exits non-zero)
-      // rather than finishing with empty metrics. Failed rows are asked again by a re-run.
-      const answered = summary.records.filter((r) => r.status === 'ok').length;
-      if (summary.records.length > 0 && answered === 0) {
-        const firstError = summary.records.find((r) => r.error)?.error ?? 'no answer';
-        throw new LlmArmError(`all ${summary.records.length} requests to ${input.provider.model} failed; the first: ${firstError}`);
-      }
+      failIfNothingAnswered(summary.records, input.provider.model);
       const askMs = Date.now() - askStartMs;
       const metricsStartMs = Date.now();
       onProgress?.({ phase: 'metrics', done: 0, total: input.repeats + 1 });
@@ -312,6 +236,119 @@ export async function runLlmArm(db: LeadwiseDatabase, input: LlmArmInput, onProg
       };
     },
   );
+}
+
+/** The dataset and the labelled records of the evaluated split (the first `limit` by id). */
+async function evaluatedRecords(db: LeadwiseDatabase, input: LlmArmInput): Promise<{ dataset: Dataset; records: RecordRow[] }> {
+  const dataset = await new DatasetStore(db).getByName(input.datasetName);
+  if (!dataset) throw new LlmConfigError(`dataset "${input.datasetName}" is not imported (see \`leadwise datasets\`)`);
+  const all = await splitRecords(db, dataset.id, input.split);
+  if (all.length === 0) {
+    throw new LlmConfigError(
+      input.split === 'all'
+        ? `dataset "${input.datasetName}" has no labelled records`
+        : `dataset "${input.datasetName}" has no labelled records in split "${input.split}"; ask about every record with --split all, or split it first (leadwise split ${input.datasetName} ...)`,
+    );
+  }
+  return { dataset, records: input.limit ? all.slice(0, input.limit) : all };
+}
+
+/** Few-shot examples: balanced, from another split, never sharing a patient with an evaluated record. */
+async function fewShotExamples(db: LeadwiseDatabase, input: LlmArmInput, dataset: Dataset, records: RecordRow[], renderOptions: RenderOptions): Promise<FewShotExample[]> {
+  const fewShot = input.fewShot ?? { k: 4, split: 'train' as const };
+  if (input.split === 'all') throw new LlmConfigError('a few-shot prompt needs examples from another split, so it cannot evaluate --split all');
+  if (fewShot.split === input.split) throw new LlmConfigError(`few-shot examples must come from a split other than the evaluated "${input.split}"`);
+  const evaluatedPatients = new Set(records.map((r) => r.patientId).filter((p): p is string => p !== null));
+  const pool = (await splitRecords(db, dataset.id, fewShot.split)).filter((r) => r.patientId === null || !evaluatedPatients.has(r.patientId));
+  const abnormal = pool.filter((r) => r.label === 'abnormal').slice(0, Math.ceil(fewShot.k / 2));
+  const normal = pool.filter((r) => r.label === 'normal').slice(0, Math.floor(fewShot.k / 2));
+  const chosen = [...abnormal, ...normal];
+  const examplePages = await prepareLlmPages(db, chosen, renderOptions, input.pages);
+  const examples = chosen.map((row) => ({
+    image: pageOf(examplePages, row),
+    label: row.label as 'normal' | 'abnormal',
+    recordKey: `${dataset.name}/${row.externalId}`,
+    split: fewShot.split,
+    patientKey: row.patientId,
+  }));
+  if (examples.length < fewShot.k) throw new LlmConfigError(`only ${examples.length} few-shot examples available in split "${fewShot.split}", ${fewShot.k} asked`);
+  return examples;
+}
+
+/** One request per record and repeat, each over the record's page. */
+function llmJobs(records: RecordRow[], pages: ReadonlyMap<number, LlmImage>, recordKey: (row: RecordRow) => string, input: LlmArmInput): LlmJob[] {
+  return records.flatMap((row) => {
+    const image = pageOf(pages, row);
+    return Array.from({ length: input.repeats }, (_, repeat) => ({
+      recordKey: recordKey(row),
+      split: input.split,
+      patientKey: row.patientId,
+      imageSha256: image.sha256,
+      repeat,
+      loadImage: async () => image,
+    }));
+  });
+}
+
+/** The default experiment of LLM runs on a dataset (`llm-arm:<dataset>`). */
+async function datasetLlmExperiment(db: LeadwiseDatabase, datasetName: string): Promise<number> {
+  const { experiment } = await new ExperimentStore(db).createOrGet({
+    name: `llm-arm:${datasetName}`,
+    config: { kind: 'llm-arm', dataset: datasetName },
+    configHash: createHash('sha256').update(`llm-arm:${datasetName}`).digest('hex'),
+  });
+  return experiment.id;
+}
+
+interface LlmRunFacts {
+  prompt: RegisteredPrompt;
+  effectiveHash: string;
+  examples: number;
+  firstImage: LlmImage;
+  renderOptions: RenderOptions;
+  dataset: string;
+  records: number;
+}
+
+/** What an LLM run records about how it asked (LLM_PARAM_KEYS). */
+function llmRunParams(input: LlmArmInput, facts: LlmRunFacts): Record<string, ParamValue> {
+  const { prompt, firstImage } = facts;
+  return {
+    [LLM_PARAM_KEYS.provider]: input.provider.provider,
+    [LLM_PARAM_KEYS.model]: input.provider.model,
+    [LLM_PARAM_KEYS.promptName]: prompt.name,
+    [LLM_PARAM_KEYS.promptVersion]: prompt.version,
+    [LLM_PARAM_KEYS.promptSha256]: prompt.sha256,
+    [LLM_PARAM_KEYS.promptEffectiveHash]: facts.effectiveHash,
+    [LLM_PARAM_KEYS.promptFewShotK]: facts.examples,
+    [LLM_PARAM_KEYS.temperature]: input.temperature,
+    [LLM_PARAM_KEYS.temperatureSent]: input.provider.info.temperature ? String(input.temperature) : 'model default (not accepted)',
+    [LLM_PARAM_KEYS.logprobsRequested]: input.provider.info.logprobs,
+    [LLM_PARAM_KEYS.scorePreference]: input.scorePreference ?? 'logprob-first',
+    [LLM_PARAM_KEYS.style]: input.style,
+    [LLM_PARAM_KEYS.dpi]: firstImage.dpi ?? input.dpi,
+    [LLM_PARAM_KEYS.imageWidthPx]: firstImage.widthPx,
+    [LLM_PARAM_KEYS.imageHeightPx]: firstImage.heightPx,
+    [LLM_PARAM_KEYS.imageRenderOptions]: JSON.stringify(facts.renderOptions),
+    [LLM_PARAM_KEYS.repeats]: input.repeats,
+    [LLM_PARAM_KEYS.dataset]: facts.dataset,
+    [LLM_PARAM_KEYS.split]: input.split,
+    [LLM_PARAM_KEYS.records]: facts.records,
+    [LLM_PARAM_KEYS.concurrency]: input.concurrency,
+    [LLM_PARAM_KEYS.requestsPerMinute]: input.requestsPerMinute ?? 0,
+    [LLM_PARAM_KEYS.timeoutMs]: input.timeoutMs,
+    [LLM_PARAM_KEYS.maxAttempts]: (input.retry ?? DEFAULT_RETRY_POLICY).maxAttempts,
+  };
+}
+
+/**
+ * A run with no answer at all measured nothing: it fails (and `leadwise llm` exits non-zero) rather
+ * than finishing with empty metrics. Failed rows are asked again by a re-run.
+ */
+function failIfNothingAnswered(responses: readonly LlmResponseRecord[], model: string): void {
+  if (responses.length === 0 || responses.some((r) => r.status === 'ok')) return;
+  const firstError = responses.find((r) => r.error)?.error ?? 'no answer';
+  throw new LlmArmError(`all ${responses.length} requests to ${model} failed; the first: ${firstError}`);
 }
 
 type MetricsPart = Pick<LlmArmResult, 'perRepeat' | 'pooled' | 'agreement' | 'scoreSource' | 'hardLabelOnly' | 'refusals'>;
