@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ExperimentStore, resolveLeadwiseHome, RunStore, withRun, type LeadwiseDatabase, type Run } from '@leadwise/db';
+import { ExperimentStore, resolveLeadwiseHome, RunStore, withRun, type Dataset, type LeadwiseDatabase, type ParamValue, type Run } from '@leadwise/db';
 import {
   LAST_CHECKPOINT,
   parseModelConfig,
@@ -18,11 +18,14 @@ import {
   type BatchProgress,
   type EpochMetrics,
   type LeadGroupHead,
+  type ModelConfig,
+  type TrainConfig,
+  type LeadwiseModel,
   type TrainingProfile,
 } from '@leadwise/models';
 import { averagePrecision, rocAuc } from '@leadwise/metrics';
 import { TRAIN_PARAM_KEYS } from '../run-param-keys.ts';
-import { RecordSampleSource } from './record-sample-source.ts';
+import { RecordSampleSource, type RecordSampleSourceOptions, type TrainingRecord } from './record-sample-source.ts';
 import { labelledRecords, requireDataset, stratifiedSubset, TrainingDataError } from './training-records.ts';
 import type { PageGridStyle } from '@leadwise/render';
 
@@ -145,11 +148,101 @@ async function adoptRun(db: LeadwiseDatabase, runId: number): Promise<Run> {
  */
 export async function trainRun(db: LeadwiseDatabase, options: TrainRunOptions): Promise<TrainRunResult> {
   const startMs = Date.now();
-  const settings = PROFILE_SETTINGS[options.profile];
-  const overrides = options.overrides ?? {};
   const backend = backendLabel(backendEngineName(await selectBackend()));
   options.onPhase?.('loading', 'records');
   const dataset = await requireDataset(db, options.dataset);
+  const setup = runSetup(options);
+  const records = await runRecords(db, dataset, options);
+
+  const store = new RunStore(db);
+  const experimentId = options.experimentId ?? (await adHocExperiment(db, dataset.name, options.profile));
+  let run =
+    options.runId !== undefined
+      ? await adoptRun(db, options.runId)
+      : options.resume
+        ? await store.findResumableTrainRun({ experimentId, model: options.model, seed: options.seed, datasetId: dataset.id })
+        : undefined;
+  const resuming = run !== undefined && recoverCheckpoint(join(runDirectory(run.id, options.runsDir), 'checkpoint', LAST_CHECKPOINT));
+  if (run && run.status !== 'queued') run = await store.requeue(run.id);
+  const newRun = {
+    experimentId,
+    kind: 'train',
+    model: options.model,
+    seed: options.seed,
+    backend,
+    datasetId: dataset.id,
+    name: `${options.model} seed ${options.seed} (${options.profile})`,
+  } as const;
+  const trained = await withRun(
+    store,
+    { run: run ?? newRun, params: trainRunParams(options.profile, dataset.name, setup, records), failOnError: options.failRunOnError ?? true },
+    async ({ id: runId }) => {
+      const checkpointDir = join(runDirectory(runId, options.runsDir), 'checkpoint');
+      const checkpointUri = pathToFileURL(join(checkpointDir, 'best')).href;
+      options.onPhase?.('training', `run ${runId}`);
+      const result = await trainModel({
+        modelConfig: setup.modelConfig,
+        trainConfig: setup.trainConfig,
+        // Without augmentation every epoch sees the same pages: drawn once and kept (a byte a pixel).
+        train: new RecordSampleSource(records.train, { ...setup.sourceOptions, augmentations: setup.augment ? undefined : null, cachePlainPixels: !setup.augment }),
+        validation: new RecordSampleSource(records.val, setup.sourceOptions),
+        checkpointDir,
+        resume: resuming,
+        callbacks: {
+          onBatchEnd: options.onBatch,
+          onEpochEnd: async (metrics) => {
+            await logEpochMetrics(store, runId, metrics);
+            await store.setCheckpointUri(runId, checkpointUri);
+            options.onEpoch?.(metrics);
+          },
+        },
+      });
+      try {
+        const best = result.history.find((m) => m.epoch === result.bestEpoch);
+        if (!best) throw new Error(`run ${runId} has no metrics for its best epoch ${result.bestEpoch}`);
+        const test = await testScores(result.network, records.test, setup, options);
+        const trainSeconds = result.history.reduce((sum, m) => sum + m.trainSeconds, 0);
+        const trainImagesPerS = (records.train.length * result.history.length) / Math.max(trainSeconds, 1e-9);
+        const wallSeconds = (Date.now() - startMs) / 1000;
+        await logFinalMetrics(store, runId, { best, test, trainImagesPerS, wallSeconds });
+        await store.setTags(runId, { best_epoch: String(result.bestEpoch), stopped_early: String(result.stoppedEarly) });
+        await store.setCheckpointUri(runId, checkpointUri);
+        return {
+          runId,
+          experimentId,
+          model: options.model,
+          seed: options.seed,
+          backend,
+          checkpointUri,
+          epochs: result.history,
+          bestEpoch: result.bestEpoch,
+          stoppedEarly: result.stoppedEarly,
+          val: { n: records.val.length, rocAuc: best.valRocAuc, prAuc: best.valPrAuc },
+          test,
+          trainImagesPerS,
+          wallSeconds,
+        };
+      } finally {
+        result.network.model.dispose();
+      }
+    },
+  );
+  options.onPhase?.('done');
+  return trained;
+}
+
+interface RunSetup {
+  modelConfig: ModelConfig;
+  trainConfig: TrainConfig;
+  gridStyle: PageGridStyle;
+  augment: boolean;
+  sourceOptions: RecordSampleSourceOptions;
+}
+
+/** The model and training configs: the profile's settings with the run's overrides. */
+function runSetup(options: TrainRunOptions): RunSetup {
+  const settings = PROFILE_SETTINGS[options.profile];
+  const overrides = options.overrides ?? {};
   const modelConfig = parseModelConfig({
     architecture: options.model,
     ...(overrides.backbone ? { backbone: overrides.backbone } : {}),
@@ -172,145 +265,103 @@ export async function trainRun(db: LeadwiseDatabase, options: TrainRunOptions): 
     seed: options.seed,
   });
   const gridStyle = overrides.gridStyle ?? 'red';
-  const augment = overrides.augment ?? settings.augment;
+  const sourceOptions = { inputHeight: modelConfig.inputHeight, inputWidth: modelConfig.inputWidth, channels: modelConfig.channels, gridStyle } as const;
+  return { modelConfig, trainConfig, gridStyle, augment: overrides.augment ?? settings.augment, sourceOptions };
+}
+
+interface RunRecords {
+  train: TrainingRecord[];
+  val: TrainingRecord[];
+  test: TrainingRecord[];
+}
+
+/** The labelled records of each split, capped (stratified) by the profile or the overrides. */
+async function runRecords(db: LeadwiseDatabase, dataset: Dataset, options: TrainRunOptions): Promise<RunRecords> {
+  const settings = PROFILE_SETTINGS[options.profile];
+  const overrides = options.overrides ?? {};
   const limit = (override: number | null | undefined, fallback: number | null) => (override === undefined ? fallback : override);
-  const trainRecords = stratifiedSubset(await labelledRecords(db, dataset.id, 'train'), limit(overrides.maxTrainSamples, settings.maxTrainSamples));
-  const valRecords = stratifiedSubset(await labelledRecords(db, dataset.id, 'val'), limit(overrides.maxValSamples, settings.maxValSamples));
-  const testRecords = stratifiedSubset(await labelledRecords(db, dataset.id, 'test'), limit(overrides.maxTestSamples, settings.maxTestSamples));
-  if (trainRecords.length === 0 || valRecords.length === 0) {
+  const train = stratifiedSubset(await labelledRecords(db, dataset.id, 'train'), limit(overrides.maxTrainSamples, settings.maxTrainSamples));
+  const val = stratifiedSubset(await labelledRecords(db, dataset.id, 'val'), limit(overrides.maxValSamples, settings.maxValSamples));
+  const test = stratifiedSubset(await labelledRecords(db, dataset.id, 'test'), limit(overrides.maxTestSamples, settings.maxTestSamples));
+  if (train.length === 0 || val.length === 0) {
     throw new TrainingDataError(
-      `dataset "${dataset.name}" has no train/val split (found ${trainRecords.length} train and ${valRecords.length} val records); ` +
+      `dataset "${dataset.name}" has no train/val split (found ${train.length} train and ${val.length} val records); ` +
         `split it first: leadwise split ${dataset.name} --train 0.6 --val 0.2 --test 0.2 --seed 1`,
     );
   }
+  return { train, val, test };
+}
 
-  const store = new RunStore(db);
-  const experimentId = options.experimentId ?? (await adHocExperiment(db, dataset.name, options.profile));
-  let run =
-    options.runId !== undefined
-      ? await adoptRun(db, options.runId)
-      : options.resume
-        ? await store.findResumableTrainRun({ experimentId, model: options.model, seed: options.seed, datasetId: dataset.id })
-        : undefined;
-  const resuming = run !== undefined && recoverCheckpoint(join(runDirectory(run.id, options.runsDir), 'checkpoint', LAST_CHECKPOINT));
-  if (run && run.status !== 'queued') run = await store.requeue(run.id);
-  const sourceOptions = { inputHeight: modelConfig.inputHeight, inputWidth: modelConfig.inputWidth, channels: modelConfig.channels, gridStyle } as const;
-  const trained = await withRun(
-    store,
-    {
-      run: run ?? {
-        experimentId,
-        kind: 'train',
-        model: options.model,
-        seed: options.seed,
-        backend,
-        datasetId: dataset.id,
-        name: `${options.model} seed ${options.seed} (${options.profile})`,
-      },
-      params: {
-        [TRAIN_PARAM_KEYS.profile]: options.profile,
-        [TRAIN_PARAM_KEYS.dataset]: dataset.name,
-        [TRAIN_PARAM_KEYS.architecture]: modelConfig.architecture,
-        [TRAIN_PARAM_KEYS.backbone]: modelConfig.backbone,
-        [TRAIN_PARAM_KEYS.outputStride]: modelConfig.outputStride,
-        ...(modelConfig.architecture === 'leadgroup'
-          ? { [TRAIN_PARAM_KEYS.leadGroupHead]: modelConfig.leadGroupHead, [TRAIN_PARAM_KEYS.rhythmStrip]: modelConfig.rhythmStrip }
-          : {}),
-        ...(modelConfig.architecture === 'vgg16' ? { [TRAIN_PARAM_KEYS.vggBatchNorm]: modelConfig.vggBatchNorm } : {}),
-        [TRAIN_PARAM_KEYS.input]: `${modelConfig.inputHeight}x${modelConfig.inputWidth}x${modelConfig.channels}`,
-        [TRAIN_PARAM_KEYS.widthMultiplier]: modelConfig.widthMultiplier,
-        [TRAIN_PARAM_KEYS.modelSeed]: modelConfig.seed,
-        [TRAIN_PARAM_KEYS.dropout]: modelConfig.dropout,
-        ...(modelConfig.groupTargets ? { [TRAIN_PARAM_KEYS.groupTargets]: true, [TRAIN_PARAM_KEYS.groupTargetWeight]: trainConfig.groupTargetWeight } : {}),
-        [TRAIN_PARAM_KEYS.epochs]: trainConfig.epochs,
-        [TRAIN_PARAM_KEYS.batchSize]: trainConfig.batchSize,
-        [TRAIN_PARAM_KEYS.learningRate]: trainConfig.learningRate,
-        [TRAIN_PARAM_KEYS.warmupFraction]: trainConfig.warmupFraction,
-        [TRAIN_PARAM_KEYS.finalLearningRateFraction]: trainConfig.finalLearningRateFraction,
-        [TRAIN_PARAM_KEYS.patience]: trainConfig.patience,
-        [TRAIN_PARAM_KEYS.classWeighting]: trainConfig.classWeighting,
-        [TRAIN_PARAM_KEYS.gridStyle]: gridStyle,
-        [TRAIN_PARAM_KEYS.augment]: augment,
-        [TRAIN_PARAM_KEYS.trainRecords]: trainRecords.length,
-        [TRAIN_PARAM_KEYS.valRecords]: valRecords.length,
-        [TRAIN_PARAM_KEYS.testRecords]: testRecords.length,
-      },
-      failOnError: options.failRunOnError ?? true,
-    },
-    async ({ id: runId }) => {
-      const checkpointDir = join(runDirectory(runId, options.runsDir), 'checkpoint');
-      const checkpointUri = pathToFileURL(join(checkpointDir, 'best')).href;
-      options.onPhase?.('training', `run ${runId}`);
-      const result = await trainModel({
-        modelConfig,
-        trainConfig,
-        // Without augmentation every epoch sees the same pages: drawn once and kept (a byte a pixel).
-        train: new RecordSampleSource(trainRecords, { ...sourceOptions, augmentations: augment ? undefined : null, cachePlainPixels: !augment }),
-        validation: new RecordSampleSource(valRecords, sourceOptions),
-        checkpointDir,
-        resume: resuming,
-        callbacks: {
-          onBatchEnd: options.onBatch,
-          onEpochEnd: async (metrics) => {
-            const step = metrics.epoch;
-            await store.logMetrics(runId, [
-              { key: TRAIN_METRIC_KEYS.trainLoss, value: metrics.trainLoss, step },
-              { key: TRAIN_METRIC_KEYS.valLoss, value: metrics.valLoss, step },
-              { key: TRAIN_METRIC_KEYS.valRocAuc, value: metrics.valRocAuc, step },
-              { key: TRAIN_METRIC_KEYS.valPrAuc, value: metrics.valPrAuc, step },
-              { key: TRAIN_METRIC_KEYS.learningRate, value: metrics.learningRate, step },
-            ]);
-            await store.setCheckpointUri(runId, checkpointUri);
-            options.onEpoch?.(metrics);
-          },
-        },
-      });
-      try {
-        const best = result.history.find((m) => m.epoch === result.bestEpoch);
-        if (!best) throw new Error(`run ${runId} has no metrics for its best epoch ${result.bestEpoch}`);
-        let test: TrainRunResult['test'] = null;
-        if (testRecords.length > 0) {
-          options.onPhase?.('testing', `${testRecords.length} records`);
-          const predictions = await predictSource(result.network, new RecordSampleSource(testRecords, { ...sourceOptions, cachePlainPixels: false }), trainConfig.evalBatchSize);
-          test = { n: testRecords.length, rocAuc: rocAuc(predictions.labels, predictions.probabilities).auc, prAuc: averagePrecision(predictions.labels, predictions.probabilities) };
-        }
-        const trainSeconds = result.history.reduce((sum, m) => sum + m.trainSeconds, 0);
-        const trainImagesPerS = (trainRecords.length * result.history.length) / Math.max(trainSeconds, 1e-9);
-        const wallSeconds = (Date.now() - startMs) / 1000;
-        await store.logMetrics(runId, [
-          { key: TRAIN_METRIC_KEYS.finalValRocAuc, value: best.valRocAuc },
-          { key: TRAIN_METRIC_KEYS.finalValPrAuc, value: best.valPrAuc },
-          ...(test
-            ? [
-                { key: TRAIN_METRIC_KEYS.finalTestRocAuc, value: test.rocAuc },
-                { key: TRAIN_METRIC_KEYS.finalTestPrAuc, value: test.prAuc },
-              ]
-            : []),
-          { key: TRAIN_METRIC_KEYS.trainImagesPerS, value: trainImagesPerS },
-          { key: TRAIN_METRIC_KEYS.wallSeconds, value: wallSeconds },
-        ]);
-        await store.setTags(runId, { best_epoch: String(result.bestEpoch), stopped_early: String(result.stoppedEarly) });
-        await store.setCheckpointUri(runId, checkpointUri);
-        return {
-          runId,
-          experimentId,
-          model: options.model,
-          seed: options.seed,
-          backend,
-          checkpointUri,
-          epochs: result.history,
-          bestEpoch: result.bestEpoch,
-          stoppedEarly: result.stoppedEarly,
-          val: { n: valRecords.length, rocAuc: best.valRocAuc, prAuc: best.valPrAuc },
-          test,
-          trainImagesPerS,
-          wallSeconds,
-        };
-      } finally {
-        result.network.model.dispose();
-      }
-    },
-  );
-  options.onPhase?.('done');
-  return trained;
+/** What a train run records about its model, recipe and data (TRAIN_PARAM_KEYS). */
+function trainRunParams(profile: TrainingProfile, dataset: string, setup: RunSetup, records: RunRecords): Record<string, ParamValue> {
+  const { modelConfig, trainConfig } = setup;
+  return {
+    [TRAIN_PARAM_KEYS.profile]: profile,
+    [TRAIN_PARAM_KEYS.dataset]: dataset,
+    [TRAIN_PARAM_KEYS.architecture]: modelConfig.architecture,
+    [TRAIN_PARAM_KEYS.backbone]: modelConfig.backbone,
+    [TRAIN_PARAM_KEYS.outputStride]: modelConfig.outputStride,
+    ...(modelConfig.architecture === 'leadgroup'
+      ? { [TRAIN_PARAM_KEYS.leadGroupHead]: modelConfig.leadGroupHead, [TRAIN_PARAM_KEYS.rhythmStrip]: modelConfig.rhythmStrip }
+      : {}),
+    ...(modelConfig.architecture === 'vgg16' ? { [TRAIN_PARAM_KEYS.vggBatchNorm]: modelConfig.vggBatchNorm } : {}),
+    [TRAIN_PARAM_KEYS.input]: `${modelConfig.inputHeight}x${modelConfig.inputWidth}x${modelConfig.channels}`,
+    [TRAIN_PARAM_KEYS.widthMultiplier]: modelConfig.widthMultiplier,
+    [TRAIN_PARAM_KEYS.modelSeed]: modelConfig.seed,
+    [TRAIN_PARAM_KEYS.dropout]: modelConfig.dropout,
+    ...(modelConfig.groupTargets ? { [TRAIN_PARAM_KEYS.groupTargets]: true, [TRAIN_PARAM_KEYS.groupTargetWeight]: trainConfig.groupTargetWeight } : {}),
+    [TRAIN_PARAM_KEYS.epochs]: trainConfig.epochs,
+    [TRAIN_PARAM_KEYS.batchSize]: trainConfig.batchSize,
+    [TRAIN_PARAM_KEYS.learningRate]: trainConfig.learningRate,
+    [TRAIN_PARAM_KEYS.warmupFraction]: trainConfig.warmupFraction,
+    [TRAIN_PARAM_KEYS.finalLearningRateFraction]: trainConfig.finalLearningRateFraction,
+    [TRAIN_PARAM_KEYS.patience]: trainConfig.patience,
+    [TRAIN_PARAM_KEYS.classWeighting]: trainConfig.classWeighting,
+    [TRAIN_PARAM_KEYS.gridStyle]: setup.gridStyle,
+    [TRAIN_PARAM_KEYS.augment]: setup.augment,
+    [TRAIN_PARAM_KEYS.trainRecords]: records.train.length,
+    [TRAIN_PARAM_KEYS.valRecords]: records.val.length,
+    [TRAIN_PARAM_KEYS.testRecords]: records.test.length,
+  };
+}
+
+async function logEpochMetrics(store: RunStore, runId: number, metrics: EpochMetrics): Promise<void> {
+  const step = metrics.epoch;
+  await store.logMetrics(runId, [
+    { key: TRAIN_METRIC_KEYS.trainLoss, value: metrics.trainLoss, step },
+    { key: TRAIN_METRIC_KEYS.valLoss, value: metrics.valLoss, step },
+    { key: TRAIN_METRIC_KEYS.valRocAuc, value: metrics.valRocAuc, step },
+    { key: TRAIN_METRIC_KEYS.valPrAuc, value: metrics.valPrAuc, step },
+    { key: TRAIN_METRIC_KEYS.learningRate, value: metrics.learningRate, step },
+  ]);
+}
+
+/** The best checkpoint's ROC-AUC and PR-AUC on the test split; null when the dataset has none. */
+async function testScores(network: LeadwiseModel, test: TrainingRecord[], setup: RunSetup, options: TrainRunOptions): Promise<TrainRunResult['test']> {
+  if (test.length === 0) return null;
+  options.onPhase?.('testing', `${test.length} records`);
+  const predictions = await predictSource(network, new RecordSampleSource(test, { ...setup.sourceOptions, cachePlainPixels: false }), setup.trainConfig.evalBatchSize);
+  return { n: test.length, rocAuc: rocAuc(predictions.labels, predictions.probabilities).auc, prAuc: averagePrecision(predictions.labels, predictions.probabilities) };
+}
+
+interface FinalFigures {
+  best: EpochMetrics;
+  test: TrainRunResult['test'];
+  trainImagesPerS: number;
+  wallSeconds: number;
+}
+
+async function logFinalMetrics(store: RunStore, runId: number, { best, test, trainImagesPerS, wallSeconds }: FinalFigures): Promise<void> {
+  await store.logMetrics(runId, [
+    { key: TRAIN_METRIC_KEYS.finalValRocAuc, value: best.valRocAuc },
+    { key: TRAIN_METRIC_KEYS.finalValPrAuc, value: best.valPrAuc },
+    ...(test
+      ? [
+          { key: TRAIN_METRIC_KEYS.finalTestRocAuc, value: test.rocAuc },
+          { key: TRAIN_METRIC_KEYS.finalTestPrAuc, value: test.prAuc },
+        ]
+      : []),
+    { key: TRAIN_METRIC_KEYS.trainImagesPerS, value: trainImagesPerS },
+    { key: TRAIN_METRIC_KEYS.wallSeconds, value: wallSeconds },
+  ]);
 }
