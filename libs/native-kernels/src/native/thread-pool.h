@@ -16,4 +16,12 @@ int threadCount();
 // fixed task count.
 void parallelFor(int tasks, const std::function<void(int)>& task);
 
+// Below this many floats read and written in all, a job runs on the caller alone: waking a worker
+// and handing the tasks over costs more than the second core saves (see docs/benchmarks.md).
+constexpr long kMinParallelFloats = 1L << 17;
+
+// parallelFor for a job that touches `floats` floats: the same tasks, run on the caller alone when
+// the job is small. The tasks (hence the bits) are the same either way.
+void parallelFor(int tasks, long floats, const std::function<void(int)>& task);
+
 }  // namespace leadwise
