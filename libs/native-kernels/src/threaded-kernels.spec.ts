@@ -7,6 +7,8 @@ import { loadNativeKernels, type NativeKernels } from './native-addon.ts';
  * be the same bits (the task split does not depend on the thread count) and must match a reference
  * computed here in float64 (or float32 rounding per operation where the kernel promises tfjs's bits).
  * Sizes above and below the size under which a job stays on the caller (kMinParallelFloats, 2^17).
+ * The convolution gradients too: the filter gradient's fixed task split (kFilterGradientTasks) now
+ * makes its bits independent of the thread count as well.
  */
 const status = loadNativeKernels({});
 const native: NativeKernels | null = status.loaded ? status.kernels : null;
@@ -223,5 +225,51 @@ describe.skipIf(!native)('native kernels split over threads', () => {
             expected[at] += dy[((b * oh + i) * ow + j) * c + ch];
           }
     expectClose(out, expected, 1e-6, 'dx');
+  });
+
+  // [batch, height, width, in channels, out channels, kernel, stride]: the direct filter gradient
+  // (16 output channels), the GEMM's (8), and a stride-2 input gradient (GEMM, col2im).
+  const CONV_SHAPES: [number, number, number, number, number, number, number][] = [
+    [12, 10, 12, 8, 16, 3, 1],
+    [12, 10, 12, 8, 8, 3, 1],
+    [12, 10, 12, 8, 16, 3, 2],
+  ];
+
+  it.each(CONV_SHAPES)('conv gradients, batch %i of %ix%ix%i, %i filters %ix%i / %i, "same" padding', (n, h, w, ci, co, k, stride) => {
+    const [oh, ow] = [Math.ceil(h / stride), Math.ceil(w / stride)];
+    const padTop = Math.floor(Math.max((oh - 1) * stride + k - h, 0) / 2);
+    const padLeft = Math.floor(Math.max((ow - 1) * stride + k - w, 0) / 2);
+    const shape = Int32Array.of(n, h, w, ci, oh, ow, co, k, k, stride, stride, padTop, padLeft);
+    const x = randomValues(n * h * w * ci, 40);
+    const dy = randomValues(n * oh * ow * co, 41);
+    const filter = randomValues(k * k * ci * co, 42);
+    const dw = new Float32Array(filter.length);
+    const dx = new Float32Array(x.length);
+    const [dwOut, dxOut] = sameOnEveryThreadCount(kernels, () => {
+      kernels.conv2dBackpropFilter(x, dy, dw, shape);
+      kernels.conv2dBackpropInput(dy, filter, dx, shape);
+      return [dw, dx];
+    });
+
+    const refDw = new Float64Array(dw.length);
+    const refDx = new Float64Array(dx.length);
+    for (let b = 0; b < n; b++)
+      for (let i = 0; i < oh; i++)
+        for (let j = 0; j < ow; j++)
+          for (let ky = 0; ky < k; ky++)
+            for (let kx = 0; kx < k; kx++) {
+              const [row, col] = [i * stride + ky - padTop, j * stride + kx - padLeft];
+              if (row < 0 || row >= h || col < 0 || col >= w) continue;
+              for (let c = 0; c < ci; c++)
+                for (let o = 0; o < co; o++) {
+                  const xi = ((b * h + row) * w + col) * ci + c;
+                  const g = dy[((b * oh + i) * ow + j) * co + o];
+                  const wi = ((ky * k + kx) * ci + c) * co + o;
+                  refDw[wi] += x[xi] * g;
+                  refDx[xi] += filter[wi] * g;
+                }
+            }
+    expectClose(dwOut, refDw, 1e-5, 'dw');
+    expectClose(dxOut, refDx, 1e-5, 'dx');
   });
 });
