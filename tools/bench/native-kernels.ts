@@ -4,8 +4,12 @@
  * CPU ms per call over --reps calls, after 3 warm-up calls. "per step" weighs each shape by how often
  * a ResNet18 step calls it.
  *
- *   npx tsx tools/bench/native-kernels.ts [--reps 30] [--threads 1,2]
+ *   npx tsx tools/bench/native-kernels.ts [--reps 30] [--threads 1,2] [--addon path/to/leadwise_native.node]
+ *
+ * --addon times another build (e.g. of an earlier commit) instead of this checkout's.
  */
+import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
 import { loadNativeKernels, type NativeKernels } from '@leadwise/native-kernels';
 
 const args = process.argv.slice(2);
@@ -16,9 +20,13 @@ const opt = (name: string, fallback: string): string => {
 const reps = Number(opt('reps', '30'));
 const threadCounts = opt('threads', '1,2').split(',').map(Number);
 
-const status = loadNativeKernels();
-if (!status.loaded) throw new Error(`native kernels not loaded: ${status.reason}`);
-const native = status.kernels;
+function loadKernels(addonPath: string | null): NativeKernels {
+  if (addonPath) return createRequire(import.meta.url)(resolve(addonPath)) as NativeKernels;
+  const status = loadNativeKernels();
+  if (!status.loaded) throw new Error(`native kernels not loaded: ${status.reason}`);
+  return status.kernels;
+}
+const native = loadKernels(args.includes('--addon') ? opt('addon', '') : null);
 
 // [rows, channels, calls per step]: the stem (before max-pooling), then stages 1-4.
 const BN_SHAPES: readonly [number, number, number][] = [
