@@ -239,8 +239,6 @@ void maxPoolGrad(const float* x, const float* dy, float* dx, const PoolShape& s)
     const float* xImage = x + b * imageSize;
     std::fill(dxImage, dxImage + imageSize, 0.0f);
     std::vector<long> offsets(static_cast<size_t>(s.filterHeight) * s.filterWidth);
-    std::vector<float> bestValue(c);
-    std::vector<int> bestIndex(c);
     for (int oh = 0; oh < s.outHeight; ++oh) {
       const int h0 = std::max(oh * s.strideHeight - s.padTop, 0);
       const int h1 = std::min(oh * s.strideHeight - s.padTop + s.filterHeight, s.inHeight);
@@ -268,25 +266,18 @@ void maxPoolGrad(const float* x, const float* dy, float* dx, const PoolShape& s)
         for (int h = h0; h < h1; ++h)
           for (int w = w0; w < w1; ++w) offsets[count++] = (static_cast<long>(h) * s.inWidth + w) * c;
         if (count == 0) continue;
-        // Window position by window position over all channels at once (the channel loops
-        // vectorise): the same strict comparisons in the same row-major order as a per-channel
-        // scan, so the first maximum wins and a NaN is never taken over a number (nor replaced).
-        float* __restrict best = bestValue.data();
-        int* __restrict bestAt = bestIndex.data();
-        const float* __restrict first = xImage + offsets[0];
         for (int ch = 0; ch < c; ++ch) {
-          best[ch] = first[ch];
-          bestAt[ch] = 0;
-        }
-        for (int i = 1; i < count; ++i) {
-          const float* __restrict row = xImage + offsets[i];
-          for (int ch = 0; ch < c; ++ch) {
-            const bool greater = row[ch] > best[ch];
-            best[ch] = greater ? row[ch] : best[ch];
-            bestAt[ch] = greater ? i : bestAt[ch];
+          long at = offsets[0] + ch;
+          float best = xImage[at];
+          for (int i = 1; i < count; ++i) {
+            const float v = xImage[offsets[i] + ch];
+            if (v > best) {
+              best = v;
+              at = offsets[i] + ch;
+            }
           }
+          dxImage[at] += g[ch];
         }
-        for (int ch = 0; ch < c; ++ch) dxImage[offsets[bestAt[ch]] + ch] += g[ch];
       }
     }
   });
