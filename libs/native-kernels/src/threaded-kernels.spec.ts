@@ -3,16 +3,23 @@ import { loadNativeKernels, type NativeKernels } from './native-addon.ts';
 
 /**
  * The element-wise kernels split over the thread pool (batch norm forward and backward, ReLU
- * gradient, Adam, concat/split, max-pool gradient): for each, the result on 1, 2 and 3 threads must
- * be the same bits (the task split does not depend on the thread count) and must match a reference
- * computed here in float64 (or float32 rounding per operation where the kernel promises tfjs's bits).
- * Sizes above and below the size under which a job stays on the caller (kMinParallelFloats, 2^17).
+ * gradient, Adam, concat/split, max-pool gradient): for each, the result on 1, 2 and 3 threads (and
+ * on 2 with workers that sleep between jobs instead of spinning) must be the same bits (the task
+ * split does not depend on the thread count) and must match a reference computed here in float64
+ * (or float32 rounding per operation where the kernel promises tfjs's bits). Sizes above and below
+ * the size under which a job stays on the caller (kMinParallelFloats, 2^17).
  * The convolution gradients too: the filter gradient's fixed task split (kFilterGradientTasks) now
  * makes its bits independent of the thread count as well.
  */
 const status = loadNativeKernels({});
 const native: NativeKernels | null = status.loaded ? status.kernels : null;
-const THREAD_COUNTS = [1, 2, 3];
+// The last one has idle workers sleep at once, so jobs also start and end through the condition variables.
+const THREAD_SETTINGS = [
+  { threads: 1, spinUs: 200 },
+  { threads: 2, spinUs: 200 },
+  { threads: 3, spinUs: 200 },
+  { threads: 2, spinUs: 0 },
+];
 
 /** Deterministic uniform values in [lo, hi) (a 32-bit LCG; Numerical Recipes constants). */
 function randomValues(size: number, seed: number, lo = -1, hi = 1): Float32Array {
@@ -37,12 +44,14 @@ function firstDifference(actual: Float32Array, expected: Float32Array): number {
 /** Runs `run` once per thread count; every output must have the same bits as on one thread. */
 function sameOnEveryThreadCount(kernels: NativeKernels, run: () => Float32Array[]): Float32Array[] {
   let first: Float32Array[] | null = null;
-  for (const threads of THREAD_COUNTS) {
+  for (const { threads, spinUs } of THREAD_SETTINGS) {
     kernels.setThreads(threads);
+    kernels.setWorkerSpin(spinUs);
     const outputs = run().map((o) => o.slice());
     if (!first) first = outputs;
-    else outputs.forEach((o, i) => expect(firstDifference(o, first![i]), `output ${i} on ${threads} threads`).toBe(-1));
+    else outputs.forEach((o, i) => expect(firstDifference(o, first![i]), `output ${i} on ${threads} threads, spin ${spinUs} us`).toBe(-1));
   }
+  kernels.setWorkerSpin(200);
   return first!;
 }
 

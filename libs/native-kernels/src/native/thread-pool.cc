@@ -22,8 +22,9 @@ namespace {
 // sleep on a condition variable. A training step runs a few hundred kernels with microseconds to a
 // millisecond of JS between them; a worker woken by the kernel from a futex on this VM joined
 // 50-500 us late, by which time the caller had done most of a small job alone (two threads gave a
-// 40960 x 16 batch norm no gain). Spinning through the gaps costs CPU only while kernels come fast.
-constexpr std::chrono::microseconds kWorkerSpin{200};
+// 40960 x 16 batch norm no gain). Spinning through the gaps costs CPU only while kernels come fast;
+// on a machine shared with other work it takes their time, hence setWorkerSpin.
+std::atomic<int> workerSpinUs{200};
 constexpr std::chrono::microseconds kCallerSpin{50};
 
 // Spins until done() or `limit` has passed; returns done().
@@ -131,7 +132,7 @@ class ThreadPool {
     uint32_t seen = job_.load();
     for (;;) {
       const auto fresh = [&] { return job_.load() != seen || stopping_.load(); };
-      if (!spinUntil(fresh, kWorkerSpin)) {
+      if (!spinUntil(fresh, std::chrono::microseconds(workerSpinUs.load(std::memory_order_relaxed)))) {
         std::unique_lock<std::mutex> lock(mutex_);
         ++sleepers_;
         wake_.wait(lock, fresh);
@@ -167,6 +168,7 @@ ThreadPool& pool() {
 }  // namespace
 
 void setThreadCount(int threads) { pool().resize(threads); }
+void setWorkerSpin(int microseconds) { workerSpinUs.store(microseconds < 0 ? 0 : microseconds); }
 int threadCount() { return pool().size(); }
 void parallelFor(int tasks, const std::function<void(int)>& task) { pool().run(tasks, task); }
 

@@ -10,6 +10,9 @@ namespace leadwise {
 void setThreadCount(int threads);
 int threadCount();
 
+// How long an idle worker spins for the next job before it sleeps (default 200 us; 0: at once).
+void setWorkerSpin(int microseconds);
+
 // Calls task(t) for every t in [0, tasks) on the pool and returns when all have finished. Threads
 // claim tasks as they come free, so which thread runs task t varies: a task's result must depend on
 // t alone (per-task partial sums, thread_local scratch only), which keeps results fixed for a
