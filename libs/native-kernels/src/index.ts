@@ -2,7 +2,9 @@ export {
   loadNativeKernels,
   NATIVE_KERNELS_ENV_VAR,
   parseThreads,
+  parseWorkerSpin,
   THREADS_ENV_VAR,
+  WORKER_SPIN_ENV_VAR,
   type NativeKernels,
   type NativeKernelsStatus,
 } from './native-addon.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadNativeKernels, parseThreads } from './native-addon.ts';
+import { loadNativeKernels, parseThreads, parseWorkerSpin } from './native-addon.ts';
 
 describe('native kernels addon', () => {
   it('reads LEADWISE_THREADS, rejecting what is not a whole number of threads', () => {
@@ -8,6 +8,15 @@ describe('native kernels addon', () => {
     expect(parseThreads('3')).toBe(3);
     expect(() => parseThreads('0')).toThrow(/LEADWISE_THREADS="0" is not a whole number of threads/);
     expect(() => parseThreads('1.5')).toThrow(/LEADWISE_THREADS/);
+  });
+
+  it('reads LEADWISE_WORKER_SPIN_US, rejecting what is not a whole number of microseconds', () => {
+    expect(parseWorkerSpin(undefined)).toBeNull();
+    expect(parseWorkerSpin('')).toBeNull();
+    expect(parseWorkerSpin('0')).toBe(0);
+    expect(parseWorkerSpin(' 500 ')).toBe(500);
+    expect(() => parseWorkerSpin('-1')).toThrow(/LEADWISE_WORKER_SPIN_US="-1" is not a whole number of microseconds/);
+    expect(() => parseWorkerSpin('fast')).toThrow(/LEADWISE_WORKER_SPIN_US/);
   });
 
   it('is off with LEADWISE_NATIVE_KERNELS=0, whether or not it is built', () => {

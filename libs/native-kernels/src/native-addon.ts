@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 export const NATIVE_KERNELS_ENV_VAR = 'LEADWISE_NATIVE_KERNELS';
 /** Threads the native kernels use; defaults to `os.availableParallelism()`. */
 export const THREADS_ENV_VAR = 'LEADWISE_THREADS';
+/** Microseconds an idle worker thread spins for the next kernel before it sleeps; default 200. */
+export const WORKER_SPIN_ENV_VAR = 'LEADWISE_WORKER_SPIN_US';
 
 /**
  * The addon built by node-gyp at install (binding.gyp). Tensors are Float32Array views, normally
@@ -70,6 +72,8 @@ export interface NativeKernels {
   /** dx = dy * step(x) (tfjs's ReLU gradient). */
   reluGrad(dy: Float32Array, y: Float32Array, dx: Float32Array): void;
   setThreads(threads: number): void;
+  /** How long an idle worker spins for the next kernel before it sleeps (microseconds, 0: at once). */
+  setWorkerSpin(microseconds: number): void;
   threads(): number;
   /** The SGEMM microkernel runtime dispatch chose: 'avx512', 'avx2+fma' or 'generic'. */
   isa(): string;
@@ -104,6 +108,8 @@ function loadAddon(env: NodeJS.ProcessEnv): NativeKernelsStatus {
     return { loaded: false, reason: `addon failed to load: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}` };
   }
   kernels.setThreads(parseThreads(env[THREADS_ENV_VAR]) ?? availableParallelism());
+  const spinUs = parseWorkerSpin(env[WORKER_SPIN_ENV_VAR]);
+  if (spinUs !== null) kernels.setWorkerSpin(spinUs);
   return { loaded: true, kernels };
 }
 
@@ -115,4 +121,14 @@ export function parseThreads(value: string | undefined): number | null {
     throw new Error(`${THREADS_ENV_VAR}=${JSON.stringify(value)} is not a whole number of threads (at least 1)`);
   }
   return threads;
+}
+
+/** Reads `LEADWISE_WORKER_SPIN_US`; empty means the default. */
+export function parseWorkerSpin(value: string | undefined): number | null {
+  if (value === undefined || value.trim() === '') return null;
+  const microseconds = Number(value.trim());
+  if (!Number.isInteger(microseconds) || microseconds < 0) {
+    throw new Error(`${WORKER_SPIN_ENV_VAR}=${JSON.stringify(value)} is not a whole number of microseconds (0 or more)`);
+  }
+  return microseconds;
 }

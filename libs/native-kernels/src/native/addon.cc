@@ -319,6 +319,17 @@ napi_value setThreads(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+napi_value setWorkerSpin(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  int microseconds = -1;
+  if (argc != 1 || napi_get_value_int32(env, argv[0], &microseconds) != napi_ok || microseconds < 0)
+    return fail(env, "worker spin must be a whole number of microseconds, at least 0"), nullptr;
+  leadwise::setWorkerSpin(microseconds);
+  return nullptr;
+}
+
 napi_value threads(napi_env env, napi_callback_info) {
   napi_value out;
   napi_create_int32(env, leadwise::threadCount(), &out);
@@ -344,6 +355,7 @@ napi_value init(napi_env env, napi_value exports) {
       {"batchMatMul", nullptr, batchMatMul, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reluGrad", nullptr, reluGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, setThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setWorkerSpin", nullptr, setWorkerSpin, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"threads", nullptr, threads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"isa", nullptr, isa, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

@@ -102,13 +102,28 @@ long paddedTileArea(int rows, int cols) {
 
 }  // namespace
 
+void addPartials(float* out, const float* partials, int count, long size) {
+  if (count == 0) return;
+  constexpr long kBlock = 8192;
+  const long blocks = (size + kBlock - 1) / kBlock;
+  parallelFor(static_cast<int>(blocks), size * (count + 1), [&](int block) {
+    const long begin = block * kBlock;
+    const long end = std::min(size, begin + kBlock);
+    for (int p = 0; p < count; ++p) {
+      const float* __restrict partial = partials + static_cast<size_t>(p) * size;
+      float* __restrict sum = out;
+      for (long e = begin; e < end; ++e) sum[e] += partial[e];
+    }
+  });
+}
+
 void conv2dBackpropFilter(const float* x, const float* dy, float* dw, const ConvShape& s) {
   if (directConvBackpropFilter(x, dy, dw, s)) return;
   const int k = filterSize(s);
   const int co = s.outChannels;
   const long positions = static_cast<long>(s.batch) * s.outHeight * s.outWidth;
   const long blocks = (positions + kPositionsPerBlock - 1) / kPositionsPerBlock;
-  const int tasks = static_cast<int>(std::max<long>(1, std::min<long>(threadCount(), blocks)));
+  const int tasks = static_cast<int>(std::max<long>(1, std::min<long>(kFilterGradientTasks, blocks)));
   const bool pointwise = isPointwise(s);
   // C = dw [k, co] or its transpose [co, k], whichever leaves fewer padded lanes in the register
   // tiles (with 16 output channels and a 32-wide tile, dw^T wastes nothing).
@@ -140,18 +155,7 @@ void conv2dBackpropFilter(const float* x, const float* dy, float* dw, const Conv
     if (first) std::fill(out, out + static_cast<size_t>(k) * co, 0.0f);
   });
 
-  if (tasks > 1) {
-    const long size = static_cast<long>(k) * co;
-    const int sumTasks = threadCount();
-    parallelFor(sumTasks, [&](int task) {
-      const long begin = size * task / sumTasks;
-      const long end = size * (task + 1) / sumTasks;
-      for (int p = 0; p < tasks - 1; ++p) {
-        const float* partial = partials.data() + static_cast<size_t>(p) * size;
-        for (long e = begin; e < end; ++e) dw[e] += partial[e];
-      }
-    });
-  }
+  addPartials(dw, partials.data(), tasks - 1, static_cast<long>(k) * co);
 }
 
 void conv2dBackpropInput(const float* dy, const float* filter, float* dx, const ConvShape& s) {
@@ -179,7 +183,8 @@ void conv2dBackpropInput(const float* dy, const float* filter, float* dx, const 
   // A GEMM block may span images of one task, so small late-stage maps still fill a block.
   const long perImage = static_cast<long>(s.outHeight) * s.outWidth;
   const long imageSize = static_cast<long>(s.inHeight) * s.inWidth * s.inChannels;
-  const int tasks = std::max(1, std::min(threadCount(), s.batch));
+  // A few tasks per thread, so that threads claiming them balance when one starts late.
+  const int tasks = std::max(1, std::min(threadCount() == 1 ? 1 : 4 * threadCount(), s.batch));
   parallelFor(tasks, [&](int task) {
     const long firstImage = static_cast<long>(s.batch) * task / tasks;
     const long endImage = static_cast<long>(s.batch) * (task + 1) / tasks;

@@ -13,9 +13,18 @@ struct ConvShape {
   int padTop, padLeft;
 };
 
-// dw = im2col(x)^T dy: a sum over every output position, split across threads by position with one
-// partial dw per task, summed in task order so that a fixed thread count gives fixed bits.
+// dw = im2col(x)^T dy: a sum over every output position, split into kFilterGradientTasks tasks by
+// position with one partial dw per task, summed in task order: the same bits on any thread count.
 void conv2dBackpropFilter(const float* x, const float* dy, float* dw, const ConvShape& shape);
+
+// Filter gradients are sums over the whole batch; this many tasks (fewer for tiny inputs), fixed,
+// so that their bits do not depend on the thread count, and enough that threads claiming them
+// balance when one starts late.
+constexpr int kFilterGradientTasks = 8;
+
+// out[e] += partials[p * size + e] for p = 0, 1, ..., count - 1 in that order, split over threads
+// by element (every element summed by one thread in task order).
+void addPartials(float* out, const float* partials, int count, long size);
 
 // dx = col2im(dy W^T): each image is one task, so every dx element is summed by one thread in a
 // fixed order whatever the thread count.

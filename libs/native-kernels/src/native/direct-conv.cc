@@ -357,7 +357,7 @@ bool directConvBackpropFilter(const float* x, const float* dy, float* dw, const 
   const long imageIn = static_cast<long>(s.inHeight) * s.inWidth * s.inChannels;
   const long imageOut = static_cast<long>(s.outHeight) * s.outWidth * s.outChannels;
   const long size = static_cast<long>(s.filterHeight) * s.filterWidth * s.inChannels * s.outChannels;
-  const int tasks = std::max(1, std::min(threadCount(), s.batch));
+  const int tasks = std::max(1, std::min(kFilterGradientTasks, s.batch));
   std::vector<float> partials(static_cast<size_t>(tasks - 1) * size);
   parallelFor(tasks, [&](int task) {
     float* out = task == 0 ? dw : partials.data() + static_cast<size_t>(task - 1) * size;
@@ -379,10 +379,7 @@ bool directConvBackpropFilter(const float* x, const float* dy, float* dw, const 
 #endif
     }
   });
-  for (int p = 0; p < tasks - 1; ++p) {
-    const float* partial = partials.data() + static_cast<size_t>(p) * size;
-    for (long e = 0; e < size; ++e) dw[e] += partial[e];
-  }
+  addPartials(dw, partials.data(), tasks - 1, size);
   return true;
 }
 

@@ -17,7 +17,8 @@ bool directConvForward(const float* x, const float* filter, const float* bias, f
                        Activation activation);
 
 // dw = sum over positions of x-window (x) dy: output channels a multiple of 16. Images are split
-// across threads, one partial dw per thread, summed in thread order (fixed bits per thread count).
+// into kFilterGradientTasks tasks, one partial dw per task, summed in task order (the same bits on
+// any thread count).
 bool directConvBackpropFilter(const float* x, const float* dy, float* dw, const ConvShape& shape);
 
 // Stride 1 only: dx is the forward convolution of dy with the filter flipped in space and its

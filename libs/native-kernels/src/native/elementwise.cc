@@ -19,18 +19,36 @@ namespace {
 
 // Rows per task: a fixed split (independent of the thread count), so results have fixed bits.
 // Within a chunk sums run in float per channel (vectorised), chunk partials add up in double.
-constexpr long kChunkRows = 512;
+// A chunk holds about 8192 floats (512 rows of 16 channels, 64 of 128), so that the small maps of
+// wide layers still split into enough tasks to balance two threads.
+constexpr long kChunkFloats = 8192;
+constexpr long kMinChunkRows = 16;
 
-long chunksOf(long rows) { return std::max<long>(1, (rows + kChunkRows - 1) / kChunkRows); }
+long chunkRowsOf(int channels) { return std::max<long>(kMinChunkRows, kChunkFloats / channels); }
+
+long chunksOf(long rows, long chunkRows) { return std::max<long>(1, (rows + chunkRows - 1) / chunkRows); }
+
+// Element-wise work with no reductions splits anywhere without changing a bit.
+constexpr long kBlockFloats = 16384;
+
+template <typename Fn>
+void forBlocks(long size, Fn fn) {
+  const long blocks = std::max<long>(1, (size + kBlockFloats - 1) / kBlockFloats);
+  parallelFor(static_cast<int>(blocks), size, [&](int block) {
+    const long begin = block * kBlockFloats;
+    fn(begin, std::min(size, begin + kBlockFloats));
+  });
+}
 
 template <typename RowFn>
 void chunkedSums(long rows, int channels, int sums, std::vector<double>& out, RowFn rowFn) {
-  const long chunks = chunksOf(rows);
+  const long chunkRows = chunkRowsOf(channels);
+  const long chunks = chunksOf(rows, chunkRows);
   std::vector<float> partial(static_cast<size_t>(chunks) * sums * channels, 0.0f);
-  parallelFor(static_cast<int>(chunks), [&](int chunk) {
+  parallelFor(static_cast<int>(chunks), rows * channels, [&](int chunk) {
     float* acc = partial.data() + static_cast<size_t>(chunk) * sums * channels;
-    const long begin = chunk * kChunkRows;
-    const long end = std::min(rows, begin + kChunkRows);
+    const long begin = chunk * chunkRows;
+    const long end = std::min(rows, begin + chunkRows);
     for (long r = begin; r < end; ++r) rowFn(r, acc);
   });
   out.assign(static_cast<size_t>(sums) * channels, 0.0);
@@ -41,11 +59,12 @@ void chunkedSums(long rows, int channels, int sums, std::vector<double>& out, Ro
 }
 
 template <typename Fn>
-void forRows(long rows, Fn fn) {
-  const long chunks = chunksOf(rows);
-  parallelFor(static_cast<int>(chunks), [&](int chunk) {
-    const long begin = chunk * kChunkRows;
-    fn(begin, std::min(rows, begin + kChunkRows));
+void forRows(long rows, int channels, Fn fn) {
+  const long chunkRows = chunkRowsOf(channels);
+  const long chunks = chunksOf(rows, chunkRows);
+  parallelFor(static_cast<int>(chunks), rows * channels, [&](int chunk) {
+    const long begin = chunk * chunkRows;
+    fn(begin, std::min(rows, begin + chunkRows));
   });
 }
 
@@ -74,7 +93,7 @@ void batchNormTrainForward(const float* x, const float* gamma, const float* beta
     a[k] = static_cast<float>(factor);
     b[k] = static_cast<float>(beta[k] - mean[k] * factor);
   }
-  forRows(rows, [&](long begin, long end) {
+  forRows(rows, c, [&](long begin, long end) {
     const float* __restrict av = a.data();
     const float* __restrict bv = b.data();
     for (long r = begin; r < end; ++r) {
@@ -115,7 +134,7 @@ void batchNormTrainBackward(const float* x, const float* dy, const float* gamma,
     k2[k] = static_cast<float>(-g * r * r * r * sumDyXc / n + (dvariance ? 2.0 * dvariance[k] / n : 0.0));
     k3[k] = static_cast<float>(-g * r * sumDy / n + (dmean ? dmean[k] / n : 0.0));
   }
-  forRows(rows, [&](long begin, long end) {
+  forRows(rows, c, [&](long begin, long end) {
     const float* __restrict a = k1.data();
     const float* __restrict b = k2.data();
     const float* __restrict d = k3.data();
@@ -129,11 +148,7 @@ void batchNormTrainBackward(const float* x, const float* dy, const float* gamma,
 }
 
 void reluGrad(const float* dy, const float* y, float* dx, long size) {
-  constexpr long kBlock = 1 << 16;
-  const long blocks = std::max<long>(1, (size + kBlock - 1) / kBlock);
-  parallelFor(static_cast<int>(blocks), [&](int block) {
-    const long begin = block * kBlock;
-    const long end = std::min(size, begin + kBlock);
+  forBlocks(size, [&](long begin, long end) {
     const float* __restrict a = dy;
     const float* __restrict b = y;
     float* __restrict out = dx;
@@ -149,21 +164,23 @@ void reluGrad(const float* dy, const float* y, float* dx, long size) {
 void adamUpdate(const float* value, const float* m, const float* v, const float* gradient, float* newValue,
                 float* newM, float* newV, long size, float beta1, float oneMinusBeta1, float beta2,
                 float oneMinusBeta2, float oneMinusAcc1, float oneMinusAcc2, float epsilon, float negLearningRate) {
-  const float* __restrict x = value;
-  const float* __restrict m0 = m;
-  const float* __restrict v0 = v;
-  const float* __restrict g = gradient;
-  float* __restrict x1 = newValue;
-  float* __restrict m1 = newM;
-  float* __restrict v1 = newV;
-  for (long i = 0; i < size; ++i) {
-    const float gi = g[i];
-    const float mi = m0[i] * beta1 + gi * oneMinusBeta1;
-    const float vi = v0[i] * beta2 + (gi * gi) * oneMinusBeta2;
-    m1[i] = mi;
-    v1[i] = vi;
-    x1[i] = (mi / oneMinusAcc1) / (std::sqrt(vi / oneMinusAcc2) + epsilon) * negLearningRate + x[i];
-  }
+  forBlocks(size, [&](long begin, long end) {
+    const float* __restrict x = value;
+    const float* __restrict m0 = m;
+    const float* __restrict v0 = v;
+    const float* __restrict g = gradient;
+    float* __restrict x1 = newValue;
+    float* __restrict m1 = newM;
+    float* __restrict v1 = newV;
+    for (long i = begin; i < end; ++i) {
+      const float gi = g[i];
+      const float mi = m0[i] * beta1 + gi * oneMinusBeta1;
+      const float vi = v0[i] * beta2 + (gi * gi) * oneMinusBeta2;
+      m1[i] = mi;
+      v1[i] = vi;
+      x1[i] = (mi / oneMinusAcc1) / (std::sqrt(vi / oneMinusAcc2) + epsilon) * negLearningRate + x[i];
+    }
+  });
 }
 
 namespace {
@@ -178,7 +195,7 @@ void copyColumns(float* wide, float* const* parts, const int* widths, int count,
   }
   constexpr long kRowsPerTask = 256;
   const long tasks = std::max<long>(1, (rows + kRowsPerTask - 1) / kRowsPerTask);
-  parallelFor(static_cast<int>(tasks), [&](int task) {
+  parallelFor(static_cast<int>(tasks), rows * total, [&](int task) {
     const long begin = task * kRowsPerTask;
     const long end = std::min(rows, begin + kRowsPerTask);
     for (long r = begin; r < end; ++r) {

@@ -1,20 +1,62 @@
 #include "thread-pool.h"
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <thread>
 #include <vector>
 
+#if defined(__x86_64__) || defined(_M_X64) || defined(__i386__)
+#include <immintrin.h>
+#define LEADWISE_PAUSE() _mm_pause()
+#else
+#define LEADWISE_PAUSE() std::this_thread::yield()
+#endif
+
 namespace leadwise {
 namespace {
+
+// How long a worker (after a job) and the caller (waiting for a job's last task) spin before they
+// sleep on a condition variable. A training step runs a few hundred kernels with microseconds to a
+// millisecond of JS between them; a worker woken by the kernel from a futex on this VM joined
+// 50-500 us late, by which time the caller had done most of a small job alone (two threads gave a
+// 40960 x 16 batch norm no gain). Spinning through the gaps costs CPU only while kernels come fast;
+// on a machine shared with other work it takes their time, hence setWorkerSpin.
+std::atomic<int> workerSpinUs{200};
+constexpr std::chrono::microseconds kCallerSpin{50};
+
+// Spins until done() or `limit` has passed; returns done().
+template <typename Done>
+bool spinUntil(Done done, std::chrono::microseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    for (int i = 0; i < 64; ++i) {
+      if (done()) return true;
+      LEADWISE_PAUSE();
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return done();
+  }
+}
 
 // Tasks are claimed from a shared counter rather than dealt out by index: on a loaded machine a
 // worker the scheduler has not run yet claims nothing, and the caller (or the other workers) takes
 // its share instead of waiting for it at the end of every kernel (with a fixed deal, two threads
-// under load ran a DenseNet121 step 15x slower than one). The counter carries the job's generation
-// in its high half, so a worker that wakes late can never claim a task of a later job.
+// under load ran a DenseNet121 step 15x slower than one). The counter word holds the job's
+// generation, its task count and the next task, so a worker that wakes late can never claim a task
+// of a later job, nor read one job's count with another's generation.
+constexpr int kIndexBits = 20;
+constexpr uint64_t kIndexMask = (uint64_t{1} << kIndexBits) - 1;
+constexpr int kMaxPooledTasks = static_cast<int>(kIndexMask);
+
+uint64_t counterWord(uint32_t generation, int tasks) {
+  return (static_cast<uint64_t>(generation & 0xffffffu) << (2 * kIndexBits)) | (static_cast<uint64_t>(tasks) << kIndexBits);
+}
+uint32_t generationOf(uint64_t word) { return static_cast<uint32_t>(word >> (2 * kIndexBits)); }
+int tasksOf(uint64_t word) { return static_cast<int>((word >> kIndexBits) & kIndexMask); }
+int indexOf(uint64_t word) { return static_cast<int>(word & kIndexMask); }
+
 class ThreadPool {
  public:
   ~ThreadPool() { resize(1); }
@@ -26,78 +68,81 @@ class ThreadPool {
     if (threads == size()) return;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      stopping_ = true;
-      ++generation_;
+      stopping_.store(true);
     }
     wake_.notify_all();
     for (std::thread& worker : workers_) worker.join();
     workers_.clear();
-    stopping_ = false;
+    stopping_.store(false);
     for (int id = 1; id < threads; ++id) workers_.emplace_back([this] { loop(); });
   }
 
   void run(int tasks, const std::function<void(int)>& task) {
-    if (size() == 1 || tasks <= 1) {
+    // (No kernel comes near kMaxPooledTasks; one that did would simply run on the caller.)
+    if (size() == 1 || tasks <= 1 || tasks > kMaxPooledTasks) {
       for (int t = 0; t < tasks; ++t) task(t);
       return;
     }
-    uint32_t generation = 0;
+    const uint32_t generation = ++lastGeneration_ & 0xffffffu;
+    task_.store(&task, std::memory_order_relaxed);
+    finished_.store(0, std::memory_order_relaxed);
+    next_.store(counterWord(generation, tasks));
     {
+      // Under the mutex, so that a worker about to sleep either sees the job or gets the notify.
       std::lock_guard<std::mutex> lock(mutex_);
-      generation = static_cast<uint32_t>(++generation_);
-      task_ = &task;
-      tasks_ = tasks;
-      finished_ = 0;
-      next_.store(static_cast<uint64_t>(generation) << 32);
+      job_.store(generation);
+      if (sleepers_ > 0) wake_.notify_all();
     }
-    wake_.notify_all();
-    work(generation, task, tasks);
-    std::unique_lock<std::mutex> lock(mutex_);
-    done_.wait(lock, [&] { return finished_ == tasks_; });
-    task_ = nullptr;
+    work(generation, task);
+    if (!spinUntil([&] { return finished_.load() == tasks; }, kCallerSpin)) {
+      std::unique_lock<std::mutex> lock(mutex_);
+      callerSleeping_.store(true);
+      done_.wait(lock, [&] { return finished_.load() == tasks; });
+      callerSleeping_.store(false);
+    }
   }
 
  private:
-  // Claims and runs tasks of job `generation` until none is left.
-  void work(uint32_t generation, const std::function<void(int)>& task, int tasks) {
+  // Claims and runs tasks of job `generation` until none is left. A claim succeeds only while the
+  // job is unfinished, so `task` (read after the job was published) is still that job's.
+  void work(uint32_t generation, const std::function<void(int)>& task) {
     for (;;) {
       uint64_t current = next_.load();
       int claimed = -1;
-      while (static_cast<uint32_t>(current >> 32) == generation && static_cast<int>(current & 0xffffffffu) < tasks) {
+      int tasks = 0;
+      while (generationOf(current) == generation && indexOf(current) < tasksOf(current)) {
         if (next_.compare_exchange_weak(current, current + 1)) {
-          claimed = static_cast<int>(current & 0xffffffffu);
+          claimed = indexOf(current);
+          tasks = tasksOf(current);
           break;
         }
       }
       if (claimed < 0) return;
       task(claimed);
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (++finished_ == tasks_) done_.notify_one();
+      // Only claimed tasks are counted, and the caller returns once all are: no late increment
+      // can reach the next job's count.
+      if (finished_.fetch_add(1) + 1 == tasks && callerSleeping_.load()) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        done_.notify_one();
+      }
     }
   }
 
   void loop() {
-    unsigned long seen = 0;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      seen = generation_;
-    }
+    uint32_t seen = job_.load();
     for (;;) {
-      const std::function<void(int)>* task = nullptr;
-      int tasks = 0;
-      uint32_t generation = 0;
-      {
+      const auto fresh = [&] { return job_.load() != seen || stopping_.load(); };
+      if (!spinUntil(fresh, std::chrono::microseconds(workerSpinUs.load(std::memory_order_relaxed)))) {
         std::unique_lock<std::mutex> lock(mutex_);
-        wake_.wait(lock, [&] { return generation_ != seen; });
-        seen = generation_;
-        if (stopping_) return;
-        task = task_;
-        tasks = tasks_;
-        generation = static_cast<uint32_t>(generation_);
+        ++sleepers_;
+        wake_.wait(lock, fresh);
+        --sleepers_;
       }
-      // task_ stays valid while this job has unclaimed or unfinished tasks, and a claim only
-      // succeeds while the counter still carries this job's generation.
-      if (task != nullptr) work(generation, *task, tasks);
+      if (stopping_.load()) return;
+      seen = job_.load();
+      // The job's task is stored before its generation is published; if the caller has moved on
+      // to a later job since, every claim in work() fails on the generation.
+      work(seen, *task_.load(std::memory_order_relaxed));
     }
   }
 
@@ -105,11 +150,13 @@ class ThreadPool {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::condition_variable done_;
-  unsigned long generation_ = 0;
-  bool stopping_ = false;
-  const std::function<void(int)>* task_ = nullptr;
-  int tasks_ = 0;
-  int finished_ = 0;
+  int sleepers_ = 0;  // guarded by mutex_
+  uint32_t lastGeneration_ = 0;  // the caller's alone
+  std::atomic<uint32_t> job_{0};
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> callerSleeping_{false};
+  std::atomic<const std::function<void(int)>*> task_{nullptr};
+  std::atomic<int> finished_{0};
   std::atomic<uint64_t> next_{0};
 };
 
@@ -121,7 +168,16 @@ ThreadPool& pool() {
 }  // namespace
 
 void setThreadCount(int threads) { pool().resize(threads); }
+void setWorkerSpin(int microseconds) { workerSpinUs.store(microseconds < 0 ? 0 : microseconds); }
 int threadCount() { return pool().size(); }
 void parallelFor(int tasks, const std::function<void(int)>& task) { pool().run(tasks, task); }
+
+void parallelFor(int tasks, long floats, const std::function<void(int)>& task) {
+  if (floats < kMinParallelFloats) {
+    for (int t = 0; t < tasks; ++t) task(t);
+    return;
+  }
+  pool().run(tasks, task);
+}
 
 }  // namespace leadwise

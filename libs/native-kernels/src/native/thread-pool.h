@@ -10,10 +10,21 @@ namespace leadwise {
 void setThreadCount(int threads);
 int threadCount();
 
+// How long an idle worker spins for the next job before it sleeps (default 200 us; 0: at once).
+void setWorkerSpin(int microseconds);
+
 // Calls task(t) for every t in [0, tasks) on the pool and returns when all have finished. Threads
 // claim tasks as they come free, so which thread runs task t varies: a task's result must depend on
 // t alone (per-task partial sums, thread_local scratch only), which keeps results fixed for a
 // fixed task count.
 void parallelFor(int tasks, const std::function<void(int)>& task);
+
+// Below this many floats read and written in all, a job runs on the caller alone: waking a worker
+// and handing the tasks over costs more than the second core saves (see docs/benchmarks.md).
+constexpr long kMinParallelFloats = 1L << 17;
+
+// parallelFor for a job that touches `floats` floats: the same tasks, run on the caller alone when
+// the job is small. The tasks (hence the bits) are the same either way.
+void parallelFor(int tasks, long floats, const std::function<void(int)>& task);
 
 }  // namespace leadwise
