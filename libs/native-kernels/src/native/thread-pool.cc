@@ -19,10 +19,12 @@ class ThreadPool {
  public:
   ~ThreadPool() { resize(1); }
 
-  int size() const { return static_cast<int>(workers_.size()) + 1; }
+  int size() const { return size_.load(); }
 
   void resize(int threads) {
     if (threads < 1) threads = 1;
+    // Waits for a job another isolate (a worker thread loading the same addon) is running.
+    std::lock_guard<std::mutex> busy(busy_);
     if (threads == size()) return;
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -34,10 +36,15 @@ class ThreadPool {
     workers_.clear();
     stopping_ = false;
     for (int id = 1; id < threads; ++id) workers_.emplace_back([this] { loop(); });
+    size_.store(threads);
   }
 
   void run(int tasks, const std::function<void(int)>& task) {
-    if (size() == 1 || tasks <= 1) {
+    // The pool is process-wide but every worker_threads isolate that loads the addon calls it: a
+    // caller that finds it busy runs its tasks itself (the same results, as they depend on the task
+    // index alone) rather than sharing the job's state with the other caller.
+    std::unique_lock<std::mutex> busy(busy_, std::try_to_lock);
+    if (!busy.owns_lock() || size() == 1 || tasks <= 1) {
       for (int t = 0; t < tasks; ++t) task(t);
       return;
     }
@@ -102,6 +109,9 @@ class ThreadPool {
   }
 
   std::vector<std::thread> workers_;
+  std::atomic<int> size_{1};
+  // Held by the caller running a job on the pool, and by resize.
+  std::mutex busy_;
   std::mutex mutex_;
   std::condition_variable wake_;
   std::condition_variable done_;
