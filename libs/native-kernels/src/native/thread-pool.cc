@@ -35,7 +35,12 @@ class ThreadPool {
     for (std::thread& worker : workers_) worker.join();
     workers_.clear();
     stopping_ = false;
-    for (int id = 1; id < threads; ++id) workers_.emplace_back([this] { loop(); });
+    unsigned long generation = 0;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      generation = generation_;
+    }
+    for (int id = 1; id < threads; ++id) workers_.emplace_back([this, generation] { loop(generation); });
     size_.store(threads);
   }
 
@@ -83,12 +88,9 @@ class ThreadPool {
     }
   }
 
-  void loop() {
-    unsigned long seen = 0;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      seen = generation_;
-    }
+  // `seen` is the generation when the thread was created: read at start-up instead, a resize right
+  // after creating the thread could bump the generation first and leave the thread waiting forever.
+  void loop(unsigned long seen) {
     for (;;) {
       const std::function<void(int)>* task = nullptr;
       int tasks = 0;
