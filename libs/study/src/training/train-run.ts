@@ -12,6 +12,8 @@ import {
   PROFILE_SETTINGS,
   profileEpochs,
   backendEngineName,
+  DATA_PARALLEL_ENV_VAR,
+  parseDataParallel,
   selectBackend,
   trainModel,
   type Architecture,
@@ -225,6 +227,8 @@ export async function trainRun(db: LeadwiseDatabase, options: TrainRunOptions): 
   });
   const runId = run.id;
   const checkpointDir = join(runDirectory(runId, options.runsDir), 'checkpoint');
+  // trainModel reads the same variable; its replica count changes the results (batch norm per share).
+  const dataParallelReplicas = parseDataParallel(process.env[DATA_PARALLEL_ENV_VAR]) ?? 1;
   const sourceOptions = { inputHeight: modelConfig.inputHeight, inputWidth: modelConfig.inputWidth, channels: modelConfig.channels, gridStyle } as const;
   try {
     await store.logParams(runId, {
@@ -252,6 +256,7 @@ export async function trainRun(db: LeadwiseDatabase, options: TrainRunOptions): 
       train_records: trainRecords.length,
       val_records: valRecords.length,
       test_records: testRecords.length,
+      ...(dataParallelReplicas > 1 ? { data_parallel: dataParallelReplicas } : {}),
     });
     await store.start(runId);
     const checkpointUri = pathToFileURL(join(checkpointDir, 'best')).href;
