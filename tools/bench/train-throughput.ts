@@ -109,12 +109,12 @@ async function main(): Promise<void> {
     const modelBoxes = network.usesLeadBoxes ? selectLeadBoxes(boxes, batchSize, network.leadBoxCount) : boxes;
     const labels = new Float32Array(batchSize).map((_, i) => i % 2);
     // The trainer's Adam (epsilon 1e-8) where replicas train; tfjs's default one otherwise, as before.
-    const optimizer = options.dataParallel > 1 ? new ScheduledAdam(1e-3) : tf.train.adam(1e-3);
+    const scheduledAdam = options.dataParallel > 1 ? new ScheduledAdam(1e-3) : null;
+    const optimizer = scheduledAdam ?? tf.train.adam(1e-3);
     const trainable = network.model.trainableWeights.map((w) => w.read() as tf.Variable);
-    const group =
-      optimizer instanceof ScheduledAdam
-        ? await DataParallelGroup.start(network, optimizer, { classWeights: { normal: 1, abnormal: 1 }, groupTargetWeight: 0 }, { replicas: options.dataParallel })
-        : null;
+    const group = scheduledAdam
+      ? await DataParallelGroup.start(network, scheduledAdam, { classWeights: { normal: 1, abnormal: 1 }, groupTargetWeight: 0 }, { replicas: options.dataParallel })
+      : null;
     let stepsTaken = 0;
     const trainStep = async (): Promise<void> => {
       if (group) {
