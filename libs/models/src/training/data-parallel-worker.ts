@@ -23,7 +23,8 @@ let currentStep = 0;
 const reply = (message: ReplicaReply) => port.postMessage(message);
 
 async function start(): Promise<Replica> {
-  await selectBackend({ prefer: init.backend, nativeKernels: init.nativeKernels, log: () => {} });
+  // The main thread has announced this backend already.
+  await selectBackend({ prefer: init.backend, nativeKernels: init.nativeKernels, log: () => undefined });
   const network = createModel(init.modelConfig);
   network.model.setWeights(init.weights.map((values, i) => tf.tensor(values, network.model.weights[i].shape as number[], 'float32')));
   const optimizer = new ScheduledAdam(0);

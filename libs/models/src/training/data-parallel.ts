@@ -106,12 +106,11 @@ export class DataParallelGroup {
 
     const weights = network.model.getWeights().map((w) => w.dataSync() as Float32Array);
     const optimizerWeights = optimizer.iterations > 0 ? (await optimizer.getWeights()).map(({ name, tensor }) => ({ name, values: tensor.dataSync() as Float32Array, shape: tensor.shape })) : [];
-    let rejectFailure: (error: Error) => void = () => {};
-    const failure = new Promise<never>((_, reject) => {
-      rejectFailure = reject;
-    });
+    const rejecters: Array<(error: Error) => void> = [];
+    const failure = new Promise<never>((_, reject) => rejecters.push(reject));
+    const rejectFailure = (error: Error) => rejecters[0](error);
     // Observed by whichever wait is pending; this keeps a failure with no wait pending from being "unhandled".
-    failure.catch(() => {});
+    failure.catch(() => undefined);
 
     const readyWaits: Promise<void>[] = [];
     const workers: Worker[] = [];

@@ -113,6 +113,9 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
   if (train.size === 0) throw new TrainingError('the training source is empty');
   if (validation.size === 0) throw new TrainingError('the validation source is empty');
 
+  const replicas = options.dataParallel?.replicas ?? parseDataParallel(process.env[DATA_PARALLEL_ENV_VAR]) ?? 1;
+  if (replicas > trainConfig.batchSize) throw new TrainingError(`${replicas} data-parallel replicas need batches of at least ${replicas} samples, not ${trainConfig.batchSize}`);
+
   const lastDir = join(checkpointDir, LAST_CHECKPOINT);
   const bestDir = join(checkpointDir, BEST_CHECKPOINT);
   const trainLabels = train.labels();
@@ -144,8 +147,6 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
   const trainable = network.model.trainableWeights.map((w) => w.read() as tf.Variable);
   const lossTerms = { classWeights, groupTargetWeight: trainConfig.groupTargetWeight };
   let stoppedEarly = false;
-  const replicas = options.dataParallel?.replicas ?? parseDataParallel(process.env[DATA_PARALLEL_ENV_VAR]) ?? 1;
-  if (replicas > trainConfig.batchSize) throw new TrainingError(`${replicas} data-parallel replicas need batches of at least ${replicas} samples, not ${trainConfig.batchSize}`);
   let group: DataParallelGroup | null = null;
 
   try {
