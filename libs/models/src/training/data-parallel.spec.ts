@@ -127,6 +127,32 @@ describe('data-parallel training over worker threads', () => {
     expect(b).toEqual(a);
   }, 300_000);
 
+  it('resumes from the last checkpoint to the weights of an uninterrupted run (workers start from its Adam state)', async () => {
+    const trainConfig = parseTrainConfig({ epochs: 2, batchSize: 4, seed: 4, patience: 5 });
+    const dataParallel = { replicas: 2 };
+    const straight = await trainModel({ modelConfig, trainConfig, train: source, validation, checkpointDir: join(scratch, 'dp-straight'), dataParallel });
+    straight.network.model.dispose();
+    await expect(
+      trainModel({
+        modelConfig,
+        trainConfig,
+        train: source,
+        validation,
+        checkpointDir: join(scratch, 'dp-resumed'),
+        dataParallel,
+        callbacks: {
+          onEpochEnd: (metrics) => {
+            if (metrics.epoch === 1) throw new Error('interrupted');
+          },
+        },
+      }),
+    ).rejects.toThrow('interrupted');
+    const resumed = await trainModel({ modelConfig, trainConfig, train: source, validation, checkpointDir: join(scratch, 'dp-resumed'), dataParallel, resume: true });
+    expect(resumed.resumedFromEpoch).toBe(1);
+    resumed.network.model.dispose();
+    expect(await lastWeights(join(scratch, 'dp-resumed'))).toEqual(await lastWeights(join(scratch, 'dp-straight')));
+  }, 300_000);
+
   it('ends the run with one clear error when a worker replica throws, and leaves no thread behind', async () => {
     // OS threads of this process (Linux): a worker thread left running would keep its own.
     const threads = () => readdirSync('/proc/self/task').length;
