@@ -7,6 +7,10 @@
  *
  *   npx tsx tools/bench/train-throughput.ts [--profile quick|standard|paper] [--models leadgroup,resnet18,...]
  *       [--input HxW] [--width W] [--batch N] [--steps 5] [--warmup 1] [--backend wasm|cpu] [--json]
+ *       [--data-parallel N]
+ *
+ * --data-parallel N trains each step over N replicas (the caller and N - 1 worker threads, see
+ * @leadwise/models' data-parallel.ts); CPU time is then the whole process's, every thread's.
  */
 import * as tf from '@tensorflow/tfjs';
 import {
@@ -22,6 +26,9 @@ import {
   predictHostBatch,
   PROFILE_SETTINGS,
   backendEngineName,
+  DataParallelGroup,
+  parseDataParallel,
+  ScheduledAdam,
   selectBackend,
   type Architecture,
   type BackendName,
@@ -39,10 +46,11 @@ interface Options {
   warmup: number;
   backend?: BackendName;
   json: boolean;
+  dataParallel: number;
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { profile: 'standard', models: [...ARCHITECTURES], steps: 5, warmup: 1, json: false };
+  const options: Options = { profile: 'standard', models: [...ARCHITECTURES], steps: 5, warmup: 1, json: false, dataParallel: 1 };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = (): string => {
@@ -59,6 +67,7 @@ function parseArgs(argv: string[]): Options {
     else if (arg === '--warmup') options.warmup = Number(value());
     else if (arg === '--backend') options.backend = value() as BackendName;
     else if (arg === '--json') options.json = true;
+    else if (arg === '--data-parallel') options.dataParallel = parseDataParallel(value(), '--data-parallel') ?? 1;
     else throw new Error(`unknown argument ${arg}`);
   }
   return options;
@@ -99,9 +108,21 @@ async function main(): Promise<void> {
     for (let b = 0; b < batchSize; b++) boxes.set(standardLayoutBoxes(), b * BOX_COUNT * 4);
     const modelBoxes = network.usesLeadBoxes ? selectLeadBoxes(boxes, batchSize, network.leadBoxCount) : boxes;
     const labels = new Float32Array(batchSize).map((_, i) => i % 2);
-    const optimizer = tf.train.adam(1e-3);
+    // The trainer's Adam (epsilon 1e-8) where replicas train; tfjs's default one otherwise, as before.
+    const scheduledAdam = options.dataParallel > 1 ? new ScheduledAdam(1e-3) : null;
+    const optimizer = scheduledAdam ?? tf.train.adam(1e-3);
     const trainable = network.model.trainableWeights.map((w) => w.read() as tf.Variable);
-    const trainStep = (): void => {
+    const group = scheduledAdam
+      ? await DataParallelGroup.start(network, scheduledAdam, { classWeights: { normal: 1, abnormal: 1 }, groupTargetWeight: 0 }, { replicas: options.dataParallel })
+      : null;
+    let stepsTaken = 0;
+    const trainStep = async (): Promise<void> => {
+      if (group) {
+        const batch = { size: batchSize, images, leadBoxes: boxes, labels, groupTargets: null };
+        await group.step(batch, { epoch: 0, batchIndex: stepsTaken, stepsBefore: stepsTaken, learningRate: 1e-3 });
+        stepsTaken += 1;
+        return;
+      }
       const cost = optimizer.minimize(
         () =>
           tf.tidy(() => {
@@ -125,7 +146,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < options.warmup + options.steps; i++) {
       const t0 = performance.now();
       const cpu0 = process.cpuUsage();
-      trainStep();
+      await trainStep();
       const cpu = process.cpuUsage(cpu0);
       if (i >= options.warmup) {
         trainMs.push(performance.now() - t0);
@@ -144,6 +165,7 @@ async function main(): Promise<void> {
       input: `${size.inputHeight}x${size.inputWidth}x1`,
       widthMultiplier,
       batchSize,
+      dataParallel: options.dataParallel,
       trainableParams: countTrainableParams(network.model),
       trainStepMs: Math.round(median(trainMs)),
       trainImagesPerS: +((1000 * batchSize) / median(trainMs)).toFixed(1),
@@ -152,6 +174,7 @@ async function main(): Promise<void> {
       inferBatchMs: Math.round(median(inferMs)),
       inferImagesPerS: +((1000 * batchSize) / median(inferMs)).toFixed(1),
     };
+    await group?.close();
     rows.push(row);
     if (!options.json) console.log(JSON.stringify(row));
     optimizer.dispose();

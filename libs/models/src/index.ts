@@ -55,6 +55,8 @@ export {
   type TrainModelOptions,
   type TrainModelResult,
 } from './training/trainer.ts';
+export { DATA_PARALLEL_ENV_VAR, DataParallelGroup, parseDataParallel, type DataParallelOptions } from './training/data-parallel.ts';
+export { ScheduledAdam } from './training/scheduled-adam.ts';
 export { predictHostBatch, predictSource, type Predictions } from './training/predict.ts';
 export { SampleShapeError, selectLeadBoxes } from './training/sample-batches.ts';
 export { learningRateAt, type WarmupCosineSchedule } from './training/learning-rate-schedule.ts';

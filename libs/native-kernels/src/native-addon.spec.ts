@@ -36,4 +36,17 @@ describe('native kernels addon', () => {
       expect(status.reason).toMatch(/not built|failed to load/);
     }
   });
+
+  it('resizes its thread pool back and forth without waiting on a thread that has not started yet', () => {
+    const status = loadNativeKernels({});
+    if (!status.loaded) return;
+    const previous = status.kernels.threads();
+    // Shrinking right after growing joined a new thread that could miss the stop signal (a hang).
+    for (let i = 0; i < 200; i += 1) {
+      status.kernels.setThreads(2);
+      status.kernels.setThreads(1);
+    }
+    expect(status.kernels.threads()).toBe(1);
+    status.kernels.setThreads(previous);
+  });
 });

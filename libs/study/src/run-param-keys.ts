@@ -37,6 +37,8 @@ export const TRAIN_PARAM_KEYS = {
   trainRecords: 'train_records',
   valRecords: 'val_records',
   testRecords: 'test_records',
+  /** Data-parallel replicas (LEADWISE_DATA_PARALLEL); written only when above 1: it changes the results (batch norm per share). */
+  dataParallel: 'data_parallel',
 } as const;
 
 /**

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Option, type Command } from 'commander';
 import { openDatabase } from '@leadwise/db';
-import { ARCHITECTURES, BACKBONES, LEAD_GROUP_HEADS, parseInputSize, TRAINING_PROFILES, type Backbone, type LeadGroupHead, type TrainingProfile } from '@leadwise/models';
+import { ARCHITECTURES, BACKBONES, DATA_PARALLEL_ENV_VAR, parseDataParallel, LEAD_GROUP_HEADS, parseInputSize, TRAINING_PROFILES, type Backbone, type LeadGroupHead, type TrainingProfile } from '@leadwise/models';
 import { PAGE_GRID_STYLES, PAGE_STYLES, type PageStyle } from '@leadwise/render';
 import { trainRun, trainRunsInParallel, type TrainOverrides, type TrainRunResult, type TrainRunSpec } from '@leadwise/study';
 import { createProgressBar, formatSeconds, printResult, UsageError, type ProgressBar } from '../cli-kit.ts';
@@ -27,6 +27,7 @@ interface TrainFlags {
   groupTargets?: boolean;
   resume?: boolean;
   processes?: string;
+  dataParallel?: string;
   json?: boolean;
 }
 
@@ -80,6 +81,10 @@ export function register(program: Command): void {
     .option('--group-targets', 'also learn, per lead group, whether a PTB-XL statement is localised there (auxiliary targets at 0.3 of the loss; PTB-XL only)')
     .option('--resume', 'continue the latest unfinished run of this model, dataset and seed from its last checkpoint')
     .option('--processes <n>', 'several runs (models x seeds) train in this many processes at once (PostgreSQL only; default: one per core)', String(availableParallelism()))
+    .option(
+      '--data-parallel <n>',
+      'train each run over n replicas, one a thread, each on its share of every batch (sets LEADWISE_DATA_PARALLEL; default 1)',
+    )
     .option('--json', 'print the result as JSON')
     .addHelpText(
       'after',
@@ -87,9 +92,14 @@ export function register(program: Command): void {
         'Backend: the fastest available (tfjs-node-gpu, tfjs-node, wasm, cpu); LEADWISE_BACKEND forces one.\n\n' +
         'Several models or seeds train as independent runs in parallel processes (one per core).\n\n' +
         'Examples:\n  leadwise train --model leadgroup --dataset ptbxl --seed 1 --profile standard\n' +
-        '  leadwise train --model leadgroup,resnet18 --dataset ptbxl --seed 1 --profile standard --processes 2\n',
+        '  leadwise train --model leadgroup,resnet18 --dataset ptbxl --seed 1 --profile standard --processes 2\n' +
+        '  leadwise train --model resnet18 --dataset ptbxl --seed 1 --profile standard --data-parallel 2\n',
     )
     .action(async (flags: TrainFlags) => {
+      if (flags.dataParallel !== undefined) {
+        // The trainer reads it, in this process and in the processes of parallel runs.
+        process.env[DATA_PARALLEL_ENV_VAR] = String(usage(() => parseDataParallel(flags.dataParallel, '--data-parallel')));
+      }
       const models = parseList('model', flags.model, ARCHITECTURES);
       const seeds = parseSeeds(flags.seed);
       const size = flags.input ? parseInputSize(flags.input) : {};
@@ -170,4 +180,12 @@ function formatResult(r: TrainRunResult): string {
     `  ${r.trainImagesPerS.toFixed(1)} training images/s, wall ${formatSeconds(r.wallSeconds)}`,
     `  checkpoint ${r.checkpointUri}`,
   ].join('\n');
+}
+
+function usage<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { mixSeed } from '@leadwise/ecg';
 
 export interface SeededDropoutArgs {
   name?: string;
@@ -16,6 +17,7 @@ export class SeededDropout extends tf.layers.Layer {
   readonly rate: number;
   readonly seed: number;
   private trainingCalls = 0;
+  private replica = 0;
 
   constructor(args: SeededDropoutArgs) {
     super({ name: args.name });
@@ -26,7 +28,7 @@ export class SeededDropout extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
     if (!kwargs.training || this.rate <= 0) return tf.clone(x);
-    const callSeed = this.seed + this.trainingCalls;
+    const callSeed = this.replica === 0 ? this.seed + this.trainingCalls : mixSeed(this.seed + this.trainingCalls, this.replica);
     this.trainingCalls += 1;
     return tf.tidy(() => {
       const keep = tf.randomUniform(x.shape, 0, 1, 'float32', callSeed).greaterEqual(this.rate).toFloat();
@@ -37,6 +39,14 @@ export class SeededDropout extends tf.layers.Layer {
   /** Lets a resumed run continue the mask sequence where it stopped. */
   setTrainingCalls(calls: number): void {
     this.trainingCalls = calls;
+  }
+
+  /**
+   * Data-parallel replica r > 0 draws its masks from its own seeded stream (its share of the batch
+   * must not get the masks of replica 0's share); replica 0 keeps the 1-replica masks.
+   */
+  setReplica(replica: number): void {
+    this.replica = replica;
   }
 
   override getConfig(): tf.serialization.ConfigDict {

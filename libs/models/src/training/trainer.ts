@@ -2,16 +2,19 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { averagePrecision, rocAuc } from '@leadwise/metrics';
 import { createModel, type LeadwiseModel } from '../architectures/model-factory.ts';
-import { GROUP_TARGET_COUNT } from '../constants.ts';
 import { SeededDropout } from '../architectures/seeded-dropout.ts';
 import type { ModelConfig, SampleSource, TrainConfig } from '../types.ts';
 import { loadCheckpoint, loadOptimizerState, readTrainingState, saveCheckpoint } from '../weights/checkpoint-io.ts';
 import { learningRateAt, type WarmupCosineSchedule } from './learning-rate-schedule.ts';
 import { predictSource } from './predict.ts';
 import { ScheduledAdam } from './scheduled-adam.ts';
-import { batchInputs, loadHostBatch, type HostBatch } from './sample-batches.ts';
+import { DATA_PARALLEL_ENV_VAR, DataParallelGroup, parseDataParallel, type DataParallelOptions } from './data-parallel.ts';
+import { loadHostBatch } from './sample-batches.ts';
 import { mixSeed, seededPermutation } from '@leadwise/ecg';
-import { balancedClassWeights, weightedBinaryCrossEntropy } from './weighted-loss.ts';
+import { TrainingError, trainingLoss } from './training-loss.ts';
+import { balancedClassWeights } from './weighted-loss.ts';
+
+export { TrainingError } from './training-loss.ts';
 
 /** Sub-directories of a run's checkpoint directory. */
 export const LAST_CHECKPOINT = 'last';
@@ -57,6 +60,11 @@ export interface TrainModelOptions {
   checkpointDir: string;
   /** Continue from `checkpointDir/last` when it exists. */
   resume?: boolean;
+  /**
+   * Train over this many replicas, one a thread (see data-parallel.ts); defaults to
+   * `LEADWISE_DATA_PARALLEL`, then 1. Validation and checkpoints use replica 0.
+   */
+  dataParallel?: DataParallelOptions;
   callbacks?: TrainingCallbacks;
 }
 
@@ -71,6 +79,8 @@ export interface TrainModelResult {
   bestCheckpointDir: string;
   classWeights: { normal: number; abnormal: number };
   backend: string;
+  /** Replicas the run trained on (1: the calling thread alone). */
+  dataParallelReplicas: number;
   wallSeconds: number;
 }
 
@@ -88,10 +98,6 @@ interface TrainingState {
 // Keeps the data-order seed stream apart from the per-sample augmentation streams (mixSeed(seed, epoch, index)).
 const DATA_ORDER_STREAM = 0x7fffffff;
 
-export class TrainingError extends Error {
-  override name = 'TrainingError';
-}
-
 /**
  * Trains a network with class-weighted binary cross-entropy and Adam (linear warm-up, cosine decay),
  * validates after each epoch (ROC-AUC, PR-AUC from @leadwise/metrics), checkpoints every epoch to
@@ -106,6 +112,9 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
   checkSourceShape(validation, modelConfig, 'validation');
   if (train.size === 0) throw new TrainingError('the training source is empty');
   if (validation.size === 0) throw new TrainingError('the validation source is empty');
+
+  const replicas = options.dataParallel?.replicas ?? parseDataParallel(process.env[DATA_PARALLEL_ENV_VAR]) ?? 1;
+  if (replicas > trainConfig.batchSize) throw new TrainingError(`${replicas} data-parallel replicas need batches of at least ${replicas} samples, not ${trainConfig.batchSize}`);
 
   const lastDir = join(checkpointDir, LAST_CHECKPOINT);
   const bestDir = join(checkpointDir, BEST_CHECKPOINT);
@@ -136,9 +145,12 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
   };
   setDropoutCalls(network.model, state.step);
   const trainable = network.model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const lossTerms = { classWeights, groupTargetWeight: trainConfig.groupTargetWeight };
   let stoppedEarly = false;
+  let group: DataParallelGroup | null = null;
 
   try {
+    if (replicas > 1) group = await DataParallelGroup.start(network, optimizer, lossTerms, { ...options.dataParallel, replicas });
     for (let epoch = state.completedEpochs; epoch < trainConfig.epochs; epoch += 1) {
       if (state.epochsWithoutImprovement >= trainConfig.patience) {
         stoppedEarly = true;
@@ -155,29 +167,17 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
           indices.map((index) => mixSeed(trainConfig.seed, epoch, index)),
         );
         const learningRate = learningRateAt(schedule, state.step);
-        optimizer.setLearningRate(learningRate);
-        const lossTensor = optimizer.minimize(
-          () =>
-            tf.tidy(() => {
-              const inputs = batchInputs(batch, modelConfig, network.leadBoxCount);
-              const applied = network.model.apply(inputs.length === 1 ? inputs[0] : inputs, { training: true }) as
-                | tf.Tensor
-                | tf.Tensor[];
-              const outputs = Array.isArray(applied) ? applied : [applied];
-              const labels = tf.tensor2d(batch.labels, [batch.size, 1]);
-              const weights = labels.mul(classWeights.abnormal - classWeights.normal).add(classWeights.normal);
-              const loss = weightedBinaryCrossEntropy(outputs[0], labels, weights);
-              if (!network.hasGroupTargets) return loss;
-              const targets = tf.tensor2d(groupTargetsOf(batch, batchIndex, epoch), [batch.size, GROUP_TARGET_COUNT]);
-              const targetLoss = weightedBinaryCrossEntropy(outputs[outputs.length - 1], targets, tf.onesLike(targets));
-              return loss.add(targetLoss.mul(trainConfig.groupTargetWeight)) as tf.Scalar;
-            }),
-          true,
-          trainable,
-        );
-        if (!lossTensor) throw new TrainingError('the optimizer returned no loss');
-        const loss = (await lossTensor.data())[0];
-        lossTensor.dispose();
+        const position = { epoch, batchIndex };
+        let loss: number;
+        if (group) {
+          loss = await group.step(batch, { ...position, stepsBefore: state.step, learningRate });
+        } else {
+          optimizer.setLearningRate(learningRate);
+          const lossTensor = optimizer.minimize(() => trainingLoss(network, batch, modelConfig, lossTerms, position), true, trainable);
+          if (!lossTensor) throw new TrainingError('the optimizer returned no loss');
+          loss = (await lossTensor.data())[0];
+          lossTensor.dispose();
+        }
         if (!Number.isFinite(loss)) throw new TrainingError(`training loss became ${loss} at epoch ${epoch + 1}, batch ${batchIndex + 1}`);
         lossSum += loss;
         state.step += 1;
@@ -221,6 +221,7 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
       await callbacks?.onEpochEnd?.(metrics, improved);
     }
   } finally {
+    await group?.close();
     optimizer.dispose();
   }
 
@@ -237,15 +238,9 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
     bestCheckpointDir: bestDir,
     classWeights,
     backend: tf.getBackend(),
+    dataParallelReplicas: replicas,
     wallSeconds: (Date.now() - startMs) / 1000,
   };
-}
-
-function groupTargetsOf(batch: HostBatch, batchIndex: number, epoch: number): Float32Array {
-  if (batch.groupTargets) return batch.groupTargets;
-  throw new TrainingError(
-    `the model trains group targets but batch ${batchIndex + 1} of epoch ${epoch + 1} has samples without them (a dataset without PTB-XL's localised statements)`,
-  );
 }
 
 function checkSourceShape(source: SampleSource, config: ModelConfig, role: string): void {

@@ -61,10 +61,13 @@ class ThreadPool {
  public:
   ~ThreadPool() { resize(1); }
 
-  int size() const { return static_cast<int>(workers_.size()) + 1; }
+  int size() const { return size_.load(); }
 
   void resize(int threads) {
     if (threads < 1) threads = 1;
+    // Waits for a running job (another worker_threads isolate may be inside run()) and keeps new
+    // jobs out until the workers are replaced.
+    std::lock_guard<std::mutex> busy(busy_);
     if (threads == size()) return;
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -75,11 +78,16 @@ class ThreadPool {
     workers_.clear();
     stopping_.store(false);
     for (int id = 1; id < threads; ++id) workers_.emplace_back([this] { loop(); });
+    size_.store(threads);
   }
 
   void run(int tasks, const std::function<void(int)>& task) {
+    // The pool is process-wide, but every worker_threads isolate that loads the addon calls it (the
+    // data-parallel replicas): a caller that finds it busy runs its tasks itself, which gives the
+    // same results (they depend on the task split alone), rather than sharing the job's state.
     // (No kernel comes near kMaxPooledTasks; one that did would simply run on the caller.)
-    if (size() == 1 || tasks <= 1 || tasks > kMaxPooledTasks) {
+    std::unique_lock<std::mutex> busy(busy_, std::try_to_lock);
+    if (!busy.owns_lock() || size() == 1 || tasks <= 1 || tasks > kMaxPooledTasks) {
       for (int t = 0; t < tasks; ++t) task(t);
       return;
     }
@@ -147,11 +155,13 @@ class ThreadPool {
   }
 
   std::vector<std::thread> workers_;
+  std::atomic<int> size_{1};
+  std::mutex busy_;  // held by the caller running a job, and by resize
   std::mutex mutex_;
   std::condition_variable wake_;
   std::condition_variable done_;
   int sleepers_ = 0;  // guarded by mutex_
-  uint32_t lastGeneration_ = 0;  // the caller's alone
+  uint32_t lastGeneration_ = 0;  // guarded by busy_
   std::atomic<uint32_t> job_{0};
   std::atomic<bool> stopping_{false};
   std::atomic<bool> callerSleeping_{false};

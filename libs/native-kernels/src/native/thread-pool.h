@@ -1,5 +1,6 @@
-// A persistent pool of worker threads. Kernels are called synchronously from Node's main thread,
-// which takes part in the work, so one call runs at a time and `run` needs no queue.
+// A persistent pool of worker threads, one per process. Kernels are called synchronously from a JS thread,
+// which takes part in the work; a second JS thread (worker_threads) finding the pool busy runs its
+// tasks itself, so `run` needs no queue.
 #pragma once
 
 #include <functional>

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DATA_PARALLEL_ENV_VAR } from '@leadwise/models';
 import { AttributionStore, DatasetStore, PredictionStore, RecordStore, RunStore, type LeadwiseDatabase } from '@leadwise/db';
 import { openTestDatabase, type TestDatabase } from '@leadwise/db/testing';
 import { consistentTwelveLeadAdu, encodeFormat16Record } from '@leadwise/ecg/testing';
@@ -128,6 +129,28 @@ describe('trainRun and evaluateRun on PGlite', () => {
       expect(Math.abs(a.occlusionDelta! - reference.occlusionDelta!)).toBeLessThan(1e-4);
     }
   });
+
+  it('trains over two data-parallel replicas with LEADWISE_DATA_PARALLEL=2 and records it as a param', async () => {
+    const previous = process.env[DATA_PARALLEL_ENV_VAR];
+    process.env[DATA_PARALLEL_ENV_VAR] = '2';
+    try {
+      const result = await trainRun(handle.db, {
+        model: 'resnet18',
+        dataset: 'fixture-internal',
+        seed: 5,
+        profile: 'quick',
+        overrides: { epochs: 1, batchSize: 4, inputHeight: 48, inputWidth: 64, widthMultiplier: 0.0625 },
+        runsDir,
+      });
+      const store = new RunStore(handle.db);
+      expect((await store.getById(result.runId))!.status).toBe('finished');
+      expect(await store.getParams(result.runId)).toMatchObject({ architecture: 'resnet18', data_parallel: '2' });
+      expect(existsSync(join(fileURLToPath(result.checkpointUri), 'model.json'))).toBe(true);
+    } finally {
+      if (previous === undefined) delete process.env[DATA_PARALLEL_ENV_VAR];
+      else process.env[DATA_PARALLEL_ENV_VAR] = previous;
+    }
+  }, 180_000);
 
   it('names a missing dataset and a run without a checkpoint', async () => {
     await expect(trainRun(handle.db, { model: 'resnet18', dataset: 'nope', seed: 1, profile: 'quick', runsDir })).rejects.toThrow(/dataset "nope"/);

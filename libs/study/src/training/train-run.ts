@@ -11,6 +11,8 @@ import {
   PROFILE_SETTINGS,
   profileEpochs,
   backendEngineName,
+  DATA_PARALLEL_ENV_VAR,
+  parseDataParallel,
   selectBackend,
   trainModel,
   type Architecture,
@@ -295,6 +297,8 @@ async function runRecords(db: LeadwiseDatabase, dataset: Dataset, options: Train
 /** What a train run records about its model, recipe and data (TRAIN_PARAM_KEYS). */
 function trainRunParams(profile: TrainingProfile, dataset: string, setup: RunSetup, records: RunRecords): Record<string, ParamValue> {
   const { modelConfig, trainConfig } = setup;
+  // trainModel reads the same variable; its replica count changes the results (batch norm per share).
+  const dataParallelReplicas = parseDataParallel(process.env[DATA_PARALLEL_ENV_VAR]) ?? 1;
   return {
     [TRAIN_PARAM_KEYS.profile]: profile,
     [TRAIN_PARAM_KEYS.dataset]: dataset,
@@ -322,6 +326,7 @@ function trainRunParams(profile: TrainingProfile, dataset: string, setup: RunSet
     [TRAIN_PARAM_KEYS.trainRecords]: records.train.length,
     [TRAIN_PARAM_KEYS.valRecords]: records.val.length,
     [TRAIN_PARAM_KEYS.testRecords]: records.test.length,
+    ...(dataParallelReplicas > 1 ? { [TRAIN_PARAM_KEYS.dataParallel]: dataParallelReplicas } : {}),
   };
 }
 
