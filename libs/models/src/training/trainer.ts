@@ -9,9 +9,9 @@ import { learningRateAt, type WarmupCosineSchedule } from './learning-rate-sched
 import { predictSource } from './predict.ts';
 import { ScheduledAdam } from './scheduled-adam.ts';
 import { DATA_PARALLEL_ENV_VAR, DataParallelGroup, parseDataParallel, type DataParallelOptions } from './data-parallel.ts';
-import { loadHostBatch } from './sample-batches.ts';
+import { loadHostBatch, type HostBatch } from './sample-batches.ts';
 import { mixSeed, seededPermutation } from '@leadwise/ecg';
-import { TrainingError, trainingLoss } from './training-loss.ts';
+import { TrainingError, trainingLoss, type BatchPosition, type TrainingLossTerms } from './training-loss.ts';
 import { balancedClassWeights } from './weighted-loss.ts';
 
 export { TrainingError } from './training-loss.ts';
@@ -118,15 +118,9 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
 
   const lastDir = join(checkpointDir, LAST_CHECKPOINT);
   const bestDir = join(checkpointDir, BEST_CHECKPOINT);
-  const trainLabels = train.labels();
-  const classWeights = trainConfig.classWeighting === 'balanced' ? balancedClassWeights(trainLabels) : { normal: 1, abnormal: 1 };
+  const classWeights = trainConfig.classWeighting === 'balanced' ? balancedClassWeights(train.labels()) : { normal: 1, abnormal: 1 };
   const batchesPerEpoch = Math.ceil(train.size / trainConfig.batchSize);
-  const schedule: WarmupCosineSchedule = {
-    peakLearningRate: trainConfig.learningRate,
-    totalSteps: batchesPerEpoch * trainConfig.epochs,
-    warmupSteps: Math.round(batchesPerEpoch * trainConfig.epochs * trainConfig.warmupFraction),
-    finalFraction: trainConfig.finalLearningRateFraction,
-  };
+  const schedule = learningRateSchedule(trainConfig, batchesPerEpoch);
 
   const resumeState = options.resume ? await readTrainingState<TrainingState>(lastDir) : null;
   const resumedFromEpoch = resumeState ? resumeState.completedEpochs : null;
@@ -144,84 +138,35 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
     trainConfig,
   };
   setDropoutCalls(network.model, state.step);
-  const trainable = network.model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const lossTerms = { classWeights, groupTargetWeight: trainConfig.groupTargetWeight };
+  const run: EpochRun = {
+    options,
+    network,
+    optimizer,
+    group: null,
+    trainable: network.model.trainableWeights.map((w) => w.read() as tf.Variable),
+    lossTerms: { classWeights, groupTargetWeight: trainConfig.groupTargetWeight },
+    schedule,
+    batchesPerEpoch,
+    state,
+  };
   let stoppedEarly = false;
-  let group: DataParallelGroup | null = null;
 
   try {
-    if (replicas > 1) group = await DataParallelGroup.start(network, optimizer, lossTerms, { ...options.dataParallel, replicas });
+    if (replicas > 1) run.group = await DataParallelGroup.start(network, optimizer, run.lossTerms, { ...options.dataParallel, replicas });
     for (let epoch = state.completedEpochs; epoch < trainConfig.epochs; epoch += 1) {
       if (state.epochsWithoutImprovement >= trainConfig.patience) {
         stoppedEarly = true;
         break;
       }
       const epochStartMs = Date.now();
-      const order = seededPermutation(train.size, mixSeed(trainConfig.seed, epoch, DATA_ORDER_STREAM));
-      let lossSum = 0;
-      for (let batchIndex = 0; batchIndex < batchesPerEpoch; batchIndex += 1) {
-        const indices = order.slice(batchIndex * trainConfig.batchSize, (batchIndex + 1) * trainConfig.batchSize);
-        const batch = await loadHostBatch(
-          train,
-          indices,
-          indices.map((index) => mixSeed(trainConfig.seed, epoch, index)),
-        );
-        const learningRate = learningRateAt(schedule, state.step);
-        const position = { epoch, batchIndex };
-        let loss: number;
-        if (group) {
-          loss = await group.step(batch, { ...position, stepsBefore: state.step, learningRate });
-        } else {
-          optimizer.setLearningRate(learningRate);
-          const lossTensor = optimizer.minimize(() => trainingLoss(network, batch, modelConfig, lossTerms, position), true, trainable);
-          if (!lossTensor) throw new TrainingError('the optimizer returned no loss');
-          loss = (await lossTensor.data())[0];
-          lossTensor.dispose();
-        }
-        if (!Number.isFinite(loss)) throw new TrainingError(`training loss became ${loss} at epoch ${epoch + 1}, batch ${batchIndex + 1}`);
-        lossSum += loss;
-        state.step += 1;
-        callbacks?.onBatchEnd?.({
-          epoch: epoch + 1,
-          step: state.step,
-          totalSteps: schedule.totalSteps,
-          batchInEpoch: batchIndex + 1,
-          batchesPerEpoch,
-          loss,
-          learningRate,
-        });
-      }
+      const lossSum = await trainEpoch(run, epoch);
       const trainSeconds = (Date.now() - epochStartMs) / 1000;
-
-      const valStartMs = Date.now();
-      const predictions = await predictSource(network, validation, trainConfig.evalBatchSize, callbacks?.onValidationProgress);
-      const metrics: EpochMetrics = {
-        epoch: epoch + 1,
-        trainLoss: lossSum / batchesPerEpoch,
-        valLoss: meanBinaryCrossEntropy(predictions.labels, predictions.probabilities),
-        valRocAuc: rocAuc(predictions.labels, predictions.probabilities).auc,
-        valPrAuc: averagePrecision(predictions.labels, predictions.probabilities),
-        learningRate: optimizer.currentLearningRate(),
-        trainImages: train.size,
-        trainSeconds,
-        valSeconds: (Date.now() - valStartMs) / 1000,
-      };
-      const improved = metrics.valRocAuc > state.bestValRocAuc;
-      state.history.push(metrics);
-      state.completedEpochs = epoch + 1;
-      if (improved) {
-        state.bestValRocAuc = metrics.valRocAuc;
-        state.bestEpoch = epoch + 1;
-        state.epochsWithoutImprovement = 0;
-        await saveCheckpoint(network, bestDir, { trainingState: { epoch: epoch + 1, metrics } });
-      } else {
-        state.epochsWithoutImprovement += 1;
-      }
-      await saveCheckpoint(network, lastDir, { optimizer, trainingState: state });
+      const metrics = await validateEpoch(run, epoch, lossSum / batchesPerEpoch, trainSeconds);
+      const improved = await recordEpoch(run, metrics, { bestDir, lastDir });
       await callbacks?.onEpochEnd?.(metrics, improved);
     }
   } finally {
-    await group?.close();
+    await run.group?.close();
     optimizer.dispose();
   }
 
@@ -241,6 +186,107 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
     dataParallelReplicas: replicas,
     wallSeconds: (Date.now() - startMs) / 1000,
   };
+}
+
+/** Warm-up then cosine decay over every step of the run. */
+function learningRateSchedule(trainConfig: TrainConfig, batchesPerEpoch: number): WarmupCosineSchedule {
+  return {
+    peakLearningRate: trainConfig.learningRate,
+    totalSteps: batchesPerEpoch * trainConfig.epochs,
+    warmupSteps: Math.round(batchesPerEpoch * trainConfig.epochs * trainConfig.warmupFraction),
+    finalFraction: trainConfig.finalLearningRateFraction,
+  };
+}
+
+/** What one run's epochs share. */
+interface EpochRun {
+  options: TrainModelOptions;
+  network: LeadwiseModel;
+  optimizer: ScheduledAdam;
+  group: DataParallelGroup | null;
+  trainable: tf.Variable[];
+  lossTerms: TrainingLossTerms;
+  schedule: WarmupCosineSchedule;
+  batchesPerEpoch: number;
+  state: TrainingState;
+}
+
+/** One pass over the training source in the epoch's seeded order; returns the sum of the batch losses. */
+async function trainEpoch(run: EpochRun, epoch: number): Promise<number> {
+  const { options, schedule, batchesPerEpoch, state } = run;
+  const { trainConfig, train, callbacks } = options;
+  const order = seededPermutation(train.size, mixSeed(trainConfig.seed, epoch, DATA_ORDER_STREAM));
+  let lossSum = 0;
+  for (let batchIndex = 0; batchIndex < batchesPerEpoch; batchIndex += 1) {
+    const indices = order.slice(batchIndex * trainConfig.batchSize, (batchIndex + 1) * trainConfig.batchSize);
+    const batch = await loadHostBatch(
+      train,
+      indices,
+      indices.map((index) => mixSeed(trainConfig.seed, epoch, index)),
+    );
+    const learningRate = learningRateAt(schedule, state.step);
+    const loss = await trainStep(run, batch, { epoch, batchIndex }, learningRate);
+    if (!Number.isFinite(loss)) throw new TrainingError(`training loss became ${loss} at epoch ${epoch + 1}, batch ${batchIndex + 1}`);
+    lossSum += loss;
+    state.step += 1;
+    callbacks?.onBatchEnd?.({
+      epoch: epoch + 1,
+      step: state.step,
+      totalSteps: schedule.totalSteps,
+      batchInEpoch: batchIndex + 1,
+      batchesPerEpoch,
+      loss,
+      learningRate,
+    });
+  }
+  return lossSum;
+}
+
+/** One optimizer step on a batch (over the data-parallel replicas when there are any); returns its loss. */
+async function trainStep(run: EpochRun, batch: HostBatch, position: BatchPosition, learningRate: number): Promise<number> {
+  if (run.group) return run.group.step(batch, { ...position, stepsBefore: run.state.step, learningRate });
+  run.optimizer.setLearningRate(learningRate);
+  const lossTensor = run.optimizer.minimize(() => trainingLoss(run.network, batch, run.options.modelConfig, run.lossTerms, position), true, run.trainable);
+  if (!lossTensor) throw new TrainingError('the optimizer returned no loss');
+  const loss = (await lossTensor.data())[0];
+  lossTensor.dispose();
+  return loss;
+}
+
+/** The epoch's metrics: its mean training loss and the validation source's loss, ROC-AUC and PR-AUC. */
+async function validateEpoch(run: EpochRun, epoch: number, trainLoss: number, trainSeconds: number): Promise<EpochMetrics> {
+  const { validation, train, trainConfig, callbacks } = run.options;
+  const valStartMs = Date.now();
+  const predictions = await predictSource(run.network, validation, trainConfig.evalBatchSize, callbacks?.onValidationProgress);
+  return {
+    epoch: epoch + 1,
+    trainLoss,
+    valLoss: meanBinaryCrossEntropy(predictions.labels, predictions.probabilities),
+    valRocAuc: rocAuc(predictions.labels, predictions.probabilities).auc,
+    valPrAuc: averagePrecision(predictions.labels, predictions.probabilities),
+    learningRate: run.optimizer.currentLearningRate(),
+    trainImages: train.size,
+    trainSeconds,
+    valSeconds: (Date.now() - valStartMs) / 1000,
+  };
+}
+
+/** Adds the epoch to the state, saves the best checkpoint when it improved and the last one always. */
+async function recordEpoch(run: EpochRun, metrics: EpochMetrics, dirs: { bestDir: string; lastDir: string }): Promise<boolean> {
+  const { state } = run;
+  const improved = metrics.valRocAuc > state.bestValRocAuc;
+  state.history.push(metrics);
+  state.completedEpochs = metrics.epoch;
+  if (improved) {
+    state.bestValRocAuc = metrics.valRocAuc;
+    state.bestEpoch = metrics.epoch;
+    state.epochsWithoutImprovement = 0;
+    await saveCheckpoint(run.network, dirs.bestDir, { trainingState: { epoch: metrics.epoch, metrics } });
+  } else {
+    state.epochsWithoutImprovement += 1;
+  }
+  await saveCheckpoint(run.network, dirs.lastDir, { optimizer: run.optimizer, trainingState: state });
+  return improved;
 }
 
 function checkSourceShape(source: SampleSource, config: ModelConfig, role: string): void {
