@@ -237,8 +237,8 @@ describe.each(TEST_DRIVERS)('GraphQL API on %s', (driver) => {
     );
     expect(first.errors).toBeUndefined();
     expect(first.data!.llmResponses.nodes).toEqual([
-      { model: 'gpt-4.1', parsedLabel: 'NORMAL', parsedScore: 0.2, scoreSource: 'probability', parseStatus: 'parsed', record: { externalId: 'JS0' } },
-      { model: 'gpt-4.1', parsedLabel: 'NORMAL', parsedScore: 0.4, scoreSource: 'probability', parseStatus: 'parsed', record: { externalId: 'JS1' } },
+      { model: 'gpt-4.1', parsedLabel: 'NORMAL', parsedScore: 0.2, scoreSource: 'stated-probability', parseStatus: 'parsed', record: { externalId: 'JS0' } },
+      { model: 'gpt-4.1', parsedLabel: 'NORMAL', parsedScore: 0.4, scoreSource: 'stated-probability', parseStatus: 'parsed', record: { externalId: 'JS1' } },
     ]);
     const rest = await execute(`query($run: Int!, $after: String) { llmResponses(runId: $run, first: 2, after: $after) { nodes { parsedLabel parseStatus } pageInfo { hasNextPage } } }`, {
       run: fixture.llmRunId,

@@ -164,7 +164,7 @@ export async function seedApiFixture(db: LeadwiseDatabase): Promise<ApiFixture> 
       rawText: i === 3 ? 'I cannot tell.' : `{"label":"${i < 2 ? 'normal' : 'abnormal'}","probability":${0.2 + 0.2 * i}}`,
       parsedLabel: i === 3 ? null : i < 2 ? 0 : 1,
       parsedScore: i === 3 ? null : 0.2 + 0.2 * i,
-      scoreSource: i === 3 ? ('none' as const) : ('probability' as const),
+      scoreSource: i === 3 ? ('none' as const) : ('stated-probability' as const),
       parseStatus: i === 3 ? ('unparseable' as const) : ('parsed' as const),
     })),
   );

@@ -4,7 +4,7 @@ export { LOCALISED_GROUP_NAMES, localisedGroupTargets } from './localised-statem
 export { SEXES, leadSignal, type EcgRecording, type Sex } from './recording.ts';
 export { EcgInputError, WfdbSignalError } from './errors.ts';
 export { readWfdbRecord } from './wfdb-record.ts';
-export { RECORD_LABELS, type RecordLabel } from './label-rules.ts';
+export { RECORD_LABELS, SCORE_SOURCES, type RecordLabel, type ScoreSource } from './label-rules.ts';
 export { resolveCacheDir, resolveEcgDataDir } from './data-dir.ts';
 export { extractTarArchiveCached, isTarArchive, isZipArchive } from './archive-cache.ts';
 export { relativeSignalPath } from './file-source.ts';

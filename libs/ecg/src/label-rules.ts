@@ -8,6 +8,15 @@
 export const RECORD_LABELS = ['normal', 'abnormal', 'excluded'] as const;
 export type RecordLabel = (typeof RECORD_LABELS)[number];
 
+/**
+ * Where a reader's P(abnormal) for a record came from (the zero-shot LLM arm): the label token's
+ * log-probabilities, a stated probability, a 5-point ordinal scale, the bare label (1/0: an AUC from
+ * it is balanced accuracy, not a ranking AUC), or nowhere. Kept here, the base both libs/llm and
+ * libs/db build on, so that the stored column and the arm speak the same five values.
+ */
+export const SCORE_SOURCES = ['label-logprob', 'stated-probability', 'ordinal-scale', 'hard-label', 'none'] as const;
+export type ScoreSource = (typeof SCORE_SOURCES)[number];
+
 /** One SCP-ECG statement from PTB-XL's `scp_statements.csv`. */
 export interface ScpStatement {
   code: string;

@@ -1,3 +1,4 @@
+import type { ScoreSource } from '@leadwise/ecg';
 import type { ParseMethod } from './answer-parser.ts';
 import type { LlmFailureKind } from './errors.ts';
 import type { BinaryLabel } from './llm-request.ts';
@@ -18,11 +19,8 @@ export function cacheKeyString(key: LlmCacheKey): string {
   return `${key.model}|${key.promptHash}|${key.imageSha256}|${key.repeat}`;
 }
 
-/**
- * Where the score used for ranking came from. `hard-label` means 1/0 from the label alone: an AUC
- * computed from it is balanced accuracy, not a ranking AUC, and is flagged wherever it appears.
- */
-export type ScoreSource = 'label-logprob' | 'stated-probability' | 'ordinal-scale' | 'hard-label' | 'none';
+/** Where the score used for ranking came from (the value set is @leadwise/ecg's SCORE_SOURCES). */
+export type { ScoreSource };
 
 /** Everything kept about one request, success or failure; what libs/study stores per row. */
 export interface LlmResponseRecord extends LlmCacheKey {

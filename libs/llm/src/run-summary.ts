@@ -1,3 +1,4 @@
+import { SCORE_SOURCES } from '@leadwise/ecg';
 import { cohenKappa, fleissKappa, type KappaResult } from './agreement.ts';
 import type { LlmResponseRecord, ScoreSource } from './response-record.ts';
 
@@ -10,9 +11,9 @@ export interface ScoreSourceSummary {
 }
 
 export function summarizeScoreSources(records: readonly Pick<LlmResponseRecord, 'scoreSource'>[]): ScoreSourceSummary {
-  const counts: Record<ScoreSource, number> = { 'label-logprob': 0, 'stated-probability': 0, 'ordinal-scale': 0, 'hard-label': 0, none: 0 };
+  const counts = Object.fromEntries(SCORE_SOURCES.map((source) => [source, 0])) as Record<ScoreSource, number>;
   for (const record of records) counts[record.scoreSource]++;
-  const used = (Object.keys(counts) as ScoreSource[]).filter((source) => source !== 'none' && counts[source] > 0);
+  const used = SCORE_SOURCES.filter((source) => source !== 'none' && counts[source] > 0);
   return {
     counts,
     scoreSource: used.length === 0 ? 'none' : used.length === 1 ? used[0] : 'mixed',

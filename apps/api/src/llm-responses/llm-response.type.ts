@@ -1,3 +1,4 @@
+import { SCORE_SOURCES } from '@leadwise/db';
 import { pageNodesComplexity } from '../limits.ts';
 import { Field, Float, Int, ObjectType } from 'type-graphql';
 import { BinaryLabelEnum } from '../common/enums.ts';
@@ -39,10 +40,10 @@ export class LlmResponseType {
   @Field(() => BinaryLabelEnum, { nullable: true, description: 'Label parsed from the answer; null when it could not be parsed.' })
   parsedLabel!: BinaryLabelEnum | null;
 
-  @Field(() => Float, { nullable: true, description: 'Probability of ABNORMAL parsed from the answer or its token log-probabilities.' })
+  @Field(() => Float, { nullable: true, description: 'The score used for ranking: P(ABNORMAL) from the answer or its token log-probabilities (1 or 0 from the label for `hard-label`).' })
   parsedScore!: number | null;
 
-  @Field(() => String, { description: 'Where the score came from: `probability`, `logprob` or `none` (hard label only).' })
+  @Field(() => String, { description: `Where the score came from: ${SCORE_SOURCES.map((source) => `\`${source}\``).join(', ')} (none: no score).` })
   scoreSource!: string;
 
   @Field(() => String, { description: '`parsed`, `unparseable` (answer not understood) or `error` (no answer).' })

@@ -3,10 +3,10 @@
  * widened in a generated migration without ALTER TYPE, and the arrays give TypeScript the union.
  * Sets another library owns are imported from it, so a CHECK follows its owner.
  */
-import { DATASET_KINDS, DATASET_SPLITS, RECORD_LABELS, SEXES, type DatasetSplit } from '@leadwise/ecg';
+import { DATASET_KINDS, DATASET_SPLITS, RECORD_LABELS, SCORE_SOURCES, SEXES, type DatasetSplit } from '@leadwise/ecg';
 
-export { DATASET_KINDS, RECORD_LABELS, SEXES };
-export type { DatasetKind, RecordLabel, Sex } from '@leadwise/ecg';
+export { DATASET_KINDS, RECORD_LABELS, SCORE_SOURCES, SEXES };
+export type { DatasetKind, RecordLabel, ScoreSource, Sex } from '@leadwise/ecg';
 
 export const SPLITS = DATASET_SPLITS;
 export type Split = DatasetSplit;
@@ -23,8 +23,6 @@ export type RunStatus = (typeof RUN_STATUSES)[number];
 export const JOB_STATUSES = ['queued', 'running', 'finished', 'failed', 'cancelled'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
-export const SCORE_SOURCES = ['probability', 'logprob', 'none'] as const;
-export type ScoreSource = (typeof SCORE_SOURCES)[number];
 
 /** `parsed`: label (and maybe score) read; `unparseable`: answer present but not understood; `error`: no answer (API failure). */
 export const PARSE_STATUSES = ['parsed', 'unparseable', 'error'] as const;

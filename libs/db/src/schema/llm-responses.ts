@@ -30,7 +30,7 @@ export const llmResponses = pgTable(
     rawText: text('raw_text'),
     /** 0 = normal, 1 = abnormal; null when the answer could not be parsed. */
     parsedLabel: smallint('parsed_label'),
-    /** Probability of abnormal in [0, 1], when the answer or the logprobs gave one. */
+    /** The score used for ranking, P(abnormal) in [0, 1] (1/0 from the label for `hard-label`); null for `none`. */
     parsedScore: doublePrecision('parsed_score'),
     scoreSource: text('score_source', { enum: SCORE_SOURCES }).notNull().default('none'),
     parseStatus: text('parse_status', { enum: PARSE_STATUSES }).notNull(),

@@ -35,7 +35,7 @@ describe.each(TEST_DRIVERS)('LlmResponseStore and JobStore on %s', (driver) => {
       rawText: '{"label":"abnormal","probability":0.8}',
       parsedLabel: 1,
       parsedScore: 0.8,
-      scoreSource: 'probability',
+      scoreSource: 'stated-probability',
       parseStatus: 'parsed',
       latencyMs: 1200,
       ...overrides,

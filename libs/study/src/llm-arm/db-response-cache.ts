@@ -7,17 +7,7 @@ import {
   type LlmResponseRecord,
   type ProviderName,
   type RegisteredPrompt,
-  type ScoreSource,
 } from '@leadwise/llm';
-
-type DbScoreSource = NewLlmResponse['scoreSource'];
-
-/** The table keeps three score sources; the finer ones of libs/llm fold into them and come back by re-parsing. */
-export function dbScoreSource(source: ScoreSource): NonNullable<DbScoreSource> {
-  if (source === 'label-logprob') return 'logprob';
-  if (source === 'stated-probability' || source === 'ordinal-scale') return 'probability';
-  return 'none';
-}
 
 export interface DbResponseCacheContext {
   db: LeadwiseDatabase;
@@ -70,7 +60,6 @@ export class DbLlmResponseCache implements LlmResponseCache {
   }
 
   rowFromRecord(record: LlmResponseRecord, recordId: number): NewLlmResponse {
-    const scored = record.scoreSource !== 'hard-label' && record.scoreSource !== 'none';
     return {
       runId: this.context.runId,
       recordId,
@@ -84,8 +73,8 @@ export class DbLlmResponseCache implements LlmResponseCache {
       temperature: record.temperature,
       rawText: record.rawText,
       parsedLabel: record.label === null ? null : record.label === 'abnormal' ? 1 : 0,
-      parsedScore: scored ? record.score : null,
-      scoreSource: dbScoreSource(record.scoreSource),
+      parsedScore: record.score,
+      scoreSource: record.scoreSource,
       parseStatus: record.status === 'error' ? 'error' : record.parseStatus === 'parsed' ? 'parsed' : 'unparseable',
       latencyMs: record.latencyMs,
       promptTokens: record.inputTokens,
@@ -99,11 +88,6 @@ export class DbLlmResponseCache implements LlmResponseCache {
     const { prompt } = this.context;
     const parsed = parseAnswer(row.rawText, prompt.scale);
     const label = row.parsedLabel === null ? null : row.parsedLabel === 1 ? 'abnormal' : 'normal';
-    let scoreSource: ScoreSource = 'none';
-    let score: number | null = null;
-    if (row.scoreSource === 'logprob' && row.parsedScore !== null) [scoreSource, score] = ['label-logprob', row.parsedScore];
-    else if (row.scoreSource === 'probability' && row.parsedScore !== null) [scoreSource, score] = [prompt.scale === 'ordinal-5' ? 'ordinal-scale' : 'stated-probability', row.parsedScore];
-    else if (label !== null) [scoreSource, score] = ['hard-label', label === 'abnormal' ? 1 : 0];
     const separator = row.model.indexOf(':');
     const [promptName, version] = row.promptName.split('@');
     return {
@@ -122,16 +106,16 @@ export class DbLlmResponseCache implements LlmResponseCache {
       parseMethod: parsed.method,
       label,
       statedScore: parsed.statedScore,
-      logprobScore: row.scoreSource === 'logprob' ? row.parsedScore : null,
-      score,
-      scoreSource,
+      logprobScore: row.scoreSource === 'label-logprob' ? row.parsedScore : null,
+      score: row.parsedScore,
+      scoreSource: row.scoreSource,
       narrative: parsed.narrative,
       refusal: parsed.refusal,
       rawText: row.rawText,
       finishReason: null,
       notes: parsed.notes,
       temperature: row.temperature,
-      logprobsRequested: row.scoreSource === 'logprob',
+      logprobsRequested: row.scoreSource === 'label-logprob',
       latencyMs: row.latencyMs,
       inputTokens: row.promptTokens,
       outputTokens: row.completionTokens,
