@@ -141,8 +141,9 @@ describe('data-parallel training over worker threads', () => {
         checkpointDir: join(scratch, 'dp-resumed'),
         dataParallel,
         callbacks: {
+          // Stopped while epoch 2 is stored: the resume point is still epoch 1.
           onEpochEnd: (metrics) => {
-            if (metrics.epoch === 1) throw new Error('interrupted');
+            if (metrics.epoch === 2) throw new Error('interrupted');
           },
         },
       }),

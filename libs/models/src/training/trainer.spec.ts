@@ -73,7 +73,8 @@ describe('trainModel', () => {
     const trainConfig = parseTrainConfig({ epochs: 2, batchSize: 4, seed: 4, patience: 5 });
     const straight = await trainModel({ modelConfig, trainConfig, train: source, validation, checkpointDir: join(scratch, 'straight') });
     straight.network.model.dispose();
-    // Interrupted after epoch 1: train one epoch under the same (2-epoch) schedule by stopping early.
+    // Stopped while epoch 2 was being stored (its callback throws, as a killed worker never stores
+    // it): the resume point is still epoch 1, so the resumed run trains epoch 2 again and stores it.
     let epochsSeen = 0;
     await expect(
       trainModel({
@@ -85,13 +86,23 @@ describe('trainModel', () => {
         callbacks: {
           onEpochEnd: () => {
             epochsSeen++;
-            if (epochsSeen === 1) throw new Error('interrupted');
+            if (epochsSeen === 2) throw new Error('interrupted');
           },
         },
       }),
     ).rejects.toThrow('interrupted');
-    const resumed = await trainModel({ modelConfig, trainConfig, train: source, validation, checkpointDir: join(scratch, 'resumed'), resume: true });
+    const stored: number[] = [];
+    const resumed = await trainModel({
+      modelConfig,
+      trainConfig,
+      train: source,
+      validation,
+      checkpointDir: join(scratch, 'resumed'),
+      resume: true,
+      callbacks: { onEpochEnd: (metrics) => void stored.push(metrics.epoch) },
+    });
     expect(resumed.resumedFromEpoch).toBe(1);
+    expect(stored).toEqual([2]);
     expect(resumed.history.map((h) => h.epoch)).toEqual([1, 2]);
     resumed.network.model.dispose();
     const [a, b] = [await weightsOf(join(scratch, 'straight', LAST_CHECKPOINT)), await weightsOf(join(scratch, 'resumed', LAST_CHECKPOINT))];

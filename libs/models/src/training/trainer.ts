@@ -162,8 +162,12 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
       const lossSum = await trainEpoch(run, epoch);
       const trainSeconds = (Date.now() - epochStartMs) / 1000;
       const metrics = await validateEpoch(run, epoch, lossSum / batchesPerEpoch, trainSeconds);
-      const improved = await recordEpoch(run, metrics, { bestDir, lastDir });
+      const improved = await recordEpoch(run, metrics, bestDir);
       await callbacks?.onEpochEnd?.(metrics, improved);
+      // The resume point moves only after the callback has stored the epoch (its metrics): a run
+      // stopped in between repeats the epoch on resume (the same bits, the same rows again) instead
+      // of skipping metrics it never stored.
+      await saveCheckpoint(network, lastDir, { optimizer, trainingState: state });
     }
   } finally {
     await run.group?.close();
@@ -271,8 +275,8 @@ async function validateEpoch(run: EpochRun, epoch: number, trainLoss: number, tr
   };
 }
 
-/** Adds the epoch to the state, saves the best checkpoint when it improved and the last one always. */
-async function recordEpoch(run: EpochRun, metrics: EpochMetrics, dirs: { bestDir: string; lastDir: string }): Promise<boolean> {
+/** Adds the epoch to the state and saves the best checkpoint when it improved. */
+async function recordEpoch(run: EpochRun, metrics: EpochMetrics, bestDir: string): Promise<boolean> {
   const { state } = run;
   const improved = metrics.valRocAuc > state.bestValRocAuc;
   state.history.push(metrics);
@@ -281,11 +285,10 @@ async function recordEpoch(run: EpochRun, metrics: EpochMetrics, dirs: { bestDir
     state.bestValRocAuc = metrics.valRocAuc;
     state.bestEpoch = metrics.epoch;
     state.epochsWithoutImprovement = 0;
-    await saveCheckpoint(run.network, dirs.bestDir, { trainingState: { epoch: metrics.epoch, metrics } });
+    await saveCheckpoint(run.network, bestDir, { trainingState: { epoch: metrics.epoch, metrics } });
   } else {
     state.epochsWithoutImprovement += 1;
   }
-  await saveCheckpoint(run.network, dirs.lastDir, { optimizer: run.optimizer, trainingState: state });
   return improved;
 }
 
