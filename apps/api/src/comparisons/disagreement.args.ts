@@ -1,16 +1,9 @@
 import { ArgsType, Field, Int } from 'type-graphql';
 import { Max, Min } from 'class-validator';
+import { RunPairArgs } from './comparison.args.ts';
 
 @ArgsType()
-export class RunDisagreementsArgs {
-  @Field(() => Int, { description: 'First run (A).' })
-  @Min(1)
-  runA!: number;
-
-  @Field(() => Int, { description: 'Second run (B).' })
-  @Min(1)
-  runB!: number;
-
+export class RunDisagreementsArgs extends RunPairArgs {
   @Field(() => Int, { defaultValue: 20, description: 'At most this many records, 1 to 200.' })
   @Min(1)
   @Max(200)
