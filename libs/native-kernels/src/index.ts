@@ -5,6 +5,7 @@ export {
   parseWorkerSpin,
   THREADS_ENV_VAR,
   WORKER_SPIN_ENV_VAR,
+  type KernelTicket,
   type NativeKernels,
   type NativeKernelsStatus,
 } from './native-addon.ts';

@@ -13,15 +13,22 @@ export const WORKER_SPIN_ENV_VAR = 'LEADWISE_WORKER_SPIN_US';
 /**
  * The addon built by node-gyp at install (binding.gyp). Tensors are Float32Array views, normally
  * of the tfjs-wasm heap, read and written in place; shapes are Int32Arrays (see addon.cc).
+ *
+ * A kernel call runs the kernel and returns nothing; after `setQueued(true)` it validates its
+ * arguments, queues the kernel for this thread's dispatcher and returns its ticket (a
+ * `KernelTicket`): the memory it reads and writes must then stay allocated and unread until
+ * `waitFor` that ticket (libs/models' kernel-queue.ts keeps that rule for the tfjs-wasm heap).
  */
+export type KernelTicket = number | undefined;
+
 export interface NativeKernels {
   /** shape: batch, inH, inW, inC, outH, outW, outC, filterH, filterW, strideH, strideW, padTop, padLeft. */
-  conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, shape: Int32Array): void;
-  conv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, shape: Int32Array): void;
+  conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, shape: Int32Array): KernelTicket;
+  conv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, shape: Int32Array): KernelTicket;
   /** y = activation(conv(x, filter) + bias); activation 0 = linear, 1 = relu; conv shape as above. */
-  conv2d(x: Float32Array, filter: Float32Array, bias: Float32Array | null, y: Float32Array, shape: Int32Array, activation: 0 | 1): void;
+  conv2d(x: Float32Array, filter: Float32Array, bias: Float32Array | null, y: Float32Array, shape: Int32Array, activation: 0 | 1): KernelTicket;
   /** shape: batch, inH, inW, channels, outH, outW, filterH, filterW, strideH, strideW, padTop, padLeft. */
-  maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, shape: Int32Array): void;
+  maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, shape: Int32Array): KernelTicket;
   /** Batch norm in training mode over x [rows, channels]: writes y, and the batch mean and (biased) variance per channel. */
   batchNormTrainForward(
     x: Float32Array,
@@ -32,7 +39,7 @@ export interface NativeKernels {
     variance: Float32Array,
     channels: number,
     epsilon: number,
-  ): void;
+  ): KernelTicket;
   /** Its gradients: dx, dgamma, dbeta from dy (dmean / dvariance: gradients reaching the statistics, or null). */
   batchNormTrainBackward(
     x: Float32Array,
@@ -47,7 +54,7 @@ export interface NativeKernels {
     dbeta: Float32Array,
     channels: number,
     epsilon: number,
-  ): void;
+  ): KernelTicket;
   /**
    * One Adam step of one variable into new arrays, rounded as tfjs's ops: scalars = beta1, 1 - beta1,
    * beta2, 1 - beta2, 1 - beta1^t, 1 - beta2^t, epsilon, -learningRate (as float32).
@@ -61,16 +68,33 @@ export interface NativeKernels {
     newM: Float32Array,
     newV: Float32Array,
     scalars: Float32Array,
-  ): void;
+  ): KernelTicket;
   /**
    * Concatenation along the last axis (rows = product of the other axes): concat true writes wide
    * from the parts side by side, false splits wide into the parts.
    */
-  copyColumns(wide: Float32Array, parts: Float32Array[], rows: number, concat: boolean): void;
+  copyColumns(wide: Float32Array, parts: Float32Array[], rows: number, concat: boolean): KernelTicket;
   /** c = op(a) op(b) per batch; shape: batch, batchA (1 or batch), batchB (1 or batch), m, n, k, transposeA, transposeB (0/1). */
-  batchMatMul(a: Float32Array, b: Float32Array, c: Float32Array, shape: Int32Array): void;
+  batchMatMul(a: Float32Array, b: Float32Array, c: Float32Array, shape: Int32Array): KernelTicket;
   /** dx = dy * step(x) (tfjs's ReLU gradient). */
-  reluGrad(dy: Float32Array, y: Float32Array, dx: Float32Array): void;
+  reluGrad(dy: Float32Array, y: Float32Array, dx: Float32Array): KernelTicket;
+  /** y = max(x, 0), as tfjs-wasm's ReLU. */
+  relu(x: Float32Array, y: Float32Array): KernelTicket;
+  /** out = a + b (same lengths). */
+  add(a: Float32Array, b: Float32Array, out: Float32Array): KernelTicket;
+  /** out = current - (current - value) * decay, each operation rounded to float32 (tfjs-layers' moving statistics). */
+  movingAverage(current: Float32Array, value: Float32Array, out: Float32Array, decay: number): KernelTicket;
+  /**
+   * true: this thread's kernel calls go to its own queue, run in order by a dispatcher thread on
+   * the pool, and return tickets; false: what is queued runs, then calls are direct again.
+   */
+  setQueued(queued: boolean): void;
+  /** Returns once the queued kernels up to `ticket` have run; the waiting thread works on them meanwhile. */
+  waitFor(ticket: number): void;
+  /** The ticket of the last queued kernel that has run (0: none, or not queued). */
+  completed(): number;
+  /** The ticket of the last kernel queued (0: none, or not queued). */
+  submitted(): number;
   setThreads(threads: number): void;
   /** How long an idle worker spins for the next kernel before it sleeps (microseconds, 0: at once). */
   setWorkerSpin(microseconds: number): void;

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadNativeKernels } from '@leadwise/native-kernels';
 import { nativeKernelsRegistered, registerWasmTrainingKernels } from './wasm-kernels/register.ts';
+import { kernelQueueActive } from './wasm-kernels/kernel-queue.ts';
 
 /**
  * The backends Leadwise can train on, fastest first. The two native ones are optional
@@ -143,7 +144,10 @@ export function describeWasm(): string {
   const wasm = `${simd ? 'SIMD' : 'no SIMD'}, ${threads ? 'multi-threaded' : 'single-threaded'}`;
   const native = loadNativeKernels();
   if (nativeKernelsRegistered() && native.loaded) {
-    return `${wasm}; native kernels ${native.kernels.isa()}, ${native.kernels.threads()} thread(s)`;
+    // Queued, the pool has one thread fewer: the dispatcher runs the kernels, the waiting JS thread helps.
+    return kernelQueueActive()
+      ? `${wasm}; native kernels ${native.kernels.isa()}, ${native.kernels.threads() + 1} thread(s), queued`
+      : `${wasm}; native kernels ${native.kernels.isa()}, ${native.kernels.threads()} thread(s)`;
   }
   return native.loaded ? wasm : `${wasm}; native kernels off: ${native.reason}`;
 }

@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { loadNativeKernels } from '@leadwise/native-kernels';
 import type { LeadwiseModel } from '../architectures/model-factory.ts';
 import { nativeKernelsRegistered } from '../backend/wasm-kernels/register.ts';
+import { suspendKernelQueue } from '../backend/wasm-kernels/kernel-queue.ts';
 import type { BackendName } from '../backend/select-backend.ts';
 import type { ModelConfig } from '../types.ts';
 import { ExchangeAbortedError, GradientExchange } from './gradient-exchange.ts';
@@ -97,11 +98,14 @@ export class DataParallelGroup {
     const floatsPerReplica = Replica.contributionFloats(network);
     const exchangeBuffer = GradientExchange.allocate(options.replicas, floatsPerReplica);
     const exchange = new GradientExchange(exchangeBuffer, options.replicas, floatsPerReplica);
+    // Each replica runs its kernels directly on one thread.
+    const resumeQueue = suspendKernelQueue();
     const native = loadNativeKernels();
     const previousThreads = native.loaded ? native.kernels.threads() : 1;
     if (native.loaded) native.kernels.setThreads(1);
     const restoreThreads = () => {
       if (native.loaded) native.kernels.setThreads(previousThreads);
+      resumeQueue();
     };
 
     const weights = network.model.getWeights().map((w) => w.dataSync() as Float32Array);

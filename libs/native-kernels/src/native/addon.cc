@@ -2,12 +2,14 @@
 // the tfjs-wasm heap; the kernels read and write through its pointer, so nothing is copied.
 #include <node_api.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "elementwise.h"
 #include "conv-kernels.h"
 #include "sgemm.h"
+#include "kernel-queue.h"
 #include "thread-pool.h"
 
 namespace {
@@ -60,6 +62,30 @@ bool checkLength(napi_env env, const Floats& f, size_t expected, const char* wha
                        std::to_string(expected));
 }
 
+// Per JS thread (each worker_threads isolate loads its own instance): its kernel queue, if queued.
+struct Instance {
+  std::unique_ptr<leadwise::KernelQueue> queue;
+};
+
+Instance* instanceOf(napi_env env) {
+  void* data = nullptr;
+  napi_get_instance_data(env, &data);
+  return static_cast<Instance*>(data);
+}
+
+// Runs a validated kernel now, or queues it (setQueued) and returns its ticket. A kernel holds raw
+// pointers into memory JavaScript keeps alive until the kernel has run (see kernel-queue.ts).
+napi_value dispatch(napi_env env, std::function<void()> kernel) {
+  Instance* instance = instanceOf(env);
+  if (instance == nullptr || !instance->queue) {
+    kernel();
+    return nullptr;
+  }
+  napi_value ticket;
+  napi_create_double(env, static_cast<double>(instance->queue->submit(std::move(kernel))), &ticket);
+  return ticket;
+}
+
 size_t sizeOf(long a, long b, long c, long d) { return static_cast<size_t>(a * b * c * d); }
 
 // (a, b, out, shape) with shape = batch, inHeight, inWidth, inChannels, outHeight, outWidth,
@@ -87,8 +113,8 @@ napi_value conv2dBackpropFilter(napi_env env, napi_callback_info info) {
       !checkLength(env, t[1], sizeOf(s.batch, s.outHeight, s.outWidth, s.outChannels), "dy") ||
       !checkLength(env, t[2], sizeOf(s.filterHeight, s.filterWidth, s.inChannels, s.outChannels), "dw"))
     return nullptr;
-  leadwise::conv2dBackpropFilter(t[0].data, t[1].data, t[2].data, s);
-  return nullptr;
+  float *x = t[0].data, *dy = t[1].data, *dw = t[2].data;
+  return dispatch(env, [=] { leadwise::conv2dBackpropFilter(x, dy, dw, s); });
 }
 
 napi_value conv2dBackpropInput(napi_env env, napi_callback_info info) {
@@ -99,8 +125,8 @@ napi_value conv2dBackpropInput(napi_env env, napi_callback_info info) {
       !checkLength(env, t[1], sizeOf(s.filterHeight, s.filterWidth, s.inChannels, s.outChannels), "filter") ||
       !checkLength(env, t[2], sizeOf(s.batch, s.inHeight, s.inWidth, s.inChannels), "dx"))
     return nullptr;
-  leadwise::conv2dBackpropInput(t[0].data, t[1].data, t[2].data, s);
-  return nullptr;
+  float *dy = t[0].data, *filter = t[1].data, *dx = t[2].data;
+  return dispatch(env, [=] { leadwise::conv2dBackpropInput(dy, filter, dx, s); });
 }
 
 // (x, filter, bias or null, y, shape, activation) with activation 0 = linear, 1 = relu.
@@ -127,8 +153,9 @@ napi_value conv2d(napi_env env, napi_callback_info info) {
       !checkLength(env, y, sizeOf(s.batch, s.outHeight, s.outWidth, s.outChannels), "y") ||
       (bias.data != nullptr && !checkLength(env, bias, static_cast<size_t>(s.outChannels), "bias")))
     return nullptr;
-  leadwise::conv2dForward(x.data, filter.data, bias.data, y.data, s, static_cast<leadwise::Activation>(activation));
-  return nullptr;
+  const auto act = static_cast<leadwise::Activation>(activation);
+  float *xd = x.data, *fd = filter.data, *bd = bias.data, *yd = y.data;
+  return dispatch(env, [=] { leadwise::conv2dForward(xd, fd, bd, yd, s, act); });
 }
 
 // (x, dy, dx, shape) with shape = batch, inHeight, inWidth, channels, outHeight, outWidth,
@@ -148,8 +175,8 @@ napi_value maxPoolGrad(napi_env env, napi_callback_info info) {
       !checkLength(env, dy, sizeOf(s.batch, s.outHeight, s.outWidth, s.channels), "dy") ||
       !checkLength(env, dx, x.length, "dx"))
     return nullptr;
-  leadwise::maxPoolGrad(x.data, dy.data, dx.data, s);
-  return nullptr;
+  float *xd = x.data, *dyd = dy.data, *dxd = dx.data;
+  return dispatch(env, [=] { leadwise::maxPoolGrad(xd, dyd, dxd, s); });
 }
 
 bool getOptionalFloats(napi_env env, napi_value value, const char* what, Floats* out) {
@@ -181,9 +208,11 @@ napi_value batchNormTrainForward(napi_env env, napi_callback_info info) {
   if (!checkLength(env, t[3], t[0].length, "y")) return nullptr;
   for (int i : {1, 2, 4, 5})
     if (!checkLength(env, t[i], static_cast<size_t>(channels), names[i])) return nullptr;
-  leadwise::batchNormTrainForward(t[0].data, t[1].data, t[2].data, t[3].data, t[4].data, t[5].data,
-                                  static_cast<long>(t[0].length / channels), channels, static_cast<float>(epsilon));
-  return nullptr;
+  float* p[6];
+  for (int i = 0; i < 6; ++i) p[i] = t[i].data;
+  const long rows = static_cast<long>(t[0].length / channels);
+  const float eps = static_cast<float>(epsilon);
+  return dispatch(env, [=] { leadwise::batchNormTrainForward(p[0], p[1], p[2], p[3], p[4], p[5], rows, channels, eps); });
 }
 
 // (x, dy, gamma, mean, variance, dmean or null, dvariance or null, dx, dgamma, dbeta, channels, epsilon).
@@ -207,10 +236,13 @@ napi_value batchNormTrainBackward(napi_env env, napi_callback_info info) {
   if (!checkLength(env, t[1], t[0].length, "dy") || !checkLength(env, t[7], t[0].length, "dx")) return nullptr;
   for (int i : {2, 3, 4, 5, 6, 8, 9})
     if (t[i].data != nullptr && !checkLength(env, t[i], static_cast<size_t>(channels), names[i])) return nullptr;
-  leadwise::batchNormTrainBackward(t[0].data, t[1].data, t[2].data, t[3].data, t[4].data, t[5].data, t[6].data,
-                                   t[7].data, t[8].data, t[9].data, static_cast<long>(t[0].length / channels),
-                                   channels, static_cast<float>(epsilon));
-  return nullptr;
+  float* p[10];
+  for (int i = 0; i < 10; ++i) p[i] = t[i].data;
+  const long rows = static_cast<long>(t[0].length / channels);
+  const float eps = static_cast<float>(epsilon);
+  return dispatch(env, [=] {
+    leadwise::batchNormTrainBackward(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], rows, channels, eps);
+  });
 }
 
 // (dy, y, dx): dx = dy where y > 0, else 0.
@@ -223,8 +255,9 @@ napi_value reluGrad(napi_env env, napi_callback_info info) {
   if (!getFloats(env, argv[0], "dy", &dy) || !getFloats(env, argv[1], "y", &y) || !getFloats(env, argv[2], "dx", &dx))
     return nullptr;
   if (!checkLength(env, y, dy.length, "y") || !checkLength(env, dx, dy.length, "dx")) return nullptr;
-  leadwise::reluGrad(dy.data, y.data, dx.data, static_cast<long>(dy.length));
-  return nullptr;
+  float *dyd = dy.data, *yd = y.data, *dxd = dx.data;
+  const long size = static_cast<long>(dy.length);
+  return dispatch(env, [=] { leadwise::reluGrad(dyd, yd, dxd, size); });
 }
 
 // (value, m, v, gradient, newValue, newM, newV, scalars) with scalars a Float32Array of beta1,
@@ -241,10 +274,15 @@ napi_value adamUpdate(napi_env env, napi_callback_info info) {
   for (int i = 1; i < 7; ++i)
     if (!checkLength(env, t[i], t[0].length, names[i])) return nullptr;
   if (!checkLength(env, t[7], 8, "scalars")) return nullptr;
-  const float* s = t[7].data;
-  leadwise::adamUpdate(t[0].data, t[1].data, t[2].data, t[3].data, t[4].data, t[5].data, t[6].data,
-                       static_cast<long>(t[0].length), s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]);
-  return nullptr;
+  // The scalars are copied now: JavaScript reuses their array.
+  float s[8];
+  for (int i = 0; i < 8; ++i) s[i] = t[7].data[i];
+  float* p[7];
+  for (int i = 0; i < 7; ++i) p[i] = t[i].data;
+  const long size = static_cast<long>(t[0].length);
+  return dispatch(env, [=] {
+    leadwise::adamUpdate(p[0], p[1], p[2], p[3], p[4], p[5], p[6], size, s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]);
+  });
 }
 
 // (wide, parts, rows, concat): parts an array of Float32Arrays of rows x width_i floats, wide
@@ -279,12 +317,14 @@ napi_value copyColumns(napi_env env, napi_callback_info info) {
     total += part.length;
   }
   if (!checkLength(env, wide, total, "wide")) return nullptr;
-  if (concat) {
-    leadwise::concatColumns(parts.data(), widths.data(), static_cast<int>(count), wide.data, static_cast<long>(rows));
-  } else {
-    leadwise::splitColumns(wide.data, parts.data(), widths.data(), static_cast<int>(count), static_cast<long>(rows));
-  }
-  return nullptr;
+  float* wideData = wide.data;
+  return dispatch(env, [=] {
+    if (concat) {
+      leadwise::concatColumns(parts.data(), widths.data(), static_cast<int>(count), wideData, static_cast<long>(rows));
+    } else {
+      leadwise::splitColumns(wideData, parts.data(), widths.data(), static_cast<int>(count), static_cast<long>(rows));
+    }
+  });
 }
 
 // (a, b, c, shape) with shape = batch, batchA, batchB, m, n, k, transposeA, transposeB.
@@ -304,8 +344,99 @@ napi_value batchMatMul(napi_env env, napi_callback_info info) {
   if (!checkLength(env, a, static_cast<size_t>(batchA) * m * k, "a") || !checkLength(env, b, static_cast<size_t>(batchB) * k * n, "b") ||
       !checkLength(env, c, static_cast<size_t>(batch) * m * n, "c"))
     return nullptr;
-  leadwise::batchMatMul(a.data, b.data, c.data, batch, batchA, batchB, m, n, k, v[6] != 0, v[7] != 0);
+  float *ad = a.data, *bd = b.data, *cd = c.data;
+  const bool transposeA = v[6] != 0, transposeB = v[7] != 0;
+  return dispatch(env, [=] { leadwise::batchMatMul(ad, bd, cd, batch, batchA, batchB, m, n, k, transposeA, transposeB); });
+}
+
+// (x, y): y = max(x, 0).
+napi_value relu(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 2) return fail(env, "expected x and y"), nullptr;
+  Floats x, y;
+  if (!getFloats(env, argv[0], "x", &x) || !getFloats(env, argv[1], "y", &y)) return nullptr;
+  if (!checkLength(env, y, x.length, "y")) return nullptr;
+  float *xd = x.data, *yd = y.data;
+  const long size = static_cast<long>(x.length);
+  return dispatch(env, [=] { leadwise::relu(xd, yd, size); });
+}
+
+// (a, b, out): out = a + b, all the same length.
+napi_value add(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 3) return fail(env, "expected a, b and out"), nullptr;
+  Floats a, b, out;
+  if (!getFloats(env, argv[0], "a", &a) || !getFloats(env, argv[1], "b", &b) || !getFloats(env, argv[2], "out", &out))
+    return nullptr;
+  if (!checkLength(env, b, a.length, "b") || !checkLength(env, out, a.length, "out")) return nullptr;
+  float *ad = a.data, *bd = b.data, *od = out.data;
+  const long size = static_cast<long>(a.length);
+  return dispatch(env, [=] { leadwise::add(ad, bd, od, size); });
+}
+
+// (current, value, out, decay): out = current - (current - value) * decay.
+napi_value movingAverage(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 4) return fail(env, "expected current, value, out and decay"), nullptr;
+  Floats v, x, out;
+  double decay = 0;
+  if (!getFloats(env, argv[0], "current", &v) || !getFloats(env, argv[1], "value", &x) || !getFloats(env, argv[2], "out", &out))
+    return nullptr;
+  if (napi_get_value_double(env, argv[3], &decay) != napi_ok) return fail(env, "decay must be a number"), nullptr;
+  if (!checkLength(env, x, v.length, "value") || !checkLength(env, out, v.length, "out")) return nullptr;
+  float *vd = v.data, *xd = x.data, *od = out.data;
+  const long size = static_cast<long>(v.length);
+  const float d = static_cast<float>(decay);
+  return dispatch(env, [=] { leadwise::movingAverage(vd, xd, od, size, d); });
+}
+
+// (queued): true gives this JS thread a kernel queue (kernel calls return tickets), false runs
+// what is queued and goes back to direct calls.
+napi_value setQueued(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  bool queued = false;
+  if (argc != 1 || napi_get_value_bool(env, argv[0], &queued) != napi_ok) return fail(env, "queued must be a boolean"), nullptr;
+  Instance* instance = instanceOf(env);
+  if (queued && !instance->queue) instance->queue = std::make_unique<leadwise::KernelQueue>();
+  if (!queued) instance->queue.reset();
   return nullptr;
+}
+
+// (ticket): returns once the queued kernels up to the ticket have run (at once when not queued).
+napi_value waitFor(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  double ticket = 0;
+  if (argc != 1 || napi_get_value_double(env, argv[0], &ticket) != napi_ok || !(ticket >= 0))
+    return fail(env, "ticket must be a number of at least 0"), nullptr;
+  Instance* instance = instanceOf(env);
+  if (instance->queue) instance->queue->waitFor(ticket >= 1.8e19 ? UINT64_MAX : static_cast<uint64_t>(ticket));
+  return nullptr;
+}
+
+// The ticket of the last queued kernel that has run (0 when none, or not queued).
+napi_value completed(napi_env env, napi_callback_info) {
+  Instance* instance = instanceOf(env);
+  napi_value out;
+  napi_create_double(env, instance->queue ? static_cast<double>(instance->queue->completed()) : 0.0, &out);
+  return out;
+}
+
+// The ticket of the last kernel queued (0 when none, or not queued).
+napi_value submitted(napi_env env, napi_callback_info) {
+  Instance* instance = instanceOf(env);
+  napi_value out;
+  napi_create_double(env, instance->queue ? static_cast<double>(instance->queue->submitted()) : 0.0, &out);
+  return out;
 }
 
 napi_value setThreads(napi_env env, napi_callback_info info) {
@@ -354,12 +485,22 @@ napi_value init(napi_env env, napi_value exports) {
       {"copyColumns", nullptr, copyColumns, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchMatMul", nullptr, batchMatMul, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reluGrad", nullptr, reluGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"relu", nullptr, relu, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"add", nullptr, add, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"movingAverage", nullptr, movingAverage, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setQueued", nullptr, setQueued, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"waitFor", nullptr, waitFor, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"submitted", nullptr, submitted, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"completed", nullptr, completed, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, setThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setWorkerSpin", nullptr, setWorkerSpin, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"threads", nullptr, threads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"isa", nullptr, isa, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof methods / sizeof methods[0], methods);
+  // Freed when the isolate goes (a worker thread ends): the queue runs what it holds, then stops.
+  napi_set_instance_data(
+      env, new Instance(), [](napi_env, void* data, void*) { delete static_cast<Instance*>(data); }, nullptr);
   return exports;
 }
 

@@ -161,6 +161,31 @@ void reluGrad(const float* dy, const float* y, float* dx, long size) {
   });
 }
 
+void relu(const float* x, float* y, long size) {
+  forBlocks(size, [&](long begin, long end) {
+    const float* __restrict in = x;
+    float* __restrict out = y;
+    for (long i = begin; i < end; ++i) out[i] = in[i] > 0.0f ? in[i] : 0.0f;
+  });
+}
+
+void add(const float* a, const float* b, float* out, long size) {
+  forBlocks(size, [&](long begin, long end) {
+    const float* __restrict l = a;
+    const float* __restrict r = b;
+    float* __restrict o = out;
+    for (long i = begin; i < end; ++i) o[i] = l[i] + r[i];
+  });
+}
+
+void movingAverage(const float* v, const float* x, float* out, long size, float decay) {
+  for (long i = 0; i < size; ++i) {
+    const float difference = v[i] - x[i];
+    const float step = difference * decay;
+    out[i] = v[i] - step;
+  }
+}
+
 void adamUpdate(const float* value, const float* m, const float* v, const float* gradient, float* newValue,
                 float* newM, float* newV, long size, float beta1, float oneMinusBeta1, float beta2,
                 float oneMinusBeta2, float oneMinusAcc1, float oneMinusAcc2, float epsilon, float negLearningRate) {

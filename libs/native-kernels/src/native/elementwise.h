@@ -18,6 +18,15 @@ void batchNormTrainBackward(const float* x, const float* dy, const float* gamma,
 // dx = dy * step(x), step(x) = 1 for x > 0, NaN for NaN, else 0: tfjs-core's ReLU gradient, bit for bit.
 void reluGrad(const float* dy, const float* y, float* dx, long size);
 
+// y = max(x, 0) as tfjs-wasm's ReLU (XNNPACK's clamp): +0 for -0 and for NaN.
+void relu(const float* x, float* y, long size);
+
+// out = a + b, same shapes.
+void add(const float* a, const float* b, float* out, long size);
+
+// out = v - (v - x) * decay, each operation rounded to float32 (tfjs-layers' Sub, Mul, Sub).
+void movingAverage(const float* v, const float* x, float* out, long size, float decay);
+
 }  // namespace leadwise
 
 namespace leadwise {

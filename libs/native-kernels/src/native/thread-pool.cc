@@ -87,7 +87,7 @@ class ThreadPool {
     // same results (they depend on the task split alone), rather than sharing the job's state.
     // (No kernel comes near kMaxPooledTasks; one that did would simply run on the caller.)
     std::unique_lock<std::mutex> busy(busy_, std::try_to_lock);
-    if (!busy.owns_lock() || size() == 1 || tasks <= 1 || tasks > kMaxPooledTasks) {
+    if (!busy.owns_lock() || (size() == 1 && helpers_.load() == 0) || tasks <= 1 || tasks > kMaxPooledTasks) {
       for (int t = 0; t < tasks; ++t) task(t);
       return;
     }
@@ -110,10 +110,23 @@ class ThreadPool {
     }
   }
 
+ void addHelper() { helpers_.fetch_add(1); }
+  void removeHelper() { helpers_.fetch_sub(1); }
+
+  // As a worker woken for the current job: the job's task is stored before its generation is
+  // published, and a claim succeeds only while that generation's job is unfinished.
+  bool help() {
+    const uint32_t generation = job_.load();
+    const std::function<void(int)>* task = task_.load(std::memory_order_relaxed);
+    if (task == nullptr) return false;
+    return work(generation, *task);
+  }
+
  private:
   // Claims and runs tasks of job `generation` until none is left. A claim succeeds only while the
   // job is unfinished, so `task` (read after the job was published) is still that job's.
-  void work(uint32_t generation, const std::function<void(int)>& task) {
+  bool work(uint32_t generation, const std::function<void(int)>& task) {
+    bool ran = false;
     for (;;) {
       uint64_t current = next_.load();
       int claimed = -1;
@@ -125,7 +138,8 @@ class ThreadPool {
           break;
         }
       }
-      if (claimed < 0) return;
+      if (claimed < 0) return ran;
+      ran = true;
       task(claimed);
       // Only claimed tasks are counted, and the caller returns once all are: no late increment
       // can reach the next job's count.
@@ -156,6 +170,7 @@ class ThreadPool {
 
   std::vector<std::thread> workers_;
   std::atomic<int> size_{1};
+  std::atomic<int> helpers_{0};
   std::mutex busy_;  // held by the caller running a job, and by resize
   std::mutex mutex_;
   std::condition_variable wake_;
@@ -181,6 +196,10 @@ void setThreadCount(int threads) { pool().resize(threads); }
 void setWorkerSpin(int microseconds) { workerSpinUs.store(microseconds < 0 ? 0 : microseconds); }
 int threadCount() { return pool().size(); }
 void parallelFor(int tasks, const std::function<void(int)>& task) { pool().run(tasks, task); }
+
+void addPoolHelper() { pool().addHelper(); }
+void removePoolHelper() { pool().removeHelper(); }
+bool helpPool() { return pool().help(); }
 
 void parallelFor(int tasks, long floats, const std::function<void(int)>& task) {
   if (floats < kMinParallelFloats) {

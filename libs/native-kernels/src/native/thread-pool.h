@@ -28,4 +28,12 @@ constexpr long kMinParallelFloats = 1L << 17;
 // the job is small. The tasks (hence the bits) are the same either way.
 void parallelFor(int tasks, long floats, const std::function<void(int)>& task);
 
+// Another thread (a JS thread waiting on its kernel queue, see kernel-queue.h) may take part in the
+// pool's jobs: while at least one helper is registered, a job is published for claiming even when
+// the pool has no worker threads of its own. helpPool claims and runs tasks of the job running now,
+// if any, and returns whether it ran one. The tasks (hence the bits) are the same whoever runs them.
+void addPoolHelper();
+void removePoolHelper();
+bool helpPool();
+
 }  // namespace leadwise

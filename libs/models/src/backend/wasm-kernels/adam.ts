@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { getKernel, type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs';
 import type { NativeKernels } from '@leadwise/native-kernels';
-import { heapF32, type WasmKernelArgs } from './kernel-utils.ts';
+import { heapF32, nativeView, type WasmKernelArgs } from './kernel-utils.ts';
 
 /**
  * Adam's update of one variable as one kernel (new value, first and second moment) instead of
@@ -44,13 +44,13 @@ export function nativeAdamConfig(native: NativeKernels): KernelConfig {
       const newM = backend.makeOutput(value.shape, 'float32');
       const newV = backend.makeOutput(value.shape, 'float32');
       native.adamUpdate(
-        heapF32(backend, value),
-        heapF32(backend, input('m')),
-        heapF32(backend, input('v')),
-        heapF32(backend, input('gradient')),
-        heapF32(backend, newValue),
-        heapF32(backend, newM),
-        heapF32(backend, newV),
+        nativeView(backend, value),
+        nativeView(backend, input('m')),
+        nativeView(backend, input('v')),
+        nativeView(backend, input('gradient')),
+        nativeView(backend, newValue),
+        nativeView(backend, newM),
+        nativeView(backend, newV),
         scalars,
       );
       return [newValue, newM, newV];

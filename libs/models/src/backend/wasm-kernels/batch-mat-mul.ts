@@ -7,7 +7,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs';
 import type { NativeKernels } from '@leadwise/native-kernels';
-import { heapF32, runStockWasmKernel, type WasmKernelArgs } from './kernel-utils.ts';
+import { nativeView, runStockWasmKernel, type WasmKernelArgs } from './kernel-utils.ts';
 
 /**
  * BatchMatMul on the addon's SGEMM (what dense layers' gradients run; VGG16's classifier spent
@@ -46,9 +46,9 @@ export function nativeBatchMatMulConfig(native: NativeKernels): KernelConfig {
       const batch = Math.max(batchA, batchB);
       const out = backend.makeOutput([...outer, m, n], 'float32');
       native.batchMatMul(
-        heapF32(backend, a),
-        heapF32(backend, b),
-        heapF32(backend, out),
+        nativeView(backend, a),
+        nativeView(backend, b),
+        nativeView(backend, out),
         Int32Array.of(batch, batchA, batchB, m, n, k, transposeA ? 1 : 0, transposeB ? 1 : 0),
       );
       return out;

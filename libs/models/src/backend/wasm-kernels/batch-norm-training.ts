@@ -8,7 +8,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs';
 import type { NativeKernels } from '@leadwise/native-kernels';
-import { heapF32, type WasmKernelArgs } from './kernel-utils.ts';
+import { nativeView, type WasmKernelArgs } from './kernel-utils.ts';
 
 /**
  * Batch normalisation in training mode as two native kernels (forward: batch mean, variance and the
@@ -45,12 +45,12 @@ function nativeForward(native: NativeKernels) {
     const mean = backend.makeOutput([channels], 'float32');
     const variance = backend.makeOutput([channels], 'float32');
     native.batchNormTrainForward(
-      heapF32(backend, x),
-      heapF32(backend, scale),
-      heapF32(backend, offset),
-      heapF32(backend, y),
-      heapF32(backend, mean),
-      heapF32(backend, variance),
+      nativeView(backend, x),
+      nativeView(backend, scale),
+      nativeView(backend, offset),
+      nativeView(backend, y),
+      nativeView(backend, mean),
+      nativeView(backend, variance),
       channels,
       varianceEpsilon,
     );
@@ -71,16 +71,16 @@ function nativeBackward(native: NativeKernels) {
     const dscale = backend.makeOutput([channels], 'float32');
     const doffset = backend.makeOutput([channels], 'float32');
     native.batchNormTrainBackward(
-      heapF32(backend, x),
-      heapF32(backend, input('dy')),
-      heapF32(backend, input('scale')),
-      heapF32(backend, input('mean')),
-      heapF32(backend, input('variance')),
-      dmean ? heapF32(backend, dmean) : null,
-      dvariance ? heapF32(backend, dvariance) : null,
-      heapF32(backend, dx),
-      heapF32(backend, dscale),
-      heapF32(backend, doffset),
+      nativeView(backend, x),
+      nativeView(backend, input('dy')),
+      nativeView(backend, input('scale')),
+      nativeView(backend, input('mean')),
+      nativeView(backend, input('variance')),
+      dmean ? nativeView(backend, dmean) : null,
+      dvariance ? nativeView(backend, dvariance) : null,
+      nativeView(backend, dx),
+      nativeView(backend, dscale),
+      nativeView(backend, doffset),
       channels,
       varianceEpsilon,
     );
@@ -93,28 +93,27 @@ interface MovingAverageAttrs {
 }
 
 /**
- * Rounds as the three float32 kernels it replaces: each double-precision sub or product of two
- * floats, rounded to float, is the correctly rounded float32 result (a double holds more than
- * twice float's precision), so the bits equal tfjs's Sub, Mul, Sub.
+ * Rounds as the three float32 kernels it replaces: the addon computes v - x, its product with the
+ * decay and the difference each in float32 with no fused multiply-add, so the bits equal tfjs's
+ * Sub, Mul, Sub.
  */
-export function movingAverage(args: WasmKernelArgs): TensorInfo {
-  const { backend } = args;
-  const current = args.inputs['current'] as TensorInfo;
-  const value = args.inputs['value'] as TensorInfo;
-  const decay = Math.fround((args.attrs as unknown as MovingAverageAttrs).decay);
-  const updated = backend.makeOutput(current.shape, 'float32');
-  const v = heapF32(backend, current);
-  const x = heapF32(backend, value);
-  const out = heapF32(backend, updated);
-  for (let i = 0; i < out.length; i++) out[i] = v[i] - Math.fround(Math.fround(v[i] - x[i]) * decay);
-  return updated;
+function nativeMovingAverage(native: NativeKernels) {
+  return function movingAverageNative(args: WasmKernelArgs): TensorInfo {
+    const { backend } = args;
+    const current = args.inputs['current'] as TensorInfo;
+    const value = args.inputs['value'] as TensorInfo;
+    const { decay } = args.attrs as unknown as MovingAverageAttrs;
+    const updated = backend.makeOutput(current.shape, 'float32');
+    native.movingAverage(nativeView(backend, current), nativeView(backend, value), nativeView(backend, updated), Math.fround(decay));
+    return updated;
+  };
 }
 
 export function nativeBatchNormTrainingConfigs(native: NativeKernels): KernelConfig[] {
   return [
     { kernelName: BATCH_NORM_TRAINING, backendName: 'wasm', kernelFunc: nativeForward(native) as unknown as KernelFunc },
     { kernelName: BATCH_NORM_TRAINING_GRAD, backendName: 'wasm', kernelFunc: nativeBackward(native) as unknown as KernelFunc },
-    { kernelName: MOVING_AVERAGE, backendName: 'wasm', kernelFunc: movingAverage as unknown as KernelFunc },
+    { kernelName: MOVING_AVERAGE, backendName: 'wasm', kernelFunc: nativeMovingAverage(native) as unknown as KernelFunc },
   ];
 }
 

@@ -10,7 +10,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs';
 import type { NativeKernels } from '@leadwise/native-kernels';
-import { heapF32, runStockWasmKernel, runStockWasmKernels, type WasmKernelArgs } from './kernel-utils.ts';
+import { nativeView, runStockWasmKernel, runStockWasmKernels, type WasmKernelArgs } from './kernel-utils.ts';
 
 /**
  * Concat and its gradient SplitV along the last (channel) axis of float32 tensors as one native
@@ -51,8 +51,8 @@ function nativeConcat(native: NativeKernels) {
     const out = backend.makeOutput(outShape, 'float32');
     const rows = util.sizeFromShape(first.shape.slice(0, axis));
     native.copyColumns(
-      heapF32(backend, out),
-      inputs.map((t) => heapF32(backend, t)),
+      nativeView(backend, out),
+      inputs.map((t) => nativeView(backend, t)),
       rows,
       true,
     );
@@ -75,8 +75,8 @@ function nativeSplitV(native: NativeKernels) {
     const parts = sizes.map((size) => backend.makeOutput([...x.shape.slice(0, $axis), size], 'float32'));
     const rows = util.sizeFromShape(x.shape.slice(0, $axis));
     native.copyColumns(
-      heapF32(backend, x),
-      parts.map((p) => heapF32(backend, p)),
+      nativeView(backend, x),
+      parts.map((p) => nativeView(backend, p)),
       rows,
       false,
     );

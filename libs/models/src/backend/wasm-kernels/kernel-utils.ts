@@ -1,5 +1,6 @@
 import { getKernel, type KernelConfig, type KernelFunc, type NamedAttrMap, type NamedTensorInfoMap, type TensorInfo } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { waitForInputs } from './kernel-queue.ts';
 
 /** The arguments tfjs passes to a kernel function registered for the wasm backend. */
 export interface WasmKernelArgs {
@@ -35,6 +36,7 @@ export const stockWasmKernels = new Map<string, KernelConfig>();
 export function runStockWasmKernel(name: string, args: WasmKernelArgs): TensorInfo {
   const stock = stockWasmKernels.get(name);
   if (!stock) throw new Error(`no stock wasm kernel ${name} recorded`);
+  waitForInputs(args.inputs);
   const out = stock.kernelFunc(args as unknown as Parameters<KernelFunc>[0]);
   if (Array.isArray(out)) throw new Error(`wasm kernel ${name} returned ${out.length} outputs, expected one`);
   return out;
@@ -44,6 +46,7 @@ export function runStockWasmKernel(name: string, args: WasmKernelArgs): TensorIn
 export function runStockWasmKernels(name: string, args: WasmKernelArgs): TensorInfo[] {
   const stock = stockWasmKernels.get(name);
   if (!stock) throw new Error(`no stock wasm kernel ${name} recorded`);
+  waitForInputs(args.inputs);
   const out = stock.kernelFunc(args as unknown as Parameters<KernelFunc>[0]);
   return Array.isArray(out) ? out : [out];
 }
@@ -53,9 +56,24 @@ export function release(backend: BackendWasm, ...infos: TensorInfo[]): void {
   for (const info of infos) backend.disposeData(info.dataId);
 }
 
-/** A float32 view of a tensor's bytes in the wasm heap. Re-take it after any allocation (heap growth detaches it). */
+/**
+ * A float32 view of a tensor's bytes in the wasm heap, for JavaScript to read or write: with the
+ * kernel queue on, it first waits for the queued kernel that writes the tensor (see
+ * kernel-queue.ts). Re-take it after any allocation (heap growth detaches it).
+ */
 export function heapF32(backend: BackendWasm, info: TensorInfo): Float32Array {
   return backend.typedArrayFromHeap(info) as Float32Array;
+}
+
+/**
+ * The same view, taken without waiting: only for passing to a native kernel, which the queue runs
+ * after every kernel queued before it.
+ */
+export function nativeView(backend: BackendWasm, info: TensorInfo): Float32Array {
+  const { memoryOffset } = backend.dataIdMap.get(info.dataId) as { memoryOffset: number };
+  let size = 1;
+  for (const d of info.shape) size *= d;
+  return new Float32Array((backend.wasm as unknown as { HEAPU8: Uint8Array }).HEAPU8.buffer, memoryOffset, size);
 }
 
 /** A view of a tensor under another shape, sharing its bytes (one more reference on the data). */
@@ -70,6 +88,7 @@ export function reshapeView(backend: BackendWasm, info: TensorInfo, shape: numbe
  * never disposed, since its memory belongs to `info`.
  */
 export function subView(backend: BackendWasm, info: TensorInfo, elementOffset: number, shape: number[]): TensorInfo {
+  waitForInputs({ info });
   const { memoryOffset } = backend.dataIdMap.get(info.dataId) as { memoryOffset: number };
   return backend.makeOutput(shape, info.dtype, memoryOffset + elementOffset * 4);
 }

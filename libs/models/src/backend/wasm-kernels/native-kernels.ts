@@ -20,7 +20,7 @@ import { nativeReluGradConfig } from './relu-gradient.ts';
 import { nativeAdamConfig } from './adam.ts';
 import { nativeConcatSplitConfigs } from './concat-split.ts';
 import { nativeBatchMatMulConfig } from './batch-mat-mul.ts';
-import { heapF32, runStockWasmKernel, shape4, type WasmKernelArgs } from './kernel-utils.ts';
+import { nativeView, runStockWasmKernel, shape4, type WasmKernelArgs } from './kernel-utils.ts';
 
 /**
  * The training kernels of @leadwise/native-kernels (C++, FMA, threads) registered on the wasm
@@ -82,10 +82,10 @@ function nativeConv2D(native: NativeKernels, kernelName: typeof Conv2D | typeof 
     );
     const y = backend.makeOutput([info.batchSize, info.outHeight, info.outWidth, info.outChannels], 'float32');
     native.conv2d(
-      heapF32(backend, x),
-      heapF32(backend, filter),
-      bias ? heapF32(backend, bias) : null,
-      heapF32(backend, y),
+      nativeView(backend, x),
+      nativeView(backend, filter),
+      bias ? nativeView(backend, bias) : null,
+      nativeView(backend, y),
       convShape(info),
       activation === 'relu' ? 1 : 0,
     );
@@ -135,7 +135,7 @@ function nativeBackpropFilter(native: NativeKernels) {
       requireNhwc(attrs.dataFormat, 'Conv2DBackpropFilter'),
     );
     const dw = backend.makeOutput(attrs.filterShape, 'float32');
-    native.conv2dBackpropFilter(heapF32(backend, x), heapF32(backend, dy), heapF32(backend, dw), convShape(info));
+    native.conv2dBackpropFilter(nativeView(backend, x), nativeView(backend, dy), nativeView(backend, dw), convShape(info));
     return dw;
   };
 }
@@ -157,7 +157,7 @@ function nativeBackpropInput(native: NativeKernels) {
       requireNhwc(attrs.dataFormat, 'Conv2DBackpropInput'),
     );
     const dx = backend.makeOutput([...attrs.inputShape], 'float32');
-    native.conv2dBackpropInput(heapF32(backend, dy), heapF32(backend, filter), heapF32(backend, dx), convShape(info));
+    native.conv2dBackpropInput(nativeView(backend, dy), nativeView(backend, filter), nativeView(backend, dx), convShape(info));
     return dx;
   };
 }
@@ -191,7 +191,7 @@ function nativeMaxPoolGrad(native: NativeKernels) {
       info.padInfo.top,
       info.padInfo.left,
     );
-    native.maxPoolGrad(heapF32(backend, input), heapF32(backend, dy), heapF32(backend, dx), shape);
+    native.maxPoolGrad(nativeView(backend, input), nativeView(backend, dy), nativeView(backend, dx), shape);
     return dx;
   };
 }

@@ -1,4 +1,5 @@
 import {
+  findBackend,
   FusedBatchNorm,
   Relu,
   getBackend,
@@ -28,6 +29,8 @@ import { fastReluGradient } from './relu-gradient.ts';
 import { patchAdamOptimizer } from './adam.ts';
 import { tileConfig } from './tile.ts';
 import { patchEngineClone, unpatchEngineClone } from './saved-tensors.ts';
+import { disableKernelQueue, enableKernelQueue, KERNEL_QUEUE_ENV_VAR, parseKernelQueue, unwrapQueuedKernel } from './kernel-queue.ts';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 /** The wasm kernels Leadwise adds (missing upstream) or replaces (slow upstream) for training. */
 export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
@@ -72,6 +75,11 @@ export interface RegisterTrainingKernelsOptions {
    * honours LEADWISE_NATIVE_KERNELS=0). Null: the wasm kernels only.
    */
   readonly native?: NativeKernels | null;
+  /**
+   * Queue the native kernels (kernel-queue.ts). Absent: `LEADWISE_KERNEL_QUEUE`, else on wherever
+   * the native kernels have two or more threads.
+   */
+  readonly queue?: boolean;
 }
 
 /** Every kernel function Leadwise has registered, so that none is ever recorded as a stock kernel. */
@@ -102,6 +110,8 @@ function configsFor(native: NativeKernels | null | undefined): readonly KernelCo
 export function registerWasmTrainingKernels(options: RegisterTrainingKernelsOptions = {}): WasmTrainingKernelName[] {
   const registered: WasmTrainingKernelName[] = [];
   const native = options.native === undefined ? defaultNativeKernels() : options.native;
+  // The queue wraps the registry: it comes off before the registry changes and back on after.
+  disableKernelQueue();
   for (const config of configsFor(native)) {
     const name = config.kernelName as WasmTrainingKernelName;
     if (options.only && !options.only.includes(name)) continue;
@@ -120,7 +130,15 @@ export function registerWasmTrainingKernels(options: RegisterTrainingKernelsOpti
   if (!options.only || options.only.includes('FusedBatchNorm')) registerFastBatchNormGradient();
   if (!options.only || options.only.includes('Mean')) registerFastMeanGradient();
   if (!options.only || options.only.includes('Identity')) patchEngineClone();
+  const backend = findBackend('wasm') as BackendWasm | undefined;
+  if (native && backend && !options.only && wantsKernelQueue(native, options.queue)) {
+    enableKernelQueue(backend, native, new Set(nativeConfigs?.configs.map((c) => c.kernelFunc)));
+  }
   return registered;
+}
+
+function wantsKernelQueue(native: NativeKernels, queue: boolean | undefined): boolean {
+  return queue ?? parseKernelQueue(process.env[KERNEL_QUEUE_ENV_VAR]) ?? native.threads() >= 2;
 }
 
 /** The kernels only the addon replaces (the forward convolutions) go back to tfjs-wasm's own. */
@@ -141,7 +159,13 @@ function defaultNativeKernels(): NativeKernels | null {
 
 /** Whether the wasm backend now runs the native addon's kernels (`registerWasmTrainingKernels` with `native`). */
 export function nativeKernelsRegistered(): boolean {
-  return nativeConfigs !== null && nativeConfigs.configs.some((c) => getKernel(c.kernelName, 'wasm')?.kernelFunc === c.kernelFunc);
+  return (
+    nativeConfigs !== null &&
+    nativeConfigs.configs.some((c) => {
+      const registered = getKernel(c.kernelName, 'wasm')?.kernelFunc;
+      return registered !== undefined && unwrapQueuedKernel(registered) === c.kernelFunc;
+    })
+  );
 }
 
 let batchNormTrainingRegistered = false;
@@ -201,6 +225,7 @@ function silently(f: () => void): void {
 
 /** Puts back the wasm backend's own kernels (and removes the ones it never had). */
 export function restoreStockWasmKernels(): void {
+  disableKernelQueue();
   const names = new Set([...WASM_TRAINING_KERNELS, ...(nativeConfigs?.configs ?? [])].map((c) => c.kernelName));
   for (const name of names) {
     const current = getKernel(name, 'wasm');

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { getKernel, type GradConfig, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
 import type { NativeKernels } from '@leadwise/native-kernels';
-import { heapF32, type WasmKernelArgs } from './kernel-utils.ts';
+import { nativeView, type WasmKernelArgs } from './kernel-utils.ts';
 
 /**
  * The ReLU gradient as one kernel, dx = dy * step(x), where the active backend has it (the wasm
@@ -20,7 +20,7 @@ export function nativeReluGradConfig(native: NativeKernels): KernelConfig {
       const dy = args.inputs['dy'] as TensorInfo;
       const x = args.inputs['x'] as TensorInfo;
       const dx = backend.makeOutput(dy.shape, 'float32');
-      native.reluGrad(heapF32(backend, dy), heapF32(backend, x), heapF32(backend, dx));
+      native.reluGrad(nativeView(backend, dy), nativeView(backend, x), nativeView(backend, dx));
       return dx;
     }) as unknown as KernelFunc,
   };

@@ -1,0 +1,301 @@
+import {
+  Add,
+  getKernelsForBackend,
+  registerKernel,
+  Relu,
+  Reshape,
+  unregisterKernel,
+  type DataId,
+  type KernelConfig,
+  type KernelFunc,
+  type NamedTensorInfoMap,
+  type TensorInfo,
+} from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import type { NativeKernels } from '@leadwise/native-kernels';
+import { castConfig, identityConfig } from './identity.ts';
+import { nativeView } from './kernel-utils.ts';
+
+/**
+ * The kernel queue: the native kernels run in order on a dispatcher thread while JavaScript goes on
+ * with tfjs's bookkeeping (engine, tape, layers) and queues the next ones, so the ~15-20% of a step
+ * that is JavaScript overlaps the kernels instead of adding to them (issue 14). `LEADWISE_KERNEL_QUEUE`
+ * = 1 turns it on, 0 off; left out, it is on wherever the native kernels have two or more threads.
+ *
+ * What keeps it correct (the results are the same bits as direct calls: the same kernels run in the
+ * same order on the same task splits, kernel-queue.spec.ts):
+ * - A queued kernel only writes its own outputs, fresh allocations. The ticket of the kernel that
+ *   writes a tensor is kept with its data; anything that reads a tensor's bytes outside the queue
+ *   (tfjs-wasm's own kernels, Leadwise's JavaScript kernels, `readSync` / `typedArrayFromHeap`,
+ *   `dataSync`) first waits for that ticket. Kernels that never read bytes (Reshape, Identity, a
+ *   Cast to the same dtype: they share the buffer) do not wait.
+ * - Memory freed while kernels are queued is handed back to the wasm heap only once every kernel
+ *   queued before the free has run, so no queued kernel reads or writes memory that has been
+ *   reused.
+ * - The wasm heap may grow while kernels are queued: V8 grows a 64-bit process's wasm memory in
+ *   place (it reserves the whole address range up front), so the pointers a queued kernel holds stay
+ *   valid; the spec checks that with a heap growth under a running queue.
+ * - Stock ReLU and same-shape float Add, which a ResNet block runs between every two native kernels,
+ *   get native twins here (the same bits) so that the queue does not stall on them.
+ */
+export const KERNEL_QUEUE_ENV_VAR = 'LEADWISE_KERNEL_QUEUE';
+
+/** Reads `LEADWISE_KERNEL_QUEUE`: true / false, or null for the default. */
+export function parseKernelQueue(value: string | undefined): boolean | null {
+  if (value === undefined || value.trim() === '') return null;
+  const v = value.trim();
+  if (v === '1') return true;
+  if (v === '0') return false;
+  throw new Error(`${KERNEL_QUEUE_ENV_VAR}=${JSON.stringify(value)} must be 1 (queue the native kernels) or 0 (call them directly)`);
+}
+
+/**
+ * Kernels that never read their inputs' bytes themselves: tfjs-wasm's Reshape and Leadwise's
+ * Identity and Cast share the buffer (the Cast's other dtypes go to the stock kernel through
+ * runStockWasmKernel, which waits).
+ */
+function sharesBuffer(config: KernelConfig): boolean {
+  return config.kernelName === Reshape || config.kernelFunc === identityConfig.kernelFunc || config.kernelFunc === castConfig.kernelFunc;
+}
+
+interface QueueState {
+  readonly native: NativeKernels;
+  readonly backend: BackendWasm;
+  /** The ticket of the queued kernel that writes each tensor's bytes (dropped with the data id). */
+  readonly writers: WeakMap<DataId, number>;
+  /** The highest ticket handed out, and the highest known to have run. */
+  submitted: number;
+  completed: number;
+  /** Frees held back until the kernels queued before them have run: [pointer, ticket] pairs, in ticket order. */
+  readonly deferredFrees: number[];
+  /** The wasm heap's own free. */
+  readonly free: (pointer: number) => void;
+  readonly nativeKernelFuncs: ReadonlySet<KernelFunc>;
+  readonly restore: Array<() => void>;
+}
+
+let state: QueueState | null = null;
+
+/** The kernel functions the queue registered in place of others, and what they wrap. */
+const wrapped = new WeakMap<KernelFunc, KernelFunc>();
+
+/** The kernel function under the queue's routing (itself when it is not one of the queue's). */
+export function unwrapQueuedKernel(kernelFunc: KernelFunc): KernelFunc {
+  return wrapped.get(kernelFunc) ?? kernelFunc;
+}
+
+/** Whether native kernels are being queued now. */
+export function kernelQueueActive(): boolean {
+  return state !== null;
+}
+
+function refreshCompleted(s: QueueState): number {
+  if (s.completed < s.submitted) s.completed = s.native.completed();
+  return s.completed;
+}
+
+function waitForTicket(s: QueueState, ticket: number): void {
+  if (ticket <= s.completed || ticket <= refreshCompleted(s)) return;
+  s.native.waitFor(ticket);
+  s.completed = ticket;
+  releaseDeferredFrees(s);
+}
+
+/** Waits for the queued kernels that write these tensors, if any (a no-op with the queue off). */
+export function waitForInputs(inputs: NamedTensorInfoMap | Record<string, TensorInfo | undefined>): void {
+  const s = state;
+  if (!s || s.completed >= s.submitted) return;
+  let ticket = 0;
+  for (const key in inputs) {
+    const info = inputs[key];
+    if (!info) continue;
+    const writer = s.writers.get(info.dataId);
+    if (writer !== undefined && writer > ticket) ticket = writer;
+  }
+  if (ticket > 0) waitForTicket(s, ticket);
+}
+
+/** Waits until every queued kernel has run. */
+export function drainKernelQueue(): void {
+  const s = state;
+  if (s) waitForTicket(s, s.submitted);
+}
+
+function releaseDeferredFrees(s: QueueState): void {
+  const frees = s.deferredFrees;
+  if (frees.length === 0) return;
+  let i = 0;
+  while (i < frees.length && frees[i + 1] <= s.completed) {
+    s.free(frees[i]);
+    i += 2;
+  }
+  if (i > 0) frees.splice(0, i);
+}
+
+function tagOutputs(s: QueueState, out: TensorInfo | TensorInfo[], ticket: number): void {
+  if (Array.isArray(out)) for (const info of out) s.writers.set(info.dataId, ticket);
+  else s.writers.set(out.dataId, ticket);
+}
+
+type WasmKernelFunc = (args: { inputs: NamedTensorInfoMap; backend: BackendWasm; attrs?: unknown }) => TensorInfo | TensorInfo[];
+
+/**
+ * Turns the queue on for the wasm backend (idempotent): the addon queues this thread's kernel
+ * calls; the native kernels registered now (`nativeKernelFuncs`) tag their outputs with their
+ * ticket, every other wasm kernel waits for its inputs, and the backend's reads and frees are
+ * routed as above. `disableKernelQueue` undoes all of it.
+ */
+export function enableKernelQueue(backend: BackendWasm, native: NativeKernels, nativeKernelFuncs: ReadonlySet<KernelFunc>): void {
+  if (state) return;
+  const wasm = backend.wasm as unknown as { _free: (pointer: number) => void };
+  // Emscripten binds its exports lazily: the first call of `_free` replaces `Module._free` with the
+  // wasm export, which would drop the routing below. free(NULL) does nothing but bind it.
+  wasm._free(0);
+  const free = wasm._free;
+  const s: QueueState = {
+    native,
+    backend,
+    writers: new WeakMap(),
+    submitted: 0,
+    completed: 0,
+    deferredFrees: [],
+    free,
+    nativeKernelFuncs,
+    restore: [],
+  };
+
+  native.setQueued(true);
+  s.restore.push(() => native.setQueued(false));
+  // The dispatcher is the pool's caller now and the waiting JS thread takes part: one fewer worker.
+  const threads = native.threads();
+  if (threads > 1) {
+    native.setThreads(threads - 1);
+    s.restore.push(() => native.setThreads(threads));
+  }
+
+  wasm._free = (pointer: number): void => {
+    if (refreshCompleted(s) >= s.submitted) {
+      releaseDeferredFrees(s);
+      free(pointer);
+    } else {
+      s.deferredFrees.push(pointer, s.submitted);
+      releaseDeferredFrees(s);
+    }
+  };
+  s.restore.push(() => {
+    wasm._free = free;
+  });
+
+  const read = backend.readSync;
+  backend.readSync = function readSyncAfterQueue(this: BackendWasm, dataId: DataId, start?: number, end?: number) {
+    const writer = s.writers.get(dataId);
+    if (writer !== undefined) waitForTicket(s, writer);
+    return read.call(this, dataId, start, end);
+  } as typeof backend.readSync;
+  const fromHeap = backend.typedArrayFromHeap;
+  backend.typedArrayFromHeap = function typedArrayAfterQueue(this: BackendWasm, info: TensorInfo) {
+    const writer = s.writers.get(info.dataId);
+    if (writer !== undefined) waitForTicket(s, writer);
+    return fromHeap.call(this, info);
+  } as typeof backend.typedArrayFromHeap;
+  s.restore.push(() => {
+    backend.readSync = read;
+    backend.typedArrayFromHeap = fromHeap;
+  });
+
+  for (const config of getKernelsForBackend('wasm')) {
+    const original = config.kernelFunc as unknown as WasmKernelFunc;
+    let kernelFunc: WasmKernelFunc;
+    if (nativeKernelFuncs.has(config.kernelFunc)) {
+      // A native kernel queues its work (or falls back to a stock kernel, which waits).
+      kernelFunc = (args) => {
+        const out = original(args);
+        const ticket = native.submitted();
+        if (ticket !== s.submitted) {
+          s.submitted = ticket;
+          tagOutputs(s, out, ticket);
+        }
+        return out;
+      };
+    } else if (config.kernelName === Relu) {
+      kernelFunc = queuedRelu(s, original);
+    } else if (config.kernelName === Add) {
+      kernelFunc = queuedAdd(s, original);
+    } else if (sharesBuffer(config)) {
+      continue;
+    } else {
+      kernelFunc = (args) => {
+        waitForInputs(args.inputs);
+        return original(args);
+      };
+    }
+    unregisterKernel(config.kernelName, 'wasm');
+    wrapped.set(kernelFunc as unknown as KernelFunc, config.kernelFunc);
+    registerKernel({ ...config, kernelFunc: kernelFunc as unknown as KernelFunc });
+    s.restore.push(() => {
+      unregisterKernel(config.kernelName, 'wasm');
+      registerKernel(config);
+    });
+  }
+  state = s;
+}
+
+/** Runs what is queued, hands back the held frees and puts every routing back. Idempotent. */
+export function disableKernelQueue(): void {
+  const s = state;
+  if (!s) return;
+  waitForTicket(s, s.submitted);
+  s.completed = s.submitted;
+  releaseDeferredFrees(s);
+  state = null;
+  for (const undo of s.restore.reverse()) undo();
+}
+
+/**
+ * Turns the queue off until the returned function is called (data-parallel replicas run their
+ * kernels on one thread each, directly).
+ */
+export function suspendKernelQueue(): () => void {
+  const s = state;
+  if (!s) return () => undefined;
+  disableKernelQueue();
+  return () => {
+    if (!state) enableKernelQueue(s.backend, s.native, s.nativeKernelFuncs);
+  };
+}
+
+
+function queuedRelu(s: QueueState, stock: WasmKernelFunc): WasmKernelFunc {
+  return (args) => {
+    const x = args.inputs['x'] as TensorInfo;
+    if (x.dtype !== 'float32') {
+      waitForInputs(args.inputs);
+      return stock(args);
+    }
+    const y = args.backend.makeOutput(x.shape, 'float32');
+    const ticket = s.native.relu(nativeView(args.backend, x), nativeView(args.backend, y)) as number;
+    s.submitted = ticket;
+    s.writers.set(y.dataId, ticket);
+    return y;
+  };
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+function queuedAdd(s: QueueState, stock: WasmKernelFunc): WasmKernelFunc {
+  return (args) => {
+    const a = args.inputs['a'] as TensorInfo;
+    const b = args.inputs['b'] as TensorInfo;
+    if (a.dtype !== 'float32' || b.dtype !== 'float32' || !sameShape(a.shape, b.shape)) {
+      waitForInputs(args.inputs);
+      return stock(args);
+    }
+    const out = args.backend.makeOutput(a.shape, 'float32');
+    const ticket = s.native.add(nativeView(args.backend, a), nativeView(args.backend, b), nativeView(args.backend, out)) as number;
+    s.submitted = ticket;
+    s.writers.set(out.dataId, ticket);
+    return out;
+  };
+}

@@ -1,0 +1,81 @@
+#include "kernel-queue.h"
+
+#include <chrono>
+
+#include "thread-pool.h"
+
+#if defined(__x86_64__) || defined(_M_X64) || defined(__i386__)
+#include <immintrin.h>
+#define LEADWISE_QUEUE_PAUSE() _mm_pause()
+#else
+#define LEADWISE_QUEUE_PAUSE() std::this_thread::yield()
+#endif
+
+namespace leadwise {
+namespace {
+// The dispatcher spins this long for the next kernel before it sleeps: in a training step kernels
+// come every few to few hundred microseconds, and a futex wake costs tens of microseconds here.
+constexpr std::chrono::microseconds kDispatcherSpin{100};
+}  // namespace
+
+KernelQueue::KernelQueue() {
+  addPoolHelper();
+  dispatcher_ = std::thread([this] { loop(); });
+}
+
+KernelQueue::~KernelQueue() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  dispatcher_.join();
+  removePoolHelper();
+}
+
+uint64_t KernelQueue::submit(std::function<void()> kernel) {
+  bool wake = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    kernels_.push_back(std::move(kernel));
+    wake = sleeping_;
+  }
+  if (wake) wake_.notify_one();
+  return ++submitted_;
+}
+
+void KernelQueue::waitFor(uint64_t ticket) {
+  if (ticket > submitted_) ticket = submitted_;
+  while (completed_.load(std::memory_order_acquire) < ticket) {
+    if (!helpPool()) LEADWISE_QUEUE_PAUSE();
+  }
+}
+
+void KernelQueue::loop() {
+  for (;;) {
+    std::function<void()> kernel;
+    const auto deadline = std::chrono::steady_clock::now() + kDispatcherSpin;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        if (!kernels_.empty()) {
+          kernel = std::move(kernels_.front());
+          kernels_.pop_front();
+          break;
+        }
+        if (stopping_) return;
+        if (std::chrono::steady_clock::now() >= deadline) {
+          sleeping_ = true;
+          wake_.wait(lock, [this] { return !kernels_.empty() || stopping_; });
+          sleeping_ = false;
+          continue;
+        }
+      }
+      for (int i = 0; i < 64; ++i) LEADWISE_QUEUE_PAUSE();
+    }
+    kernel();
+    completed_.fetch_add(1, std::memory_order_release);
+  }
+}
+
+}  // namespace leadwise
