@@ -95,6 +95,9 @@ export interface NativeKernels {
   completed(): number;
   /** The ticket of the last kernel queued (0: none, or not queued). */
   submitted(): number;
+  /** For tests: queues a kernel that runs until `releaseQueue` (a known point); returns its ticket. */
+  holdQueue(): number;
+  releaseQueue(): void;
   setThreads(threads: number): void;
   /** How long an idle worker spins for the next kernel before it sleeps (microseconds, 0: at once). */
   setWorkerSpin(microseconds: number): void;

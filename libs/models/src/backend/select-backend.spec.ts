@@ -39,7 +39,7 @@ describe('selectBackend', () => {
     const native = loadNativeKernels();
     expect(backendEngineName(chosen)).toBe(native.loaded ? 'wasm+native' : 'wasm');
     const engine = native.loaded ? 'wasm\\+native' : 'wasm';
-    const detail = native.loaded ? 'native kernels (avx512|avx2\\+fma|generic), \\d+ thread\\(s\\)' : 'native kernels off: .*';
+    const detail = native.loaded ? 'native kernels (avx512|avx2\\+fma|generic), \\d+ thread\\(s\\)(, queued)?' : 'native kernels off: .*';
     expect(lines[0]).toMatch(
       new RegExp(`^leadwise: tfjs backend ${engine} \\(SIMD, single-threaded; ${detail}\\); skipped tfjs-node-gpu: .*; tfjs-node: `),
     );

@@ -439,6 +439,22 @@ napi_value submitted(napi_env env, napi_callback_info) {
   return out;
 }
 
+// For tests: holds this thread's queue at a known point (a queued kernel that runs until
+// releaseQueue), or releases it. Holding needs the queue on.
+napi_value holdQueue(napi_env env, napi_callback_info) {
+  Instance* instance = instanceOf(env);
+  if (!instance->queue) return fail(env, "the kernel queue is off"), nullptr;
+  napi_value ticket;
+  napi_create_double(env, static_cast<double>(instance->queue->hold()), &ticket);
+  return ticket;
+}
+
+napi_value releaseQueue(napi_env env, napi_callback_info) {
+  Instance* instance = instanceOf(env);
+  if (instance->queue) instance->queue->release();
+  return nullptr;
+}
+
 napi_value setThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -490,6 +506,8 @@ napi_value init(napi_env env, napi_value exports) {
       {"movingAverage", nullptr, movingAverage, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setQueued", nullptr, setQueued, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"waitFor", nullptr, waitFor, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"holdQueue", nullptr, holdQueue, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"releaseQueue", nullptr, releaseQueue, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"submitted", nullptr, submitted, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"completed", nullptr, completed, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, setThreads, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -44,6 +44,13 @@ uint64_t KernelQueue::submit(std::function<void()> kernel) {
   return ++submitted_;
 }
 
+uint64_t KernelQueue::hold() {
+  held_.store(true);
+  return submit([this] {
+    while (held_.load()) std::this_thread::sleep_for(std::chrono::microseconds(50));
+  });
+}
+
 void KernelQueue::waitFor(uint64_t ticket) {
   if (ticket > submitted_) ticket = submitted_;
   while (completed_.load(std::memory_order_acquire) < ticket) {

@@ -34,6 +34,11 @@ class KernelQueue {
   uint64_t completed() const { return completed_.load(std::memory_order_acquire); }
   uint64_t submitted() const { return submitted_; }
 
+  // For tests: queues a kernel that runs until release(), so that what is queued after it is
+  // known not to have run (hold) and then runs (release).
+  uint64_t hold();
+  void release() { held_.store(false); }
+
  private:
   void loop();
 
@@ -44,6 +49,7 @@ class KernelQueue {
   bool sleeping_ = false;                      // guarded by mutex_
   uint64_t submitted_ = 0;                     // the submitting JS thread's only
   std::atomic<uint64_t> completed_{0};
+  std::atomic<bool> held_{false};
   std::thread dispatcher_;
 };
 
