@@ -184,7 +184,8 @@ void conv2dBackpropInput(const float* dy, const float* filter, float* dx, const 
   const long perImage = static_cast<long>(s.outHeight) * s.outWidth;
   const long imageSize = static_cast<long>(s.inHeight) * s.inWidth * s.inChannels;
   // A few tasks per thread, so that threads claiming them balance when one starts late.
-  const int tasks = std::max(1, std::min(threadCount() == 1 ? 1 : 4 * threadCount(), s.batch));
+  const int threads = parallelism();
+  const int tasks = std::max(1, std::min(threads == 1 ? 1 : 4 * threads, s.batch));
   parallelFor(tasks, [&](int task) {
     const long firstImage = static_cast<long>(s.batch) * task / tasks;
     const long endImage = static_cast<long>(s.batch) * (task + 1) / tasks;

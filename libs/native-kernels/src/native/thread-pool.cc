@@ -113,12 +113,20 @@ class ThreadPool {
  void addHelper() { helpers_.fetch_add(1); }
   void removeHelper() { helpers_.fetch_sub(1); }
 
+  int helpers() const { return helpers_.load(); }
+
   // As a worker woken for the current job: the job's task is stored before its generation is
-  // published, and a claim succeeds only while that generation's job is unfinished.
+  // published, and a claim succeeds only while that generation's job is unfinished. A helper
+  // looks at a job once (it leaves only when no task is left to claim), so between jobs it reads
+  // the generation alone, as a worker does, and not the claim counter the running job's threads
+  // write.
   bool help() {
+    thread_local uint32_t helped = 0;
     const uint32_t generation = job_.load();
+    if (generation == helped) return false;
     const std::function<void(int)>* task = task_.load(std::memory_order_relaxed);
     if (task == nullptr) return false;
+    helped = generation;
     return work(generation, *task);
   }
 
@@ -195,6 +203,7 @@ ThreadPool& pool() {
 void setThreadCount(int threads) { pool().resize(threads); }
 void setWorkerSpin(int microseconds) { workerSpinUs.store(microseconds < 0 ? 0 : microseconds); }
 int threadCount() { return pool().size(); }
+int parallelism() { return pool().size() + pool().helpers(); }
 void parallelFor(int tasks, const std::function<void(int)>& task) { pool().run(tasks, task); }
 
 void addPoolHelper() { pool().addHelper(); }

@@ -10,6 +10,9 @@ namespace leadwise {
 // Sets the number of threads kernels use (the caller included); at least 1.
 void setThreadCount(int threads);
 int threadCount();
+// The threads that may run a job's tasks: the pool's, plus the helpers registered (see below).
+// Kernels size their task splits by this where the split does not change the bits.
+int parallelism();
 
 // How long an idle worker spins for the next job before it sleeps (default 200 us; 0: at once).
 void setWorkerSpin(int microseconds);

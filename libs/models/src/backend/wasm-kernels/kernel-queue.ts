@@ -94,9 +94,21 @@ function refreshCompleted(s: QueueState): number {
   return s.completed;
 }
 
+/** How often and how long JavaScript has waited for queued kernels (for benchmarks). */
+export const kernelQueueWaits = { count: 0, ms: 0, byReason: new Map<string, { count: number; ms: number }>() };
+let waitReason = 'other';
+
 function waitForTicket(s: QueueState, ticket: number): void {
   if (ticket <= s.completed || ticket <= refreshCompleted(s)) return;
+  const t0 = performance.now();
   s.native.waitFor(ticket);
+  const ms = performance.now() - t0;
+  kernelQueueWaits.count++;
+  kernelQueueWaits.ms += ms;
+  const r = kernelQueueWaits.byReason.get(waitReason) ?? { count: 0, ms: 0 };
+  r.count++;
+  r.ms += ms;
+  kernelQueueWaits.byReason.set(waitReason, r);
   s.completed = ticket;
   releaseDeferredFrees(s);
 }
@@ -225,7 +237,9 @@ export function enableKernelQueue(backend: BackendWasm, native: NativeKernels, n
       continue;
     } else {
       kernelFunc = (args) => {
+        waitReason = config.kernelName;
         waitForInputs(args.inputs);
+        waitReason = 'other';
         return original(args);
       };
     }
