@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { createModel, parseInputSize, parseModelConfig, selectBackend, weightedBinaryCrossEntropy, type Architecture } from '@leadwise/models';
+import { loadNativeKernels } from '@leadwise/native-kernels';
 import { kernelQueueWaits } from '../../libs/models/src/backend/wasm-kernels/kernel-queue.ts';
 const architecture = (process.argv[2] ?? 'resnet18') as Architecture;
 await selectBackend({});
@@ -19,8 +20,12 @@ const step = () => {
 };
 for (let i = 0; i < 3; i++) step();
 kernelQueueWaits.count = 0; kernelQueueWaits.ms = 0; kernelQueueWaits.byReason.clear();
+const native = loadNativeKernels();
+const q0 = native.loaded ? native.kernels.queueTimes() : [0, 0];
 const n = 10; const t0 = performance.now(); const c0 = process.cpuUsage();
 for (let i = 0; i < n; i++) step();
 const wall = (performance.now() - t0) / n; const c = process.cpuUsage(c0);
 console.log(`${architecture}: ${wall.toFixed(1)} ms/step, CPU ${((c.user + c.system) / 1000 / n).toFixed(1)} ms/step, waits ${(kernelQueueWaits.count / n).toFixed(1)}/step ${(kernelQueueWaits.ms / n).toFixed(1)} ms/step`);
+const q1 = native.loaded ? native.kernels.queueTimes() : [0, 0];
+console.log(`  dispatcher: running kernels ${((q1[0] - q0[0]) / n).toFixed(1)} ms/step, idle ${((q1[1] - q0[1]) / n).toFixed(1)} ms/step`);
 for (const [k, v] of [...kernelQueueWaits.byReason].sort((a, b) => b[1].ms - a[1].ms).slice(0, 12)) console.log(`  ${k}: ${(v.count / n).toFixed(1)} waits, ${(v.ms / n).toFixed(1)} ms`);

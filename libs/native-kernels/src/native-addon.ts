@@ -95,6 +95,8 @@ export interface NativeKernels {
   completed(): number;
   /** The ticket of the last kernel queued (0: none, or not queued). */
   submitted(): number;
+  /** [busy ms, idle ms] of this thread's dispatcher since its queue started (for benchmarks). */
+  queueTimes(): [number, number];
   /** For tests: queues a kernel that runs until `releaseQueue` (a known point); returns its ticket. */
   holdQueue(): number;
   releaseQueue(): void;

@@ -449,6 +449,18 @@ napi_value holdQueue(napi_env env, napi_callback_info) {
   return ticket;
 }
 
+// [busy ms, idle ms] of this thread's dispatcher since its queue started (for benchmarks).
+napi_value queueTimes(napi_env env, napi_callback_info) {
+  Instance* instance = instanceOf(env);
+  napi_value out, busy, idle;
+  napi_create_array_with_length(env, 2, &out);
+  napi_create_double(env, instance->queue ? instance->queue->busyNs() / 1e6 : 0.0, &busy);
+  napi_create_double(env, instance->queue ? instance->queue->idleNs() / 1e6 : 0.0, &idle);
+  napi_set_element(env, out, 0, busy);
+  napi_set_element(env, out, 1, idle);
+  return out;
+}
+
 napi_value releaseQueue(napi_env env, napi_callback_info) {
   Instance* instance = instanceOf(env);
   if (instance->queue) instance->queue->release();
@@ -506,6 +518,7 @@ napi_value init(napi_env env, napi_value exports) {
       {"movingAverage", nullptr, movingAverage, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setQueued", nullptr, setQueued, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"waitFor", nullptr, waitFor, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"queueTimes", nullptr, queueTimes, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"holdQueue", nullptr, holdQueue, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"releaseQueue", nullptr, releaseQueue, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"submitted", nullptr, submitted, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -61,7 +61,8 @@ void KernelQueue::waitFor(uint64_t ticket) {
 void KernelQueue::loop() {
   for (;;) {
     std::function<void()> kernel;
-    const auto deadline = std::chrono::steady_clock::now() + kDispatcherSpin;
+    const auto idleSince = std::chrono::steady_clock::now();
+    const auto deadline = idleSince + kDispatcherSpin;
     for (;;) {
       {
         std::unique_lock<std::mutex> lock(mutex_);
@@ -80,7 +81,10 @@ void KernelQueue::loop() {
       }
       for (int i = 0; i < 64; ++i) LEADWISE_QUEUE_PAUSE();
     }
+    const auto start = std::chrono::steady_clock::now();
+    idleNs_.fetch_add(std::chrono::duration_cast<std::chrono::nanoseconds>(start - idleSince).count());
     kernel();
+    busyNs_.fetch_add(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
     completed_.fetch_add(1, std::memory_order_release);
   }
 }

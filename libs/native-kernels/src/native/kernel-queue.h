@@ -37,6 +37,9 @@ class KernelQueue {
   // For tests: queues a kernel that runs until release(), so that what is queued after it is
   // known not to have run (hold) and then runs (release).
   uint64_t hold();
+  // Nanoseconds the dispatcher has spent running kernels and waiting for them (for benchmarks).
+  uint64_t busyNs() const { return busyNs_.load(); }
+  uint64_t idleNs() const { return idleNs_.load(); }
   void release() { held_.store(false); }
 
  private:
@@ -50,6 +53,8 @@ class KernelQueue {
   uint64_t submitted_ = 0;                     // the submitting JS thread's only
   std::atomic<uint64_t> completed_{0};
   std::atomic<bool> held_{false};
+  std::atomic<uint64_t> busyNs_{0};
+  std::atomic<uint64_t> idleNs_{0};
   std::thread dispatcher_;
 };
 
