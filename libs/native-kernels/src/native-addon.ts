@@ -78,6 +78,13 @@ export interface NativeKernels {
   batchMatMul(a: Float32Array, b: Float32Array, c: Float32Array, shape: Int32Array): KernelTicket;
   /** dx = dy * step(x) (tfjs's ReLU gradient). */
   reluGrad(dy: Float32Array, y: Float32Array, dx: Float32Array): KernelTicket;
+  /**
+   * LeadGroupECG's masked max pooling: x [B, K, C], penalty [B, L, K] -> out [B, L, C] =
+   * max over k of x + penalty, winner the first k reaching it; shape: batch, cells K, channels C, leads L.
+   */
+  maskedMaxPool(x: Float32Array, penalty: Float32Array, out: Float32Array, winner: Int32Array, shape: Int32Array): KernelTicket;
+  /** Its gradient: dx [B, K, C] sums dy over the leads whose winner each cell is, in lead order. */
+  maskedMaxPoolGrad(dy: Float32Array, winner: Int32Array, dx: Float32Array, shape: Int32Array): KernelTicket;
   /** y = max(x, 0), as tfjs-wasm's ReLU. */
   relu(x: Float32Array, y: Float32Array): KernelTicket;
   /** out = a + b (same lengths). */

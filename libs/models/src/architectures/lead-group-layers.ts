@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { MASKED_MAX_POOL, MASKED_MAX_POOL_GRAD, maskedMaxPoolAvailable } from '../backend/wasm-kernels/masked-max-pool.ts';
 
 type Shape = tf.Shape;
 
@@ -184,6 +185,25 @@ export class LeadMaxPooling extends tf.layers.Layer {
       const covered = tf.greater(leadMasks(boxes as tf.Tensor3D, height, width), 0).toFloat(); // [B, L, hw]
       const penalty = covered.sub(1).mul(UNCOVERED_CELL_PENALTY).reshape([batch, leads, 1, cells]);
       const anyCovered = covered.max(2, true); // [B, L, 1]
+      if (maskedMaxPoolAvailable(tf.getBackend())) {
+        // The same pooling as below in one native kernel and its gradient (masked-max-pool.ts).
+        const fused = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+          const [x, cellPenalty, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+          const [value, winner] = tf.engine().runKernel(MASKED_MAX_POOL, {
+            features: x.reshape([batch, cells, channels]),
+            penalty: cellPenalty.reshape([batch, leads, cells]),
+          }) as tf.Tensor[];
+          save([winner]);
+          return {
+            value,
+            gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+              const dx = tf.engine().runKernel(MASKED_MAX_POOL_GRAD, { dy: dy as tf.Tensor, winner: saved[0] }, { cells }) as tf.Tensor;
+              return [dx.reshape(x.shape), tf.zerosLike(cellPenalty)];
+            },
+          };
+        });
+        return fused(features, penalty).mul(anyCovered);
+      }
       // Cells innermost, so that ArgMax and Max reduce the innermost axis (their fast case on wasm).
       const maskedMax = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
         const [x, cellPenalty, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];

@@ -396,6 +396,70 @@ napi_value movingAverage(napi_env env, napi_callback_info info) {
   return dispatch(env, [=] { leadwise::movingAverage(vd, xd, od, size, d); });
 }
 
+bool getInt32s(napi_env env, napi_value value, const char* what, int** data, size_t* length) {
+  bool isTyped = false;
+  napi_is_typedarray(env, value, &isTyped);
+  napi_typedarray_type type;
+  void* raw = nullptr;
+  if (isTyped) napi_get_typedarray_info(env, value, &type, length, &raw, nullptr, nullptr);
+  if (!isTyped || type != napi_int32_array) return fail(env, std::string(what) + " must be an Int32Array");
+  *data = static_cast<int*>(raw);
+  return true;
+}
+
+// (x, penalty, out, winner, shape) with shape = batch, cells, channels, leads; x [B, K, C],
+// penalty [B, L, K], out [B, L, C] and winner (Int32Array) [B, L, C].
+napi_value maskedMaxPool(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 5) return fail(env, "expected x, penalty, out, winner and a shape"), nullptr;
+  int v[4];
+  if (!getInts(env, argv[4], 4, v)) return nullptr;
+  const int batch = v[0], cells = v[1], channels = v[2], leads = v[3];
+  if (batch < 1 || cells < 1 || channels < 1 || leads < 1) return fail(env, "sizes must be at least 1"), nullptr;
+  Floats x, penalty, out;
+  int* winner = nullptr;
+  size_t winnerLength = 0;
+  if (!getFloats(env, argv[0], "x", &x) || !getFloats(env, argv[1], "penalty", &penalty) || !getFloats(env, argv[2], "out", &out) ||
+      !getInt32s(env, argv[3], "winner", &winner, &winnerLength))
+    return nullptr;
+  if (!checkLength(env, x, sizeOf(batch, cells, channels, 1), "x") || !checkLength(env, penalty, sizeOf(batch, leads, cells, 1), "penalty") ||
+      !checkLength(env, out, sizeOf(batch, leads, channels, 1), "out"))
+    return nullptr;
+  if (winnerLength != sizeOf(batch, leads, channels, 1)) return fail(env, "winner must hold one index per output"), nullptr;
+  const float *xd = x.data, *pd = penalty.data;
+  float* od = out.data;
+  return dispatch(env, [=] { leadwise::maskedMaxPool(xd, pd, od, winner, batch, cells, channels, leads); });
+}
+
+// (dy, winner, dx, shape) with the shape and layouts of maskedMaxPool (dx as x).
+napi_value maskedMaxPoolGrad(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 4) return fail(env, "expected dy, winner, dx and a shape"), nullptr;
+  int v[4];
+  if (!getInts(env, argv[3], 4, v)) return nullptr;
+  const int batch = v[0], cells = v[1], channels = v[2], leads = v[3];
+  if (batch < 1 || cells < 1 || channels < 1 || leads < 1) return fail(env, "sizes must be at least 1"), nullptr;
+  Floats dy, dx;
+  int* winner = nullptr;
+  size_t winnerLength = 0;
+  if (!getFloats(env, argv[0], "dy", &dy) || !getInt32s(env, argv[1], "winner", &winner, &winnerLength) || !getFloats(env, argv[2], "dx", &dx))
+    return nullptr;
+  if (!checkLength(env, dy, sizeOf(batch, leads, channels, 1), "dy") || !checkLength(env, dx, sizeOf(batch, cells, channels, 1), "dx"))
+    return nullptr;
+  if (winnerLength != dy.length) return fail(env, "winner must hold one index per dy value"), nullptr;
+  // A winner outside [0, cells) would write outside dx: checked here, before the kernel is queued.
+  for (size_t i = 0; i < winnerLength; ++i)
+    if (winner[i] < 0 || winner[i] >= cells) return fail(env, "winner " + std::to_string(winner[i]) + " is not a cell index"), nullptr;
+  const float* dyd = dy.data;
+  float* dxd = dx.data;
+  const int* wd = winner;
+  return dispatch(env, [=] { leadwise::maskedMaxPoolGrad(dyd, wd, dxd, batch, cells, channels, leads); });
+}
+
 // (queued): true gives this JS thread a kernel queue (kernel calls return tickets), false runs
 // what is queued and goes back to direct calls.
 napi_value setQueued(napi_env env, napi_callback_info info) {
@@ -513,6 +577,8 @@ napi_value init(napi_env env, napi_value exports) {
       {"copyColumns", nullptr, copyColumns, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchMatMul", nullptr, batchMatMul, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reluGrad", nullptr, reluGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"maskedMaxPool", nullptr, maskedMaxPool, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"maskedMaxPoolGrad", nullptr, maskedMaxPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"relu", nullptr, relu, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"add", nullptr, add, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"movingAverage", nullptr, movingAverage, nullptr, nullptr, nullptr, napi_default, nullptr},

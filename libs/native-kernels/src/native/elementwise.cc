@@ -194,6 +194,46 @@ void movingAverage(const float* v, const float* x, float* out, long size, float 
   }
 }
 
+void maskedMaxPool(const float* x, const float* penalty, float* out, int* winner, int batch, int cells, int channels,
+                   int leads) {
+  const long work = static_cast<long>(batch) * leads * cells * channels;
+  parallelFor(batch, work, [&](int b) {
+    const float* xb = x + static_cast<size_t>(b) * cells * channels;
+    for (int l = 0; l < leads; ++l) {
+      const float* pen = penalty + (static_cast<size_t>(b) * leads + l) * cells;
+      float* best = out + (static_cast<size_t>(b) * leads + l) * channels;
+      int* arg = winner + (static_cast<size_t>(b) * leads + l) * channels;
+      for (int c = 0; c < channels; ++c) {
+        best[c] = xb[c] + pen[0];
+        arg[c] = 0;
+      }
+      for (int k = 1; k < cells; ++k) {
+        const float p = pen[k];
+        const float* xr = xb + static_cast<size_t>(k) * channels;
+        for (int c = 0; c < channels; ++c) {
+          const float v = xr[c] + p;
+          if (v > best[c]) {
+            best[c] = v;
+            arg[c] = k;
+          }
+        }
+      }
+    }
+  });
+}
+
+void maskedMaxPoolGrad(const float* dy, const int* winner, float* dx, int batch, int cells, int channels, int leads) {
+  const long work = static_cast<long>(batch) * cells * channels;
+  parallelFor(batch, work, [&](int b) {
+    float* dxb = dx + static_cast<size_t>(b) * cells * channels;
+    std::fill(dxb, dxb + static_cast<size_t>(cells) * channels, 0.0f);
+    for (int l = 0; l < leads; ++l) {
+      const size_t row = (static_cast<size_t>(b) * leads + l) * channels;
+      for (int c = 0; c < channels; ++c) dxb[static_cast<size_t>(winner[row + c]) * channels + c] += dy[row + c];
+    }
+  });
+}
+
 void adamUpdate(const float* value, const float* m, const float* v, const float* gradient, float* newValue,
                 float* newM, float* newV, long size, float beta1, float oneMinusBeta1, float beta2,
                 float oneMinusBeta2, float oneMinusAcc1, float oneMinusAcc2, float epsilon, float negLearningRate) {

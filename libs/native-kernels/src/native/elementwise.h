@@ -24,6 +24,16 @@ void relu(const float* x, float* y, long size);
 // out = a + b, same shapes.
 void add(const float* a, const float* b, float* out, long size);
 
+// LeadGroupECG's masked max pooling (lead-group-layers.ts LeadMaxPooling): for x [B, K, C] (K cells)
+// and penalty [B, L, K], out[b, l, c] = max_k (x[b, k, c] + penalty[b, l, k]) and winner[b, l, c]
+// the first k reaching it, as tfjs's Add, Max and ArgMax over the cells give them.
+void maskedMaxPool(const float* x, const float* penalty, float* out, int* winner, int batch, int cells, int channels,
+                   int leads);
+
+// Its gradient: dx[b, k, c] = the sum of dy[b, l, c] over the leads l whose winner is k, added in
+// lead order (as tfjs's ScatterNd adds them).
+void maskedMaxPoolGrad(const float* dy, const int* winner, float* dx, int batch, int cells, int channels, int leads);
+
 // out = v - (v - x) * decay, each operation rounded to float32 (tfjs-layers' Sub, Mul, Sub).
 void movingAverage(const float* v, const float* x, float* out, long size, float decay);
 

@@ -20,6 +20,7 @@ import { nativeReluGradConfig } from './relu-gradient.ts';
 import { nativeAdamConfig } from './adam.ts';
 import { nativeConcatSplitConfigs } from './concat-split.ts';
 import { nativeBatchMatMulConfig } from './batch-mat-mul.ts';
+import { nativeMaskedMaxPoolConfigs } from './masked-max-pool.ts';
 import { nativeView, runStockWasmKernel, shape4, type WasmKernelArgs } from './kernel-utils.ts';
 
 /**
@@ -39,6 +40,7 @@ export function nativeTrainingKernelConfigs(native: NativeKernels): KernelConfig
     nativeAdamConfig(native),
     ...nativeConcatSplitConfigs(native),
     nativeBatchMatMulConfig(native),
+    ...nativeMaskedMaxPoolConfigs(native),
   ];
 }
 

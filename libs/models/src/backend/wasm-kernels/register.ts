@@ -64,7 +64,9 @@ export type WasmTrainingKernelName =
   | 'LeadwiseAdamUpdate'
   | 'Concat'
   | 'SplitV'
-  | 'BatchMatMul';
+  | 'BatchMatMul'
+  | 'LeadwiseMaskedMaxPool'
+  | 'LeadwiseMaskedMaxPoolGrad';
 
 export interface RegisterTrainingKernelsOptions {
   /** Register only these (e.g. just the missing filter gradient, to measure stock tfjs). */
