@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { createModel, parseInputSize, parseModelConfig, selectBackend, weightedBinaryCrossEntropy, type Architecture } from '@leadwise/models';
+import { BOX_COUNT, LEAD_COUNT, RHYTHM_BOX, selectLeadBoxes, createModel, parseInputSize, parseModelConfig, selectBackend, weightedBinaryCrossEntropy, type Architecture } from '@leadwise/models';
 import { loadNativeKernels } from '@leadwise/native-kernels';
 import { kernelQueueWaits } from '../../libs/models/src/backend/wasm-kernels/kernel-queue.ts';
 const architecture = (process.argv[2] ?? 'resnet18') as Architecture;
@@ -10,9 +10,23 @@ const network = createModel(parseModelConfig({ architecture, ...size, channels: 
 const images = new Float32Array(batch * size.inputHeight * size.inputWidth).map((_, i) => ((i * 2654435761) % 1000) / 1000);
 const labels = new Float32Array(batch).map((_, i) => i % 2);
 const optimizer = tf.train.adam(1e-3);
+// The standard 3x4 layout's boxes, as train-throughput.ts draws them.
+const layoutBoxes = new Float32Array(BOX_COUNT * 4);
+for (let lead = 0; lead < LEAD_COUNT; lead++) {
+  const column = Math.floor(lead / 3);
+  const row = lead % 3;
+  layoutBoxes.set([column * 0.25, row * 0.2, (column + 1) * 0.25, (row + 1) * 0.2], lead * 4);
+}
+layoutBoxes.set([0, 0.6, 1, 0.8], RHYTHM_BOX * 4);
+const boxes = new Float32Array(batch * BOX_COUNT * 4);
+for (let b = 0; b < batch; b++) boxes.set(layoutBoxes, b * BOX_COUNT * 4);
+const modelBoxes = network.usesLeadBoxes ? selectLeadBoxes(boxes, batch, network.leadBoxCount) : boxes;
 const step = () => {
   const cost = optimizer.minimize(() => tf.tidy(() => {
-    const out = network.model.apply(tf.tensor4d(images, [batch, size.inputHeight, size.inputWidth, 1]), { training: true }) as tf.Tensor;
+    const image = tf.tensor4d(images, [batch, size.inputHeight, size.inputWidth, 1]);
+    const inputs = network.usesLeadBoxes ? [image, tf.tensor3d(modelBoxes, [batch, network.leadBoxCount, 4])] : image;
+    const result = network.model.apply(inputs, { training: true }) as tf.Tensor | tf.Tensor[];
+    const out = Array.isArray(result) ? result[0] : result;
     const y = tf.tensor2d(labels, [batch, 1]);
     return weightedBinaryCrossEntropy(out, y, tf.onesLike(y));
   }), true);
@@ -22,10 +36,10 @@ for (let i = 0; i < 3; i++) step();
 kernelQueueWaits.count = 0; kernelQueueWaits.ms = 0; kernelQueueWaits.byReason.clear();
 const native = loadNativeKernels();
 const q0 = native.loaded ? native.kernels.queueTimes() : [0, 0];
-const n = 10; const t0 = performance.now(); const c0 = process.cpuUsage();
+const n = Number(process.env.STEPS ?? 10); const t0 = performance.now(); const c0 = process.cpuUsage();
 for (let i = 0; i < n; i++) step();
 const wall = (performance.now() - t0) / n; const c = process.cpuUsage(c0);
 console.log(`${architecture}: ${wall.toFixed(1)} ms/step, CPU ${((c.user + c.system) / 1000 / n).toFixed(1)} ms/step, waits ${(kernelQueueWaits.count / n).toFixed(1)}/step ${(kernelQueueWaits.ms / n).toFixed(1)} ms/step`);
 const q1 = native.loaded ? native.kernels.queueTimes() : [0, 0];
 console.log(`  dispatcher: running kernels ${((q1[0] - q0[0]) / n).toFixed(1)} ms/step, idle ${((q1[1] - q0[1]) / n).toFixed(1)} ms/step`);
-for (const [k, v] of [...kernelQueueWaits.byReason].sort((a, b) => b[1].ms - a[1].ms).slice(0, 12)) console.log(`  ${k}: ${(v.count / n).toFixed(1)} waits, ${(v.ms / n).toFixed(1)} ms`);
+for (const [k, v] of [...kernelQueueWaits.byReason].sort((a, b) => b[1].ms - a[1].ms).slice(0, 20)) console.log(`  ${k}: ${(v.count / n).toFixed(1)} waits, ${(v.ms / n).toFixed(1)} ms`);
