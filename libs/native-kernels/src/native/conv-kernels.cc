@@ -128,10 +128,11 @@ void conv2dBackpropFilter(const float* x, const float* dy, float* dw, const Conv
   // C = dw [k, co] or its transpose [co, k], whichever leaves fewer padded lanes in the register
   // tiles (with 16 output channels and a 32-wide tile, dw^T wastes nothing).
   const bool transposed = paddedTileArea(co, k) < paddedTileArea(k, co);
-  std::vector<float> partials(static_cast<size_t>(tasks - 1) * k * co);
+  thread_local std::vector<float> partialBuffer;
+  float* partials = scratch(partialBuffer, static_cast<size_t>(tasks - 1) * k * co);
 
   parallelFor(tasks, [&](int task) {
-    float* out = task == 0 ? dw : partials.data() + static_cast<size_t>(task - 1) * k * co;
+    float* out = task == 0 ? dw : partials + static_cast<size_t>(task - 1) * k * co;
     const long begin = positions * task / tasks;
     const long end = positions * (task + 1) / tasks;
     thread_local std::vector<float> col;
@@ -155,7 +156,7 @@ void conv2dBackpropFilter(const float* x, const float* dy, float* dw, const Conv
     if (first) std::fill(out, out + static_cast<size_t>(k) * co, 0.0f);
   });
 
-  addPartials(dw, partials.data(), tasks - 1, static_cast<long>(k) * co);
+  addPartials(dw, partials, tasks - 1, static_cast<long>(k) * co);
 }
 
 void conv2dBackpropInput(const float* dy, const float* filter, float* dx, const ConvShape& s) {
@@ -164,10 +165,11 @@ void conv2dBackpropInput(const float* dy, const float* filter, float* dx, const 
   const int co = s.outChannels;
   // W^T [co, k], transposed once here: read through strides instead, every GEMM call would repack
   // it element by element (for 4x5 maps with 128 channels that cost 7x the FMAs).
-  std::vector<float> filterT(static_cast<size_t>(k) * co);
+  thread_local std::vector<float> filterBuffer;
+  float* filterT = scratch(filterBuffer, static_cast<size_t>(k) * co);
   for (int row = 0; row < k; ++row)
     for (int o = 0; o < co; ++o) filterT[static_cast<size_t>(o) * k + row] = filter[static_cast<size_t>(row) * co + o];
-  const MatrixView wT{filterT.data(), k, 1};
+  const MatrixView wT{filterT, k, 1};
   const long positions = static_cast<long>(s.batch) * s.outHeight * s.outWidth;
   if (isPointwise(s)) {
     const long blocks = (positions + kPositionsPerBlock - 1) / kPositionsPerBlock;

@@ -3,6 +3,9 @@
 // first offers the shape to the direct kernels (direct-conv.h) and runs im2col + SGEMM otherwise.
 #pragma once
 
+#include <cstddef>
+#include <vector>
+
 namespace leadwise {
 
 struct ConvShape {
@@ -21,6 +24,16 @@ void conv2dBackpropFilter(const float* x, const float* dy, float* dw, const Conv
 // so that their bits do not depend on the thread count, and enough that threads claiming them
 // balance when one starts late.
 constexpr int kFilterGradientTasks = 8;
+
+// Scratch memory for one call of a kernel on the calling thread: `buffer` (a thread_local of the
+// call site) grows to `floats` and is kept, contents unspecified. Per-call vectors of megabytes went
+// back to the C library after every call, and a thread other than the main one (the kernel queue's
+// dispatcher) gets them from an arena that returns freed memory to the system, so every call
+// faulted its pages in again (5,000 page faults a VGG16 step).
+inline float* scratch(std::vector<float>& buffer, size_t floats) {
+  if (buffer.size() < floats) buffer.resize(floats);
+  return buffer.data();
+}
 
 // out[e] += partials[p * size + e] for p = 0, 1, ..., count - 1 in that order, split over threads
 // by element (every element summed by one thread in task order).

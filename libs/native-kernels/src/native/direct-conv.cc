@@ -338,14 +338,15 @@ bool directConvBackpropInput(const float* dy, const float* filter, float* dx, co
                     s.filterWidth - 1 - s.padLeft};
   if (!forwardCovered(t)) return false;
   const int kh = s.filterHeight, kw = s.filterWidth, ci = s.inChannels, co = s.outChannels;
-  std::vector<float> flipped(static_cast<size_t>(kh) * kw * ci * co);
+  thread_local std::vector<float> flippedBuffer;
+  float* flipped = scratch(flippedBuffer, static_cast<size_t>(kh) * kw * ci * co);
   for (int ky = 0; ky < kh; ++ky)
     for (int kx = 0; kx < kw; ++kx)
       for (int c = 0; c < ci; ++c)
         for (int o = 0; o < co; ++o)
           flipped[((static_cast<size_t>(kh - 1 - ky) * kw + (kw - 1 - kx)) * co + o) * ci + c] =
               filter[((static_cast<size_t>(ky) * kw + kx) * ci + c) * co + o];
-  runForward(dy, flipped.data(), nullptr, dx, t, Activation::kLinear);
+  runForward(dy, flipped, nullptr, dx, t, Activation::kLinear);
   return true;
 }
 
@@ -358,9 +359,10 @@ bool directConvBackpropFilter(const float* x, const float* dy, float* dw, const 
   const long imageOut = static_cast<long>(s.outHeight) * s.outWidth * s.outChannels;
   const long size = static_cast<long>(s.filterHeight) * s.filterWidth * s.inChannels * s.outChannels;
   const int tasks = std::max(1, std::min(kFilterGradientTasks, s.batch));
-  std::vector<float> partials(static_cast<size_t>(tasks - 1) * size);
+  thread_local std::vector<float> partialBuffer;
+  float* partials = scratch(partialBuffer, static_cast<size_t>(tasks - 1) * size);
   parallelFor(tasks, [&](int task) {
-    float* out = task == 0 ? dw : partials.data() + static_cast<size_t>(task - 1) * size;
+    float* out = task == 0 ? dw : partials + static_cast<size_t>(task - 1) * size;
     std::fill(out, out + size, 0.0f);
     thread_local std::vector<float> padded;
     padded.resize(static_cast<size_t>(rows * rowStride + kSlackFloats));
@@ -379,7 +381,7 @@ bool directConvBackpropFilter(const float* x, const float* dy, float* dw, const 
 #endif
     }
   });
-  addPartials(dw, partials.data(), tasks - 1, size);
+  addPartials(dw, partials, tasks - 1, size);
   return true;
 }
 

@@ -16,6 +16,8 @@ namespace {
 // The dispatcher spins this long for the next kernel before it sleeps: in a training step kernels
 // come every few to few hundred microseconds, and a futex wake costs tens of microseconds here.
 constexpr std::chrono::microseconds kDispatcherSpin{100};
+// How long a waiting JS thread spins with nothing to help before it starts yielding its core.
+constexpr std::chrono::microseconds kWaiterSpin{50};
 }  // namespace
 
 KernelQueue::KernelQueue() {
@@ -53,8 +55,18 @@ uint64_t KernelQueue::hold() {
 
 void KernelQueue::waitFor(uint64_t ticket) {
   if (ticket > submitted_) ticket = submitted_;
+  // Spins (taking part in the pool's jobs) while kernels finish; once there has been nothing to
+  // help with for a while (a kernel too small to split runs on the dispatcher alone), it yields
+  // the core at each turn, so that other runnable threads (V8's garbage collector) get it.
+  auto lastHelp = std::chrono::steady_clock::now();
   while (completed_.load(std::memory_order_acquire) < ticket) {
-    if (!helpPool()) LEADWISE_QUEUE_PAUSE();
+    if (helpPool()) {
+      lastHelp = std::chrono::steady_clock::now();
+    } else if (std::chrono::steady_clock::now() - lastHelp > kWaiterSpin) {
+      std::this_thread::yield();
+    } else {
+      LEADWISE_QUEUE_PAUSE();
+    }
   }
 }
 
