@@ -53,9 +53,17 @@ for (const [name, h, w, ci, co, f, st, pad, calls] of LAYERS) {
   const x = fill(batch * h * w * ci, 1), filt = fill(f * f * ci * co, 2), y = new Float32Array(batch * oh * ow * co), dy = fill(y.length, 3);
   const dx = new Float32Array(x.length), dw = new Float32Array(filt.length);
   const row: number[] = [];
-  for (const t of [1, 2]) native.setThreads(t), row.push(time(() => native.conv2d(x, filt, null, y, shape, 0)));
-  for (const t of [1, 2]) native.setThreads(t), row.push(time(() => native.conv2dBackpropInput(dy, filt, dx, shape)));
-  for (const t of [1, 2]) native.setThreads(t), row.push(time(() => native.conv2dBackpropFilter(x, dy, dw, shape)));
+  const kernels = [
+    () => native.conv2d(x, filt, null, y, shape, 0),
+    () => native.conv2dBackpropInput(dy, filt, dx, shape),
+    () => native.conv2dBackpropFilter(x, dy, dw, shape),
+  ];
+  for (const kernel of kernels) {
+    for (const threads of [1, 2]) {
+      native.setThreads(threads);
+      row.push(time(kernel));
+    }
+  }
   [0, 2, 4].forEach((j, k) => { totals[1][k] += row[j] * calls; totals[2][k] += row[j + 1] * calls; });
   console.log(name.padEnd(20), row.map((v) => v.toFixed(3).padStart(8)).join(' '));
 }

@@ -1,7 +1,25 @@
+/**
+ * Where a training step waits for the kernel queue (libs/models kernel-queue.ts): waits per step and
+ * their time by the kernel that waited, the dispatcher's busy and idle time, CPU ms and page faults
+ * per step, over STEPS steps (default 10) after 3 warm-up steps. Batch 32, 128x160x1, width 0.25.
+ *
+ *   LEADWISE_THREADS=2 LEADWISE_KERNEL_QUEUE=1 [STEPS=10] npx tsx tools/bench/queue-waits.ts [resnet18|leadgroup|densenet121|vgg16]
+ */
 import * as tf from '@tensorflow/tfjs';
-import { BOX_COUNT, LEAD_COUNT, RHYTHM_BOX, selectLeadBoxes, createModel, parseInputSize, parseModelConfig, selectBackend, weightedBinaryCrossEntropy, type Architecture } from '@leadwise/models';
+import {
+  BOX_COUNT,
+  LEAD_COUNT,
+  RHYTHM_BOX,
+  selectLeadBoxes,
+  createModel,
+  kernelQueueWaits,
+  parseInputSize,
+  parseModelConfig,
+  selectBackend,
+  weightedBinaryCrossEntropy,
+  type Architecture,
+} from '@leadwise/models';
 import { loadNativeKernels } from '@leadwise/native-kernels';
-import { kernelQueueWaits } from '../../libs/models/src/backend/wasm-kernels/kernel-queue.ts';
 const architecture = (process.argv[2] ?? 'resnet18') as Architecture;
 await selectBackend({});
 const size = parseInputSize('128x160');
@@ -30,15 +48,23 @@ const step = () => {
     const y = tf.tensor2d(labels, [batch, 1]);
     return weightedBinaryCrossEntropy(out, y, tf.onesLike(y));
   }), true);
-  cost!.dataSync(); cost!.dispose();
+  cost!.dataSync();
+  cost!.dispose();
 };
 for (let i = 0; i < 3; i++) step();
-kernelQueueWaits.count = 0; kernelQueueWaits.ms = 0; kernelQueueWaits.byReason.clear();
+kernelQueueWaits.count = 0;
+kernelQueueWaits.ms = 0;
+kernelQueueWaits.byReason.clear();
 const native = loadNativeKernels();
 const q0 = native.loaded ? native.kernels.queueTimes() : [0, 0];
-const n = Number(process.env.STEPS ?? 10); const t0 = performance.now(); const c0 = process.cpuUsage(); const f0 = process.resourceUsage().minorPageFault;
+const n = Number(process.env.STEPS ?? 10);
+const t0 = performance.now();
+const c0 = process.cpuUsage();
+const f0 = process.resourceUsage().minorPageFault;
 for (let i = 0; i < n; i++) step();
-const wall = (performance.now() - t0) / n; const c = process.cpuUsage(c0); const faults = (process.resourceUsage().minorPageFault - f0) / n;
+const wall = (performance.now() - t0) / n;
+const c = process.cpuUsage(c0);
+const faults = (process.resourceUsage().minorPageFault - f0) / n;
 console.log(`${architecture}: ${wall.toFixed(1)} ms/step, CPU ${((c.user + c.system) / 1000 / n).toFixed(1)} ms/step, waits ${(kernelQueueWaits.count / n).toFixed(1)}/step ${(kernelQueueWaits.ms / n).toFixed(1)} ms/step, ${faults.toFixed(0)} page faults/step`);
 const q1 = native.loaded ? native.kernels.queueTimes() : [0, 0];
 console.log(`  dispatcher: running kernels ${((q1[0] - q0[0]) / n).toFixed(1)} ms/step, idle ${((q1[1] - q0[1]) / n).toFixed(1)} ms/step`);

@@ -20,3 +20,9 @@ export {
 } from './wasm-kernels/register.ts';
 export { patchEngineClone, unpatchEngineClone } from './wasm-kernels/saved-tensors.ts';
 export { MOVING_AVERAGE } from './wasm-kernels/batch-norm-training.ts';
+export {
+  KERNEL_QUEUE_ENV_VAR,
+  kernelQueueActive,
+  kernelQueueWaits,
+  parseKernelQueue,
+} from './wasm-kernels/kernel-queue.ts';
