@@ -236,10 +236,12 @@ describe.skipIf(!native)('native kernels split over threads', () => {
     expectClose(out, expected, 1e-6, 'dx');
   });
 
-  // [batch, height, width, in channels, out channels, kernel, stride]: the direct filter gradient
-  // (16 output channels), the GEMM's (8), and a stride-2 input gradient (GEMM, col2im).
+  // [batch, height, width, in channels, out channels, kernel, stride]: the filter gradient by tap
+  // (fewer than 8 blocks of 256 positions), the direct one (16 output channels, 2,880 positions),
+  // the GEMM's (8), and a stride-2 input gradient (GEMM, col2im).
   const CONV_SHAPES: [number, number, number, number, number, number, number][] = [
     [12, 10, 12, 8, 16, 3, 1],
+    [24, 10, 12, 8, 16, 3, 1],
     [12, 10, 12, 8, 8, 3, 1],
     [12, 10, 12, 8, 16, 3, 2],
   ];

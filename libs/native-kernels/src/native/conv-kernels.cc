@@ -117,12 +117,66 @@ void addPartials(float* out, const float* partials, int count, long size) {
   });
 }
 
+namespace {
+
+// The filter gradient of one filter tap (ky, kx) for the rows [first, first + count) of the
+// output: the [count, inChannels] inputs under that tap (zeros over the padding).
+void tapColumns(const float* x, const ConvShape& s, int ky, int kx, long first, int count, float* col) {
+  const int ci = s.inChannels;
+  const long perImage = static_cast<long>(s.outHeight) * s.outWidth;
+  for (int r = 0; r < count; ++r) {
+    const long m = first + r;
+    const long b = m / perImage;
+    const int oy = static_cast<int>((m % perImage) / s.outWidth);
+    const int ox = static_cast<int>(m % s.outWidth);
+    const int iy = oy * s.strideHeight - s.padTop + ky;
+    const int ix = ox * s.strideWidth - s.padLeft + kx;
+    float* dst = col + static_cast<long>(r) * ci;
+    if (iy < 0 || iy >= s.inHeight || ix < 0 || ix >= s.inWidth)
+      std::memset(dst, 0, sizeof(float) * ci);
+    else
+      std::memcpy(dst, x + ((b * s.inHeight + iy) * s.inWidth + ix) * ci, sizeof(float) * ci);
+  }
+}
+
+// Small maps (late stages: fewer position blocks than kFilterGradientTasks) split the filter
+// gradient by filter tap instead: each task owns the [inChannels, outChannels] slice of one tap and
+// sums every position in order, so no partial sums, and as many tasks as taps (9 for 3x3) where a
+// split by position had as few as 3 for two threads. Fixed by the shape, so the same bits on any
+// thread count.
+void backpropFilterByTap(const float* x, const float* dy, float* dw, const ConvShape& s, long positions) {
+  const int ci = s.inChannels;
+  const int co = s.outChannels;
+  parallelFor(s.filterHeight * s.filterWidth, [&](int tap) {
+    const int ky = tap / s.filterWidth;
+    const int kx = tap % s.filterWidth;
+    float* out = dw + static_cast<size_t>(tap) * ci * co;
+    thread_local std::vector<float> col;
+    col.resize(static_cast<size_t>(kPositionsPerBlock) * ci);
+    bool first = true;
+    for (long m0 = 0; m0 < positions; m0 += kPositionsPerBlock) {
+      const int count = static_cast<int>(std::min<long>(kPositionsPerBlock, positions - m0));
+      tapColumns(x, s, ky, kx, m0, count, col.data());
+      sgemm(ci, co, count, {col.data(), 1, ci}, {dy + m0 * co, co, 1}, {out, co, 1}, !first);
+      first = false;
+    }
+  });
+}
+
+}  // namespace
+
 void conv2dBackpropFilter(const float* x, const float* dy, float* dw, const ConvShape& s) {
+  const long positions = static_cast<long>(s.batch) * s.outHeight * s.outWidth;
+  const long blocks = (positions + kPositionsPerBlock - 1) / kPositionsPerBlock;
+  // Before the direct kernel too: its split by image gives each of its 8 tasks a whole
+  // [taps x inChannels x outChannels] partial to zero and add, which outweighs a small map's work.
+  if (blocks < kFilterGradientTasks && s.filterHeight * s.filterWidth >= 4 && positions > 0) {
+    backpropFilterByTap(x, dy, dw, s, positions);
+    return;
+  }
   if (directConvBackpropFilter(x, dy, dw, s)) return;
   const int k = filterSize(s);
   const int co = s.outChannels;
-  const long positions = static_cast<long>(s.batch) * s.outHeight * s.outWidth;
-  const long blocks = (positions + kPositionsPerBlock - 1) / kPositionsPerBlock;
   const int tasks = static_cast<int>(std::max<long>(1, std::min<long>(kFilterGradientTasks, blocks)));
   const bool pointwise = isPointwise(s);
   // C = dw [k, co] or its transpose [co, k], whichever leaves fewer padded lanes in the register

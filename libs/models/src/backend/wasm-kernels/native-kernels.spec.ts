@@ -39,8 +39,10 @@ const CONV_CASES: Case[] = [
   // The direct kernels (direct-conv.cc, 16n output channels): a strip shorter than one register
   // block, two strips with a ragged second one (the 7x7/2 stem), 32 channels with stride 2, three
   // 16-channel blocks with 'valid' padding, a 5x5 window, stride x channels of 128, and 3 input
-  // channels (direct filter gradient; forward and input gradient on the GEMM).
+  // channels (forward and input gradient on the GEMM). Their filter gradients go by filter tap
+  // (fewer than 8 blocks of 256 positions), except the last case's (2,560 positions: direct).
   { n: 3, h: 11, w: 13, ci: 16, co: 16, k: 3, s: 1, pad: 'same' },
+  { n: 8, h: 16, w: 20, ci: 8, co: 16, k: 3, s: 1, pad: 'same' },
   { n: 2, h: 12, w: 50, ci: 1, co: 16, k: 7, s: 2, pad: 'same' },
   { n: 2, h: 9, w: 30, ci: 8, co: 32, k: 3, s: 2, pad: 'same' },
   { n: 3, h: 7, w: 30, ci: 32, co: 48, k: 3, s: 1, pad: 'valid' },
