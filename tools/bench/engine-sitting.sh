@@ -1,0 +1,21 @@
+#!/bin/bash
+# The issue-14 sitting: Leadwise 1 thread, 2 threads direct, 2 threads queued, PyTorch 1 and 2 threads,
+# alternating per round. usage: final-bench.sh "models" rounds steps
+cd "$(dirname "$0")/../.."
+models="$1"; rounds="$2"; steps="$3"
+lw() { # threads queue model
+  LEADWISE_THREADS=$1 LEADWISE_KERNEL_QUEUE=$2 npx tsx tools/bench/train-throughput.ts --profile standard --models $3 --input 128x160 --width 0.25 --steps $steps --warmup 2 --json 2>/dev/null | python3 -c "import json,sys; d=json.load(sys.stdin)[0]; print(d['trainImagesPerS'], d['trainStepMs'], d['trainCpuMsPerStep'], sep='\t')"
+}
+pt() { # threads model
+  /usr/bin/python3 tools/bench/train-step-resnet18.py --model $2 --threads $1 --steps $steps --warmup 2 --json 2>/dev/null | python3 -c "import json,sys; d=json.load(sys.stdin); print(d['trainImagesPerS'], d['medianStepMs'], d['medianStepCpuMs'], sep='\t')"
+}
+for m in $models; do
+  pm=$m; [ $m = vgg16 ] && pm=vgg16bn
+  for r in $(seq 1 $rounds); do
+    echo -e "$m\tr$r\tleadwise-1t\t$(date -u +%T)\t$(cut -d' ' -f1 /proc/loadavg)\t$(lw 1 0 $m)"
+    echo -e "$m\tr$r\tleadwise-2t\t$(date -u +%T)\t$(cut -d' ' -f1 /proc/loadavg)\t$(lw 2 0 $m)"
+    echo -e "$m\tr$r\tleadwise-2t-queue\t$(date -u +%T)\t$(cut -d' ' -f1 /proc/loadavg)\t$(lw 2 1 $m)"
+    echo -e "$m\tr$r\tpytorch-1t\t$(date -u +%T)\t$(cut -d' ' -f1 /proc/loadavg)\t$(pt 1 $pm)"
+    echo -e "$m\tr$r\tpytorch-2t\t$(date -u +%T)\t$(cut -d' ' -f1 /proc/loadavg)\t$(pt 2 $pm)"
+  done
+done
