@@ -1,6 +1,7 @@
 #!/bin/bash
 # The issue-14 sitting: Leadwise 1 thread, 2 threads direct, 2 threads queued, PyTorch 1 and 2 threads,
-# alternating per round. usage: final-bench.sh "models" rounds steps
+# alternating per round, tab-separated (model, round, configuration, time, load, img/s, step ms, CPU ms).
+# usage: tools/bench/engine-sitting.sh "resnet18 leadgroup" ROUNDS STEPS   (PyTorch: Debian python3-torch, /usr/bin/python3)
 cd "$(dirname "$0")/../.."
 models="$1"; rounds="$2"; steps="$3"
 lw() { # threads queue model
