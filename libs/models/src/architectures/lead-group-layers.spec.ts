@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { groupMembershipMatrix } from '../constants.ts';
-import { GroupAggregation, LeadMaxPooling, LeadPooling } from './lead-group-layers.ts';
+import { GroupAggregation, LeadMaxPooling, LeadPooling, leadMaskValues } from './lead-group-layers.ts';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -112,5 +112,54 @@ describe('GroupAggregation with the rhythm strip', () => {
     expect(groups[0]).toBeCloseTo((2 + 3 + 6 + 20) / 4, 5);
     expect(groups[1]).toBeCloseTo((1 + 5 + 11 + 12) / 4, 5);
     expect(groups[4]).toBeCloseTo(4, 5);
+  });
+});
+
+describe('leadMaskValues (the masks computed on the host)', () => {
+  /** The graph form the ONNX export keeps (and the layers ran before): tfjs ops on the cpu backend. */
+  function graphMasks(boxes: tf.Tensor3D, height: number, width: number): Float32Array {
+    return tf.tidy(() => {
+      const [x0, y0, x1, y1] = tf.split(boxes, 4, 2);
+      const coverage = (lo: tf.Tensor, hi: tf.Tensor, cells: number): tf.Tensor => {
+        const edges = tf.range(0, cells, 1, 'float32').div(cells).reshape([1, 1, cells]);
+        const edgesEnd = tf.range(1, cells + 1, 1, 'float32').div(cells).reshape([1, 1, cells]);
+        return tf.relu(tf.minimum(hi, edgesEnd).sub(tf.maximum(lo, edges))).mul(cells);
+      };
+      const ox = coverage(x0, x1, width);
+      const oy = coverage(y0, y1, height);
+      const mask = oy.expandDims(3).mul(ox.expandDims(2)).reshape([boxes.shape[0], boxes.shape[1], height * width]);
+      return mask.div(mask.sum(2, true).add(1e-9)).dataSync() as Float32Array;
+    });
+  }
+
+  it('equals the graph form on the cpu backend bit for bit: panels, partial cells, a box off the map, a sliver', () => {
+    let state = 17;
+    const random = (): number => {
+      state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+      return state / 2 ** 32;
+    };
+    const rows: number[][] = [
+      [0, 0, 0.25, 0.2],
+      [0.25, 0.6, 1, 0.8],
+      [0.41, 0.3, 0.43, 0.32],
+      [1.2, 1.2, 1.5, 1.5],
+      [0, 0, 1, 1],
+    ];
+    for (let i = 0; i < 27; i++) {
+      const x0 = random() * 1.1 - 0.05;
+      const y0 = random() * 1.1 - 0.05;
+      rows.push([x0, y0, x0 + random() * 0.5, y0 + random() * 0.5]);
+    }
+    const boxes = tf.tensor3d(rows.flat(), [4, 8, 4]);
+    for (const [h, w] of [
+      [8, 10],
+      [4, 5],
+      [16, 20],
+    ]) {
+      const host = leadMaskValues(boxes.dataSync() as Float32Array, 4, 8, h, w);
+      const graph = graphMasks(boxes, h, w);
+      expect(Buffer.from(host.buffer).equals(Buffer.from(graph.buffer)), `${h}x${w}`).toBe(true);
+    }
+    boxes.dispose();
   });
 });

@@ -36,21 +36,48 @@ export class LeadPooling extends tf.layers.Layer {
 }
 tf.serialization.registerClass(LeadPooling);
 
-/** Per-box pooling weights [B, L, h*w] for a feature map of h x w cells (rows sum to 1). */
+/**
+ * Per-box pooling weights [B, L, h*w] for a feature map of h x w cells (rows sum to 1), computed on
+ * the host from the boxes' values: they are an input of the model, never a result of a kernel,
+ * and the forty-odd tiny tfjs ops of the graph form (the formula above) ran one after another on
+ * the JS thread, each a wait for the kernel queue (issue 14). Every operation is rounded to float32
+ * in the graph's order (the row sum in cell order); the ONNX export keeps the graph form.
+ */
+export function leadMaskValues(boxes: Float32Array, batch: number, leads: number, height: number, width: number): Float32Array {
+  const f = Math.fround;
+  const cells = height * width;
+  const coverage = (lo: number, hi: number, n: number, out: Float32Array): void => {
+    for (let i = 0; i < n; i++) {
+      const overlap = f(Math.min(hi, f((i + 1) / n)) - Math.max(lo, f(i / n)));
+      out[i] = f((overlap > 0 ? overlap : 0) * n);
+    }
+  };
+  const ox = new Float32Array(width);
+  const oy = new Float32Array(height);
+  const mask = new Float32Array(batch * leads * cells);
+  for (let row = 0; row < batch * leads; row++) {
+    const [x0, y0, x1, y1] = boxes.subarray(row * 4, row * 4 + 4);
+    coverage(x0, x1, width, ox);
+    coverage(y0, y1, height, oy);
+    const base = row * cells;
+    let sum = 0;
+    for (let i = 0; i < height; i++) {
+      for (let j = 0; j < width; j++) {
+        const m = f(oy[i] * ox[j]);
+        mask[base + i * width + j] = m;
+        sum += m;
+      }
+    }
+    const total = f(f(sum) + f(1e-9));
+    for (let k = 0; k < cells; k++) mask[base + k] = f(mask[base + k] / total);
+  }
+  return mask;
+}
+
+/** leadMaskValues as a tensor [B, L, h*w]. */
 export function leadMasks(boxes: tf.Tensor3D, height: number, width: number): tf.Tensor3D {
-  return tf.tidy(() => {
-    const [x0, y0, x1, y1] = tf.split(boxes, 4, 2);
-    const coverage = (lo: tf.Tensor, hi: tf.Tensor, cells: number): tf.Tensor => {
-      const edges = tf.range(0, cells, 1, 'float32').div(cells).reshape([1, 1, cells]);
-      const edgesEnd = tf.range(1, cells + 1, 1, 'float32').div(cells).reshape([1, 1, cells]);
-      return tf.relu(tf.minimum(hi, edgesEnd).sub(tf.maximum(lo, edges))).mul(cells);
-    };
-    const ox = coverage(x0, x1, width); // [B, 12, w]
-    const oy = coverage(y0, y1, height); // [B, 12, h]
-    const batch = boxes.shape[0];
-    const mask = oy.expandDims(3).mul(ox.expandDims(2)).reshape([batch, boxes.shape[1], height * width]);
-    return mask.div(mask.sum(2, true).add(1e-9)) as tf.Tensor3D;
-  });
+  const [batch, leads] = boxes.shape;
+  return tf.tensor3d(leadMaskValues(boxes.dataSync() as Float32Array, batch, leads, height, width), [batch, leads, height * width]);
 }
 
 export interface GroupAggregationArgs {
@@ -182,9 +209,16 @@ export class LeadMaxPooling extends tf.layers.Layer {
       const [batch, height, width, channels] = features.shape as number[];
       const leads = boxes.shape[1] as number;
       const cells = height * width;
-      const covered = tf.greater(leadMasks(boxes as tf.Tensor3D, height, width), 0).toFloat(); // [B, L, hw]
-      const penalty = covered.sub(1).mul(UNCOVERED_CELL_PENALTY).reshape([batch, leads, 1, cells]);
-      const anyCovered = covered.max(2, true); // [B, L, 1]
+      // From the host's mask values (leadMaskValues): covered = mask > 0, the penalty (covered - 1) *
+      // 1e9 and whether a box covers any cell, as the graph form's Greater, Sub, Mul and Max give them.
+      const mask = leadMaskValues(boxes.dataSync() as Float32Array, batch, leads, height, width);
+      const penaltyValues = mask.map((m) => (m > 0 ? 0 : -UNCOVERED_CELL_PENALTY));
+      const anyValues = new Float32Array(batch * leads);
+      for (let row = 0; row < batch * leads; row++) {
+        for (let k = row * cells; k < (row + 1) * cells; k++) if (mask[k] > 0) anyValues[row] = 1;
+      }
+      const penalty = tf.tensor4d(penaltyValues, [batch, leads, 1, cells]);
+      const anyCovered = tf.tensor3d(anyValues, [batch, leads, 1]); // [B, L, 1]
       if (maskedMaxPoolAvailable(tf.getBackend())) {
         // The same pooling as below in one native kernel and its gradient (masked-max-pool.ts).
         const fused = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
