@@ -8,10 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import {
-  BOX_COUNT,
-  LEAD_COUNT,
   MOVING_AVERAGE,
-  RHYTHM_BOX,
   createModel,
   parseModelConfig,
   patchEngineClone,
@@ -21,6 +18,7 @@ import {
   weightedBinaryCrossEntropy,
   type Architecture,
 } from '@leadwise/models';
+import { standardLayoutBoxes } from './standard-boxes.ts';
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: string): string => {
@@ -39,15 +37,7 @@ const movingAverage = tf.getKernel(MOVING_AVERAGE, 'wasm');
 if (!movingAverage) throw new Error('engine-overhead needs the wasm backend with the native kernels (wasm+native)');
 const network = createModel(parseModelConfig({ architecture, inputHeight: height, inputWidth: width, channels: 1, widthMultiplier: 0.25, seed: 1 }));
 const images = new Float32Array(batch * height * width).map((_, i) => ((i * 2654435761) % 1000) / 1000);
-const layoutBoxes = new Float32Array(BOX_COUNT * 4);
-for (let lead = 0; lead < LEAD_COUNT; lead++) {
-  const column = Math.floor(lead / 3);
-  const row = lead % 3;
-  layoutBoxes.set([column * 0.25, row * 0.2, (column + 1) * 0.25, (row + 1) * 0.2], lead * 4);
-}
-layoutBoxes.set([0, 0.6, 1, 0.8], RHYTHM_BOX * 4);
-const boxes = new Float32Array(batch * BOX_COUNT * 4);
-for (let b = 0; b < batch; b++) boxes.set(layoutBoxes, b * BOX_COUNT * 4);
+const boxes = standardLayoutBoxes(batch);
 const modelBoxes = network.usesLeadBoxes ? selectLeadBoxes(boxes, batch, network.leadBoxCount) : boxes;
 const labels = new Float32Array(batch).map((_, i) => i % 2);
 const optimizer = tf.train.adam(1e-3);

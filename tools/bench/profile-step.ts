@@ -10,9 +10,6 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import {
-  BOX_COUNT,
-  LEAD_COUNT,
-  RHYTHM_BOX,
   createModel,
   selectLeadBoxes,
   parseInputSize,
@@ -22,6 +19,7 @@ import {
   type Architecture,
   weightedBinaryCrossEntropy,
 } from '@leadwise/models';
+import { standardLayoutBoxes } from './standard-boxes.ts';
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: string): string => {
@@ -69,16 +67,7 @@ const images = new Float32Array(batch * size.inputHeight * size.inputWidth).map(
 const labels = new Float32Array(batch).map((_, i) => i % 2);
 const optimizer = tf.train.adam(1e-3);
 const trainable = network.model.trainableWeights.map((w) => w.read() as tf.Variable);
-// The standard 3x4 layout's twelve boxes and the rhythm strip below them, as train-throughput.ts draws them.
-const layoutBoxes = new Float32Array(BOX_COUNT * 4);
-for (let lead = 0; lead < LEAD_COUNT; lead++) {
-  const column = Math.floor(lead / 3);
-  const row = lead % 3;
-  layoutBoxes.set([column * 0.25, row * 0.2, (column + 1) * 0.25, (row + 1) * 0.2], lead * 4);
-}
-layoutBoxes.set([0, 0.6, 1, 0.8], RHYTHM_BOX * 4);
-const boxes = new Float32Array(batch * BOX_COUNT * 4);
-for (let b = 0; b < batch; b++) boxes.set(layoutBoxes, b * BOX_COUNT * 4);
+const boxes = standardLayoutBoxes(batch);
 const modelBoxes = network.usesLeadBoxes ? selectLeadBoxes(boxes, batch, network.leadBoxCount) : boxes;
 const engine = tf.engine() as unknown as Record<'runKernelFunc' | 'addTapeNode', (...a: unknown[]) => unknown>;
 const engineCounts = { runKernelFunc: 0, addTapeNode: 0 };

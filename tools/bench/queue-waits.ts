@@ -7,9 +7,6 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import {
-  BOX_COUNT,
-  LEAD_COUNT,
-  RHYTHM_BOX,
   selectLeadBoxes,
   createModel,
   kernelQueueWaits,
@@ -20,6 +17,7 @@ import {
   type Architecture,
 } from '@leadwise/models';
 import { loadNativeKernels } from '@leadwise/native-kernels';
+import { standardLayoutBoxes } from './standard-boxes.ts';
 const architecture = (process.argv[2] ?? 'resnet18') as Architecture;
 await selectBackend({});
 const size = parseInputSize('128x160');
@@ -28,16 +26,7 @@ const network = createModel(parseModelConfig({ architecture, ...size, channels: 
 const images = new Float32Array(batch * size.inputHeight * size.inputWidth).map((_, i) => ((i * 2654435761) % 1000) / 1000);
 const labels = new Float32Array(batch).map((_, i) => i % 2);
 const optimizer = tf.train.adam(1e-3);
-// The standard 3x4 layout's boxes, as train-throughput.ts draws them.
-const layoutBoxes = new Float32Array(BOX_COUNT * 4);
-for (let lead = 0; lead < LEAD_COUNT; lead++) {
-  const column = Math.floor(lead / 3);
-  const row = lead % 3;
-  layoutBoxes.set([column * 0.25, row * 0.2, (column + 1) * 0.25, (row + 1) * 0.2], lead * 4);
-}
-layoutBoxes.set([0, 0.6, 1, 0.8], RHYTHM_BOX * 4);
-const boxes = new Float32Array(batch * BOX_COUNT * 4);
-for (let b = 0; b < batch; b++) boxes.set(layoutBoxes, b * BOX_COUNT * 4);
+const boxes = standardLayoutBoxes(batch);
 const modelBoxes = network.usesLeadBoxes ? selectLeadBoxes(boxes, batch, network.leadBoxCount) : boxes;
 const step = () => {
   const cost = optimizer.minimize(() => tf.tidy(() => {

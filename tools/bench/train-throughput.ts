@@ -17,9 +17,6 @@ import {
   ARCHITECTURES,
   countTrainableParams,
   createModel,
-  BOX_COUNT,
-  LEAD_COUNT,
-  RHYTHM_BOX,
   selectLeadBoxes,
   parseInputSize,
   parseModelConfig,
@@ -35,6 +32,7 @@ import {
   type TrainingProfile,
   weightedBinaryCrossEntropy,
 } from '@leadwise/models';
+import { standardLayoutBoxes } from './standard-boxes.ts';
 
 interface Options {
   profile: TrainingProfile;
@@ -78,18 +76,6 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-// Twelve boxes of the standard 3x4 layout, then the rhythm strip below them, as the renderer draws them.
-function standardLayoutBoxes(): Float32Array {
-  const boxes = new Float32Array(BOX_COUNT * 4);
-  for (let lead = 0; lead < LEAD_COUNT; lead++) {
-    const column = Math.floor(lead / 3);
-    const row = lead % 3;
-    boxes.set([column * 0.25, row * 0.2, (column + 1) * 0.25, (row + 1) * 0.2], lead * 4);
-  }
-  boxes.set([0, 0.6, 1, 0.8], RHYTHM_BOX * 4);
-  return boxes;
-}
-
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   const backend = backendEngineName(await selectBackend({ prefer: options.backend }));
@@ -104,8 +90,7 @@ async function main(): Promise<void> {
     const network = createModel(config);
     const pixels = size.inputHeight * size.inputWidth;
     const images = new Float32Array(batchSize * pixels).map((_, i) => ((i * 2654435761) % 1000) / 1000);
-    const boxes = new Float32Array(batchSize * BOX_COUNT * 4);
-    for (let b = 0; b < batchSize; b++) boxes.set(standardLayoutBoxes(), b * BOX_COUNT * 4);
+    const boxes = standardLayoutBoxes(batchSize);
     const modelBoxes = network.usesLeadBoxes ? selectLeadBoxes(boxes, batchSize, network.leadBoxCount) : boxes;
     const labels = new Float32Array(batchSize).map((_, i) => i % 2);
     // The trainer's Adam (epsilon 1e-8) where replicas train; tfjs's default one otherwise, as before.

@@ -39,16 +39,28 @@ bool getFloats(napi_env env, napi_value value, const char* what, Floats* out) {
   return true;
 }
 
-bool getInts(napi_env env, napi_value value, size_t count, int* out) {
+// An Int32Array argument: its data and length.
+bool getInt32s(napi_env env, napi_value value, const char* what, int** data, size_t* length) {
   bool isTyped = false;
   napi_is_typedarray(env, value, &isTyped);
   napi_typedarray_type type;
+  void* raw = nullptr;
+  if (isTyped) napi_get_typedarray_info(env, value, &type, length, &raw, nullptr, nullptr);
+  if (!isTyped || type != napi_int32_array) return fail(env, std::string(what) + " must be an Int32Array");
+  *data = static_cast<int*>(raw);
+  return true;
+}
+
+// A shape: an Int32Array of `count` sizes, copied out.
+bool getInts(napi_env env, napi_value value, size_t count, int* out) {
+  int* values = nullptr;
   size_t length = 0;
-  void* data = nullptr;
-  if (isTyped) napi_get_typedarray_info(env, value, &type, &length, &data, nullptr, nullptr);
-  if (!isTyped || type != napi_int32_array || length != count)
+  napi_value pending;
+  if (!getInt32s(env, value, "shape", &values, &length) || length != count) {
+    // One message for both (a wrong type or a wrong length), as before.
+    napi_get_and_clear_last_exception(env, &pending);
     return fail(env, "shape must be an Int32Array of " + std::to_string(count) + " values");
-  const int* values = static_cast<const int*>(data);
+  }
   for (size_t i = 0; i < count; ++i) {
     if (values[i] < 0 && i < count - 2) return fail(env, "shape sizes must not be negative");
     out[i] = values[i];
@@ -394,17 +406,6 @@ napi_value movingAverage(napi_env env, napi_callback_info info) {
   const long size = static_cast<long>(v.length);
   const float d = static_cast<float>(decay);
   return dispatch(env, [=] { leadwise::movingAverage(vd, xd, od, size, d); });
-}
-
-bool getInt32s(napi_env env, napi_value value, const char* what, int** data, size_t* length) {
-  bool isTyped = false;
-  napi_is_typedarray(env, value, &isTyped);
-  napi_typedarray_type type;
-  void* raw = nullptr;
-  if (isTyped) napi_get_typedarray_info(env, value, &type, length, &raw, nullptr, nullptr);
-  if (!isTyped || type != napi_int32_array) return fail(env, std::string(what) + " must be an Int32Array");
-  *data = static_cast<int*>(raw);
-  return true;
 }
 
 // (x, penalty, out, winner, shape) with shape = batch, cells, channels, leads; x [B, K, C],

@@ -1,4 +1,4 @@
-import { getKernel, type KernelConfig, type KernelFunc, type NamedAttrMap, type NamedTensorInfoMap, type TensorInfo } from '@tensorflow/tfjs';
+import { getKernel, util, type KernelConfig, type KernelFunc, type NamedAttrMap, type NamedTensorInfoMap, type TensorInfo } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { waitForInputs } from './kernel-queue.ts';
 
@@ -70,10 +70,20 @@ export function heapF32(backend: BackendWasm, info: TensorInfo): Float32Array {
  * after every kernel queued before it.
  */
 export function nativeView(backend: BackendWasm, info: TensorInfo): Float32Array {
-  const { memoryOffset } = backend.dataIdMap.get(info.dataId) as { memoryOffset: number };
-  let size = 1;
-  for (const d of info.shape) size *= d;
-  return new Float32Array((backend.wasm as unknown as { HEAPU8: Uint8Array }).HEAPU8.buffer, memoryOffset, size);
+  return new Float32Array(heapBuffer(backend), memoryOffset(backend, info), util.sizeFromShape(info.shape));
+}
+
+/** nativeView for an int32 tensor. */
+export function nativeInt32View(backend: BackendWasm, info: TensorInfo): Int32Array {
+  return new Int32Array(heapBuffer(backend), memoryOffset(backend, info), util.sizeFromShape(info.shape));
+}
+
+function heapBuffer(backend: BackendWasm): ArrayBufferLike {
+  return (backend.wasm as unknown as { HEAPU8: Uint8Array }).HEAPU8.buffer;
+}
+
+function memoryOffset(backend: BackendWasm, info: TensorInfo): number {
+  return (backend.dataIdMap.get(info.dataId) as { memoryOffset: number }).memoryOffset;
 }
 
 /** A view of a tensor under another shape, sharing its bytes (one more reference on the data). */
@@ -89,8 +99,7 @@ export function reshapeView(backend: BackendWasm, info: TensorInfo, shape: numbe
  */
 export function subView(backend: BackendWasm, info: TensorInfo, elementOffset: number, shape: number[]): TensorInfo {
   waitForInputs({ info });
-  const { memoryOffset } = backend.dataIdMap.get(info.dataId) as { memoryOffset: number };
-  return backend.makeOutput(shape, info.dtype, memoryOffset + elementOffset * 4);
+  return backend.makeOutput(shape, info.dtype, memoryOffset(backend, info) + elementOffset * 4);
 }
 
 export function releaseSubView(backend: BackendWasm, view: TensorInfo): void {

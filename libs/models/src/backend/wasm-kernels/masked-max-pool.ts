@@ -1,8 +1,7 @@
 import { getKernel, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { NativeKernels } from '@leadwise/native-kernels';
 import { waitForInputs } from './kernel-queue.ts';
-import { nativeView, type WasmKernelArgs } from './kernel-utils.ts';
+import { nativeInt32View, nativeView, type WasmKernelArgs } from './kernel-utils.ts';
 
 /**
  * LeadGroupECG's masked max pooling over the cells of each lead box (LeadMaxPooling in
@@ -17,13 +16,6 @@ import { nativeView, type WasmKernelArgs } from './kernel-utils.ts';
  */
 export const MASKED_MAX_POOL = 'LeadwiseMaskedMaxPool';
 export const MASKED_MAX_POOL_GRAD = 'LeadwiseMaskedMaxPoolGrad';
-
-function int32View(backend: BackendWasm, info: TensorInfo): Int32Array {
-  const { memoryOffset } = backend.dataIdMap.get(info.dataId) as { memoryOffset: number };
-  let size = 1;
-  for (const d of info.shape) size *= d;
-  return new Int32Array((backend.wasm as unknown as { HEAPU8: Uint8Array }).HEAPU8.buffer, memoryOffset, size);
-}
 
 function poolShape(features: TensorInfo, penalty: TensorInfo): Int32Array {
   const [batch, cells, channels] = features.shape;
@@ -49,7 +41,7 @@ export function nativeMaskedMaxPoolConfigs(native: NativeKernels): KernelConfig[
         const outShape = [shape[0], shape[3], shape[2]];
         const value = backend.makeOutput(outShape, 'float32');
         const winner = backend.makeOutput(outShape, 'int32');
-        native.maskedMaxPool(nativeView(backend, features), nativeView(backend, penalty), nativeView(backend, value), int32View(backend, winner), shape);
+        native.maskedMaxPool(nativeView(backend, features), nativeView(backend, penalty), nativeView(backend, value), nativeInt32View(backend, winner), shape);
         return [value, winner];
       }) as unknown as KernelFunc,
     },
@@ -65,7 +57,7 @@ export function nativeMaskedMaxPoolConfigs(native: NativeKernels): KernelConfig[
         const dx = backend.makeOutput([batch, cells, channels], 'float32');
         // The addon checks every winner index before it queues the kernel, so it reads them now.
         waitForInputs({ winner });
-        native.maskedMaxPoolGrad(nativeView(backend, dy), int32View(backend, winner), nativeView(backend, dx), Int32Array.of(batch, cells, channels, leads));
+        native.maskedMaxPoolGrad(nativeView(backend, dy), nativeInt32View(backend, winner), nativeView(backend, dx), Int32Array.of(batch, cells, channels, leads));
         return dx;
       }) as unknown as KernelFunc,
     },
