@@ -29,6 +29,8 @@ export interface NativeKernels {
   conv2d(x: Float32Array, filter: Float32Array, bias: Float32Array | null, y: Float32Array, shape: Int32Array, activation: 0 | 1): KernelTicket;
   /** shape: batch, inH, inW, channels, outH, outW, filterH, filterW, strideH, strideW, padTop, padLeft. */
   maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, shape: Int32Array): KernelTicket;
+  /** y = the maximum of x over each window's in-bounds positions; the shape as maxPoolGrad's. */
+  maxPool(x: Float32Array, y: Float32Array, shape: Int32Array): KernelTicket;
   /** Batch norm in training mode over x [rows, channels]: writes y, and the batch mean and (biased) variance per channel. */
   batchNormTrainForward(
     x: Float32Array,

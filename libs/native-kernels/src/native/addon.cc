@@ -191,6 +191,24 @@ napi_value maxPoolGrad(napi_env env, napi_callback_info info) {
   return dispatch(env, [=] { leadwise::maxPoolGrad(xd, dyd, dxd, s); });
 }
 
+// (x, y, shape) with the shape of maxPoolGrad.
+napi_value maxPool(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 3) return fail(env, "expected x, y and a shape"), nullptr;
+  int v[12];
+  if (!getInts(env, argv[2], 12, v)) return nullptr;
+  const PoolShape s{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11]};
+  Floats x, y;
+  if (!getFloats(env, argv[0], "x", &x) || !getFloats(env, argv[1], "y", &y)) return nullptr;
+  if (!checkLength(env, x, sizeOf(s.batch, s.inHeight, s.inWidth, s.channels), "x") ||
+      !checkLength(env, y, sizeOf(s.batch, s.outHeight, s.outWidth, s.channels), "y"))
+    return nullptr;
+  float *xd = x.data, *yd = y.data;
+  return dispatch(env, [=] { leadwise::maxPool(xd, yd, s); });
+}
+
 bool getOptionalFloats(napi_env env, napi_value value, const char* what, Floats* out) {
   napi_valuetype type;
   napi_typeof(env, value, &type);
@@ -571,6 +589,7 @@ napi_value init(napi_env env, napi_value exports) {
       {"conv2dBackpropFilter", nullptr, conv2dBackpropFilter, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2dBackpropInput", nullptr, conv2dBackpropInput, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2d", nullptr, conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"maxPool", nullptr, maxPool, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxPoolGrad", nullptr, maxPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormTrainForward", nullptr, batchNormTrainForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormTrainBackward", nullptr, batchNormTrainBackward, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "direct-conv.h"
@@ -284,6 +285,41 @@ void conv2dForward(const float* x, const float* filter, const float* bias, float
         for (int c = 0; c < co; ++c) row[c] += bias[c];
       if (activation == Activation::kRelu)
         for (int c = 0; c < co; ++c) row[c] = row[c] > 0.0f ? row[c] : 0.0f;
+    }
+  });
+}
+
+void maxPool(const float* x, float* y, const PoolShape& s) {
+  const int c = s.channels;
+  const long imageSize = static_cast<long>(s.inHeight) * s.inWidth * c;
+  const long outImageSize = static_cast<long>(s.outHeight) * s.outWidth * c;
+  parallelFor(s.batch, s.batch * (imageSize + outImageSize), [&](int b) {
+    const float* xImage = x + b * imageSize;
+    float* yImage = y + b * outImageSize;
+    for (int oh = 0; oh < s.outHeight; ++oh) {
+      const int h0 = std::max(oh * s.strideHeight - s.padTop, 0);
+      const int h1 = std::min(oh * s.strideHeight - s.padTop + s.filterHeight, s.inHeight);
+      for (int ow = 0; ow < s.outWidth; ++ow) {
+        const int w0 = std::max(ow * s.strideWidth - s.padLeft, 0);
+        const int w1 = std::min(ow * s.strideWidth - s.padLeft + s.filterWidth, s.inWidth);
+        float* __restrict out = yImage + (static_cast<long>(oh) * s.outWidth + ow) * c;
+        if (h0 >= h1 || w0 >= w1) {
+          std::fill(out, out + c, -std::numeric_limits<float>::infinity());
+          continue;
+        }
+        bool first = true;
+        for (int h = h0; h < h1; ++h) {
+          for (int w = w0; w < w1; ++w) {
+            const float* __restrict in = xImage + (static_cast<long>(h) * s.inWidth + w) * c;
+            if (first) {
+              std::copy(in, in + c, out);
+              first = false;
+              continue;
+            }
+            for (int ch = 0; ch < c; ++ch) out[ch] = in[ch] > out[ch] ? in[ch] : out[ch];
+          }
+        }
+      }
     }
   });
 }

@@ -58,6 +58,12 @@ struct PoolShape {
   int padTop, padLeft;
 };
 
+// y = the maximum of x over each window's in-bounds positions, compared as maxPoolGrad does (a
+// position wins only where it is greater, so a NaN at a window's first position stays); -inf for a
+// window with no position in bounds, as tfjs's cpu backend. Max is exact: the same bits as tfjs-wasm's
+// XNNPACK kernel for every input without NaN.
+void maxPool(const float* x, float* y, const PoolShape& shape);
+
 // Each window's dy goes to the first (row-major) position holding the window's maximum of x, with
 // the same comparisons, NaN behaviour included, as Leadwise's wasm kernel (max-pool-grad.ts).
 void maxPoolGrad(const float* x, const float* dy, float* dx, const PoolShape& shape);

@@ -222,16 +222,28 @@ int filterRowBlock(int kwc, int small, int middle, int large) {
 #define LEADWISE_AVX512 __attribute__((target("avx512f,avx512vl,avx2,fma")))
 #define LEADWISE_AVX2 __attribute__((target("avx2,fma")))
 
-// 32 vector registers: 24 outputs x 16 channels or 12 x 32, plus the filter row.
-LEADWISE_AVX512 void forwardImageAvx512(const ForwardJob& job, int step) {
+// 32 vector registers: 24 outputs x 16 channels or 12 x 32, plus the filter row; 8 channels (DenseNet's
+// growth rate at width 0.25) in 256-bit registers, 24, 12 or 6 outputs a strip as the map narrows.
+LEADWISE_AVX512 void forwardImageAvx512(const ForwardJob& job, int step, int strip) {
   if (job.shape->outChannels % 32 == 0)
     forwardByStep<16, 2, 12>(job, step);
-  else
+  else if (job.shape->outChannels % 16 == 0)
     forwardByStep<16, 1, 24>(job, step);
+  else if (strip == 24)
+    forwardByStep<8, 1, 24>(job, step);
+  else if (strip == 12)
+    forwardByStep<8, 1, 12>(job, step);
+  else
+    forwardByStep<8, 1, 6>(job, step);
 }
 
-// 16 registers: 6 outputs x 16 channels.
-LEADWISE_AVX2 void forwardImageAvx2(const ForwardJob& job, int step) { forwardByStep<8, 2, 6>(job, step); }
+// 16 registers: 6 outputs x 16 channels, or 12 x 8.
+LEADWISE_AVX2 void forwardImageAvx2(const ForwardJob& job, int step) {
+  if (job.shape->outChannels % 16 == 0)
+    forwardByStep<8, 2, 6>(job, step);
+  else
+    forwardByStep<8, 1, 12>(job, step);
+}
 
 LEADWISE_AVX512 void filterImageAvx512(const FilterJob& job) {
   const int kwc = job.shape->filterWidth * job.shape->inChannels;
@@ -269,14 +281,22 @@ bool isStepCovered(int step) { return step == 1 || step == 2 || step == 4 || ste
 // Padded rows and columns that every window of the output touches.
 int paddedRows(const ConvShape& s) { return (s.outHeight - 1) * s.strideHeight + s.filterHeight; }
 
-// Outputs per register strip of the forward kernel.
-int stripLength(const ConvShape& s) { return isa() == Isa::kAvx512 ? (s.outChannels % 32 == 0 ? 12 : 24) : 6; }
+// Outputs per register strip of the forward kernel (see forwardImageAvx512 / forwardImageAvx2).
+int stripLength(const ConvShape& s) {
+  if (isa() == Isa::kAvx512) {
+    if (s.outChannels % 32 == 0) return 12;
+    if (s.outChannels % 16 == 0) return 24;
+    return s.outWidth >= 24 ? 24 : s.outWidth >= 10 ? 12 : 6;
+  }
+  return s.outChannels % 16 == 0 ? 6 : 12;
+}
 
+// Narrow layers only: 8 output channels (half a 512-bit register) or a multiple of 16 up to 64.
 // Wide layers stay on the GEMM: with 128 channels each strip streams a 147 KB filter block from L2,
 // and a 4x5 map fills under half of a 12-output strip (ResNet18's last stage ran at 86 GFLOPS
 // direct against 145 on the GEMM; with 64 channels and 8x10 maps direct was still faster).
 bool forwardCovered(const ConvShape& s) {
-  return isa() != Isa::kNone && hasWork(s) && s.outChannels % 16 == 0 && s.outChannels <= 64 &&
+  return isa() != Isa::kNone && hasWork(s) && (s.outChannels % 16 == 0 || s.outChannels == 8) && s.outChannels <= 64 &&
          2 * s.outWidth >= stripLength(s) && isStepCovered(s.strideWidth * s.inChannels) && s.padTop >= 0 &&
          s.padLeft >= 0;
 }
@@ -284,7 +304,7 @@ bool forwardCovered(const ConvShape& s) {
 // The forward pass on a given (already suitable) shape: each image padded by its own task.
 void runForward(const float* x, const float* filter, const float* bias, float* y, const ConvShape& s,
                 Activation activation) {
-  const int strip = isa() == Isa::kAvx512 ? (s.outChannels % 32 == 0 ? 12 : 24) : 6;
+  const int strip = stripLength(s);
   const int strips = (s.outWidth + strip - 1) / strip;
   const int rows = paddedRows(s);
   const int cols = (strips * strip - 1) * s.strideWidth + s.filterWidth;
@@ -299,7 +319,7 @@ void runForward(const float* x, const float* filter, const float* bias, float* y
     const ForwardJob job{padded.data(), rowStride, filter, bias, y + b * imageOut, &s, activation};
 #if defined(__x86_64__) || defined(__i386__)
     if (isa() == Isa::kAvx512)
-      forwardImageAvx512(job, step);
+      forwardImageAvx512(job, step, strip);
     else
       forwardImageAvx2(job, step);
 #else

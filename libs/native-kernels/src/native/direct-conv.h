@@ -10,7 +10,7 @@
 
 namespace leadwise {
 
-// y = activation(conv(x, filter) + bias): 16, 32, 48 or 64 output channels, output rows at least
+// y = activation(conv(x, filter) + bias): 8, 16, 32, 48 or 64 output channels, output rows at least
 // half a register strip wide, stride * inChannels a power of two up to 128.
 // Images are split across threads; every output is computed by one thread (no thread dependence).
 bool directConvForward(const float* x, const float* filter, const float* bias, float* y, const ConvShape& shape,

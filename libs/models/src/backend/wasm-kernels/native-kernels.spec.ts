@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { loadNativeKernels, type NativeKernels } from '@leadwise/native-kernels';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initWasmBackend } from '../select-backend.ts';
+import { unwrapQueuedKernel } from './kernel-queue.ts';
 import { nativeKernelsRegistered, registerWasmTrainingKernels } from './register.ts';
 
 /**
@@ -49,6 +50,13 @@ const CONV_CASES: Case[] = [
   { n: 2, h: 10, w: 12, ci: 16, co: 16, k: 5, s: 1, pad: 'same' },
   { n: 1, h: 6, w: 20, ci: 128, co: 16, k: 1, s: 1, pad: 'valid' },
   { n: 2, h: 8, w: 9, ci: 3, co: 16, k: 3, s: 1, pad: 'same' },
+  // 8 output channels (DenseNet's 3x3 convolutions at width 0.25): direct strips of 24, 12 and 6
+  // outputs as the map narrows, and a map too narrow for any (the GEMM).
+  { n: 3, h: 6, w: 30, ci: 32, co: 8, k: 3, s: 1, pad: 'same' },
+  { n: 2, h: 8, w: 10, ci: 32, co: 8, k: 3, s: 1, pad: 'same' },
+  { n: 2, h: 4, w: 5, ci: 32, co: 8, k: 3, s: 1, pad: 'same' },
+  { n: 2, h: 5, w: 9, ci: 16, co: 8, k: 3, s: 2, pad: 'valid' },
+  { n: 1, h: 3, w: 2, ci: 32, co: 8, k: 3, s: 1, pad: 'same' },
 ];
 
 const POOL_CASES = [
@@ -175,6 +183,24 @@ describe.skipIf(native === null)('native training kernels match the wasm kernels
     const expected = await runKernel('wasm', 'MaxPoolGrad', { dy, input, output }, attrs);
     expect(Array.from(actual)).toEqual(Array.from(expected));
   });
+
+  it.each([...POOL_CASES, { n: 2, h: 4, w: 5, c: 16, k: 1, s: 1, pad: 'valid' as Pad }, { n: 2, h: 13, w: 17, c: 16, k: 3, s: 2, pad: 'same' as Pad }])(
+    'MaxPool, n$n h$h w$w c$c k$k s$s $pad: the same bits as tfjs-wasm (XNNPACK) and the cpu backend',
+    async (c) => {
+      const x = { shape: [c.n, c.h, c.w, c.c], values: randomValues(c.n * c.h * c.w * c.c, 7) };
+      // Ties and infinities, as after a ReLU and at a saturated input.
+      for (let i = 0; i < x.values.length; i += 3) x.values[i] = Math.max(x.values[i], 0);
+      x.values[5] = Infinity;
+      x.values[11] = -Infinity;
+      const attrs = { filterSize: [c.k, c.k], strides: [c.s, c.s], pad: c.pad };
+      const actual = await runKernel('wasm+native', 'MaxPool', { x }, attrs);
+      expect(unwrapQueuedKernel(tf.getKernel('MaxPool', 'wasm')!.kernelFunc).name).toBe('maxPoolNative');
+      for (const reference of ['wasm', 'cpu'] as const) {
+        const expected = await runKernel(reference, 'MaxPool', { x }, attrs);
+        expect(Array.from(actual), reference).toEqual(Array.from(expected));
+      }
+    },
+  );
 
   it.each([
     { a: [5, 7], b: [7, 3], ta: false, tb: false },

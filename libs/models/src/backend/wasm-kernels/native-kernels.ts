@@ -3,6 +3,7 @@ import {
   Conv2D,
   Conv2DBackpropFilter,
   Conv2DBackpropInput,
+  MaxPool,
   MaxPoolGrad,
   type Conv2DBackpropFilterAttrs,
   type Conv2DAttrs,
@@ -11,6 +12,7 @@ import {
   type FusedConv2DAttrs,
   type KernelConfig,
   type KernelFunc,
+  type MaxPoolAttrs,
   type MaxPoolGradAttrs,
   type TensorInfo,
 } from '@tensorflow/tfjs';
@@ -32,6 +34,7 @@ export function nativeTrainingKernelConfigs(native: NativeKernels): KernelConfig
   return [
     { kernelName: Conv2DBackpropFilter, backendName: 'wasm', kernelFunc: nativeBackpropFilter(native) as unknown as KernelFunc },
     { kernelName: Conv2DBackpropInput, backendName: 'wasm', kernelFunc: nativeBackpropInput(native) as unknown as KernelFunc },
+    { kernelName: MaxPool, backendName: 'wasm', kernelFunc: nativeMaxPool(native) as unknown as KernelFunc },
     { kernelName: MaxPoolGrad, backendName: 'wasm', kernelFunc: nativeMaxPoolGrad(native) as unknown as KernelFunc },
     { kernelName: Conv2D, backendName: 'wasm', kernelFunc: nativeConv2D(native, Conv2D) as unknown as KernelFunc },
     { kernelName: FusedConv2D, backendName: 'wasm', kernelFunc: nativeConv2D(native, FusedConv2D) as unknown as KernelFunc },
@@ -44,7 +47,7 @@ export function nativeTrainingKernelConfigs(native: NativeKernels): KernelConfig
   ];
 }
 
-const MIN_NATIVE_FORWARD_CHANNELS = 16;
+const MIN_NATIVE_FORWARD_CHANNELS = 8;
 
 /**
  * Forward convolution as im2col + the addon's SGEMM, with bias and ReLU fused. The cases it does
@@ -164,35 +167,50 @@ function nativeBackpropInput(native: NativeKernels) {
   };
 }
 
+/** The addon's pool shape: batch, inH, inW, channels, outH, outW, filterH, filterW, strideH, strideW, padTop, padLeft. */
+function poolShape(input: TensorInfo, attrs: MaxPoolAttrs | MaxPoolGradAttrs, what: string) {
+  const info = backend_util.computePool2DInfo(shape4(input, what), attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+  const shape = Int32Array.of(
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outHeight,
+    info.outWidth,
+    info.filterHeight,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+  );
+  return { info, shape };
+}
+
+/**
+ * Max pooling (NHWC, float32) in the addon, queued like the convolutions, instead of tfjs-wasm's
+ * XNNPACK kernel: single-threaded, and under the kernel queue a read of its input, so a wait for
+ * every kernel before it. Max is exact, so the bits are XNNPACK's for inputs without NaN.
+ */
+function nativeMaxPool(native: NativeKernels) {
+  return function maxPoolNative(args: WasmKernelArgs): TensorInfo {
+    const { backend } = args;
+    const x = args.inputs['x'] as TensorInfo;
+    if (x.dtype !== 'float32') return runStockWasmKernel(MaxPool, args);
+    const { info, shape } = poolShape(x, args.attrs as unknown as MaxPoolAttrs, 'MaxPool x');
+    const y = backend.makeOutput([info.batchSize, info.outHeight, info.outWidth, info.outChannels], 'float32');
+    native.maxPool(nativeView(backend, x), nativeView(backend, y), shape);
+    return y;
+  };
+}
+
 function nativeMaxPoolGrad(native: NativeKernels) {
   return function maxPoolGradNative(args: WasmKernelArgs): TensorInfo {
     const { backend } = args;
     const dy = args.inputs['dy'] as TensorInfo;
     const input = args.inputs['input'] as TensorInfo;
-    const attrs = args.attrs as unknown as MaxPoolGradAttrs;
-    const info = backend_util.computePool2DInfo(
-      shape4(input, 'MaxPoolGrad input'),
-      attrs.filterSize,
-      attrs.strides,
-      1,
-      attrs.pad,
-      attrs.dimRoundingMode,
-    );
+    const { shape } = poolShape(input, args.attrs as unknown as MaxPoolGradAttrs, 'MaxPoolGrad input');
     const dx = backend.makeOutput(input.shape, 'float32');
-    const shape = Int32Array.of(
-      info.batchSize,
-      info.inHeight,
-      info.inWidth,
-      info.inChannels,
-      info.outHeight,
-      info.outWidth,
-      info.filterHeight,
-      info.filterWidth,
-      info.strideHeight,
-      info.strideWidth,
-      info.padInfo.top,
-      info.padInfo.left,
-    );
     native.maxPoolGrad(nativeView(backend, input), nativeView(backend, dy), nativeView(backend, dx), shape);
     return dx;
   };
