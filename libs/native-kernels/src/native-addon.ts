@@ -29,6 +29,13 @@ export interface NativeKernels {
   conv2d(x: Float32Array, filter: Float32Array, bias: Float32Array | null, y: Float32Array, shape: Int32Array, activation: 0 | 1): KernelTicket;
   /** shape: batch, inH, inW, channels, outH, outW, filterH, filterW, strideH, strideW, padTop, padLeft. */
   maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, shape: Int32Array): KernelTicket;
+  /**
+   * y = the mean of x over each window, summed in XNNPACK's order (tfjs-wasm's bits); windows inside
+   * the image, at most 9 positions. The shape as maxPoolGrad's.
+   */
+  avgPool(x: Float32Array, y: Float32Array, shape: Int32Array): KernelTicket;
+  /** dx of avgPool where windows do not overlap: dy / positions at each window's positions, 0 elsewhere. */
+  avgPoolGrad(dy: Float32Array, dx: Float32Array, shape: Int32Array): KernelTicket;
   /** y = the maximum of x over each window's in-bounds positions; the shape as maxPoolGrad's. */
   maxPool(x: Float32Array, y: Float32Array, shape: Int32Array): KernelTicket;
   /** Batch norm in training mode over x [rows, channels]: writes y, and the batch mean and (biased) variance per channel. */

@@ -170,6 +170,14 @@ napi_value conv2d(napi_env env, napi_callback_info info) {
   return dispatch(env, [=] { leadwise::conv2dForward(xd, fd, bd, yd, s, act); });
 }
 
+// Reads a pool shape (the 12 ints of maxPoolGrad) from a JS Int32Array.
+bool getPoolShape(napi_env env, napi_value value, PoolShape* out) {
+  int v[12];
+  if (!getInts(env, value, 12, v)) return false;
+  *out = PoolShape{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11]};
+  return true;
+}
+
 // (x, dy, dx, shape) with shape = batch, inHeight, inWidth, channels, outHeight, outWidth,
 // filterHeight, filterWidth, strideHeight, strideWidth, padTop, padLeft.
 napi_value maxPoolGrad(napi_env env, napi_callback_info info) {
@@ -177,9 +185,8 @@ napi_value maxPoolGrad(napi_env env, napi_callback_info info) {
   napi_value argv[4];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   if (argc != 4) return fail(env, "expected x, dy, dx and a shape"), nullptr;
-  int v[12];
-  if (!getInts(env, argv[3], 12, v)) return nullptr;
-  const PoolShape s{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11]};
+  PoolShape s;
+  if (!getPoolShape(env, argv[3], &s)) return nullptr;
   Floats x, dy, dx;
   if (!getFloats(env, argv[0], "x", &x) || !getFloats(env, argv[1], "dy", &dy) || !getFloats(env, argv[2], "dx", &dx))
     return nullptr;
@@ -191,15 +198,61 @@ napi_value maxPoolGrad(napi_env env, napi_callback_info info) {
   return dispatch(env, [=] { leadwise::maxPoolGrad(xd, dyd, dxd, s); });
 }
 
+// The average pooling kernels cover windows inside the image with at most 9 positions (and, for the
+// gradient, windows that do not overlap); anything else is the caller's (tfjs-wasm's) to run.
+bool checkAvgPoolShape(napi_env env, const PoolShape& s, bool gradient) {
+  const bool inside = s.padTop == 0 && s.padLeft == 0 && s.filterHeight > 0 && s.filterWidth > 0 && s.strideHeight > 0 &&
+                      s.strideWidth > 0 && (s.outHeight - 1) * s.strideHeight + s.filterHeight <= s.inHeight &&
+                      (s.outWidth - 1) * s.strideWidth + s.filterWidth <= s.inWidth;
+  const bool small = s.filterHeight * s.filterWidth <= 9;
+  const bool disjoint = s.strideHeight >= s.filterHeight && s.strideWidth >= s.filterWidth;
+  if (inside && small && (!gradient || disjoint)) return true;
+  fail(env, "average pooling needs windows inside the image, of at most 9 positions (and not overlapping, for the gradient)");
+  return false;
+}
+
+// (x, y, shape) with the shape of maxPoolGrad.
+napi_value avgPool(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 3) return fail(env, "expected x, y and a shape"), nullptr;
+  PoolShape s;
+  if (!getPoolShape(env, argv[2], &s) || !checkAvgPoolShape(env, s, false)) return nullptr;
+  Floats x, y;
+  if (!getFloats(env, argv[0], "x", &x) || !getFloats(env, argv[1], "y", &y)) return nullptr;
+  if (!checkLength(env, x, sizeOf(s.batch, s.inHeight, s.inWidth, s.channels), "x") ||
+      !checkLength(env, y, sizeOf(s.batch, s.outHeight, s.outWidth, s.channels), "y"))
+    return nullptr;
+  float *xd = x.data, *yd = y.data;
+  return dispatch(env, [=] { leadwise::avgPool(xd, yd, s); });
+}
+
+// (dy, dx, shape) with the shape of maxPoolGrad.
+napi_value avgPoolGrad(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 3) return fail(env, "expected dy, dx and a shape"), nullptr;
+  PoolShape s;
+  if (!getPoolShape(env, argv[2], &s) || !checkAvgPoolShape(env, s, true)) return nullptr;
+  Floats dy, dx;
+  if (!getFloats(env, argv[0], "dy", &dy) || !getFloats(env, argv[1], "dx", &dx)) return nullptr;
+  if (!checkLength(env, dy, sizeOf(s.batch, s.outHeight, s.outWidth, s.channels), "dy") ||
+      !checkLength(env, dx, sizeOf(s.batch, s.inHeight, s.inWidth, s.channels), "dx"))
+    return nullptr;
+  float *dyd = dy.data, *dxd = dx.data;
+  return dispatch(env, [=] { leadwise::avgPoolGrad(dyd, dxd, s); });
+}
+
 // (x, y, shape) with the shape of maxPoolGrad.
 napi_value maxPool(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   if (argc != 3) return fail(env, "expected x, y and a shape"), nullptr;
-  int v[12];
-  if (!getInts(env, argv[2], 12, v)) return nullptr;
-  const PoolShape s{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11]};
+  PoolShape s;
+  if (!getPoolShape(env, argv[2], &s)) return nullptr;
   Floats x, y;
   if (!getFloats(env, argv[0], "x", &x) || !getFloats(env, argv[1], "y", &y)) return nullptr;
   if (!checkLength(env, x, sizeOf(s.batch, s.inHeight, s.inWidth, s.channels), "x") ||
@@ -589,6 +642,8 @@ napi_value init(napi_env env, napi_value exports) {
       {"conv2dBackpropFilter", nullptr, conv2dBackpropFilter, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2dBackpropInput", nullptr, conv2dBackpropInput, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2d", nullptr, conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"avgPool", nullptr, avgPool, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"avgPoolGrad", nullptr, avgPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxPool", nullptr, maxPool, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxPoolGrad", nullptr, maxPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormTrainForward", nullptr, batchNormTrainForward, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -324,6 +324,65 @@ void maxPool(const float* x, float* y, const PoolShape& s) {
   });
 }
 
+void avgPool(const float* x, float* y, const PoolShape& s) {
+  const int c = s.channels;
+  const int positions = s.filterHeight * s.filterWidth;
+  const float scale = 1.0f / static_cast<float>(positions);
+  const long imageSize = static_cast<long>(s.inHeight) * s.inWidth * c;
+  const long outImageSize = static_cast<long>(s.outHeight) * s.outWidth * c;
+  parallelFor(s.batch, s.batch * (imageSize + outImageSize), [&](int b) {
+    thread_local std::vector<float> zeros;
+    if (zeros.size() < static_cast<size_t>(c)) zeros.assign(c, 0.0f);
+    const float* xImage = x + b * imageSize;
+    float* yImage = y + b * outImageSize;
+    const float* in[9];
+    for (int oh = 0; oh < s.outHeight; ++oh) {
+      for (int ow = 0; ow < s.outWidth; ++ow) {
+        for (int i = 0; i < 9; ++i) in[i] = zeros.data();
+        for (int px = 0; px < s.filterWidth; ++px)
+          for (int py = 0; py < s.filterHeight; ++py)
+            in[px * s.filterHeight + py] =
+                xImage + ((static_cast<long>(oh) * s.strideHeight + py) * s.inWidth + static_cast<long>(ow) * s.strideWidth + px) * c;
+        float* __restrict out = yImage + (static_cast<long>(oh) * s.outWidth + ow) * c;
+        for (int ch = 0; ch < c; ++ch) {
+          const float sum01 = in[0][ch] + in[1][ch];
+          const float sum23 = in[2][ch] + in[3][ch];
+          const float sum45 = in[4][ch] + in[5][ch];
+          const float sum67 = in[6][ch] + in[7][ch];
+          const float sum018 = sum01 + in[8][ch];
+          const float sum2345 = sum23 + sum45;
+          const float sum01678 = sum018 + sum67;
+          out[ch] = (sum2345 + sum01678) * scale;
+        }
+      }
+    }
+  });
+}
+
+void avgPoolGrad(const float* dy, float* dx, const PoolShape& s) {
+  const int c = s.channels;
+  const float scale = 1.0f / static_cast<float>(s.filterHeight * s.filterWidth);
+  const long imageSize = static_cast<long>(s.inHeight) * s.inWidth * c;
+  const long outImageSize = static_cast<long>(s.outHeight) * s.outWidth * c;
+  parallelFor(s.batch, s.batch * (imageSize + outImageSize), [&](int b) {
+    float* dxImage = dx + b * imageSize;
+    const float* dyImage = dy + b * outImageSize;
+    std::fill(dxImage, dxImage + imageSize, 0.0f);
+    for (int oh = 0; oh < s.outHeight; ++oh) {
+      for (int ow = 0; ow < s.outWidth; ++ow) {
+        const float* __restrict g = dyImage + (static_cast<long>(oh) * s.outWidth + ow) * c;
+        for (int py = 0; py < s.filterHeight; ++py) {
+          for (int px = 0; px < s.filterWidth; ++px) {
+            float* __restrict out =
+                dxImage + ((static_cast<long>(oh) * s.strideHeight + py) * s.inWidth + static_cast<long>(ow) * s.strideWidth + px) * c;
+            for (int ch = 0; ch < c; ++ch) out[ch] = g[ch] * scale;
+          }
+        }
+      }
+    }
+  });
+}
+
 void maxPoolGrad(const float* x, const float* dy, float* dx, const PoolShape& s) {
   const int c = s.channels;
   const long imageSize = static_cast<long>(s.inHeight) * s.inWidth * c;

@@ -64,6 +64,15 @@ struct PoolShape {
 // XNNPACK kernel for every input without NaN.
 void maxPool(const float* x, float* y, const PoolShape& shape);
 
+// Average pooling over windows that lie inside the image (no padding) with at most 9 positions, the
+// same bits as XNNPACK's 9-input kernel (tfjs-wasm's AvgPool): the window's positions taken column by
+// column, missing ones as zeros, summed as ((p2 + p3) + (p4 + p5)) + (((p0 + p1) + p8) + (p6 + p7)),
+// times 1 / positions.
+void avgPool(const float* x, float* y, const PoolShape& shape);
+// Its gradient where windows do not overlap (stride = window): dx = dy * (1 / positions) at each
+// window's positions, 0 elsewhere.
+void avgPoolGrad(const float* dy, float* dx, const PoolShape& shape);
+
 // Each window's dy goes to the first (row-major) position holding the window's maximum of x, with
 // the same comparisons, NaN behaviour included, as Leadwise's wasm kernel (max-pool-grad.ts).
 void maxPoolGrad(const float* x, const float* dy, float* dx, const PoolShape& shape);

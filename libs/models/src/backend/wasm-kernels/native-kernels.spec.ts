@@ -100,6 +100,21 @@ async function runKernel(
   return values;
 }
 
+/**
+ * How many kernels the addon queued for one kernel call on the native engine (the queue is on with
+ * two threads): 0 where the call went to tfjs-wasm's own kernel.
+ */
+async function addonCalls(kernel: string, inputs: Record<string, { shape: number[]; values: Float32Array }>, attrs: Record<string, unknown>): Promise<number> {
+  await useEngine('wasm+native');
+  const tensors = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, tf.tensor(v.values, v.shape)]));
+  const before = native!.submitted();
+  const out = tf.engine().runKernel(kernel, tensors, attrs as never) as tf.Tensor;
+  const calls = native!.submitted() - before;
+  out.dataSync();
+  tf.dispose([out, ...Object.values(tensors)]);
+  return calls;
+}
+
 /** Native against both references, relative to the largest reference value (sums of many products). */
 async function expectNativeMatches(
   kernel: string,
@@ -201,6 +216,34 @@ describe.skipIf(native === null)('native training kernels match the wasm kernels
       }
     },
   );
+
+  const AVG_POOL_CASES = [
+    // Covered by the addon: DenseNet's 2x2 / 2 transition (an odd edge left out), 3x3 / 3, 3x3 / 2 (overlapping: forward only), 1x3.
+    { n: 3, h: 8, w: 11, c: 24, kh: 2, kw: 2, s: 2, pad: 'valid' as Pad, native: true, nativeGradient: true },
+    { n: 2, h: 9, w: 9, c: 5, kh: 3, kw: 3, s: 3, pad: 'valid' as Pad, native: true, nativeGradient: true },
+    { n: 2, h: 9, w: 7, c: 16, kh: 3, kw: 3, s: 2, pad: 'valid' as Pad, native: true, nativeGradient: false },
+    { n: 1, h: 4, w: 9, c: 8, kh: 1, kw: 3, s: 3, pad: 'valid' as Pad, native: true, nativeGradient: true },
+    // Not covered (padding used; 16 positions): tfjs-wasm's kernels run them.
+    { n: 2, h: 7, w: 9, c: 4, kh: 2, kw: 2, s: 2, pad: 'same' as Pad, native: false, nativeGradient: false },
+    { n: 1, h: 8, w: 8, c: 4, kh: 4, kw: 4, s: 4, pad: 'valid' as Pad, native: false, nativeGradient: false },
+  ];
+
+  it.each(AVG_POOL_CASES)('AvgPool and AvgPoolGrad, n$n h$h w$w c$c $kh x $kw / $s $pad: the bits of tfjs-wasm', async (c) => {
+    const x = { shape: [c.n, c.h, c.w, c.c], values: randomValues(c.n * c.h * c.w * c.c, 11) };
+    const attrs = { filterSize: [c.kh, c.kw], strides: [c.s, c.s], pad: c.pad };
+    const forward = await runKernel('wasm+native', 'AvgPool', { x }, attrs);
+    const oh = Math.round(forward.length / (c.n * c.c) / outSize(c.w, c.kw, c.s, c.pad));
+    const dy = { shape: [c.n, oh, outSize(c.w, c.kw, c.s, c.pad), c.c], values: randomValues(forward.length, 12) };
+    const gradient = await runKernel('wasm+native', 'AvgPoolGrad', { dy, input: x }, attrs);
+    const calls = { forward: await addonCalls('AvgPool', { x }, attrs), gradient: await addonCalls('AvgPoolGrad', { dy, input: x }, attrs) };
+    expect(Array.from(forward)).toEqual(Array.from(await runKernel('wasm', 'AvgPool', { x }, attrs)));
+    expect(Array.from(gradient)).toEqual(Array.from(await runKernel('wasm', 'AvgPoolGrad', { dy, input: x }, attrs)));
+    // The cpu backend sums in another order: close, not the same bits.
+    const cpu = await runKernel('cpu', 'AvgPool', { x }, attrs);
+    for (let i = 0; i < cpu.length; i++) expect(Math.abs(forward[i] - cpu[i])).toBeLessThanOrEqual(1e-6);
+    // With the queue on (2 threads here) the addon hands out a ticket for each kernel it queues.
+    expect(calls).toEqual({ forward: c.native ? 1 : 0, gradient: c.nativeGradient ? 1 : 0 });
+  });
 
   it.each([
     { a: [5, 7], b: [7, 3], ta: false, tb: false },

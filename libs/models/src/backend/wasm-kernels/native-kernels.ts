@@ -3,6 +3,8 @@ import {
   Conv2D,
   Conv2DBackpropFilter,
   Conv2DBackpropInput,
+  AvgPool,
+  AvgPoolGrad,
   MaxPool,
   MaxPoolGrad,
   type Conv2DBackpropFilterAttrs,
@@ -12,6 +14,8 @@ import {
   type FusedConv2DAttrs,
   type KernelConfig,
   type KernelFunc,
+  type AvgPoolAttrs,
+  type AvgPoolGradAttrs,
   type MaxPoolAttrs,
   type MaxPoolGradAttrs,
   type TensorInfo,
@@ -35,6 +39,8 @@ export function nativeTrainingKernelConfigs(native: NativeKernels): KernelConfig
     { kernelName: Conv2DBackpropFilter, backendName: 'wasm', kernelFunc: nativeBackpropFilter(native) as unknown as KernelFunc },
     { kernelName: Conv2DBackpropInput, backendName: 'wasm', kernelFunc: nativeBackpropInput(native) as unknown as KernelFunc },
     { kernelName: MaxPool, backendName: 'wasm', kernelFunc: nativeMaxPool(native) as unknown as KernelFunc },
+    { kernelName: AvgPool, backendName: 'wasm', kernelFunc: nativeAvgPool(native) as unknown as KernelFunc },
+    { kernelName: AvgPoolGrad, backendName: 'wasm', kernelFunc: nativeAvgPoolGrad(native) as unknown as KernelFunc },
     { kernelName: MaxPoolGrad, backendName: 'wasm', kernelFunc: nativeMaxPoolGrad(native) as unknown as KernelFunc },
     { kernelName: Conv2D, backendName: 'wasm', kernelFunc: nativeConv2D(native, Conv2D) as unknown as KernelFunc },
     { kernelName: FusedConv2D, backendName: 'wasm', kernelFunc: nativeConv2D(native, FusedConv2D) as unknown as KernelFunc },
@@ -168,7 +174,7 @@ function nativeBackpropInput(native: NativeKernels) {
 }
 
 /** The addon's pool shape: batch, inH, inW, channels, outH, outW, filterH, filterW, strideH, strideW, padTop, padLeft. */
-function poolShape(input: TensorInfo, attrs: MaxPoolAttrs | MaxPoolGradAttrs, what: string) {
+function poolShape(input: TensorInfo, attrs: MaxPoolAttrs | MaxPoolGradAttrs | AvgPoolAttrs | AvgPoolGradAttrs, what: string) {
   const info = backend_util.computePool2DInfo(shape4(input, what), attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
   const shape = Int32Array.of(
     info.batchSize,
@@ -201,6 +207,54 @@ function nativeMaxPool(native: NativeKernels) {
     const y = backend.makeOutput([info.batchSize, info.outHeight, info.outWidth, info.outChannels], 'float32');
     native.maxPool(nativeView(backend, x), nativeView(backend, y), shape);
     return y;
+  };
+}
+
+/**
+ * Where the addon's average pooling applies (its check, addon.cc): windows inside the image (no
+ * padding used) of at most 9 positions, which XNNPACK sums in one pass in a fixed order that the addon
+ * repeats, and for the gradient windows that do not overlap. DenseNet's 2x2 / 2 transitions are such.
+ */
+function avgPoolCovered(info: backend_util.Conv2DInfo, gradient: boolean): boolean {
+  const { filterHeight, filterWidth, strideHeight, strideWidth, outHeight, outWidth, inHeight, inWidth, padInfo } = info;
+  return (
+    padInfo.top === 0 &&
+    padInfo.left === 0 &&
+    (outHeight - 1) * strideHeight + filterHeight <= inHeight &&
+    (outWidth - 1) * strideWidth + filterWidth <= inWidth &&
+    filterHeight * filterWidth <= 9 &&
+    (!gradient || (strideHeight >= filterHeight && strideWidth >= filterWidth))
+  );
+}
+
+/**
+ * Average pooling in the addon, queued, where avgPoolCovered: the same bits as tfjs-wasm's
+ * XNNPACK kernel (the spec checks), which otherwise runs it, single-threaded and behind a queue wait.
+ */
+function nativeAvgPool(native: NativeKernels) {
+  return function avgPoolNative(args: WasmKernelArgs): TensorInfo {
+    const { backend } = args;
+    const x = args.inputs['x'] as TensorInfo;
+    if (x.dtype !== 'float32') return runStockWasmKernel(AvgPool, args);
+    const { info, shape } = poolShape(x, args.attrs as unknown as AvgPoolAttrs, 'AvgPool x');
+    if (!avgPoolCovered(info, false)) return runStockWasmKernel(AvgPool, args);
+    const y = backend.makeOutput([info.batchSize, info.outHeight, info.outWidth, info.outChannels], 'float32');
+    native.avgPool(nativeView(backend, x), nativeView(backend, y), shape);
+    return y;
+  };
+}
+
+/** Its gradient, where windows do not overlap: dy times 1 / positions at each window's positions. */
+function nativeAvgPoolGrad(native: NativeKernels) {
+  return function avgPoolGradNative(args: WasmKernelArgs): TensorInfo {
+    const { backend } = args;
+    const dy = args.inputs['dy'] as TensorInfo;
+    const input = args.inputs['input'] as TensorInfo;
+    const { info, shape } = poolShape(input, args.attrs as unknown as AvgPoolGradAttrs, 'AvgPoolGrad input');
+    if (!avgPoolCovered(info, true)) return runStockWasmKernel(AvgPoolGrad, args);
+    const dx = backend.makeOutput(input.shape, 'float32');
+    native.avgPoolGrad(nativeView(backend, dy), nativeView(backend, dx), shape);
+    return dx;
   };
 }
 
