@@ -1,6 +1,8 @@
 export {
   loadNativeKernels,
   NATIVE_KERNELS_ENV_VAR,
+  POOL_ENDS_ENV_VAR,
+  parsePoolEnds,
   parseThreads,
   parseWorkerSpin,
   THREADS_ENV_VAR,

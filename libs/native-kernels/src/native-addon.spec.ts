@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadNativeKernels, parseThreads, parseWorkerSpin } from './native-addon.ts';
+import { loadNativeKernels, parsePoolEnds, parseThreads, parseWorkerSpin } from './native-addon.ts';
 
 describe('native kernels addon', () => {
   it('reads LEADWISE_THREADS, rejecting what is not a whole number of threads', () => {
@@ -17,6 +17,14 @@ describe('native kernels addon', () => {
     expect(parseWorkerSpin(' 500 ')).toBe(500);
     expect(() => parseWorkerSpin('-1')).toThrow(/LEADWISE_WORKER_SPIN_US="-1" is not a whole number of microseconds/);
     expect(() => parseWorkerSpin('fast')).toThrow(/LEADWISE_WORKER_SPIN_US/);
+  });
+
+  it('reads LEADWISE_POOL_ENDS, 1 or 0', () => {
+    expect(parsePoolEnds(undefined)).toBeNull();
+    expect(parsePoolEnds(' ')).toBeNull();
+    expect(parsePoolEnds('1')).toBe(true);
+    expect(parsePoolEnds('0')).toBe(false);
+    expect(() => parsePoolEnds('yes')).toThrow(/LEADWISE_POOL_ENDS="yes" is not 1 or 0/);
   });
 
   it('is off with LEADWISE_NATIVE_KERNELS=0, whether or not it is built', () => {

@@ -9,6 +9,8 @@ export const NATIVE_KERNELS_ENV_VAR = 'LEADWISE_NATIVE_KERNELS';
 export const THREADS_ENV_VAR = 'LEADWISE_THREADS';
 /** Microseconds an idle worker thread spins for the next kernel before it sleeps; default 200. */
 export const WORKER_SPIN_ENV_VAR = 'LEADWISE_WORKER_SPIN_US';
+/** 0: every thread claims a kernel's tasks from the front, instead of the caller from the front and the others from the back. */
+export const POOL_ENDS_ENV_VAR = 'LEADWISE_POOL_ENDS';
 
 /**
  * The addon built by node-gyp at install (binding.gyp). Tensors are Float32Array views, normally
@@ -119,6 +121,8 @@ export interface NativeKernels {
   setThreads(threads: number): void;
   /** How long an idle worker spins for the next kernel before it sleeps (microseconds, 0: at once). */
   setWorkerSpin(microseconds: number): void;
+  /** Whether the caller claims tasks from the front and the other threads from the back (default true). */
+  setPoolEnds(on: boolean): void;
   threads(): number;
   /** The SGEMM microkernel runtime dispatch chose: 'avx512', 'avx2+fma' or 'generic'. */
   isa(): string;
@@ -155,6 +159,8 @@ function loadAddon(env: NodeJS.ProcessEnv): NativeKernelsStatus {
   kernels.setThreads(parseThreads(env[THREADS_ENV_VAR]) ?? availableParallelism());
   const spinUs = parseWorkerSpin(env[WORKER_SPIN_ENV_VAR]);
   if (spinUs !== null) kernels.setWorkerSpin(spinUs);
+  const poolEnds = parsePoolEnds(env[POOL_ENDS_ENV_VAR]);
+  if (poolEnds !== null) kernels.setPoolEnds(poolEnds);
   return { loaded: true, kernels };
 }
 
@@ -176,4 +182,12 @@ export function parseWorkerSpin(value: string | undefined): number | null {
     throw new Error(`${WORKER_SPIN_ENV_VAR}=${JSON.stringify(value)} is not a whole number of microseconds (0 or more)`);
   }
   return microseconds;
+}
+
+/** Reads `LEADWISE_POOL_ENDS` (1 or 0); empty means the default (1). */
+export function parsePoolEnds(value: string | undefined): boolean | null {
+  if (value === undefined || value.trim() === '') return null;
+  if (value.trim() === '1') return true;
+  if (value.trim() === '0') return false;
+  throw new Error(`${POOL_ENDS_ENV_VAR}=${JSON.stringify(value)} is not 1 or 0`);
 }

@@ -13,12 +13,15 @@ import { loadNativeKernels, type NativeKernels } from './native-addon.ts';
  */
 const status = loadNativeKernels({});
 const native: NativeKernels | null = status.loaded ? status.kernels : null;
-// The last one has idle workers sleep at once, so jobs also start and end through the condition variables.
+// One has idle workers sleep at once, so jobs also start and end through the condition variables;
+// the last has every thread claim tasks from the front (LEADWISE_POOL_ENDS=0) rather than the
+// workers from the back.
 const THREAD_SETTINGS = [
-  { threads: 1, spinUs: 200 },
-  { threads: 2, spinUs: 200 },
-  { threads: 3, spinUs: 200 },
-  { threads: 2, spinUs: 0 },
+  { threads: 1, spinUs: 200, ends: true },
+  { threads: 2, spinUs: 200, ends: true },
+  { threads: 3, spinUs: 200, ends: true },
+  { threads: 2, spinUs: 0, ends: true },
+  { threads: 2, spinUs: 200, ends: false },
 ];
 
 /** Deterministic uniform values in [lo, hi) (a 32-bit LCG; Numerical Recipes constants). */
@@ -44,14 +47,19 @@ function firstDifference(actual: Float32Array, expected: Float32Array): number {
 /** Runs `run` once per thread count; every output must have the same bits as on one thread. */
 function sameOnEveryThreadCount(kernels: NativeKernels, run: () => Float32Array[]): Float32Array[] {
   let first: Float32Array[] | null = null;
-  for (const { threads, spinUs } of THREAD_SETTINGS) {
+  for (const { threads, spinUs, ends } of THREAD_SETTINGS) {
     kernels.setThreads(threads);
     kernels.setWorkerSpin(spinUs);
+    kernels.setPoolEnds(ends);
     const outputs = run().map((o) => o.slice());
     if (!first) first = outputs;
-    else outputs.forEach((o, i) => expect(firstDifference(o, first![i]), `output ${i} on ${threads} threads, spin ${spinUs} us`).toBe(-1));
+    else
+      outputs.forEach((o, i) =>
+        expect(firstDifference(o, first![i]), `output ${i} on ${threads} threads, spin ${spinUs} us, ends ${ends}`).toBe(-1),
+      );
   }
   kernels.setWorkerSpin(200);
+  kernels.setPoolEnds(true);
   return first!;
 }
 

@@ -625,6 +625,16 @@ napi_value setWorkerSpin(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+napi_value setPoolEnds(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  bool on = true;
+  if (argc != 1 || napi_get_value_bool(env, argv[0], &on) != napi_ok) return fail(env, "pool ends must be true or false"), nullptr;
+  leadwise::setTwoEndedClaims(on);
+  return nullptr;
+}
+
 napi_value threads(napi_env env, napi_callback_info) {
   napi_value out;
   napi_create_int32(env, leadwise::threadCount(), &out);
@@ -666,6 +676,7 @@ napi_value init(napi_env env, napi_value exports) {
       {"completed", nullptr, completed, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, setThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setWorkerSpin", nullptr, setWorkerSpin, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setPoolEnds", nullptr, setPoolEnds, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"threads", nullptr, threads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"isa", nullptr, isa, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

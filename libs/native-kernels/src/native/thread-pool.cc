@@ -50,12 +50,18 @@ constexpr int kIndexBits = 20;
 constexpr uint64_t kIndexMask = (uint64_t{1} << kIndexBits) - 1;
 constexpr int kMaxPooledTasks = static_cast<int>(kIndexMask);
 
+// The word's low fields are the next task from the front and the end of the unclaimed range (the
+// next task from the back is end - 1): the job's caller claims from the front and the other threads
+// from the back, so that each thread runs the same end of every job's tasks. Kernels split by image
+// (and row-chunked element-wise kernels, whose rows are ordered by image), so a thread reads the
+// activations it wrote in the kernel before, from its own core's cache.
 uint64_t counterWord(uint32_t generation, int tasks) {
   return (static_cast<uint64_t>(generation & 0xffffffu) << (2 * kIndexBits)) | (static_cast<uint64_t>(tasks) << kIndexBits);
 }
 uint32_t generationOf(uint64_t word) { return static_cast<uint32_t>(word >> (2 * kIndexBits)); }
-int tasksOf(uint64_t word) { return static_cast<int>((word >> kIndexBits) & kIndexMask); }
-int indexOf(uint64_t word) { return static_cast<int>(word & kIndexMask); }
+int endOf(uint64_t word) { return static_cast<int>((word >> kIndexBits) & kIndexMask); }
+int frontOf(uint64_t word) { return static_cast<int>(word & kIndexMask); }
+std::atomic<bool> twoEnded{true};
 
 class ThreadPool {
  public:
@@ -93,6 +99,7 @@ class ThreadPool {
     }
     const uint32_t generation = ++lastGeneration_ & 0xffffffu;
     task_.store(&task, std::memory_order_relaxed);
+    tasks_.store(tasks, std::memory_order_relaxed);
     finished_.store(0, std::memory_order_relaxed);
     next_.store(counterWord(generation, tasks));
     {
@@ -101,7 +108,7 @@ class ThreadPool {
       job_.store(generation);
       if (sleepers_ > 0) wake_.notify_all();
     }
-    work(generation, task);
+    work(generation, task, true);
     if (!spinUntil([&] { return finished_.load() == tasks; }, kCallerSpin)) {
       std::unique_lock<std::mutex> lock(mutex_);
       callerSleeping_.store(true);
@@ -127,26 +134,28 @@ class ThreadPool {
     const std::function<void(int)>* task = task_.load(std::memory_order_relaxed);
     if (task == nullptr) return false;
     helped = generation;
-    return work(generation, *task);
+    return work(generation, *task, false);
   }
 
  private:
   // Claims and runs tasks of job `generation` until none is left. A claim succeeds only while the
   // job is unfinished, so `task` (read after the job was published) is still that job's.
-  bool work(uint32_t generation, const std::function<void(int)>& task) {
+  bool work(uint32_t generation, const std::function<void(int)>& task, bool front) {
     bool ran = false;
+    const bool fromFront = front || !twoEnded.load(std::memory_order_relaxed);
     for (;;) {
       uint64_t current = next_.load();
       int claimed = -1;
-      int tasks = 0;
-      while (generationOf(current) == generation && indexOf(current) < tasksOf(current)) {
-        if (next_.compare_exchange_weak(current, current + 1)) {
-          claimed = indexOf(current);
-          tasks = tasksOf(current);
+      while (generationOf(current) == generation && frontOf(current) < endOf(current)) {
+        const uint64_t claim = fromFront ? current + 1 : current - (uint64_t{1} << kIndexBits);
+        if (next_.compare_exchange_weak(current, claim)) {
+          claimed = fromFront ? frontOf(current) : endOf(current) - 1;
           break;
         }
       }
       if (claimed < 0) return ran;
+      // The job cannot finish before this task does, so tasks_ is still this job's.
+      const int tasks = tasks_.load(std::memory_order_relaxed);
       ran = true;
       task(claimed);
       // Only claimed tasks are counted, and the caller returns once all are: no late increment
@@ -172,7 +181,7 @@ class ThreadPool {
       seen = job_.load();
       // The job's task is stored before its generation is published; if the caller has moved on
       // to a later job since, every claim in work() fails on the generation.
-      work(seen, *task_.load(std::memory_order_relaxed));
+      work(seen, *task_.load(std::memory_order_relaxed), false);
     }
   }
 
@@ -190,6 +199,7 @@ class ThreadPool {
   std::atomic<bool> callerSleeping_{false};
   std::atomic<const std::function<void(int)>*> task_{nullptr};
   std::atomic<int> finished_{0};
+  std::atomic<int> tasks_{0};
   std::atomic<uint64_t> next_{0};
 };
 
@@ -202,6 +212,7 @@ ThreadPool& pool() {
 
 void setThreadCount(int threads) { pool().resize(threads); }
 void setWorkerSpin(int microseconds) { workerSpinUs.store(microseconds < 0 ? 0 : microseconds); }
+void setTwoEndedClaims(bool on) { twoEnded.store(on); }
 int threadCount() { return pool().size(); }
 int parallelism() { return pool().size() + pool().helpers(); }
 void parallelFor(int tasks, const std::function<void(int)>& task) { pool().run(tasks, task); }

@@ -17,6 +17,12 @@ int parallelism();
 // How long an idle worker spins for the next job before it sleeps (default 200 us; 0: at once).
 void setWorkerSpin(int microseconds);
 
+// Whether a job's caller claims its tasks from the front and the other threads from the back (the
+// default), so that each thread keeps to one end of every job: kernels split by image, so a thread
+// then reads activations it wrote itself, from its own core's cache. Off: every thread claims from
+// the front. The tasks (hence the bits) are the same either way.
+void setTwoEndedClaims(bool on);
+
 // Calls task(t) for every t in [0, tasks) on the pool and returns when all have finished. Threads
 // claim tasks as they come free, so which thread runs task t varies: a task's result must depend on
 // t alone (per-task partial sums, thread_local scratch only), which keeps results fixed for a
