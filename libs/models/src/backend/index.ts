@@ -22,6 +22,7 @@ export { patchEngineClone, unpatchEngineClone } from './wasm-kernels/saved-tenso
 export { MOVING_AVERAGE } from './wasm-kernels/batch-norm-training.ts';
 export {
   KERNEL_QUEUE_ENV_VAR,
+  QUEUE_AHEAD_ENV_VAR,
   kernelQueueActive,
   kernelQueueWaits,
   parseKernelQueue,

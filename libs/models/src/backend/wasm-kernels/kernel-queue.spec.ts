@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createModel } from '../../architectures/model-factory.ts';
 import { parseModelConfig } from '../../config.ts';
 import { initWasmBackend } from '../select-backend.ts';
-import { drainKernelQueue, kernelQueueActive, parseKernelQueue } from './kernel-queue.ts';
+import { drainKernelQueue, kernelQueueActive, parseKernelQueue, parseQueueAhead, QUEUE_AHEAD_ENV_VAR } from './kernel-queue.ts';
 import { registerWasmTrainingKernels } from './register.ts';
 
 /**
@@ -23,6 +23,14 @@ it('reads LEADWISE_KERNEL_QUEUE: 1, 0, or the default', () => {
   expect(parseKernelQueue('1')).toBe(true);
   expect(parseKernelQueue(' 0 ')).toBe(false);
   expect(() => parseKernelQueue('yes')).toThrow(/LEADWISE_KERNEL_QUEUE="yes" must be 1 \(queue the native kernels\) or 0/);
+});
+
+it('reads LEADWISE_QUEUE_AHEAD: a whole number of kernels, 0 for no limit', () => {
+  expect(parseQueueAhead(undefined)).toBe(64);
+  expect(parseQueueAhead('')).toBe(64);
+  expect(parseQueueAhead('8')).toBe(8);
+  expect(parseQueueAhead('0')).toBe(0);
+  expect(() => parseQueueAhead('-1')).toThrow(/LEADWISE_QUEUE_AHEAD="-1" is not a whole number of kernels/);
 });
 
 describe.skipIf(!native.loaded)('the kernel queue', () => {
@@ -121,6 +129,42 @@ describe.skipIf(!native.loaded)('the kernel queue', () => {
     const again = [tf.tensor1d(new Float32Array(4096)), tf.tensor1d(new Float32Array(4096))];
     expect(again.some((t) => freed.includes(offsetOf(t)))).toBe(true);
     tf.dispose([sum, ...again]);
+  });
+
+  /** Runs `body` with the queue on under LEADWISE_QUEUE_AHEAD=`ahead` (read when the queue starts). */
+  function withQueueAhead(ahead: string, body: () => void): void {
+    const before = process.env[QUEUE_AHEAD_ENV_VAR];
+    process.env[QUEUE_AHEAD_ENV_VAR] = ahead;
+    try {
+      useQueue(false);
+      useQueue(true);
+      body();
+    } finally {
+      if (before === undefined) delete process.env[QUEUE_AHEAD_ENV_VAR];
+      else process.env[QUEUE_AHEAD_ENV_VAR] = before;
+      useQueue(false);
+    }
+  }
+
+  it('lets JavaScript run at most LEADWISE_QUEUE_AHEAD kernels ahead of the dispatcher', () => {
+    const x = tf.randomUniform([1 << 18], -1, 1, 'float32', 13);
+    withQueueAhead('4', () => {
+      const backlog: number[] = [];
+      for (let i = 0; i < 100; i++) {
+        tf.relu(x).dispose();
+        backlog.push(kernels.submitted() - kernels.completed());
+      }
+      expect(Math.max(...backlog)).toBeLessThanOrEqual(4);
+    });
+    // Without a limit the backlog is what JavaScript queued: held at a known point, 10 ReLUs behind a hold.
+    withQueueAhead('0', () => {
+      kernels.holdQueue();
+      for (let i = 0; i < 10; i++) tf.relu(x).dispose();
+      expect(kernels.submitted() - kernels.completed()).toBeGreaterThanOrEqual(10);
+      kernels.releaseQueue();
+      drainKernelQueue();
+    });
+    x.dispose();
   });
 
   it('keeps a queued kernel right when the wasm heap grows under it', () => {

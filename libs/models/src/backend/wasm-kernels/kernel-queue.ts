@@ -39,6 +39,24 @@ import { nativeView } from './kernel-utils.ts';
  *   get native twins here (the same bits) so that the queue does not stall on them.
  */
 export const KERNEL_QUEUE_ENV_VAR = 'LEADWISE_KERNEL_QUEUE';
+/**
+ * How many kernels JavaScript may queue ahead of the dispatcher before it waits (helping) for the
+ * older half to run; 0: no limit. Frees are held until the kernels before them have run, so a
+ * JavaScript thread far ahead (DenseNet's backward pass: ~1,000 small kernels) holds back most of
+ * the step's freed memory, and the heap grows (2.2 GB against 1.4 GB direct) with cold buffers.
+ */
+export const QUEUE_AHEAD_ENV_VAR = 'LEADWISE_QUEUE_AHEAD';
+const DEFAULT_QUEUE_AHEAD = 64;
+
+/** Reads `LEADWISE_QUEUE_AHEAD`: a whole number of kernels, 0 for no limit; empty for the default. */
+export function parseQueueAhead(value: string | undefined): number {
+  if (value === undefined || value.trim() === '') return DEFAULT_QUEUE_AHEAD;
+  const ahead = Number(value.trim());
+  if (!Number.isInteger(ahead) || ahead < 0) {
+    throw new Error(`${QUEUE_AHEAD_ENV_VAR}=${JSON.stringify(value)} is not a whole number of kernels (0: no limit)`);
+  }
+  return ahead;
+}
 
 /** Reads `LEADWISE_KERNEL_QUEUE`: true / false, or null for the default. */
 export function parseKernelQueue(value: string | undefined): boolean | null {
@@ -71,6 +89,8 @@ interface QueueState {
   /** The wasm heap's own free. */
   readonly free: (pointer: number) => void;
   readonly nativeKernelFuncs: ReadonlySet<KernelFunc>;
+  /** QUEUE_AHEAD_ENV_VAR's limit (0: none). */
+  readonly ahead: number;
   readonly restore: Array<() => void>;
 }
 
@@ -133,6 +153,14 @@ export function drainKernelQueue(): void {
   if (s) waitForTicket(s, s.submitted);
 }
 
+/** Called after each queued kernel: past the limit, waits (helping) until the backlog is down to half of it. */
+function keepUp(s: QueueState): void {
+  if (s.ahead === 0 || s.submitted - s.completed <= s.ahead || s.submitted - refreshCompleted(s) <= s.ahead) return;
+  waitReason = 'backlog';
+  waitForTicket(s, s.submitted - (s.ahead >> 1));
+  waitReason = 'other';
+}
+
 function releaseDeferredFrees(s: QueueState): void {
   const frees = s.deferredFrees;
   if (frees.length === 0) return;
@@ -173,6 +201,7 @@ export function enableKernelQueue(backend: BackendWasm, native: NativeKernels, n
     deferredFrees: [],
     free,
     nativeKernelFuncs,
+    ahead: parseQueueAhead(process.env[QUEUE_AHEAD_ENV_VAR]),
     restore: [],
   };
 
@@ -226,6 +255,7 @@ export function enableKernelQueue(backend: BackendWasm, native: NativeKernels, n
         if (ticket !== s.submitted) {
           s.submitted = ticket;
           tagOutputs(s, out, ticket);
+          keepUp(s);
         }
         return out;
       };
@@ -290,6 +320,7 @@ function queuedRelu(s: QueueState, stock: WasmKernelFunc): WasmKernelFunc {
     const ticket = s.native.relu(nativeView(args.backend, x), nativeView(args.backend, y)) as number;
     s.submitted = ticket;
     s.writers.set(y.dataId, ticket);
+    keepUp(s);
     return y;
   };
 }
@@ -310,6 +341,7 @@ function queuedAdd(s: QueueState, stock: WasmKernelFunc): WasmKernelFunc {
     const ticket = s.native.add(nativeView(args.backend, a), nativeView(args.backend, b), nativeView(args.backend, out)) as number;
     s.submitted = ticket;
     s.writers.set(out.dataId, ticket);
+    keepUp(s);
     return out;
   };
 }
