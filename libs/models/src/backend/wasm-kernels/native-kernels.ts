@@ -175,7 +175,9 @@ function nativeBackpropInput(native: NativeKernels) {
 
 /** The addon's pool shape: batch, inH, inW, channels, outH, outW, filterH, filterW, strideH, strideW, padTop, padLeft. */
 function poolShape(input: TensorInfo, attrs: MaxPoolAttrs | MaxPoolGradAttrs | AvgPoolAttrs | AvgPoolGradAttrs, what: string) {
-  const info = backend_util.computePool2DInfo(shape4(input, what), attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+  // AvgPoolGrad's attributes have no rounding mode (tfjs's own kernels pass none for it).
+  const dimRoundingMode = 'dimRoundingMode' in attrs ? attrs.dimRoundingMode : undefined;
+  const info = backend_util.computePool2DInfo(shape4(input, what), attrs.filterSize, attrs.strides, 1, attrs.pad, dimRoundingMode);
   const shape = Int32Array.of(
     info.batchSize,
     info.inHeight,
