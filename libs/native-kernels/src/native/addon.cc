@@ -211,56 +211,35 @@ bool checkAvgPoolShape(napi_env env, const PoolShape& s, bool gradient) {
   return false;
 }
 
-// (x, y, shape) with the shape of maxPoolGrad.
-napi_value avgPool(napi_env env, napi_callback_info info) {
+// A pooling kernel of one input and one output, called as (in, out, shape) with the shape of
+// maxPoolGrad: forward kernels read the image and write the pooled map, gradients the other way
+// round. `averaging`: the shape must pass checkAvgPoolShape.
+using PoolKernel = void (*)(const float*, float*, const PoolShape&);
+napi_value poolCall(napi_env env, napi_callback_info info, const char* inName, const char* outName, bool gradient,
+                    bool averaging, PoolKernel kernel) {
   size_t argc = 3;
   napi_value argv[3];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 3) return fail(env, "expected x, y and a shape"), nullptr;
+  if (argc != 3) return fail(env, std::string("expected ") + inName + ", " + outName + " and a shape"), nullptr;
   PoolShape s;
-  if (!getPoolShape(env, argv[2], &s) || !checkAvgPoolShape(env, s, false)) return nullptr;
-  Floats x, y;
-  if (!getFloats(env, argv[0], "x", &x) || !getFloats(env, argv[1], "y", &y)) return nullptr;
-  if (!checkLength(env, x, sizeOf(s.batch, s.inHeight, s.inWidth, s.channels), "x") ||
-      !checkLength(env, y, sizeOf(s.batch, s.outHeight, s.outWidth, s.channels), "y"))
+  if (!getPoolShape(env, argv[2], &s) || (averaging && !checkAvgPoolShape(env, s, gradient))) return nullptr;
+  Floats in, out;
+  if (!getFloats(env, argv[0], inName, &in) || !getFloats(env, argv[1], outName, &out)) return nullptr;
+  const size_t image = sizeOf(s.batch, s.inHeight, s.inWidth, s.channels);
+  const size_t pooled = sizeOf(s.batch, s.outHeight, s.outWidth, s.channels);
+  if (!checkLength(env, in, gradient ? pooled : image, inName) || !checkLength(env, out, gradient ? image : pooled, outName))
     return nullptr;
-  float *xd = x.data, *yd = y.data;
-  return dispatch(env, [=] { leadwise::avgPool(xd, yd, s); });
+  float *ind = in.data, *outd = out.data;
+  return dispatch(env, [=] { kernel(ind, outd, s); });
 }
 
-// (dy, dx, shape) with the shape of maxPoolGrad.
+napi_value avgPool(napi_env env, napi_callback_info info) { return poolCall(env, info, "x", "y", false, true, leadwise::avgPool); }
+
 napi_value avgPoolGrad(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 3) return fail(env, "expected dy, dx and a shape"), nullptr;
-  PoolShape s;
-  if (!getPoolShape(env, argv[2], &s) || !checkAvgPoolShape(env, s, true)) return nullptr;
-  Floats dy, dx;
-  if (!getFloats(env, argv[0], "dy", &dy) || !getFloats(env, argv[1], "dx", &dx)) return nullptr;
-  if (!checkLength(env, dy, sizeOf(s.batch, s.outHeight, s.outWidth, s.channels), "dy") ||
-      !checkLength(env, dx, sizeOf(s.batch, s.inHeight, s.inWidth, s.channels), "dx"))
-    return nullptr;
-  float *dyd = dy.data, *dxd = dx.data;
-  return dispatch(env, [=] { leadwise::avgPoolGrad(dyd, dxd, s); });
+  return poolCall(env, info, "dy", "dx", true, true, leadwise::avgPoolGrad);
 }
 
-// (x, y, shape) with the shape of maxPoolGrad.
-napi_value maxPool(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 3) return fail(env, "expected x, y and a shape"), nullptr;
-  PoolShape s;
-  if (!getPoolShape(env, argv[2], &s)) return nullptr;
-  Floats x, y;
-  if (!getFloats(env, argv[0], "x", &x) || !getFloats(env, argv[1], "y", &y)) return nullptr;
-  if (!checkLength(env, x, sizeOf(s.batch, s.inHeight, s.inWidth, s.channels), "x") ||
-      !checkLength(env, y, sizeOf(s.batch, s.outHeight, s.outWidth, s.channels), "y"))
-    return nullptr;
-  float *xd = x.data, *yd = y.data;
-  return dispatch(env, [=] { leadwise::maxPool(xd, yd, s); });
-}
+napi_value maxPool(napi_env env, napi_callback_info info) { return poolCall(env, info, "x", "y", false, false, leadwise::maxPool); }
 
 bool getOptionalFloats(napi_env env, napi_value value, const char* what, Floats* out) {
   napi_valuetype type;

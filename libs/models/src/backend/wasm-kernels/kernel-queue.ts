@@ -172,9 +172,12 @@ function releaseDeferredFrees(s: QueueState): void {
   if (i > 0) frees.splice(0, i);
 }
 
-function tagOutputs(s: QueueState, out: TensorInfo | TensorInfo[], ticket: number): void {
+/** Records a kernel the addon has just queued: its ticket, the outputs it writes, then keepUp. */
+function recordQueued(s: QueueState, out: TensorInfo | TensorInfo[], ticket: number): void {
+  s.submitted = ticket;
   if (Array.isArray(out)) for (const info of out) s.writers.set(info.dataId, ticket);
   else s.writers.set(out.dataId, ticket);
+  keepUp(s);
 }
 
 type WasmKernelFunc = (args: { inputs: NamedTensorInfoMap; backend: BackendWasm; attrs?: unknown }) => TensorInfo | TensorInfo[];
@@ -252,11 +255,7 @@ export function enableKernelQueue(backend: BackendWasm, native: NativeKernels, n
       kernelFunc = (args) => {
         const out = original(args);
         const ticket = native.submitted();
-        if (ticket !== s.submitted) {
-          s.submitted = ticket;
-          tagOutputs(s, out, ticket);
-          keepUp(s);
-        }
+        if (ticket !== s.submitted) recordQueued(s, out, ticket);
         return out;
       };
     } else if (config.kernelName === Relu) {
@@ -317,10 +316,7 @@ function queuedRelu(s: QueueState, stock: WasmKernelFunc): WasmKernelFunc {
       return stock(args);
     }
     const y = args.backend.makeOutput(x.shape, 'float32');
-    const ticket = s.native.relu(nativeView(args.backend, x), nativeView(args.backend, y)) as number;
-    s.submitted = ticket;
-    s.writers.set(y.dataId, ticket);
-    keepUp(s);
+    recordQueued(s, y, s.native.relu(nativeView(args.backend, x), nativeView(args.backend, y)) as number);
     return y;
   };
 }
@@ -338,10 +334,7 @@ function queuedAdd(s: QueueState, stock: WasmKernelFunc): WasmKernelFunc {
       return stock(args);
     }
     const out = args.backend.makeOutput(a.shape, 'float32');
-    const ticket = s.native.add(nativeView(args.backend, a), nativeView(args.backend, b), nativeView(args.backend, out)) as number;
-    s.submitted = ticket;
-    s.writers.set(out.dataId, ticket);
-    keepUp(s);
+    recordQueued(s, out, s.native.add(nativeView(args.backend, a), nativeView(args.backend, b), nativeView(args.backend, out)) as number);
     return out;
   };
 }

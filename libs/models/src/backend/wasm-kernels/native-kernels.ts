@@ -202,14 +202,28 @@ function poolShape(input: TensorInfo, attrs: MaxPoolAttrs | MaxPoolGradAttrs | A
  */
 function nativeMaxPool(native: NativeKernels) {
   return function maxPoolNative(args: WasmKernelArgs): TensorInfo {
-    const { backend } = args;
-    const x = args.inputs['x'] as TensorInfo;
-    if (x.dtype !== 'float32') return runStockWasmKernel(MaxPool, args);
-    const { info, shape } = poolShape(x, args.attrs as unknown as MaxPoolAttrs, 'MaxPool x');
-    const y = backend.makeOutput([info.batchSize, info.outHeight, info.outWidth, info.outChannels], 'float32');
-    native.maxPool(nativeView(backend, x), nativeView(backend, y), shape);
-    return y;
+    return forwardPool(args, MaxPool, () => true, (x, y, shape) => native.maxPool(x, y, shape));
   };
+}
+
+/**
+ * A forward pooling kernel (NHWC, float32) on the addon where `covered`, else tfjs-wasm's: the pooled
+ * output allocated, then handed to `run` with a view of x and the addon's pool shape.
+ */
+function forwardPool(
+  args: WasmKernelArgs,
+  kernelName: typeof MaxPool | typeof AvgPool,
+  covered: (info: backend_util.Conv2DInfo) => boolean,
+  run: (x: Float32Array, y: Float32Array, shape: Int32Array) => unknown,
+): TensorInfo {
+  const { backend } = args;
+  const x = args.inputs['x'] as TensorInfo;
+  if (x.dtype !== 'float32') return runStockWasmKernel(kernelName, args);
+  const { info, shape } = poolShape(x, args.attrs as unknown as MaxPoolAttrs | AvgPoolAttrs, `${kernelName} x`);
+  if (!covered(info)) return runStockWasmKernel(kernelName, args);
+  const y = backend.makeOutput([info.batchSize, info.outHeight, info.outWidth, info.outChannels], 'float32');
+  run(nativeView(backend, x), nativeView(backend, y), shape);
+  return y;
 }
 
 /**
@@ -235,14 +249,7 @@ function avgPoolCovered(info: backend_util.Conv2DInfo, gradient: boolean): boole
  */
 function nativeAvgPool(native: NativeKernels) {
   return function avgPoolNative(args: WasmKernelArgs): TensorInfo {
-    const { backend } = args;
-    const x = args.inputs['x'] as TensorInfo;
-    if (x.dtype !== 'float32') return runStockWasmKernel(AvgPool, args);
-    const { info, shape } = poolShape(x, args.attrs as unknown as AvgPoolAttrs, 'AvgPool x');
-    if (!avgPoolCovered(info, false)) return runStockWasmKernel(AvgPool, args);
-    const y = backend.makeOutput([info.batchSize, info.outHeight, info.outWidth, info.outChannels], 'float32');
-    native.avgPool(nativeView(backend, x), nativeView(backend, y), shape);
-    return y;
+    return forwardPool(args, AvgPool, (info) => avgPoolCovered(info, false), (x, y, shape) => native.avgPool(x, y, shape));
   };
 }
 
