@@ -1,7 +1,8 @@
 /**
  * Where a training step waits for the kernel queue (libs/models kernel-queue.ts): waits per step and
  * their time by the kernel that waited, the dispatcher's busy and idle time, CPU ms and page faults
- * per step, over STEPS steps (default 10) after 3 warm-up steps. Batch 32, 128x160x1, width 0.25.
+ * per step, over STEPS steps (default 10) after 3 warm-up steps, and the wasm heap's size at the end.
+ * Batch 32, 128x160x1, width 0.25.
  *
  *   LEADWISE_THREADS=2 LEADWISE_KERNEL_QUEUE=1 [STEPS=10] npx tsx tools/bench/queue-waits.ts [resnet18|leadgroup|densenet121|vgg16]
  */
@@ -54,7 +55,8 @@ for (let i = 0; i < n; i++) step();
 const wall = (performance.now() - t0) / n;
 const c = process.cpuUsage(c0);
 const faults = (process.resourceUsage().minorPageFault - f0) / n;
-console.log(`${architecture}: ${wall.toFixed(1)} ms/step, CPU ${((c.user + c.system) / 1000 / n).toFixed(1)} ms/step, waits ${(kernelQueueWaits.count / n).toFixed(1)}/step ${(kernelQueueWaits.ms / n).toFixed(1)} ms/step, ${faults.toFixed(0)} page faults/step`);
+const heapMiB = ((tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.buffer.byteLength ?? 0) / 2 ** 20;
+console.log(`${architecture}: ${wall.toFixed(1)} ms/step, CPU ${((c.user + c.system) / 1000 / n).toFixed(1)} ms/step, waits ${(kernelQueueWaits.count / n).toFixed(1)}/step ${(kernelQueueWaits.ms / n).toFixed(1)} ms/step, ${faults.toFixed(0)} page faults/step, wasm heap ${heapMiB.toFixed(0)} MiB`);
 const q1 = native.loaded ? native.kernels.queueTimes() : [0, 0];
 console.log(`  dispatcher: running kernels ${((q1[0] - q0[0]) / n).toFixed(1)} ms/step, idle ${((q1[1] - q0[1]) / n).toFixed(1)} ms/step`);
 for (const [k, v] of [...kernelQueueWaits.byReason].sort((a, b) => b[1].ms - a[1].ms).slice(0, 20)) console.log(`  ${k}: ${(v.count / n).toFixed(1)} waits, ${(v.ms / n).toFixed(1)} ms`);
