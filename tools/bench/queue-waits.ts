@@ -47,6 +47,8 @@ kernelQueueWaits.ms = 0;
 kernelQueueWaits.byReason.clear();
 const native = loadNativeKernels();
 const q0 = native.loaded ? native.kernels.queueTimes() : [0, 0];
+if (native.loaded) native.kernels.setKernelProfile(true);
+const p0 = native.loaded ? native.kernels.poolStats() : [0, 0, 0, 0];
 const n = Number(process.env.STEPS ?? 10);
 const t0 = performance.now();
 const c0 = process.cpuUsage();
@@ -60,3 +62,12 @@ console.log(`${architecture}: ${wall.toFixed(1)} ms/step, CPU ${((c.user + c.sys
 const q1 = native.loaded ? native.kernels.queueTimes() : [0, 0];
 console.log(`  dispatcher: running kernels ${((q1[0] - q0[0]) / n).toFixed(1)} ms/step, idle ${((q1[1] - q0[1]) / n).toFixed(1)} ms/step`);
 for (const [k, v] of [...kernelQueueWaits.byReason].sort((a, b) => b[1].ms - a[1].ms).slice(0, 20)) console.log(`  ${k}: ${(v.count / n).toFixed(1)} waits, ${(v.ms / n).toFixed(1)} ms`);
+if (native.loaded) {
+  native.kernels.setKernelProfile(false);
+  const p1 = native.kernels.poolStats().map((v, i) => (v - p0[i]) / n);
+  console.log(`  pool: ${p1[0].toFixed(0)} jobs/step, tasks by the caller ${p1[1].toFixed(0)}, by other threads ${p1[2].toFixed(0)}, jobs the caller ran alone ${p1[3].toFixed(0)}`);
+  const rows = native.kernels.kernelProfile().sort((a, b) => b[2] - a[2]);
+  const total = rows.reduce((sum, row) => sum + row[2], 0) / n;
+  console.log(`  native kernels: ${total.toFixed(1)} ms/step in all`);
+  for (const [name, calls, ms] of rows) console.log(`    ${name}: ${(calls / n).toFixed(0)} calls, ${(ms / n).toFixed(2)} ms`);
+}

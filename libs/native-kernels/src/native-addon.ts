@@ -118,6 +118,12 @@ export interface NativeKernels {
   /** For tests: queues a kernel that runs until `releaseQueue` (a known point); returns its ticket. */
   holdQueue(): number;
   releaseQueue(): void;
+  /** For benchmarks: true starts timing every kernel by name (clearing what was counted), false stops. */
+  setKernelProfile(on: boolean): void;
+  /** [name, calls, ms] per kernel since setKernelProfile(true): each kernel's run, on the thread that ran it. */
+  kernelProfile(): [string, number, number][];
+  /** For benchmarks, since the process started: [pooled jobs, their callers' tasks, other threads' tasks, jobs the caller ran alone]. */
+  poolStats(): [number, number, number, number];
   setThreads(threads: number): void;
   /** How long an idle worker spins for the next kernel before it sleeps (microseconds, 0: at once). */
   setWorkerSpin(microseconds: number): void;

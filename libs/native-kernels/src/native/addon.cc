@@ -2,7 +2,11 @@
 // the tfjs-wasm heap; the kernels read and write through its pointer, so nothing is copied.
 #include <node_api.h>
 
+#include <atomic>
+#include <chrono>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -85,9 +89,32 @@ Instance* instanceOf(napi_env env) {
   return static_cast<Instance*>(data);
 }
 
+// For benchmarks (setKernelProfile): calls and nanoseconds per kernel name, over every thread's
+// kernels, direct or queued, counted from the kernel's start to its end on the thread that runs it.
+struct KernelTimes {
+  uint64_t calls = 0;
+  uint64_t ns = 0;
+};
+std::atomic<bool> profiling{false};
+std::mutex profileMutex;
+std::map<std::string, KernelTimes> profile;  // guarded by profileMutex
+
+std::function<void()> timed(const char* name, std::function<void()> kernel) {
+  return [name, kernel = std::move(kernel)] {
+    const auto start = std::chrono::steady_clock::now();
+    kernel();
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count();
+    std::lock_guard<std::mutex> lock(profileMutex);
+    KernelTimes& times = profile[name];
+    times.calls += 1;
+    times.ns += static_cast<uint64_t>(ns);
+  };
+}
+
 // Runs a validated kernel now, or queues it (setQueued) and returns its ticket. A kernel holds raw
 // pointers into memory JavaScript keeps alive until the kernel has run (see kernel-queue.ts).
-napi_value dispatch(napi_env env, std::function<void()> kernel) {
+napi_value dispatch(napi_env env, const char* name, std::function<void()> kernel) {
+  if (profiling.load(std::memory_order_relaxed)) kernel = timed(name, std::move(kernel));
   Instance* instance = instanceOf(env);
   if (instance == nullptr || !instance->queue) {
     kernel();
@@ -126,7 +153,7 @@ napi_value conv2dBackpropFilter(napi_env env, napi_callback_info info) {
       !checkLength(env, t[2], sizeOf(s.filterHeight, s.filterWidth, s.inChannels, s.outChannels), "dw"))
     return nullptr;
   float *x = t[0].data, *dy = t[1].data, *dw = t[2].data;
-  return dispatch(env, [=] { leadwise::conv2dBackpropFilter(x, dy, dw, s); });
+  return dispatch(env, "conv2dBackpropFilter", [=] { leadwise::conv2dBackpropFilter(x, dy, dw, s); });
 }
 
 napi_value conv2dBackpropInput(napi_env env, napi_callback_info info) {
@@ -138,7 +165,7 @@ napi_value conv2dBackpropInput(napi_env env, napi_callback_info info) {
       !checkLength(env, t[2], sizeOf(s.batch, s.inHeight, s.inWidth, s.inChannels), "dx"))
     return nullptr;
   float *dy = t[0].data, *filter = t[1].data, *dx = t[2].data;
-  return dispatch(env, [=] { leadwise::conv2dBackpropInput(dy, filter, dx, s); });
+  return dispatch(env, "conv2dBackpropInput", [=] { leadwise::conv2dBackpropInput(dy, filter, dx, s); });
 }
 
 // (x, filter, bias or null, y, shape, activation) with activation 0 = linear, 1 = relu.
@@ -167,7 +194,7 @@ napi_value conv2d(napi_env env, napi_callback_info info) {
     return nullptr;
   const auto act = static_cast<leadwise::Activation>(activation);
   float *xd = x.data, *fd = filter.data, *bd = bias.data, *yd = y.data;
-  return dispatch(env, [=] { leadwise::conv2dForward(xd, fd, bd, yd, s, act); });
+  return dispatch(env, "conv2d", [=] { leadwise::conv2dForward(xd, fd, bd, yd, s, act); });
 }
 
 // Reads a pool shape (the 12 ints of maxPoolGrad) from a JS Int32Array.
@@ -195,7 +222,7 @@ napi_value maxPoolGrad(napi_env env, napi_callback_info info) {
       !checkLength(env, dx, x.length, "dx"))
     return nullptr;
   float *xd = x.data, *dyd = dy.data, *dxd = dx.data;
-  return dispatch(env, [=] { leadwise::maxPoolGrad(xd, dyd, dxd, s); });
+  return dispatch(env, "maxPoolGrad", [=] { leadwise::maxPoolGrad(xd, dyd, dxd, s); });
 }
 
 // The average pooling kernels cover windows inside the image with at most 9 positions (and, for the
@@ -215,8 +242,8 @@ bool checkAvgPoolShape(napi_env env, const PoolShape& s, bool gradient) {
 // maxPoolGrad: forward kernels read the image and write the pooled map, gradients the other way
 // round. `averaging`: the shape must pass checkAvgPoolShape.
 using PoolKernel = void (*)(const float*, float*, const PoolShape&);
-napi_value poolCall(napi_env env, napi_callback_info info, const char* inName, const char* outName, bool gradient,
-                    bool averaging, PoolKernel kernel) {
+napi_value poolCall(napi_env env, napi_callback_info info, const char* kernelName, const char* inName, const char* outName,
+                    bool gradient, bool averaging, PoolKernel kernel) {
   size_t argc = 3;
   napi_value argv[3];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
@@ -230,16 +257,16 @@ napi_value poolCall(napi_env env, napi_callback_info info, const char* inName, c
   if (!checkLength(env, in, gradient ? pooled : image, inName) || !checkLength(env, out, gradient ? image : pooled, outName))
     return nullptr;
   float *ind = in.data, *outd = out.data;
-  return dispatch(env, [=] { kernel(ind, outd, s); });
+  return dispatch(env, kernelName, [=] { kernel(ind, outd, s); });
 }
 
-napi_value avgPool(napi_env env, napi_callback_info info) { return poolCall(env, info, "x", "y", false, true, leadwise::avgPool); }
+napi_value avgPool(napi_env env, napi_callback_info info) { return poolCall(env, info, "avgPool", "x", "y", false, true, leadwise::avgPool); }
 
 napi_value avgPoolGrad(napi_env env, napi_callback_info info) {
-  return poolCall(env, info, "dy", "dx", true, true, leadwise::avgPoolGrad);
+  return poolCall(env, info, "avgPoolGrad", "dy", "dx", true, true, leadwise::avgPoolGrad);
 }
 
-napi_value maxPool(napi_env env, napi_callback_info info) { return poolCall(env, info, "x", "y", false, false, leadwise::maxPool); }
+napi_value maxPool(napi_env env, napi_callback_info info) { return poolCall(env, info, "maxPool", "x", "y", false, false, leadwise::maxPool); }
 
 bool getOptionalFloats(napi_env env, napi_value value, const char* what, Floats* out) {
   napi_valuetype type;
@@ -274,7 +301,7 @@ napi_value batchNormTrainForward(napi_env env, napi_callback_info info) {
   for (int i = 0; i < 6; ++i) p[i] = t[i].data;
   const long rows = static_cast<long>(t[0].length / channels);
   const float eps = static_cast<float>(epsilon);
-  return dispatch(env, [=] { leadwise::batchNormTrainForward(p[0], p[1], p[2], p[3], p[4], p[5], rows, channels, eps); });
+  return dispatch(env, "batchNormTrainForward", [=] { leadwise::batchNormTrainForward(p[0], p[1], p[2], p[3], p[4], p[5], rows, channels, eps); });
 }
 
 // (x, dy, gamma, mean, variance, dmean or null, dvariance or null, dx, dgamma, dbeta, channels, epsilon).
@@ -302,7 +329,7 @@ napi_value batchNormTrainBackward(napi_env env, napi_callback_info info) {
   for (int i = 0; i < 10; ++i) p[i] = t[i].data;
   const long rows = static_cast<long>(t[0].length / channels);
   const float eps = static_cast<float>(epsilon);
-  return dispatch(env, [=] {
+  return dispatch(env, "batchNormTrainBackward", [=] {
     leadwise::batchNormTrainBackward(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], rows, channels, eps);
   });
 }
@@ -319,7 +346,7 @@ napi_value reluGrad(napi_env env, napi_callback_info info) {
   if (!checkLength(env, y, dy.length, "y") || !checkLength(env, dx, dy.length, "dx")) return nullptr;
   float *dyd = dy.data, *yd = y.data, *dxd = dx.data;
   const long size = static_cast<long>(dy.length);
-  return dispatch(env, [=] { leadwise::reluGrad(dyd, yd, dxd, size); });
+  return dispatch(env, "reluGrad", [=] { leadwise::reluGrad(dyd, yd, dxd, size); });
 }
 
 // (value, m, v, gradient, newValue, newM, newV, scalars) with scalars a Float32Array of beta1,
@@ -342,7 +369,7 @@ napi_value adamUpdate(napi_env env, napi_callback_info info) {
   float* p[7];
   for (int i = 0; i < 7; ++i) p[i] = t[i].data;
   const long size = static_cast<long>(t[0].length);
-  return dispatch(env, [=] {
+  return dispatch(env, "adamUpdate", [=] {
     leadwise::adamUpdate(p[0], p[1], p[2], p[3], p[4], p[5], p[6], size, s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]);
   });
 }
@@ -380,7 +407,7 @@ napi_value copyColumns(napi_env env, napi_callback_info info) {
   }
   if (!checkLength(env, wide, total, "wide")) return nullptr;
   float* wideData = wide.data;
-  return dispatch(env, [=] {
+  return dispatch(env, concat ? "concatColumns" : "splitColumns", [=] {
     if (concat) {
       leadwise::concatColumns(parts.data(), widths.data(), static_cast<int>(count), wideData, static_cast<long>(rows));
     } else {
@@ -408,7 +435,7 @@ napi_value batchMatMul(napi_env env, napi_callback_info info) {
     return nullptr;
   float *ad = a.data, *bd = b.data, *cd = c.data;
   const bool transposeA = v[6] != 0, transposeB = v[7] != 0;
-  return dispatch(env, [=] { leadwise::batchMatMul(ad, bd, cd, batch, batchA, batchB, m, n, k, transposeA, transposeB); });
+  return dispatch(env, "batchMatMul", [=] { leadwise::batchMatMul(ad, bd, cd, batch, batchA, batchB, m, n, k, transposeA, transposeB); });
 }
 
 // (x, y): y = max(x, 0).
@@ -422,7 +449,7 @@ napi_value relu(napi_env env, napi_callback_info info) {
   if (!checkLength(env, y, x.length, "y")) return nullptr;
   float *xd = x.data, *yd = y.data;
   const long size = static_cast<long>(x.length);
-  return dispatch(env, [=] { leadwise::relu(xd, yd, size); });
+  return dispatch(env, "relu", [=] { leadwise::relu(xd, yd, size); });
 }
 
 // (a, b, out): out = a + b, all the same length.
@@ -437,7 +464,7 @@ napi_value add(napi_env env, napi_callback_info info) {
   if (!checkLength(env, b, a.length, "b") || !checkLength(env, out, a.length, "out")) return nullptr;
   float *ad = a.data, *bd = b.data, *od = out.data;
   const long size = static_cast<long>(a.length);
-  return dispatch(env, [=] { leadwise::add(ad, bd, od, size); });
+  return dispatch(env, "add", [=] { leadwise::add(ad, bd, od, size); });
 }
 
 // (current, value, out, decay): out = current - (current - value) * decay.
@@ -455,7 +482,7 @@ napi_value movingAverage(napi_env env, napi_callback_info info) {
   float *vd = v.data, *xd = x.data, *od = out.data;
   const long size = static_cast<long>(v.length);
   const float d = static_cast<float>(decay);
-  return dispatch(env, [=] { leadwise::movingAverage(vd, xd, od, size, d); });
+  return dispatch(env, "movingAverage", [=] { leadwise::movingAverage(vd, xd, od, size, d); });
 }
 
 // (x, penalty, out, winner, shape) with shape = batch, cells, channels, leads; x [B, K, C],
@@ -481,7 +508,7 @@ napi_value maskedMaxPool(napi_env env, napi_callback_info info) {
   if (winnerLength != sizeOf(batch, leads, channels, 1)) return fail(env, "winner must hold one index per output"), nullptr;
   const float *xd = x.data, *pd = penalty.data;
   float* od = out.data;
-  return dispatch(env, [=] { leadwise::maskedMaxPool(xd, pd, od, winner, batch, cells, channels, leads); });
+  return dispatch(env, "maskedMaxPool", [=] { leadwise::maskedMaxPool(xd, pd, od, winner, batch, cells, channels, leads); });
 }
 
 // (dy, winner, dx, shape) with the shape and layouts of maskedMaxPool (dx as x).
@@ -508,7 +535,7 @@ napi_value maskedMaxPoolGrad(napi_env env, napi_callback_info info) {
   const float* dyd = dy.data;
   float* dxd = dx.data;
   const int* wd = winner;
-  return dispatch(env, [=] { leadwise::maskedMaxPoolGrad(dyd, wd, dxd, batch, cells, channels, leads); });
+  return dispatch(env, "maskedMaxPoolGrad", [=] { leadwise::maskedMaxPoolGrad(dyd, wd, dxd, batch, cells, channels, leads); });
 }
 
 // (queued): true gives this JS thread a kernel queue (kernel calls return tickets), false runs
@@ -614,6 +641,53 @@ napi_value setPoolEnds(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// (on): starts (clearing what was counted) or stops timing kernels by name (for benchmarks).
+napi_value setKernelProfile(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  bool on = false;
+  if (argc != 1 || napi_get_value_bool(env, argv[0], &on) != napi_ok) return fail(env, "kernel profile must be true or false"), nullptr;
+  std::lock_guard<std::mutex> lock(profileMutex);
+  if (on) profile.clear();
+  profiling.store(on);
+  return nullptr;
+}
+
+// [[name, calls, ms], ...] counted since setKernelProfile(true).
+napi_value kernelProfile(napi_env env, napi_callback_info) {
+  std::lock_guard<std::mutex> lock(profileMutex);
+  napi_value out;
+  napi_create_array_with_length(env, profile.size(), &out);
+  uint32_t i = 0;
+  for (const auto& [name, times] : profile) {
+    napi_value row, label, calls, ms;
+    napi_create_array_with_length(env, 3, &row);
+    napi_create_string_utf8(env, name.c_str(), NAPI_AUTO_LENGTH, &label);
+    napi_create_double(env, static_cast<double>(times.calls), &calls);
+    napi_create_double(env, times.ns / 1e6, &ms);
+    napi_set_element(env, row, 0, label);
+    napi_set_element(env, row, 1, calls);
+    napi_set_element(env, row, 2, ms);
+    napi_set_element(env, out, i++, row);
+  }
+  return out;
+}
+
+// [pooled jobs, their callers' tasks, other threads' tasks, jobs the caller ran alone] (for benchmarks).
+napi_value poolStats(napi_env env, napi_callback_info) {
+  uint64_t stats[4];
+  leadwise::poolStats(stats);
+  napi_value out;
+  napi_create_array_with_length(env, 4, &out);
+  for (uint32_t i = 0; i < 4; ++i) {
+    napi_value v;
+    napi_create_double(env, static_cast<double>(stats[i]), &v);
+    napi_set_element(env, out, i, v);
+  }
+  return out;
+}
+
 napi_value threads(napi_env env, napi_callback_info) {
   napi_value out;
   napi_create_int32(env, leadwise::threadCount(), &out);
@@ -656,6 +730,9 @@ napi_value init(napi_env env, napi_value exports) {
       {"setThreads", nullptr, setThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setWorkerSpin", nullptr, setWorkerSpin, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setPoolEnds", nullptr, setPoolEnds, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setKernelProfile", nullptr, setKernelProfile, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"kernelProfile", nullptr, kernelProfile, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"poolStats", nullptr, poolStats, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"threads", nullptr, threads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"isa", nullptr, isa, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

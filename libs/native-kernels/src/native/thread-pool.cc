@@ -63,6 +63,10 @@ int endOf(uint64_t word) { return static_cast<int>((word >> kIndexBits) & kIndex
 int frontOf(uint64_t word) { return static_cast<int>(word & kIndexMask); }
 std::atomic<bool> twoEnded{true};
 
+// For benchmarks: pooled jobs, the tasks their callers ran, the tasks other threads ran, and the
+// jobs in which no other thread ran a task (the caller did it all).
+std::atomic<uint64_t> statJobs{0}, statCallerTasks{0}, statOtherTasks{0}, statAloneJobs{0};
+
 class ThreadPool {
  public:
   ~ThreadPool() { resize(1); }
@@ -108,7 +112,11 @@ class ThreadPool {
       job_.store(generation);
       if (sleepers_ > 0) wake_.notify_all();
     }
-    work(generation, task, true);
+    const int mine = work(generation, task, true);
+    statJobs.fetch_add(1, std::memory_order_relaxed);
+    statCallerTasks.fetch_add(mine, std::memory_order_relaxed);
+    statOtherTasks.fetch_add(tasks - mine, std::memory_order_relaxed);
+    if (mine == tasks) statAloneJobs.fetch_add(1, std::memory_order_relaxed);
     if (!spinUntil([&] { return finished_.load() == tasks; }, kCallerSpin)) {
       std::unique_lock<std::mutex> lock(mutex_);
       callerSleeping_.store(true);
@@ -134,14 +142,15 @@ class ThreadPool {
     const std::function<void(int)>* task = task_.load(std::memory_order_relaxed);
     if (task == nullptr) return false;
     helped = generation;
-    return work(generation, *task, false);
+    return work(generation, *task, false) > 0;
   }
 
  private:
-  // Claims and runs tasks of job `generation` until none is left. A claim succeeds only while the
-  // job is unfinished, so `task` (read after the job was published) is still that job's.
-  bool work(uint32_t generation, const std::function<void(int)>& task, bool front) {
-    bool ran = false;
+  // Claims and runs tasks of job `generation` until none is left; returns how many it ran. A claim
+  // succeeds only while the job is unfinished, so `task` (read after the job was published) is
+  // still that job's.
+  int work(uint32_t generation, const std::function<void(int)>& task, bool front) {
+    int ran = 0;
     const bool fromFront = front || !twoEnded.load(std::memory_order_relaxed);
     for (;;) {
       uint64_t current = next_.load();
@@ -156,7 +165,7 @@ class ThreadPool {
       if (claimed < 0) return ran;
       // The job cannot finish before this task does, so tasks_ is still this job's.
       const int tasks = tasks_.load(std::memory_order_relaxed);
-      ran = true;
+      ++ran;
       task(claimed);
       // Only claimed tasks are counted, and the caller returns once all are: no late increment
       // can reach the next job's count.
@@ -216,6 +225,13 @@ void setTwoEndedClaims(bool on) { twoEnded.store(on); }
 int threadCount() { return pool().size(); }
 int parallelism() { return pool().size() + pool().helpers(); }
 void parallelFor(int tasks, const std::function<void(int)>& task) { pool().run(tasks, task); }
+
+void poolStats(uint64_t out[4]) {
+  out[0] = statJobs.load();
+  out[1] = statCallerTasks.load();
+  out[2] = statOtherTasks.load();
+  out[3] = statAloneJobs.load();
+}
 
 void addPoolHelper() { pool().addHelper(); }
 void removePoolHelper() { pool().removeHelper(); }

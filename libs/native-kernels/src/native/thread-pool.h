@@ -3,6 +3,7 @@
 // tasks itself, so `run` needs no queue.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 
 namespace leadwise {
@@ -41,6 +42,10 @@ void parallelFor(int tasks, long floats, const std::function<void(int)>& task);
 // pool's jobs: while at least one helper is registered, a job is published for claiming even when
 // the pool has no worker threads of its own. helpPool claims and runs tasks of the job running now,
 // if any, and returns whether it ran one. The tasks (hence the bits) are the same whoever runs them.
+// For benchmarks, counted since the process started: pooled jobs, the tasks their callers ran, the
+// tasks the other threads (workers, helpers) ran, and the jobs whose caller ran every task.
+void poolStats(uint64_t out[4]);
+
 void addPoolHelper();
 void removePoolHelper();
 bool helpPool();
