@@ -50,8 +50,13 @@ export interface NativeKernels {
     variance: Float32Array,
     channels: number,
     epsilon: number,
+    /** true: y is relu of the normalised x (a ReLU after the layer, fused into the kernel's last pass). */
+    relu?: boolean,
   ): KernelTicket;
-  /** Its gradients: dx, dgamma, dbeta from dy (dmean / dvariance: gradients reaching the statistics, or null). */
+  /**
+   * Its gradients: dx, dgamma, dbeta from dy (dmean / dvariance: gradients reaching the statistics, or null).
+   * y: the forward's output where it ran with relu; dy is then that output's gradient (the ReLU's gradient fused in).
+   */
   batchNormTrainBackward(
     x: Float32Array,
     dy: Float32Array,
@@ -65,6 +70,7 @@ export interface NativeKernels {
     dbeta: Float32Array,
     channels: number,
     epsilon: number,
+    y?: Float32Array | null,
   ): KernelTicket;
   /**
    * One Adam step of one variable into new arrays, rounded as tfjs's ops: scalars = beta1, 1 - beta1,

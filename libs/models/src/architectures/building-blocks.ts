@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { fuseReluIntoBatchNorm } from '../backend/wasm-kernels/batch-norm-training.ts';
 import { SeededDropout } from './seeded-dropout.ts';
 
 type Symbolic = tf.SymbolicTensor;
@@ -65,17 +66,32 @@ export class LayerKit {
   }
 
   batchNorm(x: Symbolic, local: string): Symbolic {
+    return this.batchNormLayer(local).apply(x) as Symbolic;
+  }
+
+  private batchNormLayer(local: string): tf.layers.Layer {
     // PyTorch defaults (eps 1e-5, momentum 0.1 = Keras momentum 0.9), as the papers' reference code.
-    return tf.layers.batchNormalization({ name: this.name(local), axis: -1, epsilon: 1e-5, momentum: 0.9 }).apply(x) as Symbolic;
+    return tf.layers.batchNormalization({ name: this.name(local), axis: -1, epsilon: 1e-5, momentum: 0.9 });
   }
 
   relu(x: Symbolic, local: string): Symbolic {
     return tf.layers.reLU({ name: this.name(local) }).apply(x) as Symbolic;
   }
 
+  /**
+   * batchNorm then relu, the same two layers; the batch norm is marked so that, training on the
+   * native kernels, it runs with the ReLU fused in (batch-norm-training.ts). Only for a batch norm
+   * whose output goes nowhere but this ReLU.
+   */
+  batchNormRelu(x: Symbolic, bnLocal: string, reluLocal: string): Symbolic {
+    const layer = this.batchNormLayer(bnLocal);
+    fuseReluIntoBatchNorm(layer);
+    return this.relu(layer.apply(x) as Symbolic, reluLocal);
+  }
+
   convBnRelu(x: Symbolic, local: string, filters: number, kernelSize: number, strides = 1): Symbolic {
     const y = this.conv(x, `${local}_conv`, filters, kernelSize, strides);
-    return this.relu(this.batchNorm(y, `${local}_bn`), `${local}_relu`);
+    return this.batchNormRelu(y, `${local}_bn`, `${local}_relu`);
   }
 
   maxPool(x: Symbolic, local: string, poolSize: number, strides: number): Symbolic {

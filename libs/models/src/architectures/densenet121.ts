@@ -20,9 +20,9 @@ export function densenet121Features(kit: LayerKit, image: tf.SymbolicTensor, wid
     const block = `block${blockIndex + 1}`;
     for (let layer = 0; layer < layerCount; layer += 1) {
       const local = `${block}_layer${layer + 1}`;
-      let y = kit.relu(kit.batchNorm(x, `${local}_bn1`), `${local}_relu1`);
+      let y = kit.batchNormRelu(x, `${local}_bn1`, `${local}_relu1`);
       y = kit.conv(y, `${local}_conv1`, DENSENET121_BOTTLENECK * growth, 1);
-      y = kit.relu(kit.batchNorm(y, `${local}_bn2`), `${local}_relu2`);
+      y = kit.batchNormRelu(y, `${local}_bn2`, `${local}_relu2`);
       y = kit.conv(y, `${local}_conv2`, growth, 3);
       x = kit.concat([x, y], `${local}_concat`);
       channels += growth;
@@ -30,11 +30,11 @@ export function densenet121Features(kit: LayerKit, image: tf.SymbolicTensor, wid
     if (blockIndex < DENSENET121_BLOCKS.length - 1) {
       const local = `transition${blockIndex + 1}`;
       channels = Math.floor(channels * DENSENET121_COMPRESSION);
-      x = kit.relu(kit.batchNorm(x, `${local}_bn`), `${local}_relu`);
+      x = kit.batchNormRelu(x, `${local}_bn`, `${local}_relu`);
       if (blockIndex === 2) stride16 = x;
       x = kit.conv(x, `${local}_conv`, channels, 1);
       x = kit.avgPool(x, `${local}_pool`, 2, 2);
     }
   });
-  return { features: kit.relu(kit.batchNorm(x, 'final_bn'), 'final_relu'), stride16 };
+  return { features: kit.batchNormRelu(x, 'final_bn', 'final_relu'), stride16 };
 }

@@ -20,8 +20,7 @@ export function vgg16Features(
     block.forEach((baseChannels, convIndex) => {
       const local = `block${blockIndex + 1}_conv${convIndex + 1}`;
       x = kit.conv(x, local, scaledChannels(baseChannels, widthMultiplier), 3, 1, !batchNorm);
-      if (batchNorm) x = kit.batchNorm(x, `${local}_bn`);
-      x = kit.relu(x, `${local}_relu`);
+      x = batchNorm ? kit.batchNormRelu(x, `${local}_bn`, `${local}_relu`) : kit.relu(x, `${local}_relu`);
     });
     if (blockIndex === 3) stride16 = x;
     x = kit.maxPool(x, `block${blockIndex + 1}_pool`, 2, 2);

@@ -278,12 +278,15 @@ bool getOptionalFloats(napi_env env, napi_value value, const char* what, Floats*
   return getFloats(env, value, what, out);
 }
 
-// (x, gamma, beta, y, mean, variance, channels, epsilon): x and y [rows, channels], the rest [channels].
+// (x, gamma, beta, y, mean, variance, channels, epsilon[, relu]): x and y [rows, channels], the rest
+// [channels]; relu true: y = relu(normalised x), the ReLU after the layer fused into its last pass.
 napi_value batchNormTrainForward(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
-  napi_value argv[8];
+  size_t argc = 9;
+  napi_value argv[9];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 8) return fail(env, "expected x, gamma, beta, y, mean, variance, channels and epsilon"), nullptr;
+  if (argc != 8 && argc != 9) return fail(env, "expected x, gamma, beta, y, mean, variance, channels, epsilon and relu"), nullptr;
+  bool relu = false;
+  if (argc == 9 && napi_get_value_bool(env, argv[8], &relu) != napi_ok) return fail(env, "relu must be true or false"), nullptr;
   Floats t[6];
   const char* names[6] = {"x", "gamma", "beta", "y", "mean", "variance"};
   for (int i = 0; i < 6; ++i)
@@ -301,21 +304,26 @@ napi_value batchNormTrainForward(napi_env env, napi_callback_info info) {
   for (int i = 0; i < 6; ++i) p[i] = t[i].data;
   const long rows = static_cast<long>(t[0].length / channels);
   const float eps = static_cast<float>(epsilon);
-  return dispatch(env, "batchNormTrainForward", [=] { leadwise::batchNormTrainForward(p[0], p[1], p[2], p[3], p[4], p[5], rows, channels, eps); });
+  return dispatch(env, relu ? "batchNormReluTrainForward" : "batchNormTrainForward",
+                  [=] { leadwise::batchNormTrainForward(p[0], p[1], p[2], p[3], p[4], p[5], rows, channels, eps, relu); });
 }
 
-// (x, dy, gamma, mean, variance, dmean or null, dvariance or null, dx, dgamma, dbeta, channels, epsilon).
+// (x, dy, gamma, mean, variance, dmean or null, dvariance or null, dx, dgamma, dbeta, channels, epsilon[,
+// y or null]). y: the output of a forward pass with relu, whose gradient dy is then (the ReLU's
+// gradient fused in: dy where y > 0).
 napi_value batchNormTrainBackward(napi_env env, napi_callback_info info) {
-  size_t argc = 12;
-  napi_value argv[12];
+  size_t argc = 13;
+  napi_value argv[13];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 12) return fail(env, "expected x, dy, gamma, mean, variance, dmean, dvariance, dx, dgamma, dbeta, channels, epsilon"), nullptr;
+  if (argc != 12 && argc != 13) return fail(env, "expected x, dy, gamma, mean, variance, dmean, dvariance, dx, dgamma, dbeta, channels, epsilon and y"), nullptr;
   Floats t[10];
   const char* names[10] = {"x", "dy", "gamma", "mean", "variance", "dmean", "dvariance", "dx", "dgamma", "dbeta"};
   for (int i = 0; i < 10; ++i) {
     const bool ok = (i == 5 || i == 6) ? getOptionalFloats(env, argv[i], names[i], &t[i]) : getFloats(env, argv[i], names[i], &t[i]);
     if (!ok) return nullptr;
   }
+  Floats reluOut{nullptr, 0};
+  if (argc == 13 && !getOptionalFloats(env, argv[12], "y", &reluOut)) return nullptr;
   int channels = 0;
   double epsilon = 0;
   if (napi_get_value_int32(env, argv[10], &channels) != napi_ok || channels < 1 ||
@@ -323,14 +331,16 @@ napi_value batchNormTrainBackward(napi_env env, napi_callback_info info) {
     return fail(env, "channels must be a positive whole number and epsilon a number"), nullptr;
   if (t[0].length % channels != 0) return fail(env, "x is not a whole number of rows of channels"), nullptr;
   if (!checkLength(env, t[1], t[0].length, "dy") || !checkLength(env, t[7], t[0].length, "dx")) return nullptr;
+  if (reluOut.data != nullptr && !checkLength(env, reluOut, t[0].length, "y")) return nullptr;
   for (int i : {2, 3, 4, 5, 6, 8, 9})
     if (t[i].data != nullptr && !checkLength(env, t[i], static_cast<size_t>(channels), names[i])) return nullptr;
   float* p[10];
   for (int i = 0; i < 10; ++i) p[i] = t[i].data;
   const long rows = static_cast<long>(t[0].length / channels);
   const float eps = static_cast<float>(epsilon);
-  return dispatch(env, "batchNormTrainBackward", [=] {
-    leadwise::batchNormTrainBackward(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], rows, channels, eps);
+  const float* y = reluOut.data;
+  return dispatch(env, y ? "batchNormReluTrainBackward" : "batchNormTrainBackward", [=] {
+    leadwise::batchNormTrainBackward(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], rows, channels, eps, y);
   });
 }
 

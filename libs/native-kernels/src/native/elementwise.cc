@@ -44,8 +44,19 @@ void forBlocks(long size, Fn fn) {
 // chunk's slot at the end: two threads adding rows into neighbouring slots of one array share cache
 // lines (a 16-channel slot is a quarter of one), and that false sharing made two threads slower
 // than one. The sums are the same float additions in the same order, so the same bits.
+template <typename RangeFn>
+void chunkedRangeSums(long rows, int channels, int sums, std::vector<double>& out, RangeFn rangeFn);
+
 template <typename RowFn>
 void chunkedSums(long rows, int channels, int sums, std::vector<double>& out, RowFn rowFn) {
+  chunkedRangeSums(rows, channels, sums, out, [&](long begin, long end, float* acc) {
+    for (long r = begin; r < end; ++r) rowFn(r, acc);
+  });
+}
+
+// chunkedSums with the chunk's rows [begin, end) handed over at once.
+template <typename RangeFn>
+void chunkedRangeSums(long rows, int channels, int sums, std::vector<double>& out, RangeFn rangeFn) {
   const long chunkRows = chunkRowsOf(channels);
   const long chunks = chunksOf(rows, chunkRows);
   const size_t width = static_cast<size_t>(sums) * channels;
@@ -56,7 +67,7 @@ void chunkedSums(long rows, int channels, int sums, std::vector<double>& out, Ro
     float* acc = local.data();
     const long begin = chunk * chunkRows;
     const long end = std::min(rows, begin + chunkRows);
-    for (long r = begin; r < end; ++r) rowFn(r, acc);
+    rangeFn(begin, end, acc);
     std::copy(local.begin(), local.end(), partial.begin() + static_cast<long>(chunk * width));
   });
   out.assign(width, 0.0);
@@ -79,7 +90,7 @@ void forRows(long rows, int channels, Fn fn) {
 }  // namespace
 
 void batchNormTrainForward(const float* x, const float* gamma, const float* beta, float* y, float* mean,
-                           float* variance, long rows, int channels, float epsilon) {
+                           float* variance, long rows, int channels, float epsilon, bool relu) {
   const int c = channels;
   std::vector<double> sums;
   chunkedSums(rows, c, 1, sums, [&](long r, float* __restrict acc) {
@@ -104,6 +115,17 @@ void batchNormTrainForward(const float* x, const float* gamma, const float* beta
   forRows(rows, c, [&](long begin, long end) {
     const float* __restrict av = a.data();
     const float* __restrict bv = b.data();
+    if (relu) {
+      for (long r = begin; r < end; ++r) {
+        const float* __restrict xr = x + r * c;
+        float* __restrict yr = y + r * c;
+        for (int k = 0; k < c; ++k) {
+          const float v = xr[k] * av[k] + bv[k];
+          yr[k] = v > 0.0f ? v : 0.0f;
+        }
+      }
+      return;
+    }
     for (long r = begin; r < end; ++r) {
       const float* __restrict xr = x + r * c;
       float* __restrict yr = y + r * c;
@@ -112,21 +134,43 @@ void batchNormTrainForward(const float* x, const float* gamma, const float* beta
   });
 }
 
+void reluGradRange(const float* dy, const float* y, float* dx, long begin, long end);
+
 void batchNormTrainBackward(const float* x, const float* dy, const float* gamma, const float* mean,
                             const float* variance, const float* dmean, const float* dvariance, float* dx,
-                            float* dgamma, float* dbeta, long rows, int channels, float epsilon) {
+                            float* dgamma, float* dbeta, long rows, int channels, float epsilon,
+                            const float* reluOut) {
   const int c = channels;
   std::vector<double> sums;
-  chunkedSums(rows, c, 2, sums, [&](long r, float* __restrict acc) {
-    const float* __restrict xr = x + r * c;
-    const float* __restrict dyr = dy + r * c;
-    float* __restrict sumDy = acc;
-    float* __restrict sumDyXc = acc + c;
-    for (int k = 0; k < c; ++k) {
-      sumDy[k] += dyr[k];
-      sumDyXc[k] += dyr[k] * (xr[k] - mean[k]);
-    }
-  });
+  if (reluOut != nullptr) {
+    // The ReLU's gradient goes into dx first (one contiguous loop per chunk, which vectorises as
+    // reluGrad's does: inside the row loops GCC kept its conditional as branches, which the signs of
+    // y mispredict half the time, 20x slower); the last pass reads it there and overwrites it.
+    chunkedRangeSums(rows, c, 2, sums, [&](long begin, long end, float* acc) {
+      reluGradRange(dy, reluOut, dx, begin * c, end * c);
+      for (long r = begin; r < end; ++r) {
+        const float* __restrict xr = x + r * c;
+        const float* __restrict dyr = dx + r * c;
+        float* __restrict sumDy = acc;
+        float* __restrict sumDyXc = acc + c;
+        for (int k = 0; k < c; ++k) {
+          sumDy[k] += dyr[k];
+          sumDyXc[k] += dyr[k] * (xr[k] - mean[k]);
+        }
+      }
+    });
+  } else {
+    chunkedSums(rows, c, 2, sums, [&](long r, float* __restrict acc) {
+      const float* __restrict xr = x + r * c;
+      const float* __restrict dyr = dy + r * c;
+      float* __restrict sumDy = acc;
+      float* __restrict sumDyXc = acc + c;
+      for (int k = 0; k < c; ++k) {
+        sumDy[k] += dyr[k];
+        sumDyXc[k] += dyr[k] * (xr[k] - mean[k]);
+      }
+    });
+  }
   // dx = k1 * dy + k2 * (x - mean) + k3 per channel, with r = 1/sqrt(var + eps), n = rows:
   //   k1 = gamma r,  k2 = -gamma r^3 sum(dy (x - mean)) / n + 2 dvar / n,  k3 = -gamma r sum(dy) / n + dmean / n.
   std::vector<float> k1(c), k2(c), k3(c);
@@ -146,6 +190,14 @@ void batchNormTrainBackward(const float* x, const float* dy, const float* gamma,
     const float* __restrict a = k1.data();
     const float* __restrict b = k2.data();
     const float* __restrict d = k3.data();
+    if (reluOut != nullptr) {
+      for (long r = begin; r < end; ++r) {
+        const float* __restrict xr = x + r * c;
+        float* __restrict dxr = dx + r * c;
+        for (int k = 0; k < c; ++k) dxr[k] = a[k] * dxr[k] + b[k] * (xr[k] - mean[k]) + d[k];
+      }
+      return;
+    }
     for (long r = begin; r < end; ++r) {
       const float* __restrict xr = x + r * c;
       const float* __restrict dyr = dy + r * c;
@@ -155,18 +207,20 @@ void batchNormTrainBackward(const float* x, const float* dy, const float* gamma,
   });
 }
 
+void reluGradRange(const float* dy, const float* y, float* dx, long begin, long end) {
+  const float* __restrict a = dy;
+  const float* __restrict b = y;
+  float* __restrict out = dx;
+  // tfjs's dy * step(x): step is 1 for x > 0, NaN for NaN, else 0. Branch-free (vectorised).
+  for (long i = begin; i < end; ++i) {
+    const float x = b[i];
+    const float step = x > 0.0f ? 1.0f : (x != x ? x : 0.0f);
+    out[i] = a[i] * step;
+  }
+}
+
 void reluGrad(const float* dy, const float* y, float* dx, long size) {
-  forBlocks(size, [&](long begin, long end) {
-    const float* __restrict a = dy;
-    const float* __restrict b = y;
-    float* __restrict out = dx;
-    // tfjs's dy * step(x): step is 1 for x > 0, NaN for NaN, else 0. Branch-free (vectorised).
-    for (long i = begin; i < end; ++i) {
-      const float x = b[i];
-      const float step = x > 0.0f ? 1.0f : (x != x ? x : 0.0f);
-      out[i] = a[i] * step;
-    }
-  });
+  forBlocks(size, [&](long begin, long end) { reluGradRange(dy, y, dx, begin, end); });
 }
 
 void relu(const float* x, float* y, long size) {

@@ -5,15 +5,20 @@
 namespace leadwise {
 
 // mean and variance (biased, as tf.moments) of x per channel, then
-// y = (x - mean) * gamma / sqrt(variance + epsilon) + beta.
+// y = (x - mean) * gamma / sqrt(variance + epsilon) + beta; with relu, y = relu(that) as the relu
+// kernel below computes it from the stored value (the same bits as the two kernels in turn).
 void batchNormTrainForward(const float* x, const float* gamma, const float* beta, float* y, float* mean,
-                           float* variance, long rows, int channels, float epsilon);
+                           float* variance, long rows, int channels, float epsilon, bool relu = false);
 
 // Gradients of that forward with respect to x, gamma and beta given dy (and, optional, the
 // gradients dmean / dvariance reaching the statistics outputs; null when they reach nothing).
+// reluOut: the forward's output when it ran with relu (else null); dy is then the gradient of that
+// output, and the batch norm's own is dy * step(reluOut) as reluGrad gives it (the same bits as
+// reluGrad and this kernel in turn).
 void batchNormTrainBackward(const float* x, const float* dy, const float* gamma, const float* mean,
                             const float* variance, const float* dmean, const float* dvariance, float* dx,
-                            float* dgamma, float* dbeta, long rows, int channels, float epsilon);
+                            float* dgamma, float* dbeta, long rows, int channels, float epsilon,
+                            const float* reluOut = nullptr);
 
 // dx = dy * step(x), step(x) = 1 for x > 0, NaN for NaN, else 0: tfjs-core's ReLU gradient, bit for bit.
 void reluGrad(const float* dy, const float* y, float* dx, long size);

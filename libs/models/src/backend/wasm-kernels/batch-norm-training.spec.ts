@@ -2,7 +2,14 @@ import * as tf from '@tensorflow/tfjs';
 import { loadNativeKernels, type NativeKernels } from '@leadwise/native-kernels';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initWasmBackend } from '../select-backend.ts';
-import { BATCH_NORM_TRAINING, MOVING_AVERAGE, batchNormTrainingAvailable } from './batch-norm-training.ts';
+import {
+  BATCH_NORM_RELU_TRAINING,
+  BATCH_NORM_TRAINING,
+  FUSE_BN_RELU_ENV_VAR,
+  MOVING_AVERAGE,
+  batchNormTrainingAvailable,
+  fuseReluIntoBatchNorm,
+} from './batch-norm-training.ts';
 import { registerWasmTrainingKernels } from './register.ts';
 
 /**
@@ -200,5 +207,100 @@ describe.skipIf(native === null)('moving-average kernel of the fused batch norm'
     expect(calls('Sub') + calls('Multiply')).toBe(0);
     x.dispose();
     for (const w of layer.weights) w.dispose();
+  });
+});
+
+/** A marked BN layer and its ReLU (a training step of the pair): output, moving statistics and gradients, and the kernels it ran. */
+async function runBnRelu(shape: number[], seed: number, fused: boolean): Promise<{ values: Record<string, Float32Array>; kernels: string[] }> {
+  const previous = process.env[FUSE_BN_RELU_ENV_VAR];
+  process.env[FUSE_BN_RELU_ENV_VAR] = fused ? '1' : '0';
+  try {
+    const channels = shape[shape.length - 1];
+    const bn = tf.layers.batchNormalization({ axis: -1, epsilon: 1e-5, momentum: 0.9 });
+    fuseReluIntoBatchNorm(bn);
+    const relu = tf.layers.reLU({});
+    bn.build(shape);
+    const initial = [
+      tf.tensor(randomValues(channels, seed + 1, 0.5, 1.5)),
+      tf.tensor(randomValues(channels, seed + 2)),
+      tf.tensor(randomValues(channels, seed + 3)),
+      tf.tensor(randomValues(channels, seed + 4, 0.5, 1.5)),
+    ];
+    bn.setWeights(initial);
+    tf.dispose(initial);
+    const size = shape.reduce((a, b) => a * b, 1);
+    // Whole numbers: some normalised values land exactly on 0, where the ReLU's gradient is 0.
+    const x = tf.tensor(randomValues(size, seed, -3, 3).map(Math.round), shape);
+    const w = tf.tensor(randomValues(size, seed + 5), shape);
+    const weights = bn.trainableWeights.map((v) => v.read() as tf.Variable);
+    const values: Record<string, Float32Array> = {};
+    const profile = await tf.profile(() => {
+      const { value, grads } = tf.variableGrads(() => {
+        const out = relu.apply(bn.apply(x, { training: true }), { training: true }) as tf.Tensor;
+        values['y'] = out.dataSync().slice() as Float32Array;
+        return tf.sum(tf.mul(out, w)) as tf.Scalar;
+      }, weights);
+      values['dgamma'] = grads[weights[0].name].dataSync().slice() as Float32Array;
+      values['dbeta'] = grads[weights[1].name].dataSync().slice() as Float32Array;
+      tf.dispose([value, ...Object.values(grads)]);
+      const dx = tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(relu.apply(bn.apply(xi, { training: true }), { training: true }) as tf.Tensor, w)))(x);
+      values['dx'] = dx.dataSync().slice() as Float32Array;
+      dx.dispose();
+    });
+    const [, , mm, mv] = bn.getWeights();
+    values['movingMean'] = mm.dataSync().slice() as Float32Array;
+    values['movingVariance'] = mv.dataSync().slice() as Float32Array;
+    tf.dispose([x, w]);
+    for (const v of bn.weights) v.dispose();
+    return { values, kernels: profile.kernels.map((k) => k.name) };
+  } finally {
+    if (previous === undefined) delete process.env[FUSE_BN_RELU_ENV_VAR];
+    else process.env[FUSE_BN_RELU_ENV_VAR] = previous;
+  }
+}
+
+describe.skipIf(native === null)('batch norm with its ReLU fused in (native)', () => {
+  beforeAll(async () => {
+    await initWasmBackend();
+    await tf.setBackend('wasm');
+    registerWasmTrainingKernels({ native });
+  });
+
+  for (const shape of [
+    [2, 5, 6, 16],
+    [4, 13, 12, 40],
+    [3, 33],
+  ]) {
+    it(`gives the bits of the two kernels in turn, with two kernels fewer each way, for [${shape.join(', ')}]`, async () => {
+      const separate = await runBnRelu(shape, 21, false);
+      const fused = await runBnRelu(shape, 21, true);
+      for (const key of Object.keys(separate.values)) {
+        expect(Buffer.from(fused.values[key].buffer).equals(Buffer.from(separate.values[key].buffer)), key).toBe(true);
+      }
+      // Zeros in y (the ReLU cut some values) and in dx where it did.
+      expect(fused.values['y'].some((v) => v === 0)).toBe(true);
+      const count = (run: { kernels: string[] }, name: string): number => run.kernels.filter((k) => k === name).length;
+      expect(count(fused, BATCH_NORM_RELU_TRAINING)).toBe(2);
+      expect(count(fused, BATCH_NORM_TRAINING)).toBe(0);
+      expect(count(fused, 'Relu') + count(fused, 'LeadwiseReluGrad')).toBe(0);
+      expect(count(separate, 'Relu')).toBe(2);
+      expect(count(separate, 'LeadwiseReluGrad')).toBe(2);
+    });
+  }
+
+  it('leaves an unmarked pair, and a ReLU after an unmarked layer, as two kernels', async () => {
+    const bn = tf.layers.batchNormalization({ axis: -1 });
+    const x = tf.tensor(randomValues(2 * 3 * 3 * 8, 5), [2, 3, 3, 8]);
+    const relu = tf.layers.reLU({});
+    tf.dispose(relu.apply(bn.apply(x, { training: true })) as tf.Tensor);
+    const profile = await tf.profile(() => {
+      tf.dispose(relu.apply(bn.apply(x, { training: true })) as tf.Tensor);
+    });
+    const names = profile.kernels.map((k) => k.name);
+    expect(names).toContain(BATCH_NORM_TRAINING);
+    expect(names).toContain('Relu');
+    expect(names).not.toContain(BATCH_NORM_RELU_TRAINING);
+    x.dispose();
+    for (const w of bn.weights) w.dispose();
   });
 });

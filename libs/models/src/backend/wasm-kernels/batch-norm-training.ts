@@ -22,6 +22,13 @@ import { nativeView, type WasmKernelArgs } from './kernel-utils.ts';
 export const BATCH_NORM_TRAINING = 'LeadwiseBatchNormTraining';
 export const BATCH_NORM_TRAINING_GRAD = 'LeadwiseBatchNormTrainingGrad';
 /**
+ * The same kernel with the ReLU that follows the layer fused in (`fuseReluIntoBatchNorm`): y =
+ * relu(normalised x) in the last pass, and in the gradient the ReLU's mask applied as dy is read, so
+ * a BN-ReLU pair costs two passes over a full activation fewer each way and two kernels fewer. The
+ * same bits as the two kernels in turn (the spec checks). Native only.
+ */
+export const BATCH_NORM_RELU_TRAINING = 'LeadwiseBatchNormReluTraining';
+/**
  * A moving statistic's update, v - (v - value) * decay, in one pass and one kernel call. tfjs-layers
  * takes three kernels (Sub, Mul, Sub), a scalar tensor, and, since the forward pass records to the
  * tape, an Identity clone of each input saved for a gradient no one asks for: about ten engine calls
@@ -33,7 +40,7 @@ interface BatchNormTrainingAttrs {
   varianceEpsilon: number;
 }
 
-function nativeForward(native: NativeKernels) {
+function nativeForward(native: NativeKernels, relu: boolean) {
   return function batchNormTrainingNative(args: WasmKernelArgs): TensorInfo[] {
     const { backend } = args;
     const x = args.inputs['x'] as TensorInfo;
@@ -53,6 +60,7 @@ function nativeForward(native: NativeKernels) {
       nativeView(backend, variance),
       channels,
       varianceEpsilon,
+      relu,
     );
     return [y, mean, variance];
   };
@@ -65,6 +73,8 @@ function nativeBackward(native: NativeKernels) {
     const x = input('x');
     const dmean = args.inputs['dmean'] as TensorInfo | undefined;
     const dvariance = args.inputs['dvariance'] as TensorInfo | undefined;
+    // Present for BATCH_NORM_RELU_TRAINING: its output, whose gradient dy is.
+    const reluOut = args.inputs['y'] as TensorInfo | undefined;
     const { varianceEpsilon } = args.attrs as unknown as BatchNormTrainingAttrs;
     const channels = x.shape[x.shape.length - 1];
     const dx = backend.makeOutput(x.shape, 'float32');
@@ -83,6 +93,7 @@ function nativeBackward(native: NativeKernels) {
       nativeView(backend, doffset),
       channels,
       varianceEpsilon,
+      reluOut ? nativeView(backend, reluOut) : null,
     );
     return [dx, dscale, doffset];
   };
@@ -111,7 +122,8 @@ function nativeMovingAverage(native: NativeKernels) {
 
 export function nativeBatchNormTrainingConfigs(native: NativeKernels): KernelConfig[] {
   return [
-    { kernelName: BATCH_NORM_TRAINING, backendName: 'wasm', kernelFunc: nativeForward(native) as unknown as KernelFunc },
+    { kernelName: BATCH_NORM_TRAINING, backendName: 'wasm', kernelFunc: nativeForward(native, false) as unknown as KernelFunc },
+    { kernelName: BATCH_NORM_RELU_TRAINING, backendName: 'wasm', kernelFunc: nativeForward(native, true) as unknown as KernelFunc },
     { kernelName: BATCH_NORM_TRAINING_GRAD, backendName: 'wasm', kernelFunc: nativeBackward(native) as unknown as KernelFunc },
     { kernelName: MOVING_AVERAGE, backendName: 'wasm', kernelFunc: nativeMovingAverage(native) as unknown as KernelFunc },
   ];
@@ -133,6 +145,22 @@ export const batchNormTrainingGradConfig: GradConfig = {
   },
 };
 
+/** The gradient of BATCH_NORM_RELU_TRAINING: the same kernel as above, given the output y as well. */
+export const batchNormReluTrainingGradConfig: GradConfig = {
+  kernelName: BATCH_NORM_RELU_TRAINING,
+  inputsToSave: ['x', 'scale'],
+  outputsToSave: [true, true, true],
+  gradFunc: (dys, saved, attrs) => {
+    const [dy, dmean, dvariance] = dys as Array<tf.Tensor | null>;
+    const [x, scale, y, mean, variance] = saved;
+    const inputs: Record<string, tf.Tensor> = { x, dy: dy ?? tf.zerosLike(x), scale, mean, variance, y };
+    if (dmean) inputs['dmean'] = dmean;
+    if (dvariance) inputs['dvariance'] = dvariance;
+    const [dx, dscale, doffset] = tf.engine().runKernel(BATCH_NORM_TRAINING_GRAD, inputs, attrs as NamedAttrMap) as tf.Tensor[];
+    return { x: () => dx, scale: () => dscale, offset: () => doffset };
+  },
+};
+
 /** Whether the active backend has the fused training kernels. */
 export function batchNormTrainingAvailable(): boolean {
   const backend = tf.getBackend();
@@ -145,6 +173,8 @@ interface LayerVariableLike {
 }
 
 interface BatchNormLayerLike {
+  /** Set by fuseReluIntoBatchNorm: the layer's only consumer is a plain ReLU layer. */
+  [FUSED_RELU]?: true;
   axis: number;
   epsilon: number;
   momentum: number;
@@ -155,6 +185,23 @@ interface BatchNormLayerLike {
 }
 
 type LayerCall = (this: BatchNormLayerLike, inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) => tf.Tensor;
+
+const FUSED_RELU = Symbol('leadwiseFusedRelu');
+/** `LEADWISE_FUSE_BN_RELU=0` runs marked BN-ReLU pairs as two kernels (for A/B benchmarks); the bits are the same. */
+export const FUSE_BN_RELU_ENV_VAR = 'LEADWISE_FUSE_BN_RELU';
+/** Outputs of a BN layer that ran with its ReLU fused in: the ReLU layer passes them on as they are. */
+const reluApplied = new WeakSet<tf.Tensor>();
+
+/**
+ * Marks a BatchNormalization layer whose output goes to a plain ReLU layer and nowhere else (the
+ * model builder knows; nothing in the layer's config changes, so checkpoints, serialisation and the
+ * ONNX export are untouched). In training on a backend with BATCH_NORM_RELU_TRAINING the layer
+ * then returns relu(normalised x) from the fused kernel and the ReLU layer returns its input;
+ * everywhere else both layers run as before.
+ */
+export function fuseReluIntoBatchNorm(layer: tf.layers.Layer): void {
+  (layer as unknown as BatchNormLayerLike)[FUSED_RELU] = true;
+}
 
 let patched: { prototype: { call: LayerCall }; original: LayerCall } | null = null;
 
@@ -184,9 +231,11 @@ export function patchBatchNormalizationLayer(): void {
       input.size > 0 &&
       batchNormTrainingAvailable();
     if (!fast || gamma === undefined || beta === undefined) return original.call(this, inputs, kwargs);
-    return tf.tidy(() => {
+    const fusedRelu =
+      this[FUSED_RELU] === true && process.env[FUSE_BN_RELU_ENV_VAR] !== '0' && getKernel(BATCH_NORM_RELU_TRAINING, tf.getBackend()) !== undefined;
+    const out = tf.tidy(() => {
       const [y, mean, variance] = tf.engine().runKernel(
-        BATCH_NORM_TRAINING,
+        fusedRelu ? BATCH_NORM_RELU_TRAINING : BATCH_NORM_TRAINING,
         { x: input, scale: gamma.read(), offset: beta.read() },
         { varianceEpsilon: this.epsilon } as unknown as NamedAttrMap,
       ) as tf.Tensor[];
@@ -206,6 +255,8 @@ export function patchBatchNormalizationLayer(): void {
       }
       return y;
     });
+    if (fusedRelu) reluApplied.add(out);
+    return out;
   };
 }
 
@@ -213,4 +264,35 @@ export function unpatchBatchNormalizationLayer(): void {
   if (!patched) return;
   patched.prototype.call = patched.original;
   patched = null;
+}
+
+interface ReluLayerLike {
+  maxValue?: number | null;
+}
+
+type ReluCall = (this: ReluLayerLike, inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) => tf.Tensor;
+
+let patchedRelu: { prototype: { call: ReluCall }; original: ReluCall } | null = null;
+
+/**
+ * Routes tf.layers.ReLU's call for a tensor a fused BN layer has already passed through its ReLU:
+ * the input, as it is (Layer.apply hands on a clone, which shares the buffer). Idempotent.
+ */
+export function patchReluLayer(): void {
+  if (patchedRelu) return;
+  const layer = tf.layers.reLU({});
+  const prototype = Object.getPrototypeOf(layer) as { call: ReluCall };
+  const original = prototype.call;
+  patchedRelu = { prototype, original };
+  prototype.call = function call(this: ReluLayerLike, inputs, kwargs) {
+    const input = Array.isArray(inputs) ? (inputs.length === 1 ? inputs[0] : undefined) : inputs;
+    if (input !== undefined && this.maxValue == null && reluApplied.has(input)) return input;
+    return original.call(this, inputs, kwargs);
+  };
+}
+
+export function unpatchReluLayer(): void {
+  if (!patchedRelu) return;
+  patchedRelu.prototype.call = patchedRelu.original;
+  patchedRelu = null;
 }

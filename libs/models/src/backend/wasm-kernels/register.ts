@@ -14,7 +14,13 @@ import {
 } from '@tensorflow/tfjs';
 import { fastBatchNormGradient } from './batch-norm-gradient.ts';
 import { batchNormConfig } from './batch-norm.ts';
-import { batchNormTrainingAvailable, batchNormTrainingGradConfig, patchBatchNormalizationLayer } from './batch-norm-training.ts';
+import {
+  batchNormReluTrainingGradConfig,
+  batchNormTrainingAvailable,
+  batchNormTrainingGradConfig,
+  patchBatchNormalizationLayer,
+  patchReluLayer,
+} from './batch-norm-training.ts';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.ts';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.ts';
 import { patchConv2DLayer } from './conv-layer.ts';
@@ -59,6 +65,7 @@ export type WasmTrainingKernelName =
   | 'FusedBatchNorm'
   | 'LeadwiseBatchNormTraining'
   | 'LeadwiseBatchNormTrainingGrad'
+  | 'LeadwiseBatchNormReluTraining'
   | 'LeadwiseMovingAverage'
   | 'LeadwiseReluGrad'
   | 'LeadwiseAdamUpdate'
@@ -176,7 +183,7 @@ let batchNormTrainingRegistered = false;
  * The routes to the native element-wise kernels, each taken only where the active backend has its
  * kernel (so they stay in place when the kernels are unregistered): the fused training-mode batch
  * norm (batch-norm-training.ts; its gradient is for a kernel name of our own) and the layer's
- * route to it, the ReLU gradient (relu-gradient.ts) and Adam's update (adam.ts), and the
+ * route to it (with the ReLU layer's pass-through where the ReLU is fused into it), the ReLU gradient (relu-gradient.ts) and Adam's update (adam.ts), and the
  * bias-free Conv2D layer's route to tf.conv2d (conv-layer.ts) while the native kernels are in place.
  * Idempotent.
  */
@@ -184,7 +191,9 @@ function registerBatchNormTraining(): void {
   if (batchNormTrainingRegistered) return;
   batchNormTrainingRegistered = true;
   registerGradient(batchNormTrainingGradConfig);
+  registerGradient(batchNormReluTrainingGradConfig);
   patchBatchNormalizationLayer();
+  patchReluLayer();
   const relu = getGradient(Relu);
   if (relu) silently(() => registerGradient(fastReluGradient(relu)));
   patchAdamOptimizer();
