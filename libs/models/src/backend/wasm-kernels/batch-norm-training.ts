@@ -24,8 +24,9 @@ export const BATCH_NORM_TRAINING_GRAD = 'LeadwiseBatchNormTrainingGrad';
 /**
  * The same kernel with the ReLU that follows the layer fused in (`fuseReluIntoBatchNorm`): y =
  * relu(normalised x) in the last pass, and in the gradient the ReLU's mask applied as dy is read, so
- * a BN-ReLU pair costs two passes over a full activation fewer each way and two kernels fewer. The
- * same bits as the two kernels in turn (the spec checks). Native only.
+ * a BN-ReLU pair costs one pass over a full activation fewer forward and one kernel fewer each way
+ * (docs/benchmarks.md has what that buys). The same bits as the two kernels in turn (the spec
+ * checks). Native only.
  */
 export const BATCH_NORM_RELU_TRAINING = 'LeadwiseBatchNormReluTraining';
 /**
@@ -129,36 +130,39 @@ export function nativeBatchNormTrainingConfigs(native: NativeKernels): KernelCon
   ];
 }
 
-/** dx, dscale and doffset in one kernel call, shared by the three lazily asked gradients. */
+/**
+ * dx, dscale and doffset in one kernel call, shared by the three lazily asked gradients. `reluOut`:
+ * the output of BATCH_NORM_RELU_TRAINING, whose gradient dy then is.
+ */
+function batchNormGradients(
+  dys: (tf.Tensor | null)[],
+  [x, scale, mean, variance]: tf.Tensor[],
+  reluOut: tf.Tensor | undefined,
+  attrs: NamedAttrMap,
+): Record<string, () => tf.Tensor> {
+  const [dy, dmean, dvariance] = dys;
+  const inputs: Record<string, tf.Tensor> = { x, dy: dy ?? tf.zerosLike(x), scale, mean, variance };
+  if (dmean) inputs['dmean'] = dmean;
+  if (dvariance) inputs['dvariance'] = dvariance;
+  if (reluOut) inputs['y'] = reluOut;
+  const [dx, dscale, doffset] = tf.engine().runKernel(BATCH_NORM_TRAINING_GRAD, inputs, attrs) as tf.Tensor[];
+  return { x: () => dx, scale: () => dscale, offset: () => doffset };
+}
+
 export const batchNormTrainingGradConfig: GradConfig = {
   kernelName: BATCH_NORM_TRAINING,
   inputsToSave: ['x', 'scale'],
   outputsToSave: [false, true, true],
-  gradFunc: (dys, saved, attrs) => {
-    const [dy, dmean, dvariance] = dys as Array<tf.Tensor | null>;
-    const [x, scale, mean, variance] = saved;
-    const inputs: Record<string, tf.Tensor> = { x, dy: dy ?? tf.zerosLike(x), scale, mean, variance };
-    if (dmean) inputs['dmean'] = dmean;
-    if (dvariance) inputs['dvariance'] = dvariance;
-    const [dx, dscale, doffset] = tf.engine().runKernel(BATCH_NORM_TRAINING_GRAD, inputs, attrs as NamedAttrMap) as tf.Tensor[];
-    return { x: () => dx, scale: () => dscale, offset: () => doffset };
-  },
+  gradFunc: (dys, saved, attrs) => batchNormGradients(dys as (tf.Tensor | null)[], saved, undefined, attrs as NamedAttrMap),
 };
 
-/** The gradient of BATCH_NORM_RELU_TRAINING: the same kernel as above, given the output y as well. */
+/** BATCH_NORM_RELU_TRAINING's: the same kernel, given the output y as well. */
 export const batchNormReluTrainingGradConfig: GradConfig = {
   kernelName: BATCH_NORM_RELU_TRAINING,
   inputsToSave: ['x', 'scale'],
   outputsToSave: [true, true, true],
-  gradFunc: (dys, saved, attrs) => {
-    const [dy, dmean, dvariance] = dys as Array<tf.Tensor | null>;
-    const [x, scale, y, mean, variance] = saved;
-    const inputs: Record<string, tf.Tensor> = { x, dy: dy ?? tf.zerosLike(x), scale, mean, variance, y };
-    if (dmean) inputs['dmean'] = dmean;
-    if (dvariance) inputs['dvariance'] = dvariance;
-    const [dx, dscale, doffset] = tf.engine().runKernel(BATCH_NORM_TRAINING_GRAD, inputs, attrs as NamedAttrMap) as tf.Tensor[];
-    return { x: () => dx, scale: () => dscale, offset: () => doffset };
-  },
+  gradFunc: (dys, [x, scale, y, mean, variance], attrs) =>
+    batchNormGradients(dys as (tf.Tensor | null)[], [x, scale, mean, variance], y, attrs as NamedAttrMap),
 };
 
 /** Whether the active backend has the fused training kernels. */
