@@ -78,6 +78,15 @@ bool checkLength(napi_env env, const Floats& f, size_t expected, const char* wha
                        std::to_string(expected));
 }
 
+// The one boolean argument of a setter; false (after throwing `message`) when there is none.
+bool getBoolArg(napi_env env, napi_callback_info info, const char* message, bool* out) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 1 || napi_get_value_bool(env, argv[0], out) != napi_ok) return fail(env, message);
+  return true;
+}
+
 // Per JS thread (each worker_threads isolate loads its own instance): its kernel queue, if queued.
 struct Instance {
   std::unique_ptr<leadwise::KernelQueue> queue;
@@ -551,11 +560,8 @@ napi_value maskedMaxPoolGrad(napi_env env, napi_callback_info info) {
 // (queued): true gives this JS thread a kernel queue (kernel calls return tickets), false runs
 // what is queued and goes back to direct calls.
 napi_value setQueued(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   bool queued = false;
-  if (argc != 1 || napi_get_value_bool(env, argv[0], &queued) != napi_ok) return fail(env, "queued must be a boolean"), nullptr;
+  if (!getBoolArg(env, info, "queued must be a boolean", &queued)) return nullptr;
   Instance* instance = instanceOf(env);
   if (queued && !instance->queue) instance->queue = std::make_unique<leadwise::KernelQueue>();
   if (!queued) instance->queue.reset();
@@ -642,22 +648,16 @@ napi_value setWorkerSpin(napi_env env, napi_callback_info info) {
 }
 
 napi_value setPoolEnds(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   bool on = true;
-  if (argc != 1 || napi_get_value_bool(env, argv[0], &on) != napi_ok) return fail(env, "pool ends must be true or false"), nullptr;
+  if (!getBoolArg(env, info, "pool ends must be true or false", &on)) return nullptr;
   leadwise::setTwoEndedClaims(on);
   return nullptr;
 }
 
 // (on): starts (clearing what was counted) or stops timing kernels by name (for benchmarks).
 napi_value setKernelProfile(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   bool on = false;
-  if (argc != 1 || napi_get_value_bool(env, argv[0], &on) != napi_ok) return fail(env, "kernel profile must be true or false"), nullptr;
+  if (!getBoolArg(env, info, "kernel profile must be true or false", &on)) return nullptr;
   std::lock_guard<std::mutex> lock(profileMutex);
   if (on) profile.clear();
   profiling.store(on);

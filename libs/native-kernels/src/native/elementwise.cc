@@ -146,6 +146,8 @@ void batchNormTrainBackward(const float* x, const float* dy, const float* gamma,
     // The ReLU's gradient goes into dx first (one contiguous loop per chunk, which vectorises as
     // reluGrad's does: inside the row loops GCC kept its conditional as branches, which the signs of
     // y mispredict half the time, 20x slower); the last pass reads it there and overwrites it.
+    // The sums below repeat the plain path's on purpose: one loop reading either dx or dy through a
+    // pointer chosen at run time made the plain backward 50% slower (163840x16: 2.6 against 1.7 ms).
     chunkedRangeSums(rows, c, 2, sums, [&](long begin, long end, float* acc) {
       reluGradRange(dy, reluOut, dx, begin * c, end * c);
       for (long r = begin; r < end; ++r) {
