@@ -56,7 +56,8 @@ interface LayerRun {
   dbeta: Float32Array;
 }
 
-function runLayer(shape: number[], seed: number): LayerRun {
+/** A batch-norm layer built for `shape`, its gamma, beta, moving mean and variance drawn from `seed`. */
+function seededBatchNorm(shape: number[], seed: number): tf.layers.Layer {
   const channels = shape[shape.length - 1];
   const layer = tf.layers.batchNormalization({ axis: -1, epsilon: 1e-5, momentum: 0.9 });
   layer.build(shape);
@@ -68,6 +69,11 @@ function runLayer(shape: number[], seed: number): LayerRun {
   ];
   layer.setWeights(initial);
   tf.dispose(initial);
+  return layer;
+}
+
+function runLayer(shape: number[], seed: number): LayerRun {
+  const layer = seededBatchNorm(shape, seed);
   const size = shape.reduce((a, b) => a * b, 1);
   // Offset and scaled input, so that the mean and variance are far from 0 and 1.
   const x = tf.tensor(randomValues(size, seed, 1, 4), shape);
@@ -215,19 +221,9 @@ async function runBnRelu(shape: number[], seed: number, fused: boolean): Promise
   const previous = process.env[FUSE_BN_RELU_ENV_VAR];
   process.env[FUSE_BN_RELU_ENV_VAR] = fused ? '1' : '0';
   try {
-    const channels = shape[shape.length - 1];
-    const bn = tf.layers.batchNormalization({ axis: -1, epsilon: 1e-5, momentum: 0.9 });
+    const bn = seededBatchNorm(shape, seed);
     fuseReluIntoBatchNorm(bn);
     const relu = tf.layers.reLU({});
-    bn.build(shape);
-    const initial = [
-      tf.tensor(randomValues(channels, seed + 1, 0.5, 1.5)),
-      tf.tensor(randomValues(channels, seed + 2)),
-      tf.tensor(randomValues(channels, seed + 3)),
-      tf.tensor(randomValues(channels, seed + 4, 0.5, 1.5)),
-    ];
-    bn.setWeights(initial);
-    tf.dispose(initial);
     const size = shape.reduce((a, b) => a * b, 1);
     // Whole numbers: some normalised values land exactly on 0, where the ReLU's gradient is 0.
     const x = tf.tensor(randomValues(size, seed, -3, 3).map(Math.round), shape);

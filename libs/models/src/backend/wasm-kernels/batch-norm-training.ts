@@ -8,7 +8,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs';
 import type { NativeKernels } from '@leadwise/native-kernels';
-import { nativeView, type WasmKernelArgs } from './kernel-utils.ts';
+import { nativeView, patchLayerCall, type WasmKernelArgs } from './kernel-utils.ts';
 
 /**
  * Batch normalisation in training mode as two native kernels (forward: batch mean, variance and the
@@ -188,8 +188,6 @@ interface BatchNormLayerLike {
   movingVariance: LayerVariableLike;
 }
 
-type LayerCall = (this: BatchNormLayerLike, inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) => tf.Tensor;
-
 const FUSED_RELU = Symbol('leadwiseFusedRelu');
 /** `LEADWISE_FUSE_BN_RELU=0` runs marked BN-ReLU pairs as two kernels (for A/B benchmarks); the bits are the same. */
 export const FUSE_BN_RELU_ENV_VAR = 'LEADWISE_FUSE_BN_RELU';
@@ -207,7 +205,7 @@ export function fuseReluIntoBatchNorm(layer: tf.layers.Layer): void {
   (layer as unknown as BatchNormLayerLike)[FUSED_RELU] = true;
 }
 
-let patched: { prototype: { call: LayerCall }; original: LayerCall } | null = null;
+let unpatchBatchNorm: (() => void) | null = null;
 
 /**
  * Routes tf.layers.BatchNormalization's training-mode call (statistics over every axis but the
@@ -215,12 +213,8 @@ let patched: { prototype: { call: LayerCall }; original: LayerCall } | null = nu
  * moving averages are updated with the same ops as tfjs-layers. Idempotent.
  */
 export function patchBatchNormalizationLayer(): void {
-  if (patched) return;
-  const layer = tf.layers.batchNormalization({});
-  const prototype = Object.getPrototypeOf(layer) as { call: LayerCall };
-  const original = prototype.call;
-  patched = { prototype, original };
-  prototype.call = function call(this: BatchNormLayerLike, inputs, kwargs) {
+  if (unpatchBatchNorm) return;
+  unpatchBatchNorm = patchLayerCall<BatchNormLayerLike>(tf.layers.batchNormalization({}), (original) => function call(inputs, kwargs) {
     const input = Array.isArray(inputs) ? inputs[0] : inputs;
     const rank = input?.rank ?? 0;
     const axis = this.axis >= 0 ? this.axis : this.axis + rank;
@@ -261,42 +255,30 @@ export function patchBatchNormalizationLayer(): void {
     });
     if (fusedRelu) reluApplied.add(out);
     return out;
-  };
+  });
 }
 
 export function unpatchBatchNormalizationLayer(): void {
-  if (!patched) return;
-  patched.prototype.call = patched.original;
-  patched = null;
+  unpatchBatchNorm?.();
+  unpatchBatchNorm = null;
 }
 
 interface ReluLayerLike {
   maxValue?: number | null;
 }
 
-type ReluCall = (this: ReluLayerLike, inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) => tf.Tensor;
-
-let patchedRelu: { prototype: { call: ReluCall }; original: ReluCall } | null = null;
+let reluPatched = false;
 
 /**
  * Routes tf.layers.ReLU's call for a tensor a fused BN layer has already passed through its ReLU:
  * the input, as it is (Layer.apply hands on a clone, which shares the buffer). Idempotent.
  */
 export function patchReluLayer(): void {
-  if (patchedRelu) return;
-  const layer = tf.layers.reLU({});
-  const prototype = Object.getPrototypeOf(layer) as { call: ReluCall };
-  const original = prototype.call;
-  patchedRelu = { prototype, original };
-  prototype.call = function call(this: ReluLayerLike, inputs, kwargs) {
+  if (reluPatched) return;
+  reluPatched = true;
+  patchLayerCall<ReluLayerLike>(tf.layers.reLU({}), (original) => function call(inputs, kwargs) {
     const input = Array.isArray(inputs) ? (inputs.length === 1 ? inputs[0] : undefined) : inputs;
     if (input !== undefined && this.maxValue == null && reluApplied.has(input)) return input;
     return original.call(this, inputs, kwargs);
-  };
-}
-
-export function unpatchReluLayer(): void {
-  if (!patchedRelu) return;
-  patchedRelu.prototype.call = patchedRelu.original;
-  patchedRelu = null;
+  });
 }

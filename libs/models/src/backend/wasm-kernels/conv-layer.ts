@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { patchLayerCall } from './kernel-utils.ts';
 
 interface Conv2DLayerLike {
   rank: number;
@@ -11,9 +12,7 @@ interface Conv2DLayerLike {
   kernel: { read(): tf.Tensor };
 }
 
-type LayerCall = (this: Conv2DLayerLike, inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) => tf.Tensor;
-
-let patched: { prototype: { call: LayerCall }; original: LayerCall } | null = null;
+let unpatch: (() => void) | null = null;
 
 /**
  * tf.layers.Conv2D always calls tf.fused.conv2d, whose gradient (a customGrad) computes the input
@@ -26,12 +25,8 @@ let patched: { prototype: { call: LayerCall }; original: LayerCall } | null = nu
  * tfjs-layers' call runs unchanged. Idempotent.
  */
 export function patchConv2DLayer(applies: () => boolean): void {
-  if (patched) return;
-  const layer = tf.layers.conv2d({ filters: 1, kernelSize: 1 });
-  const prototype = Object.getPrototypeOf(layer) as { call: LayerCall };
-  const original = prototype.call;
-  patched = { prototype, original };
-  prototype.call = function call(this: Conv2DLayerLike, inputs, kwargs) {
+  if (unpatch) return;
+  unpatch = patchLayerCall<Conv2DLayerLike>(tf.layers.conv2d({ filters: 1, kernelSize: 1 }), (original) => function call(inputs, kwargs) {
     const input = Array.isArray(inputs) ? (inputs.length === 1 ? inputs[0] : undefined) : inputs;
     const dilations = typeof this.dilationRate === 'number' ? [this.dilationRate, this.dilationRate] : this.dilationRate;
     const plain =
@@ -47,11 +42,10 @@ export function patchConv2DLayer(applies: () => boolean): void {
       applies();
     if (!plain) return original.call(this, inputs, kwargs);
     return tf.conv2d(input as tf.Tensor4D, this.kernel.read() as tf.Tensor4D, this.strides as [number, number], this.padding as 'same' | 'valid', 'NHWC');
-  };
+  });
 }
 
 export function unpatchConv2DLayer(): void {
-  if (!patched) return;
-  patched.prototype.call = patched.original;
-  patched = null;
+  unpatch?.();
+  unpatch = null;
 }

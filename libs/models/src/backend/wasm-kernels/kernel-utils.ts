@@ -1,4 +1,5 @@
 import { getKernel, util, type KernelConfig, type KernelFunc, type NamedAttrMap, type NamedTensorInfoMap, type TensorInfo } from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { waitForInputs } from './kernel-queue.ts';
 
@@ -180,4 +181,20 @@ export function cropHW(backend: BackendWasm, x: TensorInfo, h: number, w: number
     }
   }
   return out;
+}
+
+/** A tf.layers class's `call`, with the layer's own fields as `this`. */
+export type LayerCall<This> = (this: This, inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) => tf.Tensor;
+
+/**
+ * Replaces the `call` of the tf.layers class of `sample` (on its prototype, so every layer of the
+ * class) with `wrap(original)`; returns the function that puts the original back.
+ */
+export function patchLayerCall<This>(sample: tf.layers.Layer, wrap: (original: LayerCall<This>) => LayerCall<This>): () => void {
+  const prototype = Object.getPrototypeOf(sample) as { call: LayerCall<This> };
+  const original = prototype.call;
+  prototype.call = wrap(original);
+  return () => {
+    prototype.call = original;
+  };
 }
