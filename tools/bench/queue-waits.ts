@@ -11,6 +11,7 @@ import {
   selectLeadBoxes,
   createModel,
   kernelQueueWaits,
+  residentHeapStats,
   parseInputSize,
   parseModelConfig,
   selectBackend,
@@ -58,7 +59,7 @@ const wall = (performance.now() - t0) / n;
 const c = process.cpuUsage(c0);
 const faults = (process.resourceUsage().minorPageFault - f0) / n;
 const heapMiB = ((tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.buffer.byteLength ?? 0) / 2 ** 20;
-console.log(`${architecture}: ${wall.toFixed(1)} ms/step, CPU ${((c.user + c.system) / 1000 / n).toFixed(1)} ms/step, waits ${(kernelQueueWaits.count / n).toFixed(1)}/step ${(kernelQueueWaits.ms / n).toFixed(1)} ms/step, ${faults.toFixed(0)} page faults/step, wasm heap ${heapMiB.toFixed(0)} MiB`);
+console.log(`${architecture}: ${wall.toFixed(1)} ms/step, CPU ${((c.user + c.system) / 1000 / n).toFixed(1)} ms/step, waits ${(kernelQueueWaits.count / n).toFixed(1)}/step ${(kernelQueueWaits.ms / n).toFixed(1)} ms/step, ${faults.toFixed(0)} page faults/step, wasm heap ${heapMiB.toFixed(0)} MiB (${(residentHeapStats.bytes / 2 ** 20).toFixed(0)} MiB made resident in ${residentHeapStats.calls} calls)`);
 const q1 = native.loaded ? native.kernels.queueTimes() : [0, 0];
 console.log(`  dispatcher: running kernels ${((q1[0] - q0[0]) / n).toFixed(1)} ms/step, idle ${((q1[1] - q0[1]) / n).toFixed(1)} ms/step`);
 for (const [k, v] of [...kernelQueueWaits.byReason].sort((a, b) => b[1].ms - a[1].ms).slice(0, 20)) console.log(`  ${k}: ${(v.count / n).toFixed(1)} waits, ${(v.ms / n).toFixed(1)} ms`);

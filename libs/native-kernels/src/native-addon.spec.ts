@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadNativeKernels, parsePoolEnds, parseThreads, parseWorkerSpin } from './native-addon.ts';
 
@@ -57,4 +58,45 @@ describe('native kernels addon', () => {
     expect(status.kernels.threads()).toBe(1);
     status.kernels.setThreads(previous);
   });
+
+  it('makes the whole pages of a buffer range resident, contents unchanged, and rejects a range outside it', () => {
+    const status = loadNativeKernels({});
+    if (!status.loaded) return;
+    const page = 4096;
+    const buffer = new ArrayBuffer(64 * page);
+    const bytes = new Uint8Array(buffer);
+    bytes[5 * page + 7] = 42;
+    // Only whole pages inside [start, end) count: a range of 8 pages that starts 100 bytes into one
+    // holds 7 or 8 whole pages, as the buffer's own start falls in a page.
+    const populated = status.kernels.residentPages(buffer, page + 100, 9 * page + 100);
+    if (process.platform === 'linux') expect([7 * page, 8 * page]).toContain(populated);
+    else expect(populated).toBe(0);
+    expect(bytes[5 * page + 7]).toBe(42);
+    expect(bytes.reduce((sum, b) => sum + b, 0)).toBe(42);
+    expect(status.kernels.residentPages(buffer, 3, 3)).toBe(0);
+    expect(() => status.kernels.residentPages(buffer, 0, 65 * page)).toThrow(/start and end must lie in the buffer/);
+    expect(() => status.kernels.residentPages(buffer, 10, 5)).toThrow(/start and end must lie in the buffer/);
+    expect(() => status.kernels.residentPages(new Float32Array(4) as unknown as ArrayBuffer, 0, 4)).toThrow(/buffer must be an ArrayBuffer/);
+  });
+
+  it.skipIf(process.platform !== 'linux')('backs the pages at once: the resident set grows by the range', () => {
+    const status = loadNativeKernels({});
+    if (!status.loaded) return;
+    const size = 64 * 2 ** 20;
+    // Above glibc's mmap threshold: fresh, untouched pages.
+    const buffer = new ArrayBuffer(size);
+    const before = residentBytes();
+    // The buffer need not start on a page: all its whole pages, at most one fewer than its length.
+    const populated = status.kernels.residentPages(buffer, 0, size);
+    expect(populated).toBeGreaterThanOrEqual(size - 4096);
+    expect(populated).toBeLessThanOrEqual(size);
+    // Other allocations come and go meanwhile; the range itself is 64 MiB.
+    expect(residentBytes() - before).toBeGreaterThan(0.9 * size);
+    expect(new Uint8Array(buffer)[size - 1]).toBe(0);
+  });
 });
+
+/** The process's resident set (Linux: /proc/self/statm's second field, in pages). */
+function residentBytes(): number {
+  return Number(readFileSync('/proc/self/statm', 'utf8').split(' ')[1]) * 4096;
+}

@@ -130,6 +130,11 @@ export interface NativeKernels {
   kernelProfile(): [string, number, number][];
   /** For benchmarks, since the process started: [pooled jobs, their callers' tasks, other threads' tasks, jobs the caller ran alone]. */
   poolStats(): [number, number, number, number];
+  /**
+   * Makes the pages of buffer[start, end) resident now, contents unchanged (Linux: one madvise
+   * MADV_POPULATE_WRITE); returns the bytes populated, 0 where the system cannot.
+   */
+  residentPages(buffer: ArrayBuffer, start: number, end: number): number;
   setThreads(threads: number): void;
   /** How long an idle worker spins for the next kernel before it sleeps (microseconds, 0: at once). */
   setWorkerSpin(microseconds: number): void;

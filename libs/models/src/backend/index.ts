@@ -27,3 +27,4 @@ export {
   kernelQueueWaits,
   parseKernelQueue,
 } from './wasm-kernels/kernel-queue.ts';
+export { RESIDENT_HEAP_ENV_VAR, parseResidentHeap, residentHeapStats } from './wasm-kernels/resident-heap.ts';

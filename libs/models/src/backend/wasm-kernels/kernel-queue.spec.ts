@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createModel } from '../../architectures/model-factory.ts';
 import { parseModelConfig } from '../../config.ts';
 import { initWasmBackend } from '../select-backend.ts';
-import { drainKernelQueue, kernelQueueActive, parseKernelQueue, parseQueueAhead, QUEUE_AHEAD_ENV_VAR } from './kernel-queue.ts';
+import { drainKernelQueue, kernelQueueActive, kernelQueueWaits, parseKernelQueue, parseQueueAhead, QUEUE_AHEAD_ENV_VAR } from './kernel-queue.ts';
 import { registerWasmTrainingKernels } from './register.ts';
 
 /**
@@ -107,6 +107,29 @@ describe.skipIf(!native.loaded)('the kernel queue', () => {
     expect(Buffer.from(y.dataSync().buffer).equals(Buffer.from(expected.buffer))).toBe(true);
     expect(Array.from(negated.dataSync()).every((v, i) => v === -expected[i])).toBe(true);
     tf.dispose([x, y, negated]);
+  });
+
+  it('keeps no ticket from an earlier queue: a tensor written then reads without a wait', () => {
+    useQueue(false);
+    useQueue(true);
+    const x = tf.randomUniform([1 << 12], -1, 1, 'float32', 14);
+    // Five queued kernels: y's writer is the queue's fifth ticket.
+    let y = tf.relu(x);
+    for (let i = 0; i < 4; i++) {
+      const next = tf.relu(y);
+      y.dispose();
+      y = next;
+    }
+    drainKernelQueue();
+    useQueue(false);
+    useQueue(true);
+    // A new queue with one kernel, run: y's old ticket (5) is past what this queue has handed out.
+    const z = tf.relu(x);
+    drainKernelQueue();
+    const waits = kernelQueueWaits.count;
+    expect(y.dataSync().every((v) => v >= 0)).toBe(true);
+    expect(kernelQueueWaits.count, 'a read of y waited on a ticket of the earlier queue').toBe(waits);
+    tf.dispose([x, y, z]);
   });
 
   it('hands freed memory back only after the kernels queued before the free have run', () => {

@@ -79,8 +79,8 @@ function sharesBuffer(config: KernelConfig): boolean {
 interface QueueState {
   readonly native: NativeKernels;
   readonly backend: BackendWasm;
-  /** The ticket of the queued kernel that writes each tensor's bytes (dropped with the data id). */
-  readonly writers: WeakMap<DataId, number>;
+  /** What this queue adds to the addon's tickets before they are kept on data ids (see writerOf). */
+  readonly ticketBase: number;
   /** The highest ticket handed out, and the highest known to have run. */
   submitted: number;
   completed: number;
@@ -95,6 +95,25 @@ interface QueueState {
 }
 
 let state: QueueState | null = null;
+
+/**
+ * The ticket of the queued kernel that writes a tensor's bytes is kept on the tensor's data id
+ * itself (so it goes with the data), as ticketBase + the addon's ticket. A WeakMap did the same,
+ * but every step grew and shrank its hash table by thousands of entries: reallocated tables, page
+ * faults and scavenger work on the JavaScript thread (issue 14, docs/benchmarks.md). Each queue the
+ * process turns on gets its own ticketBase, above every earlier one, so a ticket left on a data id
+ * by an earlier queue (all of whose kernels have run) reads as no ticket.
+ */
+const WRITER = Symbol('leadwise.kernelQueue.writer');
+type TicketedDataId = DataId & { [WRITER]?: number };
+const TICKETS_PER_QUEUE = 2 ** 40;
+let nextTicketBase = 0;
+
+/** The addon ticket of the kernel of queue s that writes this data, or 0 when none is pending there. */
+function writerOf(s: QueueState, dataId: DataId): number {
+  const writer = (dataId as TicketedDataId)[WRITER];
+  return writer !== undefined && writer > s.ticketBase ? writer - s.ticketBase : 0;
+}
 
 /** The kernel functions the queue registered in place of others, and what they wrap. */
 const wrapped = new WeakMap<KernelFunc, KernelFunc>();
@@ -141,8 +160,8 @@ export function waitForInputs(inputs: NamedTensorInfoMap | Record<string, Tensor
   for (const key in inputs) {
     const info = inputs[key];
     if (!info) continue;
-    const writer = s.writers.get(info.dataId);
-    if (writer !== undefined && writer > ticket) ticket = writer;
+    const writer = writerOf(s, info.dataId);
+    if (writer > ticket) ticket = writer;
   }
   if (ticket > 0) waitForTicket(s, ticket);
 }
@@ -175,8 +194,9 @@ function releaseDeferredFrees(s: QueueState): void {
 /** Records a kernel the addon has just queued: its ticket, the outputs it writes, then keepUp. */
 function recordQueued(s: QueueState, out: TensorInfo | TensorInfo[], ticket: number): void {
   s.submitted = ticket;
-  if (Array.isArray(out)) for (const info of out) s.writers.set(info.dataId, ticket);
-  else s.writers.set(out.dataId, ticket);
+  const writer = s.ticketBase + ticket;
+  if (Array.isArray(out)) for (const info of out) (info.dataId as TicketedDataId)[WRITER] = writer;
+  else (out.dataId as TicketedDataId)[WRITER] = writer;
   keepUp(s);
 }
 
@@ -198,7 +218,7 @@ export function enableKernelQueue(backend: BackendWasm, native: NativeKernels, n
   const s: QueueState = {
     native,
     backend,
-    writers: new WeakMap(),
+    ticketBase: nextTicketBase,
     submitted: 0,
     completed: 0,
     deferredFrees: [],
@@ -207,6 +227,7 @@ export function enableKernelQueue(backend: BackendWasm, native: NativeKernels, n
     ahead: parseQueueAhead(process.env[QUEUE_AHEAD_ENV_VAR]),
     restore: [],
   };
+  nextTicketBase += TICKETS_PER_QUEUE;
 
   native.setQueued(true);
   s.restore.push(() => native.setQueued(false));
@@ -232,14 +253,14 @@ export function enableKernelQueue(backend: BackendWasm, native: NativeKernels, n
 
   const read = backend.readSync;
   backend.readSync = function readSyncAfterQueue(this: BackendWasm, dataId: DataId, start?: number, end?: number) {
-    const writer = s.writers.get(dataId);
-    if (writer !== undefined) waitForTicket(s, writer);
+    const writer = writerOf(s, dataId);
+    if (writer > 0) waitForTicket(s, writer);
     return read.call(this, dataId, start, end);
   } as typeof backend.readSync;
   const fromHeap = backend.typedArrayFromHeap;
   backend.typedArrayFromHeap = function typedArrayAfterQueue(this: BackendWasm, info: TensorInfo) {
-    const writer = s.writers.get(info.dataId);
-    if (writer !== undefined) waitForTicket(s, writer);
+    const writer = writerOf(s, info.dataId);
+    if (writer > 0) waitForTicket(s, writer);
     return fromHeap.call(this, info);
   } as typeof backend.typedArrayFromHeap;
   s.restore.push(() => {

@@ -35,6 +35,7 @@ import { fastReluGradient } from './relu-gradient.ts';
 import { patchAdamOptimizer } from './adam.ts';
 import { tileConfig } from './tile.ts';
 import { patchEngineClone, unpatchEngineClone } from './saved-tensors.ts';
+import { keepHeapResident, releaseResidentHeap } from './resident-heap.ts';
 import { disableKernelQueue, enableKernelQueue, KERNEL_QUEUE_ENV_VAR, parseKernelQueue, unwrapQueuedKernel } from './kernel-queue.ts';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
@@ -140,6 +141,7 @@ export function registerWasmTrainingKernels(options: RegisterTrainingKernelsOpti
   if (!options.only || options.only.includes('Mean')) registerFastMeanGradient();
   if (!options.only || options.only.includes('Identity')) patchEngineClone();
   const backend = findBackend('wasm') as BackendWasm | undefined;
+  if (native && backend && !options.only) keepHeapResident(backend, native);
   if (native && backend && !options.only && wantsKernelQueue(native, options.queue)) {
     enableKernelQueue(backend, native, new Set(nativeConfigs?.configs.map((c) => c.kernelFunc)));
   }
@@ -237,6 +239,7 @@ function silently(f: () => void): void {
 /** Puts back the wasm backend's own kernels (and removes the ones it never had). */
 export function restoreStockWasmKernels(): void {
   disableKernelQueue();
+  releaseResidentHeap();
   const names = new Set([...WASM_TRAINING_KERNELS, ...(nativeConfigs?.configs ?? [])].map((c) => c.kernelName));
   for (const name of names) {
     const current = getKernel(name, 'wasm');
