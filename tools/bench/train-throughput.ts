@@ -12,14 +12,10 @@
  * --data-parallel N trains each step over N replicas (the caller and N - 1 worker threads, see
  * @leadwise/models' data-parallel.ts); CPU time is then the whole process's, every thread's.
  */
-import * as tf from '@tensorflow/tfjs';
 import {
   ARCHITECTURES,
   countTrainableParams,
-  createModel,
-  selectLeadBoxes,
   parseInputSize,
-  parseModelConfig,
   predictHostBatch,
   PROFILE_SETTINGS,
   backendEngineName,
@@ -30,9 +26,8 @@ import {
   type Architecture,
   type BackendName,
   type TrainingProfile,
-  weightedBinaryCrossEntropy,
 } from '@leadwise/models';
-import { standardLayoutBoxes } from './standard-boxes.ts';
+import { syntheticTraining } from './synthetic-training.ts';
 
 interface Options {
   profile: TrainingProfile;
@@ -86,17 +81,12 @@ async function main(): Promise<void> {
   const rows = [];
   for (const architecture of options.models) {
     // The profile's VGG16 variant (batch norm at quick and standard), as training builds it.
-    const config = parseModelConfig({ architecture, ...size, channels: 1, widthMultiplier, seed: 1, vggBatchNorm: settings.vggBatchNorm });
-    const network = createModel(config);
-    const pixels = size.inputHeight * size.inputWidth;
-    const images = new Float32Array(batchSize * pixels).map((_, i) => ((i * 2654435761) % 1000) / 1000);
-    const boxes = standardLayoutBoxes(batchSize);
-    const modelBoxes = network.usesLeadBoxes ? selectLeadBoxes(boxes, batchSize, network.leadBoxCount) : boxes;
-    const labels = new Float32Array(batchSize).map((_, i) => i % 2);
-    // The trainer's Adam (epsilon 1e-8) where replicas train; tfjs's default one otherwise, as before.
+    const batchOptions = { ...size, widthMultiplier, batchSize, vggBatchNorm: settings.vggBatchNorm };
     const scheduledAdam = options.dataParallel > 1 ? new ScheduledAdam(1e-3) : null;
-    const optimizer = scheduledAdam ?? tf.train.adam(1e-3);
-    const trainable = network.model.trainableWeights.map((w) => w.read() as tf.Variable);
+    // tfjs's default Adam where one process trains (synthetic-training.ts); the trainer's Adam
+    // (epsilon 1e-8) where replicas train.
+    const synthetic = syntheticTraining(architecture, batchOptions);
+    const { network, images, boxes, labels } = synthetic;
     const group = scheduledAdam
       ? await DataParallelGroup.start(network, scheduledAdam, { classWeights: { normal: 1, abnormal: 1 }, groupTargetWeight: 0 }, { replicas: options.dataParallel })
       : null;
@@ -108,21 +98,7 @@ async function main(): Promise<void> {
         stepsTaken += 1;
         return;
       }
-      const cost = optimizer.minimize(
-        () =>
-          tf.tidy(() => {
-            const image = tf.tensor4d(images, [batchSize, size.inputHeight, size.inputWidth, 1]);
-            const inputs = network.usesLeadBoxes ? [image, tf.tensor3d(modelBoxes, [batchSize, network.leadBoxCount, 4])] : image;
-            const out = network.model.apply(inputs, { training: true }) as tf.Tensor | tf.Tensor[];
-            const probability = Array.isArray(out) ? out[0] : out;
-            const y = tf.tensor2d(labels, [batchSize, 1]);
-            return weightedBinaryCrossEntropy(probability, y, tf.onesLike(y));
-          }),
-        true,
-        trainable,
-      );
-      cost!.dataSync();
-      cost!.dispose();
+      synthetic.step();
     };
     // CPU time beside wall time: on a shared machine the process gets a fraction of a core, and
     // images per CPU-second is what one free core would deliver.
@@ -162,8 +138,8 @@ async function main(): Promise<void> {
     await group?.close();
     rows.push(row);
     if (!options.json) console.log(JSON.stringify(row));
-    optimizer.dispose();
-    network.model.dispose();
+    synthetic.dispose();
+    scheduledAdam?.dispose();
   }
   if (options.json) console.log(JSON.stringify(rows, null, 2));
 }
