@@ -17,6 +17,11 @@ step, wall clock and CPU time of this process, over --steps runs after --warmup 
 
     /usr/bin/python3 tools/bench/train-step-resnet18.py [--model resnet18] [--threads 1] [--steps 10] [--warmup 2] [--json]
 
+--core-scaling ROUNDS runs tools/bench/core-scaling.ts's protocol instead: blocks of --block steps
+(the first not counted) cycling through one thread held to CPU 0 (taskset -a -p, every thread of
+the process), one thread free and two threads free, ROUNDS times in this one process; it prints the
+two-thread rate against each one-thread rate per round and their medians.
+
 glibc's malloc returns PyTorch's large activations to the kernel after every step unless told not to,
 and the page faults of re-allocating them cost PyTorch about a third of a step on a loaded machine.
 The script therefore re-executes itself with MALLOC_MMAP_THRESHOLD_=2147483647 and
@@ -198,6 +203,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--width", type=float, default=0.25)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--core-scaling", type=int, default=0, metavar="ROUNDS")
+    parser.add_argument("--block", type=int, default=4)
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -214,6 +221,9 @@ def main() -> None:
         loss_fn(model(xs), ys).backward()
         optimizer.step()
 
+    if args.core_scaling:
+        core_scaling(args, train_step)
+        return
     for _ in range(args.warmup):
         train_step()
     wall, cpu = [], []
@@ -240,6 +250,59 @@ def main() -> None:
             f"{args.model} {result['backend']} ({args.threads} thread): {result['medianStepMs']} ms/step "
             f"({result['medianStepCpuMs']} ms CPU), {result['trainImagesPerS']} img/s; steps {' '.join(map(str, result['stepMs']))}"
         )
+
+
+def core_scaling(args: argparse.Namespace, train_step) -> None:
+    """Alternating blocks of 1 core / 1 thread / 2 threads in this process (see the module's text)."""
+    import subprocess
+
+    all_cpus = f"0-{os.cpu_count() - 1}"
+
+    def use(configuration: str) -> None:
+        torch.set_num_threads(2 if configuration == "2thread" else 1)
+        cpus = "0" if configuration == "1core" else all_cpus
+        subprocess.run(["taskset", "-a", "-p", "-c", cpus, str(os.getpid())], check=True, stdout=subprocess.DEVNULL)
+
+    configurations = ["1core", "1thread", "2thread"]
+    for configuration in configurations:
+        use(configuration)
+        train_step()
+    step_ms = {c: [] for c in configurations}
+    per_round = []
+    for round_index in range(args.core_scaling):
+        medians = {}
+        for k in range(len(configurations)):
+            configuration = configurations[(round_index + k) % len(configurations)]
+            use(configuration)
+            times = []
+            for i in range(args.block):
+                t0 = time.perf_counter()
+                train_step()
+                if i > 0:
+                    times.append((time.perf_counter() - t0) * 1000)
+            step_ms[configuration] += times
+            medians[configuration] = statistics.median(times)
+        per_round.append(medians)
+        print(f"round {round_index + 1}/{args.core_scaling}: " + ", ".join(f"{c} {medians[c]:.1f} ms" for c in configurations), file=sys.stderr)
+    over_core = [round(r["1core"] / r["2thread"], 3) for r in per_round]
+    over_thread = [round(r["1thread"] / r["2thread"], 3) for r in per_round]
+    result = {
+        "backend": f"pytorch {torch.__version__} cpu",
+        "model": f"{args.model} width {args.width}, 1x128x160, batch 32",
+        "rounds": args.core_scaling,
+        "block": args.block,
+        "imagesPerS": {c: round(32_000 / statistics.median(step_ms[c]), 1) for c in configurations},
+        "twoThreadsOverOneCore": over_core,
+        "twoThreadsOverOneThread": over_thread,
+        "medianTwoThreadsOverOneCore": round(statistics.median(over_core), 3),
+        "medianTwoThreadsOverOneThread": round(statistics.median(over_thread), 3),
+    }
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(f"{args.model} {result['backend']}: img/s " + ", ".join(f"{c} {v}" for c, v in result["imagesPerS"].items()))
+        print(f"  2 threads / 1 core, per round: {' '.join(map(str, over_core))} (median {result['medianTwoThreadsOverOneCore']})")
+        print(f"  2 threads / 1 thread, per round: {' '.join(map(str, over_thread))} (median {result['medianTwoThreadsOverOneThread']})")
 
 
 if __name__ == "__main__":
