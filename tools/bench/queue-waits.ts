@@ -7,41 +7,12 @@
  *   LEADWISE_THREADS=2 LEADWISE_KERNEL_QUEUE=1 [STEPS=10] npx tsx tools/bench/queue-waits.ts [resnet18|leadgroup|densenet121|vgg16]
  */
 import * as tf from '@tensorflow/tfjs';
-import {
-  selectLeadBoxes,
-  createModel,
-  kernelQueueWaits,
-  residentHeapStats,
-  parseInputSize,
-  parseModelConfig,
-  selectBackend,
-  weightedBinaryCrossEntropy,
-  type Architecture,
-} from '@leadwise/models';
+import { kernelQueueWaits, residentHeapStats, parseInputSize, selectBackend, type Architecture } from '@leadwise/models';
 import { loadNativeKernels } from '@leadwise/native-kernels';
-import { standardLayoutBoxes } from './standard-boxes.ts';
+import { syntheticTraining } from './synthetic-training.ts';
 const architecture = (process.argv[2] ?? 'resnet18') as Architecture;
 await selectBackend({});
-const size = parseInputSize('128x160');
-const batch = 32;
-const network = createModel(parseModelConfig({ architecture, ...size, channels: 1, widthMultiplier: 0.25, seed: 1 }));
-const images = new Float32Array(batch * size.inputHeight * size.inputWidth).map((_, i) => ((i * 2654435761) % 1000) / 1000);
-const labels = new Float32Array(batch).map((_, i) => i % 2);
-const optimizer = tf.train.adam(1e-3);
-const boxes = standardLayoutBoxes(batch);
-const modelBoxes = network.usesLeadBoxes ? selectLeadBoxes(boxes, batch, network.leadBoxCount) : boxes;
-const step = () => {
-  const cost = optimizer.minimize(() => tf.tidy(() => {
-    const image = tf.tensor4d(images, [batch, size.inputHeight, size.inputWidth, 1]);
-    const inputs = network.usesLeadBoxes ? [image, tf.tensor3d(modelBoxes, [batch, network.leadBoxCount, 4])] : image;
-    const result = network.model.apply(inputs, { training: true }) as tf.Tensor | tf.Tensor[];
-    const out = Array.isArray(result) ? result[0] : result;
-    const y = tf.tensor2d(labels, [batch, 1]);
-    return weightedBinaryCrossEntropy(out, y, tf.onesLike(y));
-  }), true);
-  cost!.dataSync();
-  cost!.dispose();
-};
+const { step } = syntheticTraining(architecture, { ...parseInputSize('128x160'), widthMultiplier: 0.25, batchSize: 32 });
 for (let i = 0; i < 3; i++) step();
 kernelQueueWaits.count = 0;
 kernelQueueWaits.ms = 0;
