@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { closeSync, constants, openSync, writeSync } from 'node:fs';
+import { mkdtemp, readFile, rename, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { resolveEcgDataDir } from '@leadwise/ecg';
 import { startOpenAiTestServer, type TestServer } from '@leadwise/llm/testing';
 import { graphql, runLeadwise, startLeadwise, waitFor, writeChapmanManifest, type LeadwiseProcess } from './leadwise-processes.ts';
@@ -24,6 +25,12 @@ export interface WebStudy {
   evaluateRuns: Record<string, number>;
   llmRunId: number;
   stop(): Promise<void>;
+  /**
+   * Holds every read of the study's recordings at a known point until `release`: each record's
+   * header becomes a named pipe, so a run that starts reading samples waits in the open (in libuv's
+   * thread pool; the server's event loop stays free) instead of racing the test.
+   */
+  holdRecordReads(): Promise<{ release(): Promise<void> }>;
 }
 
 export const WEB_STUDY_API_KEY = 'web-e2e-key';
@@ -110,9 +117,49 @@ export async function startWebStudy(): Promise<WebStudy> {
     emptyExperimentId,
     evaluateRuns,
     llmRunId,
+    holdRecordReads: () => holdReads(manifest),
     async stop() {
       await serve.stop();
       await llm.close();
+    },
+  };
+}
+
+/** See WebStudy.holdRecordReads. */
+async function holdReads(manifest: string): Promise<{ release(): Promise<void> }> {
+  const root = dirname(manifest);
+  const headers = (await readFile(manifest, 'utf8'))
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((line) => join(root, line.split(',')[0]!));
+  for (const header of headers) {
+    await rename(header, `${header}.held`);
+    const made = spawnSync('mkfifo', [header]);
+    if (made.status !== 0) throw new Error(`mkfifo ${header} failed: ${made.stderr.toString()}`);
+  }
+  return {
+    async release() {
+      for (const header of headers) {
+        // The pipe moves aside (an open waiting on it keeps it) and the real header comes back.
+        await rename(header, `${header}.fifo`);
+        await rename(`${header}.held`, header);
+        let fd: number;
+        try {
+          // Succeeds only when a reader is waiting on the pipe: it gets the header, then end of file.
+          fd = openSync(`${header}.fifo`, constants.O_WRONLY | constants.O_NONBLOCK);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'ENXIO') throw error;
+          await unlink(`${header}.fifo`);
+          continue;
+        }
+        try {
+          writeSync(fd, await readFile(header));
+        } finally {
+          closeSync(fd);
+        }
+        await unlink(`${header}.fifo`);
+      }
     },
   };
 }

@@ -3,7 +3,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { REPO_ROOT, graphql } from './leadwise-processes.ts';
+import { REPO_ROOT, graphql, waitFor } from './leadwise-processes.ts';
 import { startWebStudy, type WebStudy } from './web-study.ts';
 
 // The web app (apps/web) in Debian's Chromium, headless, against a real `leadwise serve` holding
@@ -223,11 +223,47 @@ describe('web app in a browser', () => {
     await page.getByText('API key set for this tab').waitFor();
     expect(await page.evaluate(() => ({ session: sessionStorage.getItem('leadwise.apiKey'), local: localStorage.length }))).toEqual({ session: study.apiKey, local: 0 });
     await page.getByLabel('Epochs').fill('50');
-    await page.getByRole('button', { name: 'Launch training' }).click();
-    await page.getByRole('status').filter({ hasText: /Queued job \d+ as run \d+/ }).getByRole('link').click();
-    await page.getByRole('heading', { name: 'Job' }).waitFor();
-    await page.getByRole('button', { name: 'Cancel run' }).click();
-    // The page keeps polling until the worker stops the run at its next step.
+    // Held at a known point: the run starts and cannot read a sample until released, so it is
+    // running when the cancel arrives. Unheld, the race went either way: a job still queued is
+    // cancelled at once, but a running one trains in the server's own process, which holds the event
+    // loop between reads, and the tiny run could finish before the cancel request was even read.
+    const hold = await study.holdRecordReads();
+    const graphqlUrl = new URL('/graphql', study.url).toString();
+    let lastJob = '';
+    const jobState = async (jobId: number) => {
+      const { job } = await graphql<{ job: { status: string; heartbeatAt: string | null; cancelRequestedAt: string | null } }>(
+        graphqlUrl,
+        `query ($id: Int!) { job(id: $id) { id status heartbeatAt cancelRequestedAt attempts error } }`,
+        { id: jobId },
+        study.apiKey,
+      );
+      lastJob = JSON.stringify(job);
+      return job;
+    };
+    try {
+      await page.getByRole('button', { name: 'Launch training' }).click();
+      const queued = page.getByRole('status').filter({ hasText: /Queued job \d+ as run \d+/ });
+      const jobId = Number(/Queued job (\d+)/.exec((await queued.textContent()) ?? '')?.[1]);
+      const diagnose = () => `job ${jobId}: ${lastJob}\n${study.serve.output().slice(-3000)}`;
+      await waitFor('the job to start', async () => (await jobState(jobId)).status === 'RUNNING', 2 * MINUTES, diagnose);
+      await queued.getByRole('link').click();
+      await page.getByRole('heading', { name: 'Job' }).waitFor();
+      await page.getByRole('button', { name: 'Cancel run' }).click();
+      // The worker learns of the cancel at its next heartbeat, which the job records; from then on
+      // the attempt ends cancelled whatever the training does.
+      await waitFor(
+        'a heartbeat after the cancel request',
+        async () => {
+          const job = await jobState(jobId);
+          return job.cancelRequestedAt !== null && job.heartbeatAt !== null && Date.parse(job.heartbeatAt) > Date.parse(job.cancelRequestedAt);
+        },
+        2 * MINUTES,
+        diagnose,
+      );
+    } finally {
+      await hold.release();
+    }
+    // The page keeps polling until the worker has stopped the run.
     await page.locator('h1 .badge-cancelled').waitFor({ timeout: 5 * MINUTES });
   }, 8 * MINUTES);
 });
