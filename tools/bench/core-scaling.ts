@@ -30,12 +30,10 @@ import {
 } from '@leadwise/models';
 import { loadNativeKernels } from '@leadwise/native-kernels';
 import { syntheticTraining } from './synthetic-training.ts';
+import { benchOption } from './bench-args.ts';
 
 const args = process.argv.slice(2);
-const opt = (name: string, fallback: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : fallback;
-};
+const opt = (name: string, fallback: string): string => benchOption(name, fallback, args);
 const architecture = opt('model', 'resnet18') as Architecture;
 const rounds = Number(opt('rounds', '6'));
 const block = Number(opt('block', '4'));

@@ -9,22 +9,16 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   MOVING_AVERAGE,
-  createModel,
-  parseModelConfig,
   patchEngineClone,
   selectBackend,
-  selectLeadBoxes,
   unpatchEngineClone,
-  weightedBinaryCrossEntropy,
   type Architecture,
 } from '@leadwise/models';
-import { standardLayoutBoxes } from './standard-boxes.ts';
+import { syntheticTraining } from './synthetic-training.ts';
+import { benchOption } from './bench-args.ts';
 
 const args = process.argv.slice(2);
-const opt = (name: string, fallback: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : fallback;
-};
+const opt = (name: string, fallback: string): string => benchOption(name, fallback, args);
 const architecture = opt('model', 'resnet18') as Architecture;
 const batch = Number(opt('batch', '32'));
 const rounds = Number(opt('rounds', '5'));
@@ -35,29 +29,7 @@ const width = 160;
 await selectBackend({});
 const movingAverage = tf.getKernel(MOVING_AVERAGE, 'wasm');
 if (!movingAverage) throw new Error('engine-overhead needs the wasm backend with the native kernels (wasm+native)');
-const network = createModel(parseModelConfig({ architecture, inputHeight: height, inputWidth: width, channels: 1, widthMultiplier: 0.25, seed: 1 }));
-const images = new Float32Array(batch * height * width).map((_, i) => ((i * 2654435761) % 1000) / 1000);
-const boxes = standardLayoutBoxes(batch);
-const modelBoxes = network.usesLeadBoxes ? selectLeadBoxes(boxes, batch, network.leadBoxCount) : boxes;
-const labels = new Float32Array(batch).map((_, i) => i % 2);
-const optimizer = tf.train.adam(1e-3);
-const trainable = network.model.trainableWeights.map((w) => w.read() as tf.Variable);
-const step = (): void => {
-  const cost = optimizer.minimize(
-    () =>
-      tf.tidy(() => {
-        const image = tf.tensor4d(images, [batch, height, width, 1]);
-        const inputs = network.usesLeadBoxes ? [image, tf.tensor3d(modelBoxes, [batch, network.leadBoxCount, 4])] : image;
-        const out = network.model.apply(inputs, { training: true }) as tf.Tensor | tf.Tensor[];
-        const y = tf.tensor2d(labels, [batch, 1]);
-        return weightedBinaryCrossEntropy(Array.isArray(out) ? out[0] : out, y, tf.onesLike(y));
-      }),
-    true,
-    trainable,
-  );
-  cost!.dataSync();
-  cost!.dispose();
-};
+const { step } = syntheticTraining(architecture, { inputHeight: height, inputWidth: width, widthMultiplier: 0.25, batchSize: batch });
 
 const settings = {
   before: (): void => {

@@ -11,12 +11,10 @@
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { loadNativeKernels, type NativeKernels } from '@leadwise/native-kernels';
+import { benchOption } from './bench-args.ts';
 
 const args = process.argv.slice(2);
-const opt = (name: string, fallback: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : fallback;
-};
+const opt = (name: string, fallback: string): string => benchOption(name, fallback, args);
 const reps = Number(opt('reps', '30'));
 const threadCounts = opt('threads', '1,2').split(',').map(Number);
 

@@ -20,12 +20,10 @@ import {
   weightedBinaryCrossEntropy,
 } from '@leadwise/models';
 import { standardLayoutBoxes } from './standard-boxes.ts';
+import { benchOption } from './bench-args.ts';
 
 const args = process.argv.slice(2);
-const opt = (name: string, fallback: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : fallback;
-};
+const opt = (name: string, fallback: string): string => benchOption(name, fallback, args);
 const architecture = opt('model', 'resnet18') as Architecture;
 const size = parseInputSize(opt('input', '128x160'));
 const width = Number(opt('width', '0.25'));
