@@ -90,8 +90,9 @@ describe('native kernels addon', () => {
     const populated = status.kernels.residentPages(buffer, 0, size);
     expect(populated).toBeGreaterThanOrEqual(size - 4096);
     expect(populated).toBeLessThanOrEqual(size);
-    // Other allocations come and go meanwhile; the range itself is 64 MiB.
-    expect(residentBytes() - before).toBeGreaterThan(0.9 * size);
+    // V8's background threads may hand memory back meanwhile, so only half is asked for: without
+    // the call the untouched range adds nothing.
+    expect(residentBytes() - before).toBeGreaterThan(0.5 * size);
     expect(new Uint8Array(buffer)[size - 1]).toBe(0);
   });
 });
