@@ -59,6 +59,35 @@ describe('native kernels addon', () => {
     status.kernels.setThreads(previous);
   });
 
+  it('runs a kernel at once beside a held queue while runNow is set, and queues it otherwise', () => {
+    const status = loadNativeKernels({});
+    if (!status.loaded) return;
+    const { kernels } = status;
+    const x = Float32Array.of(-1, 2, -3, 4);
+    const now = new Float32Array(4);
+    const later = new Float32Array(4);
+    kernels.setQueued(true);
+    try {
+      const held = kernels.holdQueue();
+      kernels.setRunNow(true);
+      expect(kernels.relu(x, now)).toBeUndefined();
+      kernels.setRunNow(false);
+      expect(Array.from(now)).toEqual([0, 2, 0, 4]);
+      const ticket = kernels.relu(x, later);
+      expect(ticket).toBe(held + 1);
+      expect(kernels.completed()).toBeLessThan(held);
+      expect(Array.from(later)).toEqual([0, 0, 0, 0]);
+      kernels.releaseQueue();
+      kernels.waitFor(ticket as number);
+      expect(Array.from(later)).toEqual([0, 2, 0, 4]);
+    } finally {
+      kernels.setRunNow(false);
+      kernels.releaseQueue();
+      kernels.setQueued(false);
+    }
+    expect(() => (kernels.setRunNow as (value: unknown) => void)('yes')).toThrow(/runNow must be a boolean/);
+  });
+
   it('makes the whole pages of a buffer range resident, contents unchanged, and rejects a range outside it', () => {
     const status = loadNativeKernels({});
     if (!status.loaded) return;

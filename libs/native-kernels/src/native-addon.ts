@@ -113,6 +113,11 @@ export interface NativeKernels {
    * the pool, and return tickets; false: what is queued runs, then calls are direct again.
    */
   setQueued(queued: boolean): void;
+  /**
+   * true: this thread's kernel calls run at once on it, beside its queue (which runs on), and return
+   * nothing; false: they are queued again. Only for kernels whose inputs no queued kernel writes.
+   */
+  setRunNow(runNow: boolean): void;
   /** Returns once the queued kernels up to `ticket` have run; the waiting thread works on them meanwhile. */
   waitFor(ticket: number): void;
   /** The ticket of the last queued kernel that has run (0: none, or not queued). */

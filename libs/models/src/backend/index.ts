@@ -23,7 +23,9 @@ export { MOVING_AVERAGE } from './wasm-kernels/batch-norm-training.ts';
 export {
   KERNEL_QUEUE_ENV_VAR,
   QUEUE_AHEAD_ENV_VAR,
+  QUEUE_RUN_NOW_ENV_VAR,
   kernelQueueActive,
+  kernelQueueRanNow,
   kernelQueueWaits,
   parseKernelQueue,
 } from './wasm-kernels/kernel-queue.ts';

@@ -95,6 +95,8 @@ bool getBoolArg(napi_env env, napi_callback_info info, const char* message, bool
 // Per JS thread (each worker_threads isolate loads its own instance): its kernel queue, if queued.
 struct Instance {
   std::unique_ptr<leadwise::KernelQueue> queue;
+  // setRunNow: kernel calls run at once on this thread even while it has a queue.
+  bool runNow = false;
 };
 
 Instance* instanceOf(napi_env env) {
@@ -130,7 +132,7 @@ std::function<void()> timed(const char* name, std::function<void()> kernel) {
 napi_value dispatch(napi_env env, const char* name, std::function<void()> kernel) {
   if (profiling.load(std::memory_order_relaxed)) kernel = timed(name, std::move(kernel));
   Instance* instance = instanceOf(env);
-  if (instance == nullptr || !instance->queue) {
+  if (instance == nullptr || !instance->queue || instance->runNow) {
     kernel();
     return nullptr;
   }
@@ -573,6 +575,16 @@ napi_value setQueued(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// (runNow): true makes this thread's kernel calls run at once, on this thread (taking part in the
+// pool as any caller: a busy pool leaves it its tasks), beside its queue, which runs on; false
+// queues them again. For kernels whose inputs are all written already (kernel-queue.ts).
+napi_value setRunNow(napi_env env, napi_callback_info info) {
+  bool runNow = false;
+  if (!getBoolArg(env, info, "runNow must be a boolean", &runNow)) return nullptr;
+  instanceOf(env)->runNow = runNow;
+  return nullptr;
+}
+
 // (ticket): returns once the queued kernels up to the ticket have run (at once when not queued).
 napi_value waitFor(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -769,6 +781,7 @@ napi_value init(napi_env env, napi_value exports) {
       {"add", nullptr, add, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"movingAverage", nullptr, movingAverage, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setQueued", nullptr, setQueued, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setRunNow", nullptr, setRunNow, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"waitFor", nullptr, waitFor, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"queueTimes", nullptr, queueTimes, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"holdQueue", nullptr, holdQueue, nullptr, nullptr, nullptr, napi_default, nullptr},

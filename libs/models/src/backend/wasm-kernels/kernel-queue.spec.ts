@@ -5,7 +5,20 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createModel } from '../../architectures/model-factory.ts';
 import { parseModelConfig } from '../../config.ts';
 import { initWasmBackend } from '../select-backend.ts';
-import { drainKernelQueue, kernelQueueActive, kernelQueueWaits, parseKernelQueue, parseQueueAhead, QUEUE_AHEAD_ENV_VAR } from './kernel-queue.ts';
+import { selectLeadBoxes } from '../../training/sample-batches.ts';
+import { standardLayoutLeadBoxes } from '../../testing.ts';
+import {
+  drainKernelQueue,
+  kernelQueueActive,
+  kernelQueueRanNow,
+  kernelQueueWaits,
+  parseKernelQueue,
+  parseQueueAhead,
+  parseQueueRunNow,
+  QUEUE_AHEAD_ENV_VAR,
+  QUEUE_RUN_NOW_ENV_VAR,
+  RUN_NOW_MAX_FLOATS,
+} from './kernel-queue.ts';
 import { registerWasmTrainingKernels } from './register.ts';
 
 /**
@@ -13,7 +26,9 @@ import { registerWasmTrainingKernels } from './register.ts';
  * Adam steps of real networks, nothing leaked, and the three hazards it guards held at a known
  * point (a long kernel still queued): a read of a result before its kernel has run, an input freed
  * and its memory handed out again before the kernel that reads it has run, and the wasm heap
- * growing under a queued kernel.
+ * growing under a queued kernel. Light kernels whose inputs are written run at once beside the
+ * queue; the hazard tests queue every kernel (LEADWISE_QUEUE_RUN_NOW=0), so that what they hold is
+ * held.
  */
 const native = loadNativeKernels();
 
@@ -33,6 +48,14 @@ it('reads LEADWISE_QUEUE_AHEAD: a whole number of kernels, 0 for no limit', () =
   expect(() => parseQueueAhead('-1')).toThrow(/LEADWISE_QUEUE_AHEAD="-1" is not a whole number of kernels/);
 });
 
+it('reads LEADWISE_QUEUE_RUN_NOW: 1 or 0, on by default', () => {
+  expect(parseQueueRunNow(undefined)).toBe(true);
+  expect(parseQueueRunNow(' ')).toBe(true);
+  expect(parseQueueRunNow('1')).toBe(true);
+  expect(parseQueueRunNow(' 0')).toBe(false);
+  expect(() => parseQueueRunNow('no')).toThrow(/LEADWISE_QUEUE_RUN_NOW="no" must be 1 .* or 0/);
+});
+
 describe.skipIf(!native.loaded)('the kernel queue', () => {
   const kernels = native.loaded ? native.kernels : null!;
   let threadsBefore = 1;
@@ -50,24 +73,38 @@ describe.skipIf(!native.loaded)('the kernel queue', () => {
     kernels.setThreads(threadsBefore);
   });
 
-  function useQueue(queue: boolean): void {
-    registerWasmTrainingKernels({ queue });
+  /** The queue on or off; on, light kernels with written inputs run at once unless `runNow` is false. */
+  function useQueue(queue: boolean, runNow = true): void {
+    const before = process.env[QUEUE_RUN_NOW_ENV_VAR];
+    process.env[QUEUE_RUN_NOW_ENV_VAR] = runNow ? '1' : '0';
+    try {
+      registerWasmTrainingKernels({ queue });
+    } finally {
+      if (before === undefined) delete process.env[QUEUE_RUN_NOW_ENV_VAR];
+      else process.env[QUEUE_RUN_NOW_ENV_VAR] = before;
+    }
     expect(kernelQueueActive()).toBe(queue);
   }
 
   /** Three Adam steps from a fixed initialisation; every weight afterwards (moving statistics included). */
-  function train(architecture: 'resnet18' | 'densenet121', steps = 3): Float32Array[] {
-    const config = parseModelConfig({ architecture, inputHeight: 32, inputWidth: 40, channels: 1, widthMultiplier: 0.25, seed: 7 });
+  function train(architecture: 'resnet18' | 'densenet121' | 'leadgroup', steps = 3): Float32Array[] {
+    // LeadGroupECG pools leads on its stride-16 map: 64 x 80 gives it 4 x 5 cells.
+    const [height, width] = architecture === 'leadgroup' ? [64, 80] : [32, 40];
+    const config = parseModelConfig({ architecture, inputHeight: height, inputWidth: width, channels: 1, widthMultiplier: 0.25, seed: 7 });
     const network = createModel(config);
     const optimizer = tf.train.adam(1e-2);
-    const images = Float32Array.from({ length: 4 * 32 * 40 }, (_, i) => ((i * 37) % 101) / 101);
+    const images = Float32Array.from({ length: 4 * height * width }, (_, i) => ((i * 37) % 101) / 101);
+    const pageBoxes = Float32Array.from(Array.from({ length: 4 }, () => standardLayoutLeadBoxes().flat()).flat());
+    const boxes = network.usesLeadBoxes ? selectLeadBoxes(pageBoxes, 4, network.leadBoxCount) : null;
     const backend = tf.backend() as BackendWasm;
     let dataIds = 0;
     for (let step = 0; step < steps; step++) {
       optimizer
         .minimize(() =>
           tf.tidy(() => {
-            const p = network.model.apply(tf.tensor4d(images, [4, 32, 40, 1]), { training: true }) as tf.Tensor;
+            const image = tf.tensor4d(images, [4, height, width, 1]);
+            const inputs = boxes ? [image, tf.tensor3d(boxes, [4, network.leadBoxCount, 4])] : image;
+            const p = network.model.apply(inputs, { training: true }) as tf.Tensor | tf.Tensor[];
             return tf.losses.logLoss(tf.tensor2d([1, 0, 0, 1], [4, 1]), Array.isArray(p) ? p[0] : p);
           }),
         )
@@ -82,11 +119,14 @@ describe.skipIf(!native.loaded)('the kernel queue', () => {
     return weights;
   }
 
-  it.each(['resnet18', 'densenet121'] as const)('trains %s to the same bits as direct calls', (architecture) => {
+  it.each(['resnet18', 'densenet121', 'leadgroup'] as const)('trains %s to the same bits as direct calls', (architecture) => {
     useQueue(false);
     const direct = train(architecture);
     useQueue(true);
+    const ranNow = kernelQueueRanNow.count;
     const queued = train(architecture);
+    // LeadGroupECG's head runs light kernels on written inputs beside the queue: those took part.
+    if (architecture === 'leadgroup') expect(kernelQueueRanNow.count).toBeGreaterThan(ranNow);
     expect(queued.length).toBe(direct.length);
     queued.forEach((w, i) => expect(Buffer.from(w.buffer).equals(Buffer.from(direct[i].buffer)), `weight ${i}`).toBe(true));
   });
@@ -95,7 +135,8 @@ describe.skipIf(!native.loaded)('the kernel queue', () => {
     ((tf.backend() as BackendWasm).dataIdMap.get(t.dataId) as { memoryOffset: number }).memoryOffset;
 
   it('makes a read wait for the kernel that writes the tensor', () => {
-    useQueue(true);
+    useQueue(false);
+    useQueue(true, false);
     const x = tf.randomUniform([1 << 16], -1, 1, 'float32', 11);
     const expected = x.dataSync().map((v) => (v > 0 ? v : 0));
     kernels.holdQueue();
@@ -133,7 +174,8 @@ describe.skipIf(!native.loaded)('the kernel queue', () => {
   });
 
   it('hands freed memory back only after the kernels queued before the free have run', () => {
-    useQueue(true);
+    useQueue(false);
+    useQueue(true, false);
     const a = tf.tensor1d(Float32Array.from({ length: 4096 }, (_, i) => i));
     const b = tf.tensor1d(new Float32Array(4096).fill(1000));
     const freed = [offsetOf(a), offsetOf(b)];
@@ -160,7 +202,7 @@ describe.skipIf(!native.loaded)('the kernel queue', () => {
     process.env[QUEUE_AHEAD_ENV_VAR] = ahead;
     try {
       useQueue(false);
-      useQueue(true);
+      useQueue(true, false);
       body();
     } finally {
       if (before === undefined) delete process.env[QUEUE_AHEAD_ENV_VAR];
@@ -191,7 +233,8 @@ describe.skipIf(!native.loaded)('the kernel queue', () => {
   });
 
   it('keeps a queued kernel right when the wasm heap grows under it', () => {
-    useQueue(true);
+    useQueue(false);
+    useQueue(true, false);
     const backend = tf.backend() as BackendWasm;
     const heapBytes = (): number => (backend.wasm as unknown as { HEAPU8: Uint8Array }).HEAPU8.buffer.byteLength;
     const x = tf.randomUniform([1 << 20], -1, 1, 'float32', 12);
@@ -204,5 +247,35 @@ describe.skipIf(!native.loaded)('the kernel queue', () => {
     kernels.releaseQueue(); // the ReLU runs now, on pointers taken before the growth
     expect(Buffer.from(y.dataSync().buffer).equals(Buffer.from(expected.buffer))).toBe(true);
     tf.dispose([x, y, big]);
+  });
+
+  it('runs a light kernel whose inputs are written at once, beside a held queue, and queues one whose input is not', () => {
+    useQueue(false);
+    useQueue(true);
+    const x = tf.randomUniform([1 << 12], -1, 1, 'float32', 15);
+    const expected = x.dataSync().map((v) => (v > 0 ? v : 0));
+    kernels.holdQueue();
+    // A convolution never runs at once: queued behind the hold.
+    const conv = tf.conv2d(tf.ones([1, 8, 8, 4]) as tf.Tensor4D, tf.ones([3, 3, 4, 8]) as tf.Tensor4D, 1, 'same');
+    const submitted = kernels.submitted();
+    const waits = kernelQueueWaits.count;
+    const y = tf.relu(x); // x is written: runs now, though the queue is held
+    expect(kernels.submitted(), 'the ReLU of a written tensor was queued').toBe(submitted);
+    expect(Buffer.from(y.dataSync().buffer).equals(Buffer.from(expected.buffer))).toBe(true);
+    expect(kernelQueueWaits.count, 'reading its result waited').toBe(waits);
+    // A ReLU of the convolution's result (not written yet) queues; so does one past the size limit.
+    const z = tf.relu(conv);
+    expect(kernels.submitted()).toBe(submitted + 1);
+    const big = tf.randomUniform([RUN_NOW_MAX_FLOATS + 1], -1, 1, 'float32', 16);
+    const bigRelu = tf.relu(big);
+    expect(kernels.submitted()).toBe(submitted + 2);
+    expect(kernels.completed()).toBeLessThan(submitted);
+    kernels.releaseQueue();
+    const convValues = conv.dataSync();
+    expect(convValues[0]).toBe(16); // a corner: 2 x 2 positions x 4 channels of ones
+    expect(Buffer.from(z.dataSync().buffer).equals(Buffer.from(convValues.buffer))).toBe(true);
+    const bigExpected = big.dataSync().map((v) => (v > 0 ? v : 0));
+    expect(Buffer.from(bigRelu.dataSync().buffer).equals(Buffer.from(bigExpected.buffer))).toBe(true);
+    tf.dispose([x, y, conv, z, big, bigRelu]);
   });
 });

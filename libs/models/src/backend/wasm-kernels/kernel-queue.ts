@@ -1,9 +1,12 @@
 import {
   Add,
+  BatchMatMul,
+  Concat,
   getKernelsForBackend,
   registerKernel,
   Relu,
   Reshape,
+  SplitV,
   unregisterKernel,
   type DataId,
   type KernelConfig,
@@ -15,6 +18,9 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { NativeKernels } from '@leadwise/native-kernels';
 import { castConfig, identityConfig } from './identity.ts';
 import { nativeView } from './kernel-utils.ts';
+import { MASKED_MAX_POOL, MASKED_MAX_POOL_GRAD } from './masked-max-pool.ts';
+import { RELU_GRAD } from './relu-gradient.ts';
+import { ADAM_UPDATE } from './adam.ts';
 
 /**
  * The kernel queue: the native kernels run in order on a dispatcher thread while JavaScript goes on
@@ -37,6 +43,12 @@ import { nativeView } from './kernel-utils.ts';
  *   valid; the spec checks that with a heap growth under a running queue.
  * - Stock ReLU and same-shape float Add, which a ResNet block runs between every two native kernels,
  *   get native twins here (the same bits) so that the queue does not stall on them.
+ * - A light native kernel (RUN_NOW_KERNELS, at most RUN_NOW_MAX_FLOATS floats of input) whose
+ *   inputs are all written already runs at once on the JavaScript thread, beside the queue, instead
+ *   of queueing behind it: LeadGroupECG's head (a few hundred small ops on the stage-3 map) then
+ *   goes on while the dispatcher runs the backbone's stage 4, where before its first read of a
+ *   queued result waited for all of stage 4. Same kernel, same task split: the same bits.
+ *   `LEADWISE_QUEUE_RUN_NOW=0` queues them all (for benchmarks).
  */
 export const KERNEL_QUEUE_ENV_VAR = 'LEADWISE_KERNEL_QUEUE';
 /**
@@ -47,6 +59,22 @@ export const KERNEL_QUEUE_ENV_VAR = 'LEADWISE_KERNEL_QUEUE';
  */
 export const QUEUE_AHEAD_ENV_VAR = 'LEADWISE_QUEUE_AHEAD';
 const DEFAULT_QUEUE_AHEAD = 64;
+
+export const QUEUE_RUN_NOW_ENV_VAR = 'LEADWISE_QUEUE_RUN_NOW';
+/** Input floats up to which a light kernel with its inputs written runs at once (see above). */
+export const RUN_NOW_MAX_FLOATS = 1 << 18;
+
+/** Kernels cheap per float read (no convolution, no batch norm): the ones that may run at once. */
+function runNowKernels(): ReadonlySet<string> {
+  return new Set([BatchMatMul, Concat, SplitV, MASKED_MAX_POOL, MASKED_MAX_POOL_GRAD, RELU_GRAD, ADAM_UPDATE, Add, Relu]);
+}
+
+/** Reads `LEADWISE_QUEUE_RUN_NOW` (1 or 0); empty means on. */
+export function parseQueueRunNow(value: string | undefined): boolean {
+  if (value === undefined || value.trim() === '' || value.trim() === '1') return true;
+  if (value.trim() === '0') return false;
+  throw new Error(`${QUEUE_RUN_NOW_ENV_VAR}=${JSON.stringify(value)} must be 1 (light kernels with written inputs run at once) or 0 (queue every kernel)`);
+}
 
 /** Reads `LEADWISE_QUEUE_AHEAD`: a whole number of kernels, 0 for no limit; empty for the default. */
 export function parseQueueAhead(value: string | undefined): number {
@@ -91,6 +119,8 @@ interface QueueState {
   readonly nativeKernelFuncs: ReadonlySet<KernelFunc>;
   /** QUEUE_AHEAD_ENV_VAR's limit (0: none). */
   readonly ahead: number;
+  /** QUEUE_RUN_NOW_ENV_VAR: whether light kernels with written inputs run at once. */
+  readonly runNow: boolean;
   readonly restore: Array<() => void>;
 }
 
@@ -225,6 +255,7 @@ export function enableKernelQueue(backend: BackendWasm, native: NativeKernels, n
     free,
     nativeKernelFuncs,
     ahead: parseQueueAhead(process.env[QUEUE_AHEAD_ENV_VAR]),
+    runNow: parseQueueRunNow(process.env[QUEUE_RUN_NOW_ENV_VAR]),
     restore: [],
   };
   nextTicketBase += TICKETS_PER_QUEUE;
@@ -268,12 +299,15 @@ export function enableKernelQueue(backend: BackendWasm, native: NativeKernels, n
     backend.typedArrayFromHeap = fromHeap;
   });
 
+  const light = runNowKernels();
   for (const config of getKernelsForBackend('wasm')) {
     const original = config.kernelFunc as unknown as WasmKernelFunc;
     let kernelFunc: WasmKernelFunc;
     if (nativeKernelFuncs.has(config.kernelFunc)) {
+      const mayRunNow = light.has(config.kernelName);
       // A native kernel queues its work (or falls back to a stock kernel, which waits).
       kernelFunc = (args) => {
+        if (mayRunNow && readyToRunNow(s, args.inputs)) return runNow(s, () => original(args));
         const out = original(args);
         const ticket = native.submitted();
         if (ticket !== s.submitted) recordQueued(s, out, ticket);
@@ -329,6 +363,36 @@ export function suspendKernelQueue(): () => void {
 }
 
 
+/**
+ * Whether a light kernel may run at once: the option is on, something is queued (else a direct
+ * call is what happens anyway) and no kernel still queued writes its inputs, which are small.
+ */
+function readyToRunNow(s: QueueState, inputs: NamedTensorInfoMap): boolean {
+  if (!s.runNow || refreshCompleted(s) >= s.submitted) return false;
+  let floats = 0;
+  for (const key in inputs) {
+    const info = inputs[key];
+    if (!info) continue;
+    if (writerOf(s, info.dataId) > s.completed) return false;
+    floats += info.shape.reduce((a, b) => a * b, 1);
+  }
+  return floats <= RUN_NOW_MAX_FLOATS;
+}
+
+/** How many kernels ran at once beside the queue (for tests and benchmarks). */
+export const kernelQueueRanNow = { count: 0 };
+
+/** Runs a native kernel call at once on this thread (the addon's setRunNow), the queue running on. */
+function runNow<T>(s: QueueState, call: () => T): T {
+  kernelQueueRanNow.count++;
+  s.native.setRunNow(true);
+  try {
+    return call();
+  } finally {
+    s.native.setRunNow(false);
+  }
+}
+
 function queuedRelu(s: QueueState, stock: WasmKernelFunc): WasmKernelFunc {
   return (args) => {
     const x = args.inputs['x'] as TensorInfo;
@@ -337,7 +401,8 @@ function queuedRelu(s: QueueState, stock: WasmKernelFunc): WasmKernelFunc {
       return stock(args);
     }
     const y = args.backend.makeOutput(x.shape, 'float32');
-    recordQueued(s, y, s.native.relu(nativeView(args.backend, x), nativeView(args.backend, y)) as number);
+    if (readyToRunNow(s, args.inputs)) runNow(s, () => s.native.relu(nativeView(args.backend, x), nativeView(args.backend, y)));
+    else recordQueued(s, y, s.native.relu(nativeView(args.backend, x), nativeView(args.backend, y)) as number);
     return y;
   };
 }
@@ -355,7 +420,9 @@ function queuedAdd(s: QueueState, stock: WasmKernelFunc): WasmKernelFunc {
       return stock(args);
     }
     const out = args.backend.makeOutput(a.shape, 'float32');
-    recordQueued(s, out, s.native.add(nativeView(args.backend, a), nativeView(args.backend, b), nativeView(args.backend, out)) as number);
+    const add = () => s.native.add(nativeView(args.backend, a), nativeView(args.backend, b), nativeView(args.backend, out));
+    if (readyToRunNow(s, args.inputs)) runNow(s, add);
+    else recordQueued(s, out, add() as number);
     return out;
   };
 }
