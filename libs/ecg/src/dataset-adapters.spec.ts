@@ -1,4 +1,4 @@
-import { mkdtemp, mkdir, writeFile, rm, readdir } from 'node:fs/promises';
+import { mkdtemp, mkdir, writeFile, rm, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -153,17 +153,40 @@ describe('archives', () => {
     await listing.source.close();
   });
 
-  it('extracts a tar archive once, atomically, and reuses the extraction', async () => {
-    const src = join(workDir, 'tar-src');
+  it.each([
+    ['gzip', 'cinc.tar.gz', '-czf'],
+    ['xz', 'cinc.tar.xz', '-cJf'],
+  ])('extracts a %s tar archive once, atomically, and reuses the extraction', async (_format, name, create) => {
+    const src = join(workDir, `tar-src-${name}`);
     await writeSyntheticRecord(join(src, 'cinc', 'g1'), 'A0001');
-    const archive = join(workDir, 'cinc.tar.gz');
-    execFileSync('tar', ['-czf', archive, '-C', src, 'cinc']);
-    const cacheDir = join(workDir, 'tar-cache');
+    const archive = join(workDir, name);
+    execFileSync('tar', [create, archive, '-C', src, 'cinc']);
+    const cacheDir = join(workDir, `tar-cache-${name}`);
     const first = await extractTarArchiveCached(archive, cacheDir);
     const second = await extractTarArchiveCached(archive, cacheDir);
     expect(second).toBe(first);
     expect((await readdir(join(cacheDir, 'archives'))).filter((n) => n.startsWith('.tmp'))).toEqual([]);
     const listing = await openDataset('cinc', archive, { cacheDir });
     expect(listing.entries.map((e) => [e.externalId, e.label])).toEqual([['A0001', 'excluded']]);
+    expect(await readFile(join(first, 'cinc', 'g1', 'A0001.hea'))).toEqual(await readFile(join(src, 'cinc', 'g1', 'A0001.hea')));
+  });
+
+  it('refuses a truncated xz archive in one line naming it, and leaves no extraction behind', async () => {
+    const src = join(workDir, 'tar-src-truncated');
+    await writeSyntheticRecord(join(src, 'cinc', 'g1'), 'A0001');
+    const whole = join(workDir, 'whole.tar.xz');
+    execFileSync('tar', ['-cJf', whole, '-C', src, 'cinc']);
+    const bytes = await readFile(whole);
+    const archive = join(workDir, 'truncated.tar.xz');
+    await writeFile(archive, bytes.subarray(0, Math.floor(bytes.length / 2)));
+    const cacheDir = join(workDir, 'tar-cache-truncated');
+    const error = await extractTarArchiveCached(archive, cacheDir).then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
+    expect(error?.message).toMatch(/truncated\.tar\.xz/);
+    expect(error?.message).toMatch(/(tar|xz) exited with/);
+    expect(error?.message.split('\n')).toHaveLength(1);
+    expect(await readdir(join(cacheDir, 'archives')).catch(() => [])).toEqual([]);
   });
 });

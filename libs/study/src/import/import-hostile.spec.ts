@@ -130,6 +130,11 @@ describe('import of hostile sources', () => {
     expect(await refused('bomb-zip', zipPath, 'cinc', limits)).toMatch(/bomb\.zip: holds 1\.9 MiB once inflated, over the/);
     const perFile = { ...DEFAULT_IMPORT_LIMITS, maxFileBytes: 1_000_000 };
     expect(await refused('bomb-tar-file', tarPath, 'cinc', perFile)).toMatch(/entry \.\/A1\.dat is 1\.9 MiB, over the/);
+    // An xz archive is listed through xz's own (multi-threaded) decompression: refused the same way.
+    const xzPath = join(workDir, 'bomb.tar.xz');
+    execFileSync('tar', ['-cJf', xzPath, '-C', source, '.']);
+    expect(await refused('bomb-tar-xz', xzPath, 'cinc', limits)).toMatch(/bomb\.tar\.xz: holds more than 1000000 bytes once extracted/);
+    expect(await readdir(join(cacheDir, 'archives')).catch(() => [])).toEqual([]);
   });
 
   it('refuses a source that yields no record, and keeps a dataset kind fixed at its first import', async () => {
