@@ -61,7 +61,7 @@ export async function extractTarArchiveCached(archivePath: string, cacheDir: str
  * files (devices, FIFOs) or more than the limits allow.
  */
 async function checkTarListing(archivePath: string, limits: ImportLimits): Promise<void> {
-  const listing = await runTarCapture(['-tv'], archivePath);
+  const listing = await runTarOn(archivePath, ['-tv'], true);
   let totalBytes = 0;
   for (const line of listing.split('\n')) {
     if (line.trim() === '') continue;
@@ -171,10 +171,6 @@ function runTarOn(archivePath: string, args: string[], capture: boolean): Promis
 /** A program's error output as one line (tar writes one line per complaint). */
 function oneLine(text: string): string {
   return text.trim().split(/\s*\n\s*/).join('; ');
-}
-
-function runTarCapture(args: string[], archivePath: string): Promise<string> {
-  return runTarOn(archivePath, args, true);
 }
 
 async function runTar(archivePath: string, into: string): Promise<void> {

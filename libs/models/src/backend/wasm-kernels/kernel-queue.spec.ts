@@ -73,16 +73,21 @@ describe.skipIf(!native.loaded)('the kernel queue', () => {
     kernels.setThreads(threadsBefore);
   });
 
+  /** Runs `body` with the environment variable `name` set to `value` (the queue reads it when it starts). */
+  function withEnv(name: string, value: string, body: () => void): void {
+    const before = process.env[name];
+    process.env[name] = value;
+    try {
+      body();
+    } finally {
+      if (before === undefined) delete process.env[name];
+      else process.env[name] = before;
+    }
+  }
+
   /** The queue on or off; on, light kernels with written inputs run at once unless `runNow` is false. */
   function useQueue(queue: boolean, runNow = true): void {
-    const before = process.env[QUEUE_RUN_NOW_ENV_VAR];
-    process.env[QUEUE_RUN_NOW_ENV_VAR] = runNow ? '1' : '0';
-    try {
-      registerWasmTrainingKernels({ queue });
-    } finally {
-      if (before === undefined) delete process.env[QUEUE_RUN_NOW_ENV_VAR];
-      else process.env[QUEUE_RUN_NOW_ENV_VAR] = before;
-    }
+    withEnv(QUEUE_RUN_NOW_ENV_VAR, runNow ? '1' : '0', () => registerWasmTrainingKernels({ queue }));
     expect(kernelQueueActive()).toBe(queue);
   }
 
@@ -198,17 +203,15 @@ describe.skipIf(!native.loaded)('the kernel queue', () => {
 
   /** Runs `body` with the queue on under LEADWISE_QUEUE_AHEAD=`ahead` (read when the queue starts). */
   function withQueueAhead(ahead: string, body: () => void): void {
-    const before = process.env[QUEUE_AHEAD_ENV_VAR];
-    process.env[QUEUE_AHEAD_ENV_VAR] = ahead;
-    try {
-      useQueue(false);
-      useQueue(true, false);
-      body();
-    } finally {
-      if (before === undefined) delete process.env[QUEUE_AHEAD_ENV_VAR];
-      else process.env[QUEUE_AHEAD_ENV_VAR] = before;
-      useQueue(false);
-    }
+    withEnv(QUEUE_AHEAD_ENV_VAR, ahead, () => {
+      try {
+        useQueue(false);
+        useQueue(true, false);
+        body();
+      } finally {
+        useQueue(false);
+      }
+    });
   }
 
   it('lets JavaScript run at most LEADWISE_QUEUE_AHEAD kernels ahead of the dispatcher', () => {

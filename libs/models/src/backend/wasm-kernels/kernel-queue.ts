@@ -8,6 +8,7 @@ import {
   Reshape,
   SplitV,
   unregisterKernel,
+  util,
   type DataId,
   type KernelConfig,
   type KernelFunc,
@@ -43,7 +44,7 @@ import { ADAM_UPDATE } from './adam.ts';
  *   valid; the spec checks that with a heap growth under a running queue.
  * - Stock ReLU and same-shape float Add, which a ResNet block runs between every two native kernels,
  *   get native twins here (the same bits) so that the queue does not stall on them.
- * - A light native kernel (RUN_NOW_KERNELS, at most RUN_NOW_MAX_FLOATS floats of input) whose
+ * - A light native kernel (runNowKernels, at most RUN_NOW_MAX_FLOATS floats of input) whose
  *   inputs are all written already runs at once on the JavaScript thread, beside the queue, instead
  *   of queueing behind it: LeadGroupECG's head (a few hundred small ops on the stage-3 map) then
  *   goes on while the dispatcher runs the backbone's stage 4, where before its first read of a
@@ -374,7 +375,7 @@ function readyToRunNow(s: QueueState, inputs: NamedTensorInfoMap): boolean {
     const info = inputs[key];
     if (!info) continue;
     if (writerOf(s, info.dataId) > s.completed) return false;
-    floats += info.shape.reduce((a, b) => a * b, 1);
+    floats += util.sizeFromShape(info.shape);
   }
   return floats <= RUN_NOW_MAX_FLOATS;
 }
@@ -401,8 +402,9 @@ function queuedRelu(s: QueueState, stock: WasmKernelFunc): WasmKernelFunc {
       return stock(args);
     }
     const y = args.backend.makeOutput(x.shape, 'float32');
-    if (readyToRunNow(s, args.inputs)) runNow(s, () => s.native.relu(nativeView(args.backend, x), nativeView(args.backend, y)));
-    else recordQueued(s, y, s.native.relu(nativeView(args.backend, x), nativeView(args.backend, y)) as number);
+    const relu = () => s.native.relu(nativeView(args.backend, x), nativeView(args.backend, y));
+    if (readyToRunNow(s, args.inputs)) runNow(s, relu);
+    else recordQueued(s, y, relu() as number);
     return y;
   };
 }
