@@ -10,7 +10,6 @@ import { standardLayoutLeadBoxes } from '../../testing.ts';
 import {
   drainKernelQueue,
   kernelQueueActive,
-  kernelQueueRanNow,
   kernelQueueWaits,
   parseKernelQueue,
   parseQueueAhead,
@@ -128,10 +127,9 @@ describe.skipIf(!native.loaded)('the kernel queue', () => {
     useQueue(false);
     const direct = train(architecture);
     useQueue(true);
-    const ranNow = kernelQueueRanNow.count;
+    // Whether light kernels run at once here depends on how far the dispatcher has got at each
+    // call (the machine's speed), so it is not asserted; the held-queue case below tests that path.
     const queued = train(architecture);
-    // LeadGroupECG's head runs light kernels on written inputs beside the queue: those took part.
-    if (architecture === 'leadgroup') expect(kernelQueueRanNow.count).toBeGreaterThan(ranNow);
     expect(queued.length).toBe(direct.length);
     queued.forEach((w, i) => expect(Buffer.from(w.buffer).equals(Buffer.from(direct[i].buffer)), `weight ${i}`).toBe(true));
   });
