@@ -16,7 +16,7 @@ namespace leadwise {
 bool directConvForward(const float* x, const float* filter, const float* bias, float* y, const ConvShape& shape,
                        Activation activation);
 
-// dw = sum over positions of x-window (x) dy: output channels a multiple of 16. Images are split
+// dw = sum over positions of x-window (x) dy: output channels 8 or a multiple of 16. Images are split
 // into kFilterGradientTasks tasks, one partial dw per task, summed in task order (the same bits on
 // any thread count).
 bool directConvBackpropFilter(const float* x, const float* dy, float* dw, const ConvShape& shape);

@@ -57,6 +57,10 @@ const CONV_CASES: Case[] = [
   { n: 2, h: 4, w: 5, ci: 32, co: 8, k: 3, s: 1, pad: 'same' },
   { n: 2, h: 5, w: 9, ci: 16, co: 8, k: 3, s: 2, pad: 'valid' },
   { n: 1, h: 3, w: 2, ci: 32, co: 8, k: 3, s: 1, pad: 'same' },
+  // 8 output channels with at least 8 blocks of 256 positions: the direct filter gradient in 256-bit
+  // registers, with a register block of 24 dw rows (3 x 3 x 32 = 96 of them) and of 16 (3 x 3 x 5).
+  { n: 4, h: 24, w: 30, ci: 32, co: 8, k: 3, s: 1, pad: 'same' },
+  { n: 8, h: 24, w: 30, ci: 5, co: 8, k: 3, s: 1, pad: 'same' },
 ];
 
 const POOL_CASES = [
