@@ -218,6 +218,18 @@ int filterRowBlock(int kwc, int small, int middle, int large) {
   return best;
 }
 
+// filterImage with the register block of dw rows (Small, Middle or Large) that filterRowBlock picks.
+template <int W, int NV, int Small, int Middle, int Large>
+inline __attribute__((always_inline)) void filterByRowBlock(const FilterJob& job) {
+  const int rows = filterRowBlock(job.shape->filterWidth * job.shape->inChannels, Small, Middle, Large);
+  if (rows == Small)
+    filterImage<W, NV, Small>(job);
+  else if (rows == Middle)
+    filterImage<W, NV, Middle>(job);
+  else
+    filterImage<W, NV, Large>(job);
+}
+
 #if defined(__x86_64__) || defined(__i386__)
 #define LEADWISE_AVX512 __attribute__((target("avx512f,avx512vl,avx2,fma")))
 #define LEADWISE_AVX2 __attribute__((target("avx2,fma")))
@@ -246,45 +258,22 @@ LEADWISE_AVX2 void forwardImageAvx2(const ForwardJob& job, int step) {
 }
 
 LEADWISE_AVX512 void filterImageAvx512(const FilterJob& job) {
-  const int kwc = job.shape->filterWidth * job.shape->inChannels;
-  if (job.shape->outChannels % 32 == 0) {
-    switch (filterRowBlock(kwc, 4, 8, 12)) {
-      case 4: return filterImage<16, 2, 4>(job);
-      case 8: return filterImage<16, 2, 8>(job);
-      default: return filterImage<16, 2, 12>(job);
-    }
-  }
-  if (job.shape->outChannels % 16 == 0) {
-    switch (filterRowBlock(kwc, 8, 16, 24)) {
-      case 8: return filterImage<16, 1, 8>(job);
-      case 16: return filterImage<16, 1, 16>(job);
-      default: return filterImage<16, 1, 24>(job);
-    }
-  }
-  // 8 channels (DenseNet's growth rate at width 0.25) in 256-bit registers, which Zen 4 and later
-  // cores issue two a cycle: the same FMAs a cycle as 512-bit ones.
-  switch (filterRowBlock(kwc, 8, 16, 24)) {
-    case 8: return filterImage<8, 1, 8>(job);
-    case 16: return filterImage<8, 1, 16>(job);
-    default: return filterImage<8, 1, 24>(job);
-  }
+  if (job.shape->outChannels % 32 == 0)
+    filterByRowBlock<16, 2, 4, 8, 12>(job);
+  else if (job.shape->outChannels % 16 == 0)
+    filterByRowBlock<16, 1, 8, 16, 24>(job);
+  else
+    // 8 channels (DenseNet's growth rate at width 0.25) in 256-bit registers, which Zen 4 and later
+    // cores issue two a cycle: the same FMAs a cycle as 512-bit ones.
+    filterByRowBlock<8, 1, 8, 16, 24>(job);
 }
 
 // 16 registers: 2 x 8 channels by 2, 4 or 6 rows of dw; 8 channels by 4, 8 or 12 rows.
 LEADWISE_AVX2 void filterImageAvx2(const FilterJob& job) {
-  const int kwc = job.shape->filterWidth * job.shape->inChannels;
-  if (job.shape->outChannels % 16 == 0) {
-    switch (filterRowBlock(kwc, 2, 4, 6)) {
-      case 2: return filterImage<8, 2, 2>(job);
-      case 4: return filterImage<8, 2, 4>(job);
-      default: return filterImage<8, 2, 6>(job);
-    }
-  }
-  switch (filterRowBlock(kwc, 4, 8, 12)) {
-    case 4: return filterImage<8, 1, 4>(job);
-    case 8: return filterImage<8, 1, 8>(job);
-    default: return filterImage<8, 1, 12>(job);
-  }
+  if (job.shape->outChannels % 16 == 0)
+    filterByRowBlock<8, 2, 2, 4, 6>(job);
+  else
+    filterByRowBlock<8, 1, 4, 8, 12>(job);
 }
 #endif
 
